@@ -1,0 +1,62 @@
+/*
+ * dname.h — domain names in uncompressed wire form (RFC 1035 3.1).
+ *
+ * A wire name is a sequence of length-prefixed labels ending with the root
+ * label (a zero byte); at most 255 bytes, labels at most 63 bytes. All
+ * functions here take absolute, uncompressed wire names.
+ */
+#ifndef POP53_DNAME_H
+#define POP53_DNAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DNAME_MAXLEN    255
+#define DNAME_MAXLABELS 128
+/* Longest presentation form: every byte escaped as \DDD plus dots. */
+#define DNAME_TEXT_MAX  (DNAME_MAXLEN * 4 + 2)
+
+/* Parse a presentation-format name of len bytes (RFC 1035 5.1: \X and \DDD
+ * escapes, "@" = origin, relative names get origin appended) into out.
+ * origin may be NULL: then relative names and "@" are P53_ESYNTAX.
+ * Returns the wire length (>= 1) or P53_ESYNTAX (empty label, bad escape),
+ * P53_ERANGE (label > 63 or name > 255 bytes). */
+int dname_from_text(const char *s, size_t len, const uint8_t *origin,
+		    uint8_t out[DNAME_MAXLEN]);
+
+/* Length of the wire name at w, reading at most maxlen bytes; P53_EFORMAT
+ * if it is not a valid uncompressed name within maxlen (or 255) bytes. */
+int dname_wire_len(const uint8_t *w, size_t maxlen);
+
+/* Lower-case ASCII letters of wire name w in place. */
+void dname_lower(uint8_t *w);
+
+/* Copy wire name src lower-cased into dst (which holds DNAME_MAXLEN);
+ * returns the length. */
+size_t dname_copy_lower(uint8_t *dst, const uint8_t *src);
+
+/* Write the absolute presentation form ("www.example.", "." for the root)
+ * with RFC 1035 escapes into out (cap bytes, NUL-terminated). Returns the
+ * text length or P53_ESPACE. */
+int dname_to_text(const uint8_t *w, char *out, size_t cap);
+
+/* Case-insensitive equality of two wire names. */
+bool dname_equal(const uint8_t *a, const uint8_t *b);
+
+/* True if name equals parent or lies below it (case-insensitive). */
+bool dname_is_subdomain(const uint8_t *name, const uint8_t *parent);
+
+/* Number of labels, not counting the root label ("." has 0). */
+int dname_labels(const uint8_t *w);
+
+/* Pointer to the suffix of w that has `labels` labels (labels <= count). */
+const uint8_t *dname_suffix(const uint8_t *w, int labels);
+
+/* RFC 4034 6.1 canonical order: <0, 0, >0 like memcmp. Case-insensitive. */
+int dname_canonical_cmp(const uint8_t *a, const uint8_t *b);
+
+/* True if the first label of w is "*". */
+bool dname_is_wildcard(const uint8_t *w);
+
+#endif

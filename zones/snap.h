@@ -1,0 +1,154 @@
+/*
+ * snap.h — compile zones into a snapshot, open one, and look names up in it.
+ *
+ * A snapshot (layout in snap_format.h, docs/snapshot-format.md) is opened
+ * by mapping it and checking its header, bounds and SHA-256; nothing is
+ * parsed. The lookup functions below are what the answer engine calls on
+ * every query: no allocation, no locks, no syscalls.
+ */
+#ifndef POP53_SNAP_H
+#define POP53_SNAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "diag.h"
+#include "dname.h"
+#include "snap_format.h"
+#include "zone.h"
+
+struct snap;  /* an open snapshot: the blob and its size */
+
+struct snap_compile_opts {
+	uint64_t serial;    /* snapshot serial; 0 = the compile time */
+};
+
+/* Compile zones[0..n) (already checked with zone_check) into a snapshot in
+ * a malloc'd buffer *out of *len bytes that the caller frees. Duplicate
+ * RRs are dropped, RRsets take the lowest TTL of their RRs. Errors (two
+ * zones with the same apex, a blob over 4 GiB) go to d.
+ * Returns 0, P53_EZONE, P53_ERANGE or P53_ENOMEM. */
+int snap_compile(struct zone *const *zones, size_t n,
+		 const struct snap_compile_opts *opts, struct diag *d,
+		 uint8_t **out, size_t *len);
+
+/* snap_compile and write the result to path atomically (temporary file in
+ * the same directory, fsync, rename). Returns 0 or an error as above, or
+ * P53_EIO. */
+int snap_compile_file(struct zone *const *zones, size_t n,
+		      const struct snap_compile_opts *opts, struct diag *d,
+		      const char *path);
+
+/* Map the snapshot file at path read-only and verify it (magic, version,
+ * byte order, sizes, every table inside the blob, SHA-256). On success
+ * *out owns the mapping. Errors name the problem in d: P53_EIO,
+ * P53_ETRUNC, P53_EFORMAT, P53_EVERSION, P53_EHASH, P53_ENOMEM. */
+int snap_open(const char *path, struct diag *d, struct snap **out);
+
+/* Verify a snapshot held in memory (as snap_open does) and wrap it without
+ * copying; the caller keeps buf alive until snap_close and frees it after.
+ * Same errors as snap_open. */
+int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
+		  struct snap **out);
+
+/* Unmap/release s (not a buffer passed to snap_open_mem). NULL is fine. */
+void snap_close(struct snap *s);
+
+/* The raw blob and its size (content plus any signature trailer). */
+const uint8_t *snap_data(const struct snap *s);
+size_t snap_size(const struct snap *s);
+
+/* Header of s (already verified). */
+const struct snap_header *snap_header(const struct snap *s);
+
+/* Zones in s: count and the i-th zone. */
+uint32_t snap_zone_count(const struct snap *s);
+const struct snap_zone *snap_zone_at(const struct snap *s, uint32_t i);
+
+/* Print every zone of s as master-file text (owners lower-cased, absolute),
+ * in canonical order, so that parse -> compile -> dump -> parse round-trips. */
+int snap_dump(const struct snap *s, FILE *f);
+
+/* ---- lookups (hot path) ------------------------------------------------ */
+
+/* A query name prepared once per query: lower-cased, with label offsets. */
+struct snap_qname {
+	uint8_t name[DNAME_MAXLEN];
+	uint8_t len;                    /* wire length incl. root label */
+	uint8_t labels;                 /* label count, root not counted */
+	uint8_t off[DNAME_MAXLABELS];   /* off[i]: start of the suffix that
+					 * drops i labels; off[labels] = root */
+};
+
+/* Fill q from wire name w (uncompressed, valid: check it first). */
+void snap_qname_init(struct snap_qname *q, const uint8_t *w, size_t len);
+
+struct snap_lookup {
+	const struct snap_zone *zone;     /* the zone with the longest apex */
+	const struct snap_node *node;     /* exact match, NULL if none */
+	const struct snap_node *encloser; /* closest encloser (node if exact) */
+	uint8_t encloser_strip;           /* labels stripped from q to reach it */
+	const struct snap_node *deleg;    /* highest zone cut on the path from
+					   * the apex down to the encloser,
+					   * NULL if none */
+	const struct snap_node *wildcard; /* "*.<encloser>" when no exact match
+					   * and it exists, else NULL */
+};
+
+/* Find the zone that contains q and, inside it, q's node, closest
+ * encloser, delegation and wildcard. Returns 0, or P53_ENOTFOUND when no
+ * zone of s contains q (the engine answers REFUSED). */
+int snap_lookup(const struct snap *s, const struct snap_qname *q,
+		struct snap_lookup *out);
+
+/* Exact node lookup of a lower-cased wire name inside zone z; NULL if it
+ * does not exist. */
+const struct snap_node *snap_find_node(const struct snap *s,
+				       const struct snap_zone *z,
+				       const uint8_t *lname, size_t len);
+
+/* The zone whose apex is the longest suffix of lower-cased name, or NULL. */
+const struct snap_zone *snap_find_zone(const struct snap *s,
+				       const struct snap_qname *q);
+
+/* Node i of zone z (i < z->node_count). */
+static inline const struct snap_node *snap_node_at(const struct snap *s,
+						   const struct snap_zone *z,
+						   uint32_t i);
+
+/* RRset of `type` at node n, NULL if none (binary search by type). */
+const struct snap_rrset *snap_node_rrset(const struct snap *s,
+					 const struct snap_node *n,
+					 uint16_t type);
+
+/* All RRsets of n, sorted by type; count in n->rrset_count. */
+static inline const struct snap_rrset *snap_node_rrsets(const struct snap *s,
+							const struct snap_node *n);
+
+/* Bytes at blob offset off (no bounds check: offsets were verified). */
+static inline const uint8_t *snap_ptr(const struct snap *s, uint32_t off);
+
+/* ---- inline bodies ----------------------------------------------------- */
+
+/* The first member of struct snap is the blob pointer (snap_read.c). */
+static inline const uint8_t *snap_ptr(const struct snap *s, uint32_t off)
+{
+	return *(const uint8_t *const *)(const void *)s + off;
+}
+
+static inline const struct snap_node *snap_node_at(const struct snap *s,
+						   const struct snap_zone *z,
+						   uint32_t i)
+{
+	return (const struct snap_node *)(const void *)snap_ptr(s, z->nodes) + i;
+}
+
+static inline const struct snap_rrset *snap_node_rrsets(const struct snap *s,
+							const struct snap_node *n)
+{
+	return (const struct snap_rrset *)(const void *)snap_ptr(s, n->rrsets);
+}
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * snap_format.h — the on-disk, on-wire and in-memory layout of a snapshot.
+ *
+ * One blob, position-independent: every reference is a 32-bit offset from
+ * the start of the blob (0 = none), never a pointer. All integers are in
+ * the byte order of the host that wrote it (header.endian tells; readers
+ * refuse a foreign order). Sections start on 8-byte boundaries. The full
+ * description with rationale is docs/snapshot-format.md.
+ *
+ *  header | zone table | zone apex hash | per zone: nodes, name hash,
+ *  rrset arrays, pre-encoded RR wire, names, additional lists | [signature]
+ *
+ * Version rule: readers refuse another major version; a minor bump only
+ * adds data in reserved fields or new sections, which old readers ignore.
+ */
+#ifndef POP53_SNAP_FORMAT_H
+#define POP53_SNAP_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SNAP_MAGIC          "POP53SNP"
+#define SNAP_VERSION_MAJOR  1
+#define SNAP_VERSION_MINOR  0
+#define SNAP_ENDIAN_MARK    0x01020304u
+#define SNAP_NONE           UINT32_MAX   /* "no node" in node indexes */
+
+/* header.features: optional data present in this blob */
+#define SNAP_FEAT_DNSSEC    (1u << 0)    /* RRSIG links / denial data */
+#define SNAP_FEAT_POLICY    (1u << 1)    /* traffic-policy tables */
+
+struct snap_header {
+	char     magic[8];          /* SNAP_MAGIC, no NUL */
+	uint16_t version_major;
+	uint16_t version_minor;
+	uint32_t header_size;       /* sizeof(struct snap_header) at write */
+	uint64_t content_size;      /* bytes from offset 0 covered by sha256 */
+	uint32_t endian;            /* SNAP_ENDIAN_MARK */
+	uint32_t zone_count;
+	uint32_t zone_table;        /* offset of struct snap_zone[zone_count] */
+	uint32_t zone_hash;         /* offset of struct snap_hslot[mask + 1] */
+	uint32_t zone_hash_mask;    /* table size - 1 (power of two) */
+	uint32_t features;          /* SNAP_FEAT_* */
+	uint64_t created;           /* unix seconds when compiled */
+	uint64_t serial;            /* snapshot serial (controller's counter) */
+	uint32_t min_sig_expiry;    /* earliest RRSIG expiration, 0 = none */
+	uint32_t reserved[9];
+	uint8_t  sha256[32];        /* SHA-256 of [0, content_size), this
+				     * field taken as 32 zero bytes */
+};
+
+/* Open-addressing hash slot (linear probing). index is the node (or zone)
+ * index + 1; 0 marks an empty slot. hash is snap_name_hash() of the
+ * lower-cased wire name, kept to skip most key comparisons. */
+struct snap_hslot {
+	uint32_t hash;
+	uint32_t index;
+};
+
+/* zone.flags */
+#define SNAP_ZONE_SIGNED    (1u << 0)   /* zone carries DNSKEY/RRSIG */
+#define SNAP_ZONE_NSEC3     (1u << 1)   /* denial by NSEC3 (else NSEC) */
+
+struct snap_zone {
+	uint32_t apex_name;         /* offset: lower-cased wire name */
+	uint32_t apex_node;         /* node index of the apex */
+	uint32_t node_count;
+	uint32_t nodes;             /* offset of struct snap_node[node_count] */
+	uint32_t hash;              /* offset of struct snap_hslot[mask + 1] */
+	uint32_t hash_mask;
+	uint32_t soa_serial;
+	uint32_t neg_ttl;           /* min(SOA TTL, SOA MINIMUM) (RFC 2308) */
+	uint32_t soa_rrset;         /* offset of the apex SOA struct snap_rrset */
+	uint32_t flags;             /* SNAP_ZONE_* */
+	uint32_t nsec3param;        /* offset, 0 = none (DNSSEC issue) */
+	uint32_t policy_table;      /* offset, 0 = none (traffic policies) */
+	uint32_t reserved[4];
+};
+
+/* node.flags */
+#define SNAP_NODE_APEX      (1u << 0)
+#define SNAP_NODE_DELEG     (1u << 1)   /* zone cut: NS here, not at apex */
+#define SNAP_NODE_OCCLUDED  (1u << 2)   /* strictly below a zone cut (glue) */
+#define SNAP_NODE_ENT       (1u << 3)   /* empty non-terminal: no RRsets */
+#define SNAP_NODE_WILDCARD  (1u << 4)   /* first label is "*" */
+#define SNAP_NODE_CNAME     (1u << 5)   /* has a CNAME RRset */
+#define SNAP_NODE_DNAME     (1u << 6)   /* has a DNAME RRset */
+
+/* One name that exists in the zone: with data, or an empty non-terminal. */
+struct snap_node {
+	uint32_t name;              /* offset: lower-cased wire name */
+	uint32_t rrsets;            /* offset of struct snap_rrset[count] */
+	uint16_t rrset_count;       /* sorted by type, RRSIG included */
+	uint16_t flags;             /* SNAP_NODE_* */
+	uint32_t parent;            /* node index of the parent, SNAP_NONE at apex */
+	uint32_t deleg;             /* highest zone cut at or above, or SNAP_NONE */
+	uint32_t wildcard;          /* node index of "*.<this name>", or SNAP_NONE */
+	uint32_t nsec;              /* DNSSEC denial data offset, 0 = none */
+	uint32_t reserved;
+};
+
+/* rrset.flags */
+#define SNAP_RRSET_POLICY   (1u << 0)   /* answer chosen at query time */
+
+/* One RRset. `wire` holds `count` RRs ready to copy into an answer: each
+ * is C0 0C (a pointer to the question name at offset 12), TYPE, CLASS,
+ * TTL, RDLENGTH, RDATA; names inside RDATA are uncompressed, case as in
+ * the zone file. An answer whose owner is not the qname overwrites the
+ * two pointer bytes. TTL is the RRset's (for RRSIG: each RR's own). */
+struct snap_rrset {
+	uint16_t type;
+	uint16_t count;
+	uint32_t ttl;
+	uint32_t wire;              /* offset of the pre-encoded RRs */
+	uint32_t wire_len;
+	uint32_t additional;        /* offset of struct snap_addl, 0 = none */
+	uint32_t rrsig;             /* offset of the covering RRSIG struct
+				     * snap_rrset, 0 = none (DNSSEC issue) */
+	uint32_t policy;            /* offset of policy data, 0 = static */
+	uint16_t flags;             /* SNAP_RRSET_* */
+	uint16_t reserved;
+};
+
+/* Targets of NS/MX/SRV (etc.) RRs that exist in the same zone, for the
+ * additional section: node indexes in RR order (glue included). */
+struct snap_addl {
+	uint32_t count;
+	uint32_t node[];
+};
+
+/* Optional trailer after content_size: a detached controller signature
+ * over header.sha256 (issue 5 fills it). */
+#define SNAP_SIG_MAGIC      "POP53SIG"
+#define SNAP_SIG_ED25519    1
+struct snap_sig {
+	char     magic[8];
+	uint32_t alg;               /* SNAP_SIG_* */
+	uint32_t size;              /* sizeof(struct snap_sig) */
+	uint8_t  key_id[32];        /* SHA-256 of the raw public key */
+	uint8_t  sig[64];
+};
+
+/* Hash of a lower-cased wire name (len bytes, including the root label).
+ * Shared by the compiler and the reader: changing it is a major version. */
+static inline uint32_t snap_name_hash(const uint8_t *name, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t v;
+		__builtin_memcpy(&v, name + i, 8);
+		h = (h ^ v) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	if (i < len) {
+		uint64_t v = 0;
+		__builtin_memcpy(&v, name + i, len - i);
+		h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+		h ^= h >> 29;
+	}
+	h *= 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(h >> 32);
+}
+
+#endif
