@@ -30,7 +30,7 @@ static void diag_vemit(struct diag *d, int is_error, const char *file,
 		d->errors++;
 	else
 		d->warnings++;
-	if (d->out)
+	if (d->out && (is_error || !d->hide_warnings))
 		fprintf(d->out, "%s%s%s: %s\n", where, where[0] ? " " : "",
 			is_error ? "error" : "warning", msg);
 }

@@ -16,6 +16,7 @@ struct diag {
 	unsigned errors;      /* errors reported so far */
 	unsigned warnings;    /* warnings reported so far */
 	int werror;           /* non-zero: warnings count as errors */
+	int hide_warnings;    /* non-zero: count warnings, do not print */
 	char first[512];      /* first error, formatted without a newline */
 };
 

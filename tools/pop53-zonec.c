@@ -1,0 +1,78 @@
+/* pop53-zonec — check and compile zone files into pop53 snapshots. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zonec.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: pop53-zonec check [--origin NAME] [-Werror] FILE...\n"
+	      "       pop53-zonec compile -o OUT.snap [--origin NAME] [--serial N] [-Werror] FILE...\n"
+	      "       pop53-zonec dump SNAPSHOT\n"
+	      "       pop53-zonec lookup SNAPSHOT NAME [TYPE]\n"
+	      "       pop53-zonec bench-load SNAPSHOT [ROUNDS]\n"
+	      "Each FILE is one zone; its name comes from its SOA owner, $ORIGIN or --origin.\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "origin", required_argument, NULL, 'O' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct zonec_opts o = { 0 };
+	const char *cmd;
+	char *end;
+	int c;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	cmd = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "o:qW:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'O': o.origin = optarg; break;
+		case 'o': o.output = optarg; break;
+		case 'q': o.quiet = 1; break;
+		case 'W':
+			if (strcmp(optarg, "error") != 0) {
+				fprintf(stderr, "pop53-zonec: unknown option -W%s\n", optarg);
+				return 2;
+			}
+			o.werror = 1;
+			break;
+		case 's':
+			o.serial = strtoull(optarg, &end, 10);
+			if (*end || !*optarg) {
+				fprintf(stderr, "pop53-zonec: --serial wants a number, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	argv += optind;
+	argc -= optind;
+	if (!strcmp(cmd, "check") && argc >= 1)
+		return zonec_check(&o, argv, (size_t)argc);
+	if (!strcmp(cmd, "compile") && argc >= 1 && o.output)
+		return zonec_compile(&o, argv, (size_t)argc);
+	if (!strcmp(cmd, "dump") && argc == 1)
+		return zonec_dump(&o, argv[0]);
+	if (!strcmp(cmd, "lookup") && (argc == 2 || argc == 3))
+		return zonec_lookup(&o, argv[0], argv[1], argc == 3 ? argv[2] : "A");
+	if (!strcmp(cmd, "bench-load") && (argc == 1 || argc == 2))
+		return zonec_bench_load(&o, argv[0], argc == 2 ? atoi(argv[1]) : 5);
+	usage(stderr);
+	return 2;
+}

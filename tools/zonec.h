@@ -1,0 +1,35 @@
+/*
+ * zonec.h — the commands of pop53-zonec, callable without its main().
+ */
+#ifndef POP53_ZONEC_H
+#define POP53_ZONEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct zonec_opts {
+	const char *origin;     /* --origin: zone name for a single file */
+	const char *output;     /* -o: snapshot path */
+	uint64_t serial;        /* --serial: snapshot serial (0 = now) */
+	int werror;             /* -Werror: warnings fail the run */
+	int quiet;              /* -q: no warnings, no statistics */
+};
+
+/* Parse and check each file as one zone; print diagnostics to stderr.
+ * Returns the process exit status (0 ok, 1 zone errors, 2 usage/IO). */
+int zonec_check(const struct zonec_opts *o, char *const *files, size_t n);
+
+/* Check, then compile the files (one zone each) into o->output. */
+int zonec_compile(const struct zonec_opts *o, char *const *files, size_t n);
+
+/* Print a snapshot as zone-file text on stdout. */
+int zonec_dump(const struct zonec_opts *o, const char *snap);
+
+/* Look name/type up in a snapshot and print what the lookup found. */
+int zonec_lookup(const struct zonec_opts *o, const char *snap,
+		 const char *name, const char *type);
+
+/* Time open+verify of a snapshot `rounds` times; print the median in ms. */
+int zonec_bench_load(const struct zonec_opts *o, const char *snap, int rounds);
+
+#endif
