@@ -1,1 +1,1202 @@
-/* in progress */
+/*
+ * snap_compile.c — turn checked in-memory zones into one snapshot blob.
+ *
+ * Two phases. The build phase works on one zone at a time: owner names go
+ * through a hash map to nodes (ancestors are created as empty
+ * non-terminals on the way), records are bucketed per node by a counting
+ * sort and grouped into RRsets, and nodes are put in canonical order by
+ * sorting siblings on their first label and walking the tree, which is far
+ * cheaper than sorting whole names. The build also sums up the size of
+ * every section. The emit phase then writes everything into a single
+ * zeroed allocation, so the same input always gives the same bytes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "dname.h"
+#include "error.h"
+#include "rdata.h"
+#include "snap.h"
+
+#define ALIGN8(x)       (((x) + 7) & ~(uint64_t)7)
+#define RR_HDR          12      /* C0 0C TYPE CLASS TTL RDLENGTH */
+#define SMALL_SORT      12      /* insertion sort below this */
+#define RADIX_MIN       256     /* radix-sort sibling lists from this size */
+#define HUGE_MIN        (4u << 20)
+#define MAX_DEPTH       (DNAME_MAXLABELS + 2)
+
+struct bnode {
+	uint32_t name;          /* arena offset of the lower-cased wire name */
+	uint32_t hash;          /* snap_name_hash of that name */
+	uint32_t parent;        /* build id of the parent, SNAP_NONE at apex */
+	uint32_t idx;           /* canonical index in the zone's node array */
+	uint32_t rr_first;      /* first entry of this node in zb->order */
+	uint32_t rr_count;
+	uint32_t set_first;     /* first RRset in zb->sets */
+	uint32_t kid_first;     /* first child in zb->kids */
+	uint32_t kid_count;
+	uint32_t deleg;         /* canonical index, or SNAP_NONE */
+	uint32_t wildcard;      /* canonical index, or SNAP_NONE */
+	uint32_t name_off;      /* blob offset of the name once written */
+	uint32_t set_pos;       /* index of its first RRset in the blob */
+	uint16_t set_count;
+	uint16_t flags;
+	uint8_t len;
+};
+
+struct bset {
+	uint32_t first;         /* first RR in zb->order */
+	uint32_t ttl;
+	uint32_t wire_len;
+	uint32_t addl;          /* first word in zb->addl + 1, 0 = none */
+	uint16_t type;
+	uint16_t count;
+};
+
+struct kid {
+	uint64_t key;           /* first label bytes, big-endian, 0-padded */
+	uint32_t id;
+	uint32_t pad;
+};
+
+/* Everything known about one zone between build and emit. */
+struct zbuild {
+	const struct zone *z;
+	const struct zone_rr *rr;
+	size_t nrr;
+	struct diag *d;
+	uint8_t apex[DNAME_MAXLEN];
+	size_t apex_len;
+
+	uint8_t *names;         /* arena of node names */
+	size_t names_len, names_cap;
+	struct bnode *node;
+	uint32_t nnode, node_cap;
+	struct snap_hslot *map; /* {hash, build id + 1}, index 0 = empty */
+	uint32_t map_mask;
+
+	uint32_t *rr_node;      /* build id of each record's owner */
+	uint32_t *order;        /* record indexes bucketed per node */
+	struct bset *set;
+	uint32_t nset;
+	struct kid *kids;
+	uint32_t *canon;        /* canonical index -> build id */
+	uint32_t *inner;        /* build ids of nodes with children, pre-order */
+	uint32_t ninner;
+	uint32_t *addl;         /* additional lists: count, then indexes */
+	size_t naddl, addl_cap;
+
+	uint32_t soa_serial, neg_ttl, soa_set;
+	uint64_t wire_size, names_size;
+	uint32_t hash_slots;
+
+	/* layout in the blob */
+	uint64_t off_nodes, off_hash, off_sets, off_wire, off_names, off_addl;
+};
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint8_t *put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return p + 2;
+}
+
+static inline uint8_t *put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return p + 4;
+}
+
+static uint32_t pow2_at_least(uint64_t n)
+{
+	uint64_t s = 2;
+
+	while (s < n)
+		s <<= 1;
+	return s > (1ull << 31) ? 0 : (uint32_t)s;
+}
+
+/* Filling hundreds of megabytes page by page is dominated by page faults
+ * (several microseconds each under a hypervisor); transparent huge pages
+ * cut them by 512. Only a hint: harmless where THP is off. */
+static void hint_huge(void *p, size_t n)
+{
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+
+	if (n >= HUGE_MIN && e > a)
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
+}
+
+static void *big_alloc(size_t n, bool zero)
+{
+	void *p = zero ? calloc(1, n ? n : 1) : malloc(n ? n : 1);
+
+	if (p)
+		hint_huge(p, n);
+	return p;
+}
+
+static void *big_realloc(void *old, size_t n)
+{
+	void *p = realloc(old, n);
+
+	if (p)
+		hint_huge(p, n);
+	return p;
+}
+
+static void zb_free(struct zbuild *zb)
+{
+	free(zb->names);
+	free(zb->node);
+	free(zb->map);
+	free(zb->rr_node);
+	free(zb->order);
+	free(zb->set);
+	free(zb->kids);
+	free(zb->canon);
+	free(zb->inner);
+	free(zb->addl);
+	memset(zb, 0, sizeof(*zb));
+}
+
+static const uint8_t *bname(const struct zbuild *zb, uint32_t id)
+{
+	return zb->names + zb->node[id].name;
+}
+
+/* ---- owner name -> node map ------------------------------------------- */
+
+static uint32_t map_find(const struct zbuild *zb, const uint8_t *name,
+			 size_t len, uint32_t h)
+{
+	for (uint32_t pos = h & zb->map_mask;; pos = (pos + 1) & zb->map_mask) {
+		const struct snap_hslot *m = &zb->map[pos];
+		const struct bnode *n;
+
+		if (!m->index)
+			return SNAP_NONE;
+		if (m->hash != h)
+			continue;
+		n = &zb->node[m->index - 1];
+		if (n->len == len && memcmp(zb->names + n->name, name, len) == 0)
+			return m->index - 1;
+	}
+}
+
+static void map_put(struct snap_hslot *map, uint32_t mask, uint32_t h,
+		    uint32_t id)
+{
+	uint32_t pos = h & mask;
+
+	while (map[pos].index)
+		pos = (pos + 1) & mask;
+	map[pos].hash = h;
+	map[pos].index = id + 1;
+}
+
+static int map_grow(struct zbuild *zb)
+{
+	uint32_t size = pow2_at_least(((uint64_t)zb->map_mask + 1) * 2);
+	struct snap_hslot *m = size ? big_alloc(size * sizeof(*m), true) : NULL;
+
+	if (!m)
+		return P53_ENOMEM;
+	for (uint32_t id = 0; id < zb->nnode; id++)
+		map_put(m, size - 1, zb->node[id].hash, id);
+	free(zb->map);
+	zb->map = m;
+	zb->map_mask = size - 1;
+	return 0;
+}
+
+/* Append a node for a name known to be absent; parent is set by caller. */
+static int node_add(struct zbuild *zb, const uint8_t *name, size_t len,
+		    uint32_t h, uint32_t *id)
+{
+	if (zb->nnode == zb->node_cap) {
+		uint32_t cap = zb->node_cap * 2;
+		struct bnode *n;
+
+		if (zb->node_cap >= (1u << 30))
+			return P53_ERANGE;
+		if (!(n = big_realloc(zb->node, (size_t)cap * sizeof(*n))))
+			return P53_ENOMEM;
+		zb->node = n;
+		zb->node_cap = cap;
+	}
+	if (zb->names_len + len > zb->names_cap) {
+		size_t cap = zb->names_cap * 2;
+		uint8_t *a = big_realloc(zb->names, cap);
+
+		if (!a)
+			return P53_ENOMEM;
+		zb->names = a;
+		zb->names_cap = cap;
+	}
+	if (zb->names_len + len > UINT32_MAX)
+		return P53_ERANGE;
+	if ((uint64_t)(zb->nnode + 1) * 2 > (uint64_t)zb->map_mask + 1) {
+		int ret = map_grow(zb);
+		if (ret < 0)
+			return ret;
+	}
+	memcpy(zb->names + zb->names_len, name, len);
+	zb->node[zb->nnode] = (struct bnode){
+		.name = (uint32_t)zb->names_len, .hash = h, .parent = SNAP_NONE,
+		.deleg = SNAP_NONE, .wildcard = SNAP_NONE, .len = (uint8_t)len,
+	};
+	zb->names_len += len;
+	map_put(zb->map, zb->map_mask, h, zb->nnode);
+	*id = zb->nnode++;
+	return 0;
+}
+
+/* Node of lower-cased `name` (not in the arena: it may move), creating it
+ * and every missing ancestor up to the closest existing one. P53_EZONE if
+ * the name is not at or below the apex. */
+static int node_get(struct zbuild *zb, const uint8_t *name, size_t len,
+		    uint32_t *out)
+{
+	uint32_t h = snap_name_hash(name, len);
+	uint32_t id = map_find(zb, name, len, h), child;
+	int ret;
+
+	if (id != SNAP_NONE) {
+		*out = id;
+		return 0;
+	}
+	/* The apex exists, so an absent name not longer than it is outside. */
+	if (len <= zb->apex_len)
+		return P53_EZONE;
+	if ((ret = node_add(zb, name, len, h, &child)) < 0)
+		return ret;
+	*out = child;
+	for (;;) {
+		size_t skip = 1u + name[0];
+
+		name += skip;
+		len -= skip;
+		h = snap_name_hash(name, len);
+		if ((id = map_find(zb, name, len, h)) != SNAP_NONE)
+			break;
+		if (len <= zb->apex_len)
+			return P53_EZONE;
+		if ((ret = node_add(zb, name, len, h, &id)) < 0)
+			return ret;
+		zb->node[child].parent = id;
+		child = id;
+	}
+	zb->node[child].parent = id;
+	return 0;
+}
+
+/* Records of one owner usually follow each other: the previous owner is
+ * checked before hashing. */
+static int owners_to_nodes(struct zbuild *zb)
+{
+	uint8_t lname[DNAME_MAXLEN], prev[DNAME_MAXLEN];
+	char text[DNAME_TEXT_MAX], ztext[DNAME_TEXT_MAX];
+	size_t prev_len = 0;
+	uint32_t prev_id = 0;
+
+	for (size_t i = 0; i < zb->nrr; i++) {
+		const struct zone_rr *rr = &zb->rr[i];
+		size_t len = dname_copy_lower(lname, zone_rr_owner(zb->z, rr));
+		int ret;
+
+		if (len == prev_len && memcmp(lname, prev, len) == 0) {
+			zb->rr_node[i] = prev_id;
+			continue;
+		}
+		ret = node_get(zb, lname, len, &zb->rr_node[i]);
+		if (ret == P53_EZONE) {
+			dname_to_text(lname, text, sizeof(text));
+			dname_to_text(zb->apex, ztext, sizeof(ztext));
+			diag_error(zb->d, zone_file_name(zb->z, rr->file),
+				   rr->line, 0, "%s is outside zone %s", text,
+				   ztext);
+		}
+		if (ret < 0)
+			return ret;
+		memcpy(prev, lname, len);
+		prev_len = len;
+		prev_id = zb->rr_node[i];
+	}
+	return 0;
+}
+
+/* ---- records -> RRsets ------------------------------------------------ */
+
+/* Type, then RDATA as unsigned bytes with the shorter first (the order of
+ * RFC 4034 6.3 for lower-case RDATA), then file order. */
+static int rr_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const struct zbuild *zb = ctx;
+	uint32_t ia = *(const uint32_t *)pa, ib = *(const uint32_t *)pb;
+	const struct zone_rr *a = &zb->rr[ia], *b = &zb->rr[ib];
+	size_t n = a->rdlen < b->rdlen ? a->rdlen : b->rdlen;
+	int c;
+
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	c = n ? memcmp(zone_rr_rdata(zb->z, a), zone_rr_rdata(zb->z, b), n) : 0;
+	if (c)
+		return c;
+	if (a->rdlen != b->rdlen)
+		return a->rdlen < b->rdlen ? -1 : 1;
+	return ia < ib ? -1 : ia > ib;
+}
+
+/* Most nodes hold one to three records: qsort's setup would dominate. */
+static void rr_sort(struct zbuild *zb, uint32_t *v, size_t n)
+{
+	if (n > SMALL_SORT) {
+		qsort_r(v, n, sizeof(*v), rr_cmp, zb);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = v[i];
+		size_t j = i;
+
+		for (; j > 0 && rr_cmp(&v[j - 1], &x, zb) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+static bool rr_same(const struct zbuild *zb, uint32_t ia, uint32_t ib)
+{
+	const struct zone_rr *a = &zb->rr[ia], *b = &zb->rr[ib];
+
+	return a->type == b->type && a->rdlen == b->rdlen &&
+	       memcmp(zone_rr_rdata(zb->z, a), zone_rr_rdata(zb->z, b),
+		      a->rdlen) == 0;
+}
+
+/* Counting sort of record indexes by owner node, keeping file order. */
+static int bucket_rrs(struct zbuild *zb)
+{
+	uint32_t pos = 0;
+
+	if (!(zb->order = big_alloc(zb->nrr * sizeof(*zb->order), false)))
+		return P53_ENOMEM;
+	for (size_t i = 0; i < zb->nrr; i++)
+		zb->node[zb->rr_node[i]].rr_count++;
+	for (uint32_t id = 0; id < zb->nnode; id++) {
+		zb->node[id].rr_first = pos;
+		pos += zb->node[id].rr_count;
+		zb->node[id].rr_count = 0;
+	}
+	for (size_t i = 0; i < zb->nrr; i++) {
+		struct bnode *n = &zb->node[zb->rr_node[i]];
+
+		zb->order[n->rr_first + n->rr_count++] = (uint32_t)i;
+	}
+	return 0;
+}
+
+/* Sort one node's records, drop exact duplicates and cut RRsets. */
+static int node_sets(struct zbuild *zb, struct bnode *n)
+{
+	uint32_t *o = zb->order + n->rr_first, keep = 0;
+	struct bset *cur = NULL;
+	uint64_t wire = 0;
+
+	rr_sort(zb, o, n->rr_count);
+	n->set_first = zb->nset;
+	for (uint32_t k = 0; k < n->rr_count; k++) {
+		const struct zone_rr *r = &zb->rr[o[k]];
+
+		if (cur && cur->type == r->type) {
+			if (rr_same(zb, o[keep - 1], o[k])) {
+				if (r->ttl < cur->ttl)
+					cur->ttl = r->ttl;
+				continue;
+			}
+			if (cur->count == UINT16_MAX)
+				return P53_ERANGE;
+		} else {
+			if (n->set_count == UINT16_MAX)
+				return P53_ERANGE;
+			wire = 0;
+			cur = &zb->set[zb->nset++];
+			*cur = (struct bset){ .first = n->rr_first + keep,
+					      .ttl = r->ttl, .type = r->type };
+			n->set_count++;
+		}
+		o[keep++] = o[k];
+		cur->count++;
+		if (r->ttl < cur->ttl)
+			cur->ttl = r->ttl;
+		wire += RR_HDR + r->rdlen;
+		if (wire > UINT32_MAX)
+			return P53_ERANGE;
+		cur->wire_len = (uint32_t)wire;
+	}
+	n->rr_count = keep;
+	return 0;
+}
+
+static int build_sets(struct zbuild *zb)
+{
+	char text[DNAME_TEXT_MAX];
+	int ret;
+
+	if (!(zb->set = big_alloc(zb->nrr * sizeof(*zb->set), false)))
+		return P53_ENOMEM;
+	for (uint32_t id = 0; id < zb->nnode; id++) {
+		if ((ret = node_sets(zb, &zb->node[id])) < 0) {
+			dname_to_text(bname(zb, id), text, sizeof(text));
+			diag_error(zb->d, NULL, 0, 0, "%s: more than 65535 "
+				   "RRsets or records in one RRset", text);
+			return ret;
+		}
+	}
+	for (uint32_t i = 0; i < zb->nset; i++)
+		zb->wire_size += zb->set[i].wire_len;
+	return 0;
+}
+
+static const struct bset *node_set(const struct zbuild *zb,
+				   const struct bnode *n, uint16_t type)
+{
+	for (uint32_t i = 0; i < n->set_count; i++) {
+		if (zb->set[n->set_first + i].type == type)
+			return &zb->set[n->set_first + i];
+	}
+	return NULL;
+}
+
+/* Serial and negative TTL from the apex SOA (RFC 2308 section 5). */
+static int read_soa(struct zbuild *zb)
+{
+	const struct bnode *apex = &zb->node[0];
+	const struct bset *s = node_set(zb, apex, RRTYPE_SOA);
+	char text[DNAME_TEXT_MAX];
+	int n1, n2;
+
+	if (s) {
+		const struct zone_rr *r = &zb->rr[zb->order[s->first]];
+		const uint8_t *rd = zone_rr_rdata(zb->z, r);
+
+		n1 = dname_wire_len(rd, r->rdlen);
+		n2 = n1 < 0 ? -1 : dname_wire_len(rd + n1, r->rdlen - (size_t)n1);
+		if (n2 >= 0 && (size_t)n1 + (size_t)n2 + 20 == r->rdlen) {
+			uint32_t min = get32(rd + n1 + n2 + 16);
+
+			zb->soa_serial = get32(rd + n1 + n2);
+			zb->neg_ttl = min < s->ttl ? min : s->ttl;
+			zb->soa_set = (uint32_t)(s - zb->set);
+			return 0;
+		}
+	}
+	dname_to_text(zb->apex, text, sizeof(text));
+	diag_error(zb->d, NULL, 0, 0, "zone %s: %s SOA record at the apex",
+		   text, s ? "malformed" : "no");
+	return P53_EZONE;
+}
+
+/* ---- canonical node order --------------------------------------------- */
+
+static uint64_t label_key(const uint8_t *name)
+{
+	uint64_t k = 0;
+
+	for (unsigned i = 0; i < 8; i++)
+		k = k << 8 | (i < name[0] ? name[1 + i] : 0);
+	return k;
+}
+
+/* Siblings differ only in their first label; names are lower-case, so
+ * canonical order is bytewise with a shorter label first. */
+static int kid_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const struct kid *a = pa, *b = pb;
+	const struct zbuild *zb = ctx;
+	const uint8_t *la, *lb;
+	int c;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	la = bname(zb, a->id);
+	lb = bname(zb, b->id);
+	c = memcmp(la + 1, lb + 1, la[0] < lb[0] ? la[0] : lb[0]);
+	return c ? c : (la[0] > lb[0]) - (la[0] < lb[0]);
+}
+
+/* LSD radix sort on the 8-byte keys, then full comparisons only inside
+ * runs of equal keys: a million siblings sort in a few passes over memory
+ * instead of twenty rounds of comparisons through the name arena. */
+static void sort_kids(struct zbuild *zb, struct kid *v, size_t n,
+		      struct kid *tmp)
+{
+	uint32_t count[8][256];
+	struct kid *src = v, *dst = tmp, *t;
+
+	if (n < RADIX_MIN) {
+		qsort_r(v, n, sizeof(*v), kid_cmp, zb);
+		return;
+	}
+	memset(count, 0, sizeof(count));
+	for (size_t i = 0; i < n; i++) {
+		for (unsigned b = 0; b < 8; b++)
+			count[b][(src[i].key >> (8 * b)) & 255]++;
+	}
+	for (unsigned b = 0; b < 8; b++) {
+		uint32_t sum = 0;
+
+		if (count[b][(src[0].key >> (8 * b)) & 255] == n)
+			continue;       /* every key has the same byte here */
+		for (unsigned k = 0; k < 256; k++) {
+			uint32_t c = count[b][k];
+
+			count[b][k] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[b][(src[i].key >> (8 * b)) & 255]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && v[j].key == v[i].key; j++)
+			;
+		if (j - i > 1)
+			qsort_r(v + i, j - i, sizeof(*v), kid_cmp, zb);
+	}
+}
+
+static int canon_order(struct zbuild *zb)
+{
+	struct { uint32_t id, next; } stack[MAX_DEPTH];
+	uint32_t pos = 0, idx = 0;
+	struct kid *tmp;
+	int sp = 0;
+
+	zb->kids = big_alloc(zb->nnode * sizeof(*zb->kids), false);
+	zb->canon = big_alloc(zb->nnode * sizeof(*zb->canon), false);
+	zb->inner = big_alloc(zb->nnode * sizeof(*zb->inner), false);
+	tmp = big_alloc(zb->nnode * sizeof(*tmp), false);
+	if (!zb->kids || !zb->canon || !zb->inner || !tmp) {
+		free(tmp);
+		return P53_ENOMEM;
+	}
+	for (uint32_t id = 1; id < zb->nnode; id++)
+		zb->node[zb->node[id].parent].kid_count++;
+	for (uint32_t id = 0; id < zb->nnode; id++) {
+		zb->node[id].kid_first = pos;
+		pos += zb->node[id].kid_count;
+		zb->node[id].kid_count = 0;
+	}
+	for (uint32_t id = 1; id < zb->nnode; id++) {
+		struct bnode *p = &zb->node[zb->node[id].parent];
+
+		zb->kids[p->kid_first + p->kid_count++] = (struct kid){
+			.key = label_key(bname(zb, id)), .id = id };
+	}
+	for (uint32_t id = 0; id < zb->nnode; id++) {
+		const struct bnode *n = &zb->node[id];
+
+		if (n->kid_count > 1)
+			sort_kids(zb, zb->kids + n->kid_first, n->kid_count,
+				  tmp);
+	}
+	free(tmp);
+	/* Pre-order walk from the apex (build id 0): a parent precedes its
+	 * subtree, which is RFC 4034 canonical order. */
+	zb->canon[idx] = 0;
+	zb->node[0].idx = idx++;
+	stack[0].id = 0;
+	stack[0].next = 0;
+	if (zb->node[0].kid_count)
+		zb->inner[zb->ninner++] = 0;
+	while (sp >= 0) {
+		const struct bnode *n = &zb->node[stack[sp].id];
+		uint32_t c;
+
+		if (stack[sp].next == n->kid_count) {
+			sp--;
+			continue;
+		}
+		c = zb->kids[n->kid_first + stack[sp].next++].id;
+		zb->canon[idx] = c;
+		zb->node[c].idx = idx++;
+		if (zb->node[c].kid_count)
+			zb->inner[zb->ninner++] = c;
+		sp++;
+		stack[sp].id = c;
+		stack[sp].next = 0;
+	}
+	return 0;
+}
+
+/* Flags, zone cuts and wildcards in one pass: parents come first. */
+static void node_flags(struct zbuild *zb)
+{
+	uint32_t set_pos = 0;
+
+	for (uint32_t i = 0; i < zb->nnode; i++) {
+		struct bnode *n = &zb->node[zb->canon[i]];
+		struct bnode *p = n->parent == SNAP_NONE ? NULL :
+				  &zb->node[n->parent];
+		const uint8_t *name = bname(zb, zb->canon[i]);
+		uint16_t f = 0;
+
+		if (!p)
+			f |= SNAP_NODE_APEX;
+		if (!n->set_count)
+			f |= SNAP_NODE_ENT;
+		if (name[0] == 1 && name[1] == '*')
+			f |= SNAP_NODE_WILDCARD;
+		for (uint32_t k = 0; k < n->set_count; k++) {
+			uint16_t t = zb->set[n->set_first + k].type;
+
+			if (t == RRTYPE_CNAME)
+				f |= SNAP_NODE_CNAME;
+			else if (t == RRTYPE_DNAME)
+				f |= SNAP_NODE_DNAME;
+			else if (t == RRTYPE_NS && p)
+				f |= SNAP_NODE_DELEG;
+		}
+		if (p && p->deleg != SNAP_NONE) {
+			n->deleg = p->deleg;
+			f |= SNAP_NODE_OCCLUDED;
+		} else if (f & SNAP_NODE_DELEG) {
+			n->deleg = i;
+		}
+		if (p && (f & SNAP_NODE_WILDCARD))
+			p->wildcard = i;
+		n->flags = f;
+		n->set_pos = set_pos;
+		set_pos += n->set_count;
+	}
+}
+
+/* ---- additional-section targets --------------------------------------- */
+
+static bool wants_addl(uint16_t type)
+{
+	return type == RRTYPE_NS || type == RRTYPE_MX || type == RRTYPE_SRV ||
+	       type == RRTYPE_SVCB || type == RRTYPE_HTTPS;
+}
+
+static int addl_push(struct zbuild *zb, uint32_t v)
+{
+	if (zb->naddl == zb->addl_cap) {
+		size_t cap = zb->addl_cap ? zb->addl_cap * 2 : 1024;
+		uint32_t *a = realloc(zb->addl, cap * sizeof(*a));
+
+		if (!a)
+			return P53_ENOMEM;
+		zb->addl = a;
+		zb->addl_cap = cap;
+	}
+	zb->addl[zb->naddl++] = v;
+	return 0;
+}
+
+/* Canonical index of the in-zone node an RR points at, or SNAP_NONE. */
+static uint32_t rr_target(const struct zbuild *zb, const struct zone_rr *r,
+			  uint32_t owner_idx)
+{
+	const uint8_t *rd = zone_rr_rdata(zb->z, r);
+	const uint8_t *t = rdata_target(r->type, rd, r->rdlen);
+	uint8_t lname[DNAME_MAXLEN];
+	size_t len;
+	uint32_t id;
+
+	if (!t)
+		return SNAP_NONE;
+	/* RFC 9460 2.5.2: in ServiceMode "." stands for the owner name. */
+	if (t[0] == 0 && (r->type == RRTYPE_SVCB || r->type == RRTYPE_HTTPS))
+		return get16(rd) ? owner_idx : SNAP_NONE;
+	len = dname_copy_lower(lname, t);
+	id = map_find(zb, lname, len, snap_name_hash(lname, len));
+	return id == SNAP_NONE ? SNAP_NONE : zb->node[id].idx;
+}
+
+static int set_addl(struct zbuild *zb, struct bset *s, uint32_t owner_idx)
+{
+	size_t start = zb->naddl;
+	int ret;
+
+	if ((ret = addl_push(zb, 0)) < 0)
+		return ret;
+	for (uint32_t k = 0; k < s->count; k++) {
+		uint32_t t = rr_target(zb, &zb->rr[zb->order[s->first + k]],
+				       owner_idx);
+		size_t j = start + 1;
+
+		if (t == SNAP_NONE)
+			continue;
+		while (j < zb->naddl && zb->addl[j] != t)
+			j++;
+		if (j < zb->naddl)
+			continue;
+		if ((ret = addl_push(zb, t)) < 0)
+			return ret;
+		zb->addl[start]++;
+	}
+	if (zb->addl[start])
+		s->addl = (uint32_t)start + 1;
+	else
+		zb->naddl = start;
+	return 0;
+}
+
+static int build_addl(struct zbuild *zb)
+{
+	int ret;
+
+	for (uint32_t id = 0; id < zb->nnode; id++) {
+		const struct bnode *n = &zb->node[id];
+
+		for (uint32_t k = 0; k < n->set_count; k++) {
+			struct bset *s = &zb->set[n->set_first + k];
+
+			if (wants_addl(s->type) &&
+			    (ret = set_addl(zb, s, n->idx)) < 0)
+				return ret;
+		}
+	}
+	if (zb->naddl > UINT32_MAX / 4)
+		return P53_ERANGE;
+	return 0;
+}
+
+/* ---- build one zone ---------------------------------------------------- */
+
+static int zb_build(struct zbuild *zb, const struct zone *z, struct diag *d)
+{
+	const uint8_t *origin = zone_origin(z);
+	uint32_t id, size;
+	int ret;
+
+	memset(zb, 0, sizeof(*zb));
+	zb->z = z;
+	zb->d = d;
+	if (!origin) {
+		diag_error(d, NULL, 0, 0, "zone without an origin");
+		return P53_EZONE;
+	}
+	zb->apex_len = dname_copy_lower(zb->apex, origin);
+	zb->rr = zone_rrs(z, &zb->nrr);
+	if (zb->nrr >= UINT32_MAX / 2)
+		return P53_ERANGE;
+	/* Sized for one node per record; ENT-heavy zones grow them. */
+	size = pow2_at_least((uint64_t)zb->nrr * 2 + 2);
+	zb->node_cap = (uint32_t)zb->nrr + 64;
+	zb->names_cap = zb->nrr * 24 + 4096;
+	zb->map = size ? big_alloc(size * sizeof(*zb->map), true) : NULL;
+	zb->rr_node = big_alloc(zb->nrr * sizeof(*zb->rr_node), false);
+	zb->node = big_alloc(zb->node_cap * sizeof(*zb->node), false);
+	zb->names = big_alloc(zb->names_cap, false);
+	if (!zb->map || !zb->rr_node || !zb->node || !zb->names)
+		return P53_ENOMEM;
+	zb->map_mask = size - 1;
+	if ((ret = node_add(zb, zb->apex, zb->apex_len,
+			    snap_name_hash(zb->apex, zb->apex_len), &id)) < 0 ||
+	    (ret = owners_to_nodes(zb)) < 0 ||
+	    (ret = bucket_rrs(zb)) < 0 ||
+	    (ret = build_sets(zb)) < 0 ||
+	    (ret = read_soa(zb)) < 0 ||
+	    (ret = canon_order(zb)) < 0)
+		return ret;
+	node_flags(zb);
+	if ((ret = build_addl(zb)) < 0)
+		return ret;
+	for (id = 0; id < zb->nnode; id++) {
+		if (!zb->node[id].kid_count)
+			zb->names_size += zb->node[id].len;
+	}
+	zb->hash_slots = pow2_at_least((uint64_t)zb->nnode * 2);
+	return zb->hash_slots ? 0 : P53_ERANGE;
+}
+
+/* ---- layout and emit ---------------------------------------------------- */
+
+static uint64_t zb_layout(struct zbuild *zb, uint64_t off)
+{
+	zb->off_nodes = off;
+	off += (uint64_t)zb->nnode * sizeof(struct snap_node);
+	zb->off_hash = off;
+	off += (uint64_t)zb->hash_slots * sizeof(struct snap_hslot);
+	zb->off_sets = off;
+	off += (uint64_t)zb->nset * sizeof(struct snap_rrset);
+	zb->off_wire = off;
+	off = ALIGN8(off + zb->wire_size);
+	zb->off_names = off;
+	off = ALIGN8(off + zb->names_size);
+	zb->off_addl = off;
+	return ALIGN8(off + zb->naddl * 4);
+}
+
+/* Leaves store their names; a parent points into a child's name, of
+ * which it is the tail. Leaves go in build order (sequential reads of the
+ * arena); inner nodes backwards in pre-order, so children come first. */
+static void emit_names(struct zbuild *zb, uint8_t *blob)
+{
+	uint64_t pos = zb->off_names;
+
+	for (uint32_t id = 0; id < zb->nnode; id++) {
+		struct bnode *n = &zb->node[id];
+
+		if (!n->kid_count) {
+			memcpy(blob + pos, zb->names + n->name, n->len);
+			n->name_off = (uint32_t)pos;
+			pos += n->len;
+		}
+	}
+	for (uint32_t i = zb->ninner; i-- > 0;) {
+		struct bnode *n = &zb->node[zb->inner[i]];
+		uint32_t kid = zb->kids[n->kid_first].id;
+
+		n->name_off = zb->node[kid].name_off + 1u + bname(zb, kid)[0];
+	}
+}
+
+static void emit_set(struct zbuild *zb, uint8_t *blob, struct snap_rrset *out,
+		     const struct bset *s, uint64_t *wpos, uint64_t *apos)
+{
+	uint8_t *p = blob + *wpos;
+
+	out->type = s->type;
+	out->count = s->count;
+	out->ttl = s->ttl;
+	out->wire = (uint32_t)*wpos;
+	out->wire_len = s->wire_len;
+	for (uint32_t k = 0; k < s->count; k++) {
+		const struct zone_rr *r = &zb->rr[zb->order[s->first + k]];
+
+		*p++ = 0xc0;
+		*p++ = 0x0c;
+		p = put16(p, r->type);
+		p = put16(p, r->rclass);
+		p = put32(p, s->type == RRTYPE_RRSIG ? r->ttl : s->ttl);
+		p = put16(p, r->rdlen);
+		memcpy(p, zone_rr_rdata(zb->z, r), r->rdlen);
+		p += r->rdlen;
+	}
+	*wpos += s->wire_len;
+	if (s->addl) {
+		const uint32_t *a = &zb->addl[s->addl - 1];
+		size_t bytes = (1 + (size_t)a[0]) * sizeof(*a);
+
+		memcpy(blob + *apos, a, bytes);
+		out->additional = (uint32_t)*apos;
+		*apos += bytes;
+	}
+}
+
+/* Nodes and RRset entries land at their canonical positions, but the walk
+ * is in build order: that reads records and RDATA from the zone heap
+ * nearly sequentially, where canonical order would miss the cache on
+ * every record (a third of the compile time for a million names). Wire,
+ * names and additional lists are therefore laid out in input order. */
+static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
+{
+	struct snap_node *nodes = (struct snap_node *)(blob + zb->off_nodes);
+	struct snap_rrset *sets = (struct snap_rrset *)(blob + zb->off_sets);
+	struct snap_hslot *slot = (struct snap_hslot *)(blob + zb->off_hash);
+	uint32_t mask = zb->hash_slots - 1;
+	uint64_t wpos = zb->off_wire, apos = zb->off_addl;
+
+	emit_names(zb, blob);
+	for (uint32_t id = 0; id < zb->nnode; id++) {
+		const struct bnode *n = &zb->node[id];
+		struct snap_node *sn = &nodes[n->idx];
+		uint32_t pos = n->hash & mask;
+
+		sn->name = n->name_off;
+		sn->rrset_count = n->set_count;
+		sn->flags = n->flags;
+		sn->parent = n->parent == SNAP_NONE ? SNAP_NONE :
+			     zb->node[n->parent].idx;
+		sn->deleg = n->deleg;
+		sn->wildcard = n->wildcard;
+		if (n->set_count)
+			sn->rrsets = (uint32_t)(zb->off_sets +
+						n->set_pos * sizeof(*sets));
+		for (uint32_t k = 0; k < n->set_count; k++)
+			emit_set(zb, blob, &sets[n->set_pos + k],
+				 &zb->set[n->set_first + k], &wpos, &apos);
+		while (slot[pos].index)
+			pos = (pos + 1) & mask;
+		slot[pos].hash = n->hash;
+		slot[pos].index = n->idx + 1;
+	}
+	/* the apex is build id 0 */
+	z->soa_rrset = (uint32_t)(zb->off_sets + (zb->node[0].set_pos +
+				  zb->soa_set - zb->node[0].set_first) *
+				  sizeof(*sets));
+	z->apex_name = zb->node[0].name_off;
+	z->apex_node = 0;
+	z->node_count = zb->nnode;
+	z->nodes = (uint32_t)zb->off_nodes;
+	z->hash = (uint32_t)zb->off_hash;
+	z->hash_mask = mask;
+	z->soa_serial = zb->soa_serial;
+	z->neg_ttl = zb->neg_ttl;
+	z->rrsets = (uint32_t)zb->off_sets;
+	z->rrset_count = zb->nset;
+}
+
+/* ---- the whole snapshot ------------------------------------------------- */
+
+static int zone_cmp(const void *pa, const void *pb)
+{
+	const struct zbuild *a = pa, *b = pb;
+
+	return dname_canonical_cmp(a->apex, b->apex);
+}
+
+/* SOURCE_DATE_EPOCH (reproducible-builds.org) pins the time for
+ * byte-identical rebuilds. */
+static uint64_t compile_time(void)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+
+	if (s && *s >= '0' && *s <= '9') {
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (!errno && !*end)
+			return v;
+	}
+	return (uint64_t)time(NULL);
+}
+
+static void emit_header(uint8_t *blob, uint64_t content, size_t nzones,
+			uint64_t table, uint64_t zhash, uint32_t zslots,
+			const struct snap_compile_opts *opts)
+{
+	struct snap_header *h = (struct snap_header *)blob;
+
+	memcpy(h->magic, SNAP_MAGIC, sizeof(h->magic));
+	h->version_major = SNAP_VERSION_MAJOR;
+	h->version_minor = SNAP_VERSION_MINOR;
+	h->header_size = sizeof(*h);
+	h->content_size = content;
+	h->endian = SNAP_ENDIAN_MARK;
+	h->zone_count = (uint32_t)nzones;
+	h->zone_table = (uint32_t)table;
+	h->zone_hash = (uint32_t)zhash;
+	h->zone_hash_mask = zslots - 1;
+	h->created = compile_time();
+	h->serial = opts && opts->serial ? opts->serial : h->created;
+}
+
+static void emit_zone_hash(uint8_t *blob, const struct zbuild *zb, size_t n,
+			   uint64_t off, uint32_t slots)
+{
+	struct snap_hslot *slot = (struct snap_hslot *)(blob + off);
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t h = snap_name_hash(zb[i].apex, zb[i].apex_len);
+		uint32_t pos = h & (slots - 1);
+
+		while (slot[pos].index)
+			pos = (pos + 1) & (slots - 1);
+		slot[pos].hash = h;
+		slot[pos].index = (uint32_t)i + 1;
+	}
+}
+
+static int check_apexes(const struct zbuild *zb, size_t n, struct diag *d)
+{
+	char text[DNAME_TEXT_MAX];
+
+	for (size_t i = 1; i < n; i++) {
+		if (zb[i].apex_len == zb[i - 1].apex_len &&
+		    memcmp(zb[i].apex, zb[i - 1].apex, zb[i].apex_len) == 0) {
+			dname_to_text(zb[i].apex, text, sizeof(text));
+			diag_error(d, NULL, 0, 0, "zone %s given twice", text);
+			return P53_EZONE;
+		}
+	}
+	return 0;
+}
+
+int snap_compile(struct zone *const *zones, size_t n,
+		 const struct snap_compile_opts *opts, struct diag *d,
+		 uint8_t **out, size_t *len)
+{
+	struct zbuild *zb = calloc(n + 1, sizeof(*zb));
+	uint32_t zslots = pow2_at_least((uint64_t)n * 2);
+	uint64_t table, zhash, off;
+	unsigned int mdlen, errors = d ? d->errors : 0;
+	uint8_t *blob = NULL;
+	int ret = P53_ENOMEM;
+
+	*out = NULL;
+	*len = 0;
+	if (!zb || !zslots)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		if ((ret = zb_build(&zb[i], zones[i], d)) < 0)
+			goto fail;
+	}
+	qsort(zb, n, sizeof(*zb), zone_cmp);
+	if ((ret = check_apexes(zb, n, d)) < 0)
+		goto fail;
+	table = ALIGN8(sizeof(struct snap_header));
+	zhash = table + n * sizeof(struct snap_zone);
+	off = zhash + (uint64_t)zslots * sizeof(struct snap_hslot);
+	for (size_t i = 0; i < n; i++)
+		off = zb_layout(&zb[i], off);
+	if (off > UINT32_MAX) {
+		diag_error(d, NULL, 0, 0, "snapshot would be %llu bytes, over "
+			   "the 4 GiB that 32-bit offsets reach",
+			   (unsigned long long)off);
+		ret = P53_ERANGE;
+		goto fail;
+	}
+	ret = P53_ENOMEM;
+	if (!(blob = big_alloc(off, true)))
+		goto fail;
+	emit_header(blob, off, n, table, zhash, zslots, opts);
+	emit_zone_hash(blob, zb, n, zhash, zslots);
+	for (size_t i = 0; i < n; i++) {
+		emit_zone(&zb[i], blob,
+			  (struct snap_zone *)(blob + table) + i);
+		zb_free(&zb[i]);
+	}
+	if (!EVP_Digest(blob, off, ((struct snap_header *)blob)->sha256,
+			&mdlen, EVP_sha256(), NULL))
+		goto fail;
+	*out = blob;
+	*len = off;
+	blob = NULL;
+	ret = 0;
+fail:
+	if (ret < 0 && d && d->errors == errors)
+		diag_error(d, NULL, 0, 0, "cannot compile the snapshot: %s",
+			   p53_strerror(ret));
+	for (size_t i = 0; zb && i < n; i++)
+		zb_free(&zb[i]);
+	free(zb);
+	free(blob);
+	return ret;
+}
+
+/* ---- writing the file ---------------------------------------------------- */
+
+static int sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	int fd, ret;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		return -1;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	ret = fsync(fd);
+	close(fd);
+	return ret;
+}
+
+/* Readers of `path` see the old file or the whole new one, never a part,
+ * even across a crash: temporary file, fsync, rename, fsync the directory. */
+static int write_atomic(const char *path, const uint8_t *buf, size_t len,
+			struct diag *d)
+{
+	size_t plen = strlen(path), done = 0;
+	char *tmp = malloc(plen + sizeof(".tmpXXXXXX"));
+	const char *what = "create";
+	int fd = -1;
+
+	if (!tmp)
+		return P53_ENOMEM;
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmpXXXXXX", sizeof(".tmpXXXXXX"));
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+		goto fail;
+	what = "write";
+	if (fchmod(fd, 0644) < 0)
+		goto fail;
+	while (done < len) {
+		ssize_t w = write(fd, buf + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		done += (size_t)w;
+	}
+	if (fsync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	what = "rename";
+	if (rename(tmp, path) < 0)
+		goto fail;
+	/* The new file is in place; a failure here only leaves its
+	 * durability across a power loss unknown, still worth reporting. */
+	what = "sync the directory of";
+	if (sync_dir(path) < 0)
+		goto fail;
+	free(tmp);
+	return 0;
+fail:
+	diag_error(d, path, 0, 0, "cannot %s snapshot: %s", what,
+		   strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return P53_EIO;
+}
+
+int snap_compile_file(struct zone *const *zones, size_t n,
+		      const struct snap_compile_opts *opts, struct diag *d,
+		      const char *path)
+{
+	uint8_t *blob;
+	size_t len;
+	int ret = snap_compile(zones, n, opts, d, &blob, &len);
+
+	if (ret < 0)
+		return ret;
+	ret = write_atomic(path, blob, len, d);
+	free(blob);
+	return ret;
+}

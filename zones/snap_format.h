@@ -74,7 +74,10 @@ struct snap_zone {
 	uint32_t flags;             /* SNAP_ZONE_* */
 	uint32_t nsec3param;        /* offset, 0 = none (DNSSEC issue) */
 	uint32_t policy_table;      /* offset, 0 = none (traffic policies) */
-	uint32_t reserved[4];
+	uint32_t rrsets;            /* offset of all the zone's struct
+				     * snap_rrset, node by node (v1.0) */
+	uint32_t rrset_count;
+	uint32_t reserved[2];
 };
 
 /* node.flags */

@@ -1,1 +1,743 @@
-/* in progress */
+/*
+ * snap_read.c — open a snapshot (map and verify) and look names up in it.
+ *
+ * Verification is what lets the query path skip bounds checks: after it,
+ * every offset, index and range the lookups and the answer engine follow
+ * stays inside the blob, whether the blob was corrupted by accident (the
+ * SHA-256 catches that) or built to pass the hash on purpose (the bounds
+ * checks catch that). It only reads fixed-size structures and walks names
+ * and RR headers; RDATA is never parsed. The hash runs on a second thread
+ * for big blobs, in parallel with the structural checks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "dname.h"
+#include "error.h"
+#include "rdata.h"
+#include "snap.h"
+
+/* Below this the thread costs more than it saves. */
+#define HASH_THREAD_MIN (4u << 20)
+
+struct snap {
+	const uint8_t *blob;    /* first: snap_ptr() in snap.h reads it */
+	size_t size;            /* content plus any signature trailer */
+	uint64_t content;       /* header.content_size */
+	void *map;              /* our mapping, NULL for snap_open_mem */
+};
+
+/* First problem found, kept until the hash result says which to report. */
+struct vctx {
+	const uint8_t *b;
+	size_t len;
+	uint64_t content;
+	uint32_t hdr_size;
+	int err;
+	char msg[300];
+};
+
+static int __attribute__((format(printf, 3, 4)))
+bad(struct vctx *v, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!v->err) {
+		va_start(ap, fmt);
+		vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
+		va_end(ap);
+		v->err = err;
+	}
+	return err;
+}
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* ---- header ------------------------------------------------------------ */
+
+static int check_trailer(struct vctx *v)
+{
+	size_t rest = v->len - v->content;
+	const struct snap_sig *sig = (const void *)(v->b + v->content);
+	size_t m = rest < 8 ? rest : 8;
+
+	if (!rest)
+		return 0;
+	if (memcmp(v->b + v->content, SNAP_SIG_MAGIC, m) != 0)
+		return bad(v, P53_EFORMAT, "%zu bytes of garbage after the "
+			   "content, expected nothing or a signature", rest);
+	if (rest < sizeof(*sig))
+		return bad(v, P53_ETRUNC, "truncated: signature trailer has "
+			   "%zu bytes, needs %zu", rest, sizeof(*sig));
+	if (rest > sizeof(*sig) || sig->size != sizeof(*sig))
+		return bad(v, P53_EFORMAT, "signature trailer of %zu bytes "
+			   "(size field %u), expected %zu", rest, sig->size,
+			   sizeof(*sig));
+	return 0;
+}
+
+static int check_header(struct vctx *v)
+{
+	const struct snap_header *h = (const void *)v->b;
+	size_t m = v->len < 8 ? v->len : 8;
+
+	if (memcmp(v->b, SNAP_MAGIC, m) != 0)
+		return bad(v, P53_EFORMAT, "not a pop53 snapshot (bad magic)");
+	if (v->len < sizeof(*h))
+		return bad(v, P53_ETRUNC, "truncated: file has %zu bytes, the "
+			   "header alone needs %zu", v->len, sizeof(*h));
+	if (h->endian != SNAP_ENDIAN_MARK)
+		return bad(v, P53_EFORMAT, h->endian == __builtin_bswap32(
+			   SNAP_ENDIAN_MARK) ? "written on a host of the other "
+			   "byte order" : "bad byte-order mark 0x%08x",
+			   h->endian);
+	if (h->version_major != SNAP_VERSION_MAJOR)
+		return bad(v, P53_EVERSION, "format version %u.%u, this "
+			   "reader knows %u.x", h->version_major,
+			   h->version_minor, SNAP_VERSION_MAJOR);
+	if (h->content_size > v->len)
+		return bad(v, P53_ETRUNC, "truncated: file has %zu bytes, "
+			   "header says %llu", v->len,
+			   (unsigned long long)h->content_size);
+	if (h->content_size > UINT32_MAX || h->content_size % 8)
+		return bad(v, P53_EFORMAT, "content size %llu is not a "
+			   "multiple of 8 below 4 GiB",
+			   (unsigned long long)h->content_size);
+	if (h->header_size < sizeof(*h) || h->header_size % 8 ||
+	    h->header_size > h->content_size)
+		return bad(v, P53_EFORMAT, "header size %u (expected at "
+			   "least %zu, a multiple of 8, inside the content)",
+			   h->header_size, sizeof(*h));
+	v->content = h->content_size;
+	v->hdr_size = h->header_size;
+	return check_trailer(v);
+}
+
+/* ---- structure ----------------------------------------------------------- */
+
+/* [off, off + size) lies in the content, after the header. */
+static bool in_blob(const struct vctx *v, uint64_t off, uint64_t size)
+{
+	return off >= v->hdr_size && off <= v->content &&
+	       size <= v->content - off;
+}
+
+static bool name_ok(const struct vctx *v, uint32_t off)
+{
+	uint64_t max;
+
+	if (!in_blob(v, off, 1))
+		return false;
+	max = v->content - off;
+	return dname_wire_len(v->b + off, max < DNAME_MAXLEN ? max :
+			      DNAME_MAXLEN) > 0;
+}
+
+/* A hash table must point only at existing entries and keep an empty
+ * slot, or a probe for an absent name would never stop. */
+static int check_slots(struct vctx *v, uint32_t off, uint32_t mask,
+		       uint32_t count, const char *what, uint32_t zi)
+{
+	uint64_t size = (uint64_t)mask + 1, used = 0;
+	const struct snap_hslot *slot = (const void *)(v->b + off);
+
+	if ((size & mask) || size <= count || off % 8 ||
+	    !in_blob(v, off, size * sizeof(*slot)))
+		return bad(v, P53_EFORMAT, "zone %u: %s hash table (offset %u, "
+			   "%llu slots for %u entries) is malformed", zi, what,
+			   off, (unsigned long long)size, count);
+	for (uint64_t i = 0; i < size; i++) {
+		if (slot[i].index > count)
+			return bad(v, P53_EFORMAT, "zone %u: %s hash slot %llu "
+				   "points at entry %u of %u", zi, what,
+				   (unsigned long long)i, slot[i].index - 1,
+				   count);
+		used += slot[i].index != 0;
+	}
+	if (used != count)
+		return bad(v, P53_EFORMAT, "zone %u: %s hash table holds %llu "
+			   "entries, expected %u", zi, what,
+			   (unsigned long long)used, count);
+	return 0;
+}
+
+/* Offset of an entry of z's RRset array (for node ranges and links). */
+static bool is_rrset(const struct snap_zone *z, uint32_t off)
+{
+	uint32_t rel = off - z->rrsets;
+
+	return off >= z->rrsets && rel % sizeof(struct snap_rrset) == 0 &&
+	       rel / sizeof(struct snap_rrset) < z->rrset_count;
+}
+
+/* The engine copies wire_len bytes and walks RR headers to rewrite owner
+ * pointers, so the framing must add up exactly. */
+static int check_wire(struct vctx *v, uint32_t zi, const struct snap_rrset *s)
+{
+	const uint8_t *p = v->b + s->wire, *end = p + s->wire_len;
+
+	for (uint32_t k = 0; k < s->count; k++) {
+		if (end - p < 12 || p[0] != 0xc0 || p[1] != 0x0c ||
+		    get16(p + 2) != s->type || end - p - 12 < get16(p + 10))
+			return bad(v, P53_EFORMAT, "zone %u: RR %u of the RRset "
+				   "at offset %u does not frame", zi, k,
+				   s->wire);
+		p += 12 + get16(p + 10);
+	}
+	if (p != end || !s->count)
+		return bad(v, P53_EFORMAT, "zone %u: RRset wire at offset %u "
+			   "holds %u bytes beyond its %u RRs", zi, s->wire,
+			   (unsigned)(end - p), s->count);
+	return 0;
+}
+
+static int check_rrset(struct vctx *v, uint32_t zi, const struct snap_zone *z,
+		       const struct snap_rrset *s)
+{
+	const struct snap_addl *a = (const void *)(v->b + s->additional);
+
+	if (!in_blob(v, s->wire, s->wire_len))
+		return bad(v, P53_EFORMAT, "zone %u: RRset wire [%u, +%u) "
+			   "outside the content", zi, s->wire, s->wire_len);
+	if (check_wire(v, zi, s) < 0)
+		return v->err;
+	if (s->rrsig && !is_rrset(z, s->rrsig))
+		return bad(v, P53_EFORMAT, "zone %u: RRSIG link %u is not an "
+			   "RRset of the zone", zi, s->rrsig);
+	if (!s->additional)
+		return 0;
+	if (s->additional % 4 || !in_blob(v, s->additional, 4) ||
+	    !in_blob(v, s->additional, 4 + (uint64_t)a->count * 4))
+		return bad(v, P53_EFORMAT, "zone %u: additional list at offset "
+			   "%u outside the content", zi, s->additional);
+	for (uint32_t k = 0; k < a->count; k++) {
+		if (a->node[k] >= z->node_count)
+			return bad(v, P53_EFORMAT, "zone %u: additional list at "
+				   "offset %u names node %u of %u", zi,
+				   s->additional, a->node[k], z->node_count);
+	}
+	return 0;
+}
+
+static int check_node(struct vctx *v, uint32_t zi, const struct snap_zone *z,
+		      uint32_t i, const struct snap_node *n)
+{
+	const struct snap_rrset *s = (const void *)(v->b + n->rrsets);
+
+	if (!name_ok(v, n->name))
+		return bad(v, P53_EFORMAT, "zone %u: node %u: name at offset "
+			   "%u is not a wire name inside the content", zi, i,
+			   n->name);
+	/* Canonical order puts a parent before its children: no cycles. */
+	if (i ? n->parent >= i : n->parent != SNAP_NONE)
+		return bad(v, P53_EFORMAT, "zone %u: node %u: bad parent %u",
+			   zi, i, n->parent);
+	if ((n->deleg != SNAP_NONE && n->deleg > i) ||
+	    (n->wildcard != SNAP_NONE && n->wildcard >= z->node_count))
+		return bad(v, P53_EFORMAT, "zone %u: node %u: zone cut %u or "
+			   "wildcard %u out of range", zi, i, n->deleg,
+			   n->wildcard);
+	if (!n->rrset_count)
+		return 0;
+	if (!is_rrset(z, n->rrsets) ||
+	    (n->rrsets - z->rrsets) / sizeof(*s) + n->rrset_count >
+	    z->rrset_count)
+		return bad(v, P53_EFORMAT, "zone %u: node %u: %u RRsets at "
+			   "offset %u outside the zone's RRset array", zi, i,
+			   n->rrset_count, n->rrsets);
+	for (uint32_t k = 1; k < n->rrset_count; k++) {
+		if (s[k].type <= s[k - 1].type)
+			return bad(v, P53_EFORMAT, "zone %u: node %u: RRsets "
+				   "not sorted by type", zi, i);
+	}
+	return 0;
+}
+
+static int check_zone(struct vctx *v, uint32_t zi, const struct snap_zone *z)
+{
+	const struct snap_node *node = (const void *)(v->b + z->nodes);
+	const struct snap_rrset *set = (const void *)(v->b + z->rrsets);
+	const struct snap_rrset *soa = (const void *)(v->b + z->soa_rrset);
+
+	if (!z->node_count || z->nodes % 8 ||
+	    !in_blob(v, z->nodes, (uint64_t)z->node_count * sizeof(*node)) ||
+	    z->rrsets % 8 ||
+	    !in_blob(v, z->rrsets, (uint64_t)z->rrset_count * sizeof(*set)))
+		return bad(v, P53_EFORMAT, "zone %u: node array (%u at %u) or "
+			   "RRset array (%u at %u) outside the content", zi,
+			   z->node_count, z->nodes, z->rrset_count, z->rrsets);
+	if (z->apex_node != 0 || node[0].parent != SNAP_NONE ||
+	    !name_ok(v, z->apex_name))
+		return bad(v, P53_EFORMAT, "zone %u: bad apex", zi);
+	if (!is_rrset(z, z->soa_rrset) || soa->type != RRTYPE_SOA)
+		return bad(v, P53_EFORMAT, "zone %u: SOA link %u is not an SOA "
+			   "RRset of the zone", zi, z->soa_rrset);
+	if (check_slots(v, z->hash, z->hash_mask, z->node_count, "name",
+			zi) < 0)
+		return v->err;
+	for (uint32_t i = 0; i < z->rrset_count; i++) {
+		if (check_rrset(v, zi, z, &set[i]) < 0)
+			return v->err;
+	}
+	for (uint32_t i = 0; i < z->node_count; i++) {
+		if (check_node(v, zi, z, i, &node[i]) < 0)
+			return v->err;
+	}
+	return 0;
+}
+
+static int check_structure(struct vctx *v)
+{
+	const struct snap_header *h = (const void *)v->b;
+	const struct snap_zone *z = (const void *)(v->b + h->zone_table);
+
+	if (h->zone_table % 8 ||
+	    !in_blob(v, h->zone_table, (uint64_t)h->zone_count * sizeof(*z)))
+		return bad(v, P53_EFORMAT, "zone table (%u zones at offset %u) "
+			   "outside the content", h->zone_count,
+			   h->zone_table);
+	if (check_slots(v, h->zone_hash, h->zone_hash_mask, h->zone_count,
+			"apex", 0) < 0)
+		return v->err;
+	for (uint32_t i = 0; i < h->zone_count; i++) {
+		if (check_zone(v, i, &z[i]) < 0)
+			return v->err;
+	}
+	return 0;
+}
+
+/* ---- hash ----------------------------------------------------------------- */
+
+struct hash_job {
+	const uint8_t *b;
+	uint64_t content;
+	uint8_t md[32];
+	int ok;
+};
+
+static void *hash_run(void *arg)
+{
+	static const uint8_t zero[32];
+	struct hash_job *j = arg;
+	const size_t at = offsetof(struct snap_header, sha256);
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned int n;
+
+	j->ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
+		EVP_DigestUpdate(c, j->b, at) &&
+		EVP_DigestUpdate(c, zero, sizeof(zero)) &&
+		EVP_DigestUpdate(c, j->b + at + 32, j->content - at - 32) &&
+		EVP_DigestFinal_ex(c, j->md, &n);
+	EVP_MD_CTX_free(c);
+	return NULL;
+}
+
+static int verify(const uint8_t *b, size_t len, const char *name,
+		  struct diag *d)
+{
+	struct vctx v = { .b = b, .len = len };
+	struct hash_job job = { .b = b };
+	pthread_t th;
+	bool threaded;
+
+	if (check_header(&v) < 0)
+		goto fail;
+	job.content = v.content;
+	threaded = v.content >= HASH_THREAD_MIN &&
+		   pthread_create(&th, NULL, hash_run, &job) == 0;
+	check_structure(&v);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		hash_run(&job);
+	/* A wrong hash explains any structural damage too: report it first. */
+	if (!job.ok) {
+		v.err = 0;
+		bad(&v, P53_ENOMEM, "cannot compute SHA-256");
+	} else if (memcmp(job.md, ((const struct snap_header *)b)->sha256,
+			  32) != 0) {
+		v.err = 0;
+		bad(&v, P53_EHASH, "content hash mismatch: the snapshot is "
+		    "damaged or was altered");
+	}
+	if (!v.err)
+		return 0;
+fail:
+	diag_error(d, name, 0, 0, "%s", v.msg);
+	return v.err;
+}
+
+/* ---- open / close ---------------------------------------------------------- */
+
+int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
+		  struct snap **out)
+{
+	struct snap *s;
+	int ret;
+
+	*out = NULL;
+	/* The structures are read in place. */
+	if ((uintptr_t)buf % 8) {
+		diag_error(d, NULL, 0, 0, "snapshot buffer is not 8-byte "
+			   "aligned");
+		return P53_EINVAL;
+	}
+	if ((ret = verify(buf, len, NULL, d)) < 0)
+		return ret;
+	if (!(s = calloc(1, sizeof(*s))))
+		return P53_ENOMEM;
+	s->blob = buf;
+	s->size = len;
+	s->content = ((const struct snap_header *)buf)->content_size;
+	*out = s;
+	return 0;
+}
+
+int snap_open(const char *path, struct diag *d, struct snap **out)
+{
+	const uint64_t max = (uint64_t)UINT32_MAX + sizeof(struct snap_sig);
+	struct snap *s = NULL;
+	void *map = MAP_FAILED;
+	struct stat st;
+	size_t len = 0;
+	int fd, ret = P53_EIO;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		diag_error(d, path, 0, 0, "cannot open: %s", strerror(errno));
+		goto fail;
+	}
+	len = (size_t)st.st_size;
+	if (!S_ISREG(st.st_mode) || st.st_size == 0 || (uint64_t)len > max) {
+		ret = !S_ISREG(st.st_mode) ? P53_EIO : len ? P53_EFORMAT :
+		      P53_ETRUNC;
+		diag_error(d, path, 0, 0, !S_ISREG(st.st_mode) ?
+			   "not a regular file" : len ? "file has %zu bytes, "
+			   "more than any snapshot" : "truncated: file is "
+			   "empty", len);
+		goto fail;
+	}
+	map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (map == MAP_FAILED) {
+		ret = errno == ENOMEM ? P53_ENOMEM : P53_EIO;
+		diag_error(d, path, 0, 0, "cannot map: %s", strerror(errno));
+		goto fail;
+	}
+	if ((ret = verify(map, len, path, d)) < 0)
+		goto fail;
+	ret = P53_ENOMEM;
+	if (!(s = calloc(1, sizeof(*s))))
+		goto fail;
+	s->blob = map;
+	s->size = len;
+	s->content = ((const struct snap_header *)map)->content_size;
+	s->map = map;
+	close(fd);
+	*out = s;
+	return 0;
+fail:
+	if (map != MAP_FAILED)
+		munmap(map, len);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+void snap_close(struct snap *s)
+{
+	if (!s)
+		return;
+	if (s->map)
+		munmap(s->map, s->size);
+	free(s);
+}
+
+const uint8_t *snap_data(const struct snap *s)
+{
+	return s->blob;
+}
+
+size_t snap_size(const struct snap *s)
+{
+	return s->size;
+}
+
+const struct snap_header *snap_header(const struct snap *s)
+{
+	return (const struct snap_header *)(const void *)s->blob;
+}
+
+uint32_t snap_zone_count(const struct snap *s)
+{
+	return snap_header(s)->zone_count;
+}
+
+const struct snap_zone *snap_zone_at(const struct snap *s, uint32_t i)
+{
+	return (const struct snap_zone *)(const void *)
+	       snap_ptr(s, snap_header(s)->zone_table) + i;
+}
+
+/* ---- lookups ----------------------------------------------------------------- */
+
+void snap_qname_init(struct snap_qname *q, const uint8_t *w, size_t len)
+{
+	unsigned labels = 0;
+	size_t i = 0;
+
+	/* Length bytes are below 64, so only label bytes can be letters. */
+	for (size_t k = 0; k < len; k++)
+		q->name[k] = (uint8_t)((unsigned)w[k] - 'A' < 26u ? w[k] + 32 : w[k]);
+	while (i < len && q->name[i]) {
+		q->off[labels++] = (uint8_t)i;
+		i += 1u + q->name[i];
+	}
+	q->off[labels] = (uint8_t)i;
+	q->labels = (uint8_t)labels;
+	q->len = (uint8_t)len;
+}
+
+/* Stored names are verified wire names; the bound keeps memcmp inside the
+ * blob when the stored one is shorter and near its end. */
+static inline bool name_at(const struct snap *s, uint32_t off,
+			   const uint8_t *name, size_t len)
+{
+	return off + (uint64_t)len <= s->content &&
+	       memcmp(s->blob + off, name, len) == 0;
+}
+
+static const struct snap_node *find_node(const struct snap *s,
+					 const struct snap_zone *z,
+					 const uint8_t *name, size_t len)
+{
+	const struct snap_hslot *slot =
+		(const struct snap_hslot *)(const void *)snap_ptr(s, z->hash);
+	uint32_t h = snap_name_hash(name, len);
+
+	for (uint32_t pos = h & z->hash_mask;; pos = (pos + 1) & z->hash_mask) {
+		uint32_t idx = slot[pos].index;
+
+		if (!idx)
+			return NULL;
+		if (slot[pos].hash == h) {
+			const struct snap_node *n = snap_node_at(s, z, idx - 1);
+
+			if (name_at(s, n->name, name, len))
+				return n;
+		}
+	}
+}
+
+/* Longest apex first; *strip gets the labels dropped from q to reach it. */
+static const struct snap_zone *find_zone(const struct snap *s,
+					 const struct snap_qname *q,
+					 unsigned *strip)
+{
+	const struct snap_header *h = snap_header(s);
+	const struct snap_hslot *slot =
+		(const struct snap_hslot *)(const void *)snap_ptr(s, h->zone_hash);
+
+	for (unsigned i = 0; i <= q->labels; i++) {
+		const uint8_t *name = q->name + q->off[i];
+		size_t len = q->len - q->off[i];
+		uint32_t hv = snap_name_hash(name, len);
+
+		for (uint32_t pos = hv & h->zone_hash_mask;;
+		     pos = (pos + 1) & h->zone_hash_mask) {
+			uint32_t idx = slot[pos].index;
+			const struct snap_zone *z;
+
+			if (!idx)
+				break;
+			z = snap_zone_at(s, idx - 1);
+			if (slot[pos].hash == hv &&
+			    name_at(s, z->apex_name, name, len)) {
+				*strip = i;
+				return z;
+			}
+		}
+	}
+	return NULL;
+}
+
+const struct snap_zone *snap_find_zone(const struct snap *s,
+				       const struct snap_qname *q)
+{
+	unsigned strip;
+
+	return find_zone(s, q, &strip);
+}
+
+const struct snap_node *snap_find_node(const struct snap *s,
+				       const struct snap_zone *z,
+				       const uint8_t *lname, size_t len)
+{
+	return find_node(s, z, lname, len);
+}
+
+/* Every ancestor of a node down to the apex is a node (ENTs included), so
+ * the first suffix that hits is the closest encloser, and no zone cut can
+ * hide between it and q: the encloser's own `deleg` is the answer. */
+int snap_lookup(const struct snap *s, const struct snap_qname *q,
+		struct snap_lookup *out)
+{
+	const struct snap_node *n = NULL;
+	const struct snap_zone *z;
+	unsigned zstrip, i;
+
+	if (!(z = find_zone(s, q, &zstrip)))
+		return P53_ENOTFOUND;
+	for (i = 0; i < zstrip; i++) {
+		n = find_node(s, z, q->name + q->off[i], q->len - q->off[i]);
+		if (n)
+			break;
+	}
+	if (!n)
+		n = snap_node_at(s, z, z->apex_node);
+	out->zone = z;
+	out->node = i ? NULL : n;
+	out->encloser = n;
+	out->encloser_strip = (uint8_t)i;
+	out->deleg = n->deleg == SNAP_NONE ? NULL :
+		     snap_node_at(s, z, n->deleg);
+	out->wildcard = !i || n->wildcard == SNAP_NONE ? NULL :
+			snap_node_at(s, z, n->wildcard);
+	return 0;
+}
+
+const struct snap_rrset *snap_node_rrset(const struct snap *s,
+					 const struct snap_node *n,
+					 uint16_t type)
+{
+	const struct snap_rrset *set = snap_node_rrsets(s, n);
+	uint32_t lo = 0, hi = n->rrset_count;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (set[mid].type == type)
+			return &set[mid];
+		if (set[mid].type < type)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* ---- dump -------------------------------------------------------------------- */
+
+struct dump_ctx {
+	const struct snap *s;
+	const struct snap_zone *z;
+};
+
+static int node_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct dump_ctx *c = arg;
+	const struct snap_node *a = snap_node_at(c->s, c->z, *(const uint32_t *)pa);
+	const struct snap_node *b = snap_node_at(c->s, c->z, *(const uint32_t *)pb);
+
+	return dname_canonical_cmp(snap_ptr(c->s, a->name),
+				   snap_ptr(c->s, b->name));
+}
+
+/* Node indexes in canonical order. The compiler writes them that way, so
+ * this is normally one pass of comparisons and no sort. */
+static uint32_t *canonical_index(const struct snap *s, const struct snap_zone *z)
+{
+	struct dump_ctx c = { s, z };
+	uint32_t *idx = malloc((size_t)z->node_count * sizeof(*idx));
+	bool sorted = true;
+
+	if (!idx)
+		return NULL;
+	for (uint32_t i = 0; i < z->node_count; i++) {
+		idx[i] = i;
+		if (i && sorted && node_cmp(&idx[i - 1], &idx[i], &c) > 0)
+			sorted = false;
+	}
+	if (!sorted)
+		qsort_r(idx, z->node_count, sizeof(*idx), node_cmp, &c);
+	return idx;
+}
+
+static int dump_node(const struct snap *s, const struct snap_node *n,
+		     char *text, size_t cap, FILE *f)
+{
+	const struct snap_rrset *set = snap_node_rrsets(s, n);
+	char owner[DNAME_TEXT_MAX], tbuf[16], cbuf[16];
+
+	if (!n->rrset_count)
+		return 0;
+	if (dname_to_text(snap_ptr(s, n->name), owner, sizeof(owner)) < 0)
+		return P53_ESPACE;
+	for (uint32_t k = 0; k < n->rrset_count; k++) {
+		const uint8_t *p = snap_ptr(s, set[k].wire);
+
+		for (uint32_t r = 0; r < set[k].count; r++) {
+			uint16_t rdlen = get16(p + 10);
+			uint32_t ttl = (uint32_t)p[6] << 24 |
+				       (uint32_t)p[7] << 16 | get16(p + 8);
+
+			if (rdata_to_text(set[k].type, p + 12, rdlen, text,
+					  cap) < 0)
+				return P53_ESPACE;
+			if (fprintf(f, "%s\t%u\t%s\t%s\t%s\n", owner, ttl,
+				    rrclass_to_text(get16(p + 4), cbuf,
+						    sizeof(cbuf)),
+				    rrtype_to_text(set[k].type, tbuf,
+						   sizeof(tbuf)), text) < 0)
+				return P53_EIO;
+			p += 12 + rdlen;
+		}
+	}
+	return 0;
+}
+
+int snap_dump(const struct snap *s, FILE *f)
+{
+	const size_t cap = 4 * (size_t)RDATA_MAXLEN + 64;
+	char *text = malloc(cap), apex[DNAME_TEXT_MAX];
+	uint32_t *idx = NULL;
+	int ret = P53_ENOMEM;
+
+	if (!text)
+		goto fail;
+	for (uint32_t zi = 0; zi < snap_zone_count(s); zi++) {
+		const struct snap_zone *z = snap_zone_at(s, zi);
+
+		ret = P53_ENOMEM;
+		if (!(idx = canonical_index(s, z)))
+			goto fail;
+		dname_to_text(snap_ptr(s, z->apex_name), apex, sizeof(apex));
+		ret = P53_EIO;
+		if (fprintf(f, "; zone %s serial %u\n", apex, z->soa_serial) < 0)
+			goto fail;
+		for (uint32_t i = 0; i < z->node_count; i++) {
+			ret = dump_node(s, snap_node_at(s, z, idx[i]), text,
+					cap, f);
+			if (ret < 0)
+				goto fail;
+		}
+		free(idx);
+		idx = NULL;
+	}
+	ret = 0;
+fail:
+	free(idx);
+	free(text);
+	return ret;
+}

@@ -238,7 +238,7 @@ static long ancestor_with(struct checker *c, const uint8_t *ln, uint16_t f, int 
 	long found = -1;
 
 	for (int keep = apex + 1; keep <= labels - (self ? 0 : 1); keep++) {
-		const uint8_t *s = dname_suffix(ln, labels - keep);
+		const uint8_t *s = dname_suffix(ln, keep);
 		long n = name_get(c, s, (size_t)dname_wire_len(s, DNAME_MAXLEN), 0, 0);
 		if (n >= 0 && (c->names[n].flags & f)) {
 			found = n;
@@ -272,9 +272,13 @@ static void check_targets(struct checker *c, uint32_t i, long cut)
 	}
 	if (r->type != RRTYPE_NS || (n >= 0 && (c->names[n].flags & NF_ADDR)))
 		return;
-	if (cut >= 0 && dname_is_subdomain(lt, lname(c, (uint32_t)cut)))
+	if (cut >= 0 && dname_is_subdomain(lt, lname(c, (uint32_t)cut))) {
 		err_at(c, i, "missing glue: name server '%s' lies below the delegation but has no A/AAAA record%s", a, "");
-	else
+		return;
+	}
+	/* Below another zone cut, the address is that child zone's business
+	 * (sibling glue is optional); in our own authoritative data it is not. */
+	if (ancestor_with(c, lt, NF_NS, 1) < 0)
 		err_at(c, i, "in-zone name server '%s' has no A/AAAA record%s", a, "");
 }
 

@@ -191,6 +191,8 @@ static int lx_record(struct parser *p, struct lexer *lx, int *blank_owner)
 			lx_newline(lx);
 			if (paren == 0 && p->ntok > 0)
 				return 1;
+			if (p->ntok == 0)
+				*blank_owner = 0;   /* a blank line says nothing */
 			continue;
 		}
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {

@@ -163,11 +163,11 @@ static void test_quoted_and_escapes(void **state)
 		"t TXT \"a\\\"b\" \"c;d (e)\" \\065x \"\" \"\\255\"\n"
 		"a\\.b A 192.0.2.9\n"
 		"sp\\032ace A 192.0.2.10\n", &d);
-	assert_rdata(z, 0, "\x03" "a\"b" "\x07" "c;d (e)" "\x02" "Ax" "\x00" "\x01\xff", 17);
+	assert_rdata(z, 0, "\x03" "a\"b" "\x07" "c;d (e)" "\x02" "Ax" "\x00" "\x01\xff", 18);
 	/* the escaped dot stays inside the first label */
 	assert_memory_equal(zone_rr_owner(z, rr_n(z, 1)), "\x03" "a.b" "\x07" "example", 12);
 	assert_int_equal(dname_labels(zone_rr_owner(z, rr_n(z, 1))), 3);
-	assert_memory_equal(zone_rr_owner(z, rr_n(z, 2)), "\x05" "sp ace", 6);
+	assert_memory_equal(zone_rr_owner(z, rr_n(z, 2)), "\x06" "sp ace", 7);
 	zone_free(z);
 }
 
