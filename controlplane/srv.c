@@ -1,0 +1,619 @@
+/*
+ * srv.c — kernel-socket DNS: UDP worker threads and one TCP thread.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "srv.h"
+
+#define UDP_BATCH      32
+#define UDP_BUF        4096   /* above any EDNS payload we announce */
+#define TCP_RBUF_MIN   1024
+#define TCP_MSG_MAX    (65535 + 2)
+#define TCP_BACKLOG    256
+#define TCP_WBUF_MAX   (1u << 20)  /* a client that never reads is cut off */
+
+struct udp_worker {
+	struct srv *srv;
+	pthread_t thread;
+	int started;
+	int fds[SRV_MAX_LISTEN];
+	size_t nfds;
+	int epfd;
+	struct srv_stats *stats;
+};
+
+struct tcp_conn {
+	int fd;
+	uint8_t family;
+	uint16_t port;
+	uint8_t addr[16];
+	uint8_t *rbuf;
+	size_t rlen, rcap;
+	uint8_t *wbuf;            /* unsent tail of a response */
+	size_t wlen, woff;
+	uint64_t last_ms;
+};
+
+struct srv {
+	struct srv_conf conf;
+	srv_snap_ptr *snap;
+	atomic_int stop;
+	int stop_fd;              /* eventfd: wakes every epoll_wait */
+	struct udp_worker *udp;
+	unsigned nudp;
+	pthread_t tcp_thread;
+	int tcp_started;
+	int tcp_fds[SRV_MAX_LISTEN];
+	int tcp_epfd;
+	struct tcp_conn *conns;   /* conf.tcp_max_conns slots, fd -1 = free */
+	unsigned nconns;
+	struct srv_stats *stats;  /* nudp + 1 (TCP last) */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int srv_parse_listen(const char *text, struct srv_listen *l)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *at = strrchr(text, '@');
+	size_t hl = at ? (size_t)(at - text) : strlen(text);
+	unsigned long port = 53;
+	char *end;
+
+	memset(l, 0, sizeof(*l));
+	if (hl == 0 || hl >= sizeof(host))
+		return P53_EINVAL;
+	memcpy(host, text, hl);
+	host[hl] = '\0';
+	if (at) {
+		port = strtoul(at + 1, &end, 10);
+		if (!at[1] || *end || port == 0 || port > 65535)
+			return P53_EINVAL;
+	}
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&l->addr;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&l->addr;
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		l->len = sizeof(*v4);
+	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		l->len = sizeof(*v6);
+	} else {
+		return P53_EINVAL;
+	}
+	return 0;
+}
+
+static void addr_text(const struct srv_listen *l, char *buf, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	const struct sockaddr_in *v4 = (const void *)&l->addr;
+	const struct sockaddr_in6 *v6 = (const void *)&l->addr;
+
+	if (v4->sin_family == AF_INET)
+		inet_ntop(AF_INET, &v4->sin_addr, ip, sizeof(ip));
+	else
+		inet_ntop(AF_INET6, &v6->sin6_addr, ip, sizeof(ip));
+	snprintf(buf, cap, "%s@%u", ip, ntohs(v4->sin_family == AF_INET ?
+					     v4->sin_port : v6->sin6_port));
+}
+
+static void client_from(const struct sockaddr_storage *ss, uint8_t transport,
+			struct engine_client *c)
+{
+	const struct sockaddr_in *v4 = (const void *)ss;
+	const struct sockaddr_in6 *v6 = (const void *)ss;
+
+	memset(c, 0, sizeof(*c));
+	c->transport = transport;
+	c->family = (uint8_t)ss->ss_family;
+	if (ss->ss_family == AF_INET) {
+		memcpy(c->addr, &v4->sin_addr, 4);
+		c->port = ntohs(v4->sin_port);
+	} else {
+		memcpy(c->addr, &v6->sin6_addr, 16);
+		c->port = ntohs(v6->sin6_port);
+	}
+}
+
+/* A socket bound to l; SO_REUSEPORT lets every UDP thread own one. */
+static int bind_socket(const struct srv_listen *l, int type)
+{
+	int one = 1, fd = socket(l->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (type == SOCK_DGRAM &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
+	    (l->addr.ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    bind(fd, (const struct sockaddr *)&l->addr, l->len) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, TCP_BACKLOG) < 0)) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void count_answer(struct srv_stats *st, size_t len, const struct engine_result *r)
+{
+	if (len == 0) {
+		st->dropped++;
+		return;
+	}
+	st->responses++;
+	st->rcode[r->rcode & 0xf]++;
+}
+
+/* ---- UDP ---------------------------------------------------------------- */
+
+struct udp_batch {
+	struct mmsghdr rx[UDP_BATCH], tx[UDP_BATCH];
+	struct iovec rxio[UDP_BATCH], txio[UDP_BATCH];
+	struct sockaddr_storage peer[UDP_BATCH];
+	uint8_t rbuf[UDP_BATCH][UDP_BUF];
+	uint8_t tbuf[UDP_BATCH][UDP_BUF];
+};
+
+static void udp_prepare(struct udp_batch *b)
+{
+	for (int i = 0; i < UDP_BATCH; i++) {
+		b->rxio[i] = (struct iovec){ b->rbuf[i], UDP_BUF };
+		b->rx[i].msg_hdr = (struct msghdr){ .msg_name = &b->peer[i],
+			.msg_namelen = sizeof(b->peer[i]), .msg_iov = &b->rxio[i],
+			.msg_iovlen = 1 };
+	}
+}
+
+/* Drain one socket: receive a batch, answer it, send the answers. */
+static void udp_drain(struct udp_worker *w, int fd, struct udp_batch *b)
+{
+	const struct engine_conf *conf = &w->srv->conf.engine;
+
+	for (;;) {
+		int n = recvmmsg(fd, b->rx, UDP_BATCH, MSG_DONTWAIT, NULL);
+		int out = 0;
+		if (n <= 0)
+			return;
+		const struct snap *s = atomic_load_explicit(w->srv->snap, memory_order_acquire);
+		for (int i = 0; i < n; i++) {
+			struct engine_client c;
+			struct engine_result r;
+			size_t len = 0;
+			w->stats->queries++;
+			if (!(b->rx[i].msg_hdr.msg_flags & MSG_TRUNC)) {
+				client_from(&b->peer[i], ENGINE_UDP, &c);
+				len = engine_answer(conf, s, b->rbuf[i], b->rx[i].msg_len,
+						    &c, b->tbuf[out], UDP_BUF, &r);
+			}
+			count_answer(w->stats, len, &r);
+			if (len == 0)
+				continue;
+			b->txio[out] = (struct iovec){ b->tbuf[out], len };
+			b->tx[out].msg_hdr = (struct msghdr){ .msg_name = &b->peer[i],
+				.msg_namelen = b->rx[i].msg_hdr.msg_namelen,
+				.msg_iov = &b->txio[out], .msg_iovlen = 1 };
+			out++;
+		}
+		for (int sent = 0; sent < out;) {
+			int k = sendmmsg(fd, b->tx + sent, (unsigned)(out - sent), 0);
+			if (k <= 0) {
+				w->stats->dropped += (uint64_t)(out - sent);
+				break;
+			}
+			sent += k;
+		}
+		for (int i = 0; i < n; i++)
+			b->rx[i].msg_hdr.msg_namelen = sizeof(b->peer[i]);
+		if (n < UDP_BATCH)
+			return;
+	}
+}
+
+static void *udp_main(void *arg)
+{
+	struct udp_worker *w = arg;
+	struct udp_batch *b = malloc(sizeof(*b));
+	struct epoll_event ev[SRV_MAX_LISTEN + 1];
+
+	if (!b)
+		return NULL;
+	udp_prepare(b);
+	while (!atomic_load(&w->srv->stop)) {
+		int n = epoll_wait(w->epfd, ev, SRV_MAX_LISTEN + 1, 1000);
+		for (int i = 0; i < n; i++)
+			if ((int)ev[i].data.u64 != w->srv->stop_fd)
+				udp_drain(w, (int)ev[i].data.u64, b);
+	}
+	free(b);
+	return NULL;
+}
+
+static int epoll_add(int epfd, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = data };
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int udp_start(struct srv *s, char *err, size_t errlen)
+{
+	char where[80];
+
+	for (unsigned t = 0; t < s->nudp; t++) {
+		struct udp_worker *w = &s->udp[t];
+		w->srv = s;
+		w->stats = &s->stats[t];
+		if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+		    epoll_add(w->epfd, s->stop_fd, EPOLLIN, (uint64_t)s->stop_fd) < 0)
+			goto fail;
+		for (size_t i = 0; i < s->conf.nlisten; i++) {
+			int fd = bind_socket(&s->conf.listen[i], SOCK_DGRAM);
+			if (fd < 0) {
+				addr_text(&s->conf.listen[i], where, sizeof(where));
+				snprintf(err, errlen, "cannot bind UDP %s: %s", where, strerror(errno));
+				return P53_EIO;
+			}
+			w->fds[w->nfds++] = fd;
+			if (epoll_add(w->epfd, fd, EPOLLIN, (uint64_t)fd) < 0)
+				goto fail;
+		}
+	}
+	for (unsigned t = 0; t < s->nudp; t++) {
+		if (pthread_create(&s->udp[t].thread, NULL, udp_main, &s->udp[t]) != 0)
+			goto fail;
+		s->udp[t].started = 1;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot start UDP workers: %s", strerror(errno));
+	return P53_EIO;
+}
+
+/* ---- TCP (RFC 7766) ------------------------------------------------------ */
+
+/* epoll data: listen sockets are tagged so they never collide with a
+ * connection slot index. */
+#define TAG_LISTEN (1ull << 32)
+#define TAG_STOP   (1ull << 33)
+
+static void conn_close(struct srv *s, struct tcp_conn *c)
+{
+	close(c->fd);
+	free(c->rbuf);
+	free(c->wbuf);
+	*c = (struct tcp_conn){ .fd = -1 };
+	s->nconns--;
+}
+
+static void tcp_accept(struct srv *s, int lfd, struct srv_stats *st)
+{
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		unsigned slot;
+
+		if (fd < 0)
+			return;
+		if (s->nconns >= s->conf.tcp_max_conns) {
+			st->tcp_refused++;
+			close(fd);
+			continue;
+		}
+		for (slot = 0; s->conns[slot].fd >= 0; slot++)
+			;
+		struct tcp_conn *c = &s->conns[slot];
+		struct engine_client ec;
+		client_from(&ss, ENGINE_TCP, &ec);
+		*c = (struct tcp_conn){ .fd = fd, .family = ec.family, .port = ec.port,
+					.last_ms = now_ms() };
+		memcpy(c->addr, ec.addr, 16);
+		if (epoll_add(s->tcp_epfd, fd, EPOLLIN | EPOLLOUT | EPOLLET, slot) < 0) {
+			close(fd);
+			c->fd = -1;
+			continue;
+		}
+		s->nconns++;
+		st->tcp_conns++;
+	}
+}
+
+/* Send buf, keeping what the socket does not take; 0 or -1 (close). */
+static int conn_send(struct tcp_conn *c, const uint8_t *buf, size_t len)
+{
+	ssize_t k = 0;
+
+	if (!c->wlen) {
+		k = send(c->fd, buf, len, MSG_NOSIGNAL);
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (k < 0)
+			k = 0;
+		if ((size_t)k == len)
+			return 0;
+	}
+	if (c->wlen + len > TCP_WBUF_MAX)
+		return -1;
+	uint8_t *w = realloc(c->wbuf, c->wlen + len - (size_t)k);
+	if (!w)
+		return -1;
+	memcpy(w + c->wlen, buf + k, len - (size_t)k);
+	c->wbuf = w;
+	c->wlen += len - (size_t)k;
+	return 0;
+}
+
+static int conn_flush(struct tcp_conn *c)
+{
+	while (c->woff < c->wlen) {
+		ssize_t k = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+		if (k < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		c->woff += (size_t)k;
+	}
+	free(c->wbuf);
+	c->wbuf = NULL;
+	c->wlen = c->woff = 0;
+	return 0;
+}
+
+/* Answer every complete message in the read buffer, in order. */
+static int conn_answer(struct srv *s, struct tcp_conn *c, struct srv_stats *st,
+		       uint8_t *out)
+{
+	const struct snap *snap = atomic_load_explicit(s->snap, memory_order_acquire);
+	struct engine_client ec = { .family = c->family, .transport = ENGINE_TCP,
+				    .port = c->port };
+	size_t off = 0;
+
+	memcpy(ec.addr, c->addr, 16);
+	while (c->rlen - off >= 2) {
+		size_t mlen = (size_t)c->rbuf[off] << 8 | c->rbuf[off + 1];
+		struct engine_result r;
+		if (c->rlen - off < 2 + mlen)
+			break;
+		st->queries++;
+		size_t len = engine_answer(&s->conf.engine, snap, c->rbuf + off + 2, mlen,
+					   &ec, out + 2, ENGINE_MAX_RESPONSE, &r);
+		count_answer(st, len, &r);
+		off += 2 + mlen;
+		if (len == 0)
+			return -1;   /* a message we must drop: the stream is unusable */
+		out[0] = (uint8_t)(len >> 8);
+		out[1] = (uint8_t)len;
+		if (conn_send(c, out, len + 2) < 0)
+			return -1;
+	}
+	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+	c->rlen -= off;
+	return 0;
+}
+
+static int conn_read(struct srv *s, struct tcp_conn *c, struct srv_stats *st, uint8_t *out)
+{
+	for (;;) {
+		if (c->rlen == c->rcap) {
+			size_t cap = c->rcap ? c->rcap * 2 : TCP_RBUF_MIN;
+			if (cap > TCP_MSG_MAX)
+				cap = TCP_MSG_MAX;
+			if (cap == c->rcap)
+				return -1;
+			uint8_t *r = realloc(c->rbuf, cap);
+			if (!r)
+				return -1;
+			c->rbuf = r;
+			c->rcap = cap;
+		}
+		ssize_t k = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+		if (k == 0)
+			return -1;
+		if (k < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		c->rlen += (size_t)k;
+		c->last_ms = now_ms();
+		if (conn_answer(s, c, st, out) < 0)
+			return -1;
+	}
+}
+
+static void tcp_sweep(struct srv *s, struct srv_stats *st)
+{
+	uint64_t now = now_ms();
+
+	for (unsigned i = 0; i < s->conf.tcp_max_conns; i++) {
+		struct tcp_conn *c = &s->conns[i];
+		if (c->fd >= 0 && now - c->last_ms > s->conf.tcp_idle_ms) {
+			st->tcp_timeouts++;
+			conn_close(s, c);
+		}
+	}
+}
+
+static void *tcp_main(void *arg)
+{
+	struct srv *s = arg;
+	struct srv_stats *st = &s->stats[s->nudp];
+	uint8_t *out = malloc(ENGINE_MAX_RESPONSE + 2);
+	struct epoll_event ev[64];
+	uint64_t last_sweep = now_ms();
+
+	if (!out)
+		return NULL;
+	while (!atomic_load(&s->stop)) {
+		int n = epoll_wait(s->tcp_epfd, ev, 64, 250);
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = ev[i].data.u64;
+			if (tag & TAG_STOP)
+				continue;
+			if (tag & TAG_LISTEN) {
+				tcp_accept(s, (int)(uint32_t)tag, st);
+				continue;
+			}
+			struct tcp_conn *c = &s->conns[tag];
+			if (c->fd < 0)
+				continue;
+			if ((ev[i].events & (EPOLLERR | EPOLLHUP)) ||
+			    ((ev[i].events & EPOLLOUT) && conn_flush(c) < 0) ||
+			    ((ev[i].events & EPOLLIN) && conn_read(s, c, st, out) < 0))
+				conn_close(s, c);
+		}
+		if (now_ms() - last_sweep >= 1000) {
+			tcp_sweep(s, st);
+			last_sweep = now_ms();
+		}
+	}
+	free(out);
+	return NULL;
+}
+
+static int tcp_start(struct srv *s, char *err, size_t errlen)
+{
+	char where[80];
+
+	if (!(s->conns = malloc(s->conf.tcp_max_conns * sizeof(*s->conns))))
+		return P53_ENOMEM;
+	for (unsigned i = 0; i < s->conf.tcp_max_conns; i++)
+		s->conns[i] = (struct tcp_conn){ .fd = -1 };
+	if ((s->tcp_epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    epoll_add(s->tcp_epfd, s->stop_fd, EPOLLIN, TAG_STOP) < 0)
+		goto fail;
+	for (size_t i = 0; i < s->conf.nlisten; i++) {
+		int fd = bind_socket(&s->conf.listen[i], SOCK_STREAM);
+		if (fd < 0) {
+			addr_text(&s->conf.listen[i], where, sizeof(where));
+			snprintf(err, errlen, "cannot listen on TCP %s: %s", where, strerror(errno));
+			return P53_EIO;
+		}
+		s->tcp_fds[i] = fd;
+		if (epoll_add(s->tcp_epfd, fd, EPOLLIN, TAG_LISTEN | (uint32_t)fd) < 0)
+			goto fail;
+	}
+	if (pthread_create(&s->tcp_thread, NULL, tcp_main, s) != 0)
+		goto fail;
+	s->tcp_started = 1;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot start the TCP thread: %s", strerror(errno));
+	return P53_EIO;
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+int srv_start(const struct srv_conf *conf, srv_snap_ptr *snap,
+	      struct srv **out, char *err, size_t errlen)
+{
+	struct srv *s = calloc(1, sizeof(*s));
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int ret = P53_ENOMEM;
+
+	*out = NULL;
+	if (!s)
+		return P53_ENOMEM;
+	s->conf = *conf;
+	s->snap = snap;
+	s->stop_fd = -1;
+	s->tcp_epfd = -1;
+	for (size_t i = 0; i < SRV_MAX_LISTEN; i++)
+		s->tcp_fds[i] = -1;
+	if (!s->conf.tcp_max_conns)
+		s->conf.tcp_max_conns = 1024;
+	if (!s->conf.tcp_idle_ms)
+		s->conf.tcp_idle_ms = 10000;
+	s->nudp = conf->no_udp ? 0 : conf->udp_threads ? conf->udp_threads :
+		  (unsigned)(cpus > 0 ? cpus : 1);
+	s->udp = calloc(s->nudp ? s->nudp : 1, sizeof(*s->udp));
+	s->stats = aligned_alloc(64, (s->nudp + 1) * sizeof(*s->stats));
+	if (!s->udp || !s->stats)
+		goto fail;
+	memset(s->stats, 0, (s->nudp + 1) * sizeof(*s->stats));
+	for (unsigned t = 0; t < s->nudp; t++)
+		s->udp[t].epfd = -1;
+	ret = P53_EIO;
+	if ((s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	if ((ret = udp_start(s, err, errlen)) < 0 || (ret = tcp_start(s, err, errlen)) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	srv_stop(s);
+	return ret;
+}
+
+void srv_stats(const struct srv *s, struct srv_stats *total)
+{
+	memset(total, 0, sizeof(*total));
+	for (unsigned t = 0; t <= s->nudp; t++) {
+		const struct srv_stats *st = &s->stats[t];
+		total->queries += st->queries;
+		total->responses += st->responses;
+		total->dropped += st->dropped;
+		for (int i = 0; i < 16; i++)
+			total->rcode[i] += st->rcode[i];
+		total->tcp_conns += st->tcp_conns;
+		total->tcp_refused += st->tcp_refused;
+		total->tcp_timeouts += st->tcp_timeouts;
+	}
+}
+
+void srv_stop(struct srv *s)
+{
+	uint64_t one = 1;
+
+	if (!s)
+		return;
+	atomic_store(&s->stop, 1);
+	if (s->stop_fd >= 0 && write(s->stop_fd, &one, sizeof(one)) < 0)
+		perror("srv_stop: eventfd");
+	for (unsigned t = 0; s->udp && t < s->nudp; t++) {
+		struct udp_worker *w = &s->udp[t];
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		for (size_t i = 0; i < w->nfds; i++)
+			close(w->fds[i]);
+		if (w->epfd >= 0)
+			close(w->epfd);
+	}
+	if (s->tcp_started)
+		pthread_join(s->tcp_thread, NULL);
+	for (unsigned i = 0; s->conns && i < s->conf.tcp_max_conns; i++)
+		if (s->conns[i].fd >= 0)
+			conn_close(s, &s->conns[i]);
+	for (size_t i = 0; i < SRV_MAX_LISTEN; i++)
+		if (s->tcp_fds[i] >= 0)
+			close(s->tcp_fds[i]);
+	if (s->tcp_epfd >= 0)
+		close(s->tcp_epfd);
+	if (s->stop_fd >= 0)
+		close(s->stop_fd);
+	free(s->conns);
+	free(s->udp);
+	free(s->stats);
+	free(s);
+}

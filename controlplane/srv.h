@@ -1,0 +1,72 @@
+/*
+ * srv.h — the kernel-socket DNS server: UDP and TCP (RFC 7766) on plain
+ * sockets, answering through the same engine and snapshot as the DPDK path.
+ *
+ * UDP runs one thread per core, each with its own SO_REUSEPORT socket per
+ * listen address, moving batches with recvmmsg/sendmmsg. TCP runs in one
+ * thread with epoll: length-prefixed messages, several queries per
+ * connection answered in order, an idle timeout and a connection limit.
+ * In DPDK mode only the TCP half runs (UDP belongs to the lcores).
+ */
+#ifndef POP53_SRV_H
+#define POP53_SRV_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "engine.h"
+#include "snap.h"
+
+#define SRV_MAX_LISTEN 16
+
+struct srv_listen {
+	struct sockaddr_storage addr;
+	socklen_t len;
+};
+
+struct srv_conf {
+	struct srv_listen listen[SRV_MAX_LISTEN];
+	size_t nlisten;
+	unsigned udp_threads;        /* 0 = one per online CPU; none if no_udp */
+	int no_udp;                  /* DPDK mode: TCP only */
+	unsigned tcp_max_conns;      /* 0 = 1024 */
+	unsigned tcp_idle_ms;        /* 0 = 10000 (RFC 7766 6.2.3: seconds) */
+	struct engine_conf engine;
+};
+
+/* Counters of one thread, summed on demand; one cache line each. */
+struct srv_stats {
+	uint64_t queries;
+	uint64_t responses;
+	uint64_t dropped;
+	uint64_t rcode[16];
+	uint64_t tcp_conns;
+	uint64_t tcp_refused;        /* over the connection limit */
+	uint64_t tcp_timeouts;
+} __attribute__((aligned(64)));
+
+struct srv;
+
+/* The snapshot the server answers from: published by the control plane
+ * with one atomic store; the server never frees it. */
+typedef _Atomic(const struct snap *) srv_snap_ptr;
+
+/* Parse "ADDR@PORT" (IPv4 or IPv6, "@PORT" optional: 53) into l.
+ * Returns 0 or P53_EINVAL. */
+int srv_parse_listen(const char *text, struct srv_listen *l);
+
+/* Bind every listen address (UDP and TCP) and start the threads; *snap is
+ * read for every batch. Returns 0 and *out, or P53_EIO (errno tells; the
+ * message names the address) with nothing left running. */
+int srv_start(const struct srv_conf *conf, srv_snap_ptr *snap,
+	      struct srv **out, char *err, size_t errlen);
+
+/* Sum the counters of every thread into *total. */
+void srv_stats(const struct srv *s, struct srv_stats *total);
+
+/* Stop every thread, close every socket, free s. NULL is fine. */
+void srv_stop(struct srv *s);
+
+#endif
