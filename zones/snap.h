@@ -49,7 +49,8 @@ int snap_open(const char *path, struct diag *d, struct snap **out);
 
 /* Verify a snapshot held in memory (as snap_open does) and wrap it without
  * copying; the caller keeps buf alive until snap_close and frees it after.
- * Same errors as snap_open. */
+ * buf must be 8-byte aligned (structures are read in place; malloc'd
+ * memory is): P53_EINVAL otherwise. Other errors as snap_open. */
 int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 		  struct snap **out);
 

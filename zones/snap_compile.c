@@ -8,7 +8,8 @@
  * sorting siblings on their first label and walking the tree, which is far
  * cheaper than sorting whole names. The build also sums up the size of
  * every section. The emit phase then writes everything into a single
- * zeroed allocation, so the same input always gives the same bytes.
+ * zeroed allocation, walking nodes in input order for locality (see
+ * emit_zone); the same input always gives the same bytes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,13 +41,13 @@ struct bnode {
 	uint32_t idx;           /* canonical index in the zone's node array */
 	uint32_t rr_first;      /* first entry of this node in zb->order */
 	uint32_t rr_count;
-	uint32_t set_first;     /* first RRset in zb->sets */
+	uint32_t set_first;     /* first RRset in zb->set */
 	uint32_t kid_first;     /* first child in zb->kids */
 	uint32_t kid_count;
 	uint32_t deleg;         /* canonical index, or SNAP_NONE */
 	uint32_t wildcard;      /* canonical index, or SNAP_NONE */
 	uint32_t name_off;      /* blob offset of the name once written */
-	uint32_t set_pos;       /* index of its first RRset in the blob */
+	uint32_t set_pos;       /* its first entry in the zone's RRset array */
 	uint16_t set_count;
 	uint16_t flags;
 	uint8_t len;
@@ -88,9 +89,9 @@ struct zbuild {
 	struct bset *set;
 	uint32_t nset;
 	struct kid *kids;
-	uint32_t *canon;        /* canonical index -> build id */
 	uint32_t *inner;        /* build ids of nodes with children, pre-order */
 	uint32_t ninner;
+	uint32_t nset_placed;   /* RRsets of the nodes ordered so far */
 	uint32_t *addl;         /* additional lists: count, then indexes */
 	size_t naddl, addl_cap;
 
@@ -177,7 +178,6 @@ static void zb_free(struct zbuild *zb)
 	free(zb->order);
 	free(zb->set);
 	free(zb->kids);
-	free(zb->canon);
 	free(zb->inner);
 	free(zb->addl);
 	memset(zb, 0, sizeof(*zb));
@@ -275,13 +275,12 @@ static int node_add(struct zbuild *zb, const uint8_t *name, size_t len,
 	return 0;
 }
 
-/* Node of lower-cased `name` (not in the arena: it may move), creating it
- * and every missing ancestor up to the closest existing one. P53_EZONE if
- * the name is not at or below the apex. */
+/* Node of lower-cased `name` (not in the arena: it may move) whose hash is
+ * h, creating it and every missing ancestor up to the closest existing
+ * one. P53_EZONE if the name is not at or below the apex. */
 static int node_get(struct zbuild *zb, const uint8_t *name, size_t len,
-		    uint32_t *out)
+		    uint32_t h, uint32_t *out)
 {
-	uint32_t h = snap_name_hash(name, len);
 	uint32_t id = map_find(zb, name, len, h), child;
 	int ret;
 
@@ -314,37 +313,59 @@ static int node_get(struct zbuild *zb, const uint8_t *name, size_t len,
 	return 0;
 }
 
-/* Records of one owner usually follow each other: the previous owner is
- * checked before hashing. */
+struct owner {
+	uint8_t name[DNAME_MAXLEN];
+	size_t len;
+	uint32_t hash;
+};
+
+static void outside_zone(const struct zbuild *zb, const struct zone_rr *rr,
+			 const uint8_t *name)
+{
+	char text[DNAME_TEXT_MAX], ztext[DNAME_TEXT_MAX];
+
+	dname_to_text(name, text, sizeof(text));
+	dname_to_text(zb->apex, ztext, sizeof(ztext));
+	diag_error(zb->d, zone_file_name(zb->z, rr->file), rr->line, 0,
+		   "%s is outside zone %s", text, ztext);
+}
+
+/* Owners are hashed OWNER_AHEAD records in advance and their map slots
+ * prefetched: most owners are new names, whose probe would otherwise be a
+ * cache miss each. Records of one owner usually follow each other, so the
+ * previous owner is compared before probing at all. The ring is twice the
+ * distance so that the previous owner is never overwritten early. */
+#define OWNER_AHEAD 8
+#define OWNER_RING  (2 * OWNER_AHEAD)
 static int owners_to_nodes(struct zbuild *zb)
 {
-	uint8_t lname[DNAME_MAXLEN], prev[DNAME_MAXLEN];
-	char text[DNAME_TEXT_MAX], ztext[DNAME_TEXT_MAX];
-	size_t prev_len = 0;
-	uint32_t prev_id = 0;
+	struct owner ring[OWNER_RING], *o, *prev = NULL;
+	uint32_t id = 0;
+	int ret;
 
-	for (size_t i = 0; i < zb->nrr; i++) {
-		const struct zone_rr *rr = &zb->rr[i];
-		size_t len = dname_copy_lower(lname, zone_rr_owner(zb->z, rr));
-		int ret;
+	for (size_t i = 0; i < zb->nrr + OWNER_AHEAD; i++) {
+		size_t k = i - OWNER_AHEAD;
 
-		if (len == prev_len && memcmp(lname, prev, len) == 0) {
-			zb->rr_node[i] = prev_id;
+		if (i < zb->nrr) {
+			o = &ring[i % OWNER_RING];
+			o->len = dname_copy_lower(o->name, zone_rr_owner(zb->z,
+							&zb->rr[i]));
+			o->hash = snap_name_hash(o->name, o->len);
+			__builtin_prefetch(&zb->map[o->hash & zb->map_mask]);
+		}
+		if (i < OWNER_AHEAD)
 			continue;
+		o = &ring[k % OWNER_RING];
+		if (!prev || prev->len != o->len ||
+		    memcmp(prev->name, o->name, o->len) != 0) {
+			ret = node_get(zb, o->name, o->len, o->hash, &id);
+			if (ret == P53_EZONE)
+				outside_zone(zb, &zb->rr[k], o->name);
+			if (ret < 0)
+				return ret;
 		}
-		ret = node_get(zb, lname, len, &zb->rr_node[i]);
-		if (ret == P53_EZONE) {
-			dname_to_text(lname, text, sizeof(text));
-			dname_to_text(zb->apex, ztext, sizeof(ztext));
-			diag_error(zb->d, zone_file_name(zb->z, rr->file),
-				   rr->line, 0, "%s is outside zone %s", text,
-				   ztext);
-		}
-		if (ret < 0)
-			return ret;
-		memcpy(prev, lname, len);
-		prev_len = len;
-		prev_id = zb->rr_node[i];
+		zb->rr_node[k] = id;
+		prev = o;
 	}
 	return 0;
 }
@@ -548,6 +569,47 @@ static int kid_cmp(const void *pa, const void *pb, void *ctx)
 	return c ? c : (la[0] > lb[0]) - (la[0] < lb[0]);
 }
 
+/* Flags, zone cut, wildcard link and RRset position of node id, which
+ * gets canonical index idx; its parent has been done already. */
+static void node_flags(struct zbuild *zb, uint32_t id, uint32_t idx)
+{
+	struct bnode *n = &zb->node[id];
+	struct bnode *p = n->parent == SNAP_NONE ? NULL : &zb->node[n->parent];
+	const uint8_t *name = bname(zb, id);
+	uint16_t f = 0;
+
+	if (!p)
+		f |= SNAP_NODE_APEX;
+	if (!n->set_count)
+		f |= SNAP_NODE_ENT;
+	if (name[0] == 1 && name[1] == '*')
+		f |= SNAP_NODE_WILDCARD;
+	for (uint32_t k = 0; k < n->set_count; k++) {
+		uint16_t t = zb->set[n->set_first + k].type;
+
+		if (t == RRTYPE_CNAME)
+			f |= SNAP_NODE_CNAME;
+		else if (t == RRTYPE_DNAME)
+			f |= SNAP_NODE_DNAME;
+		else if (t == RRTYPE_NS && p)
+			f |= SNAP_NODE_DELEG;
+	}
+	if (p && p->deleg != SNAP_NONE) {
+		n->deleg = p->deleg;
+		f |= SNAP_NODE_OCCLUDED;
+	} else if (f & SNAP_NODE_DELEG) {
+		n->deleg = idx;
+	}
+	if (p && (f & SNAP_NODE_WILDCARD))
+		p->wildcard = idx;
+	n->flags = f;
+	n->idx = idx;
+	n->set_pos = zb->nset_placed;
+	zb->nset_placed += n->set_count;
+	if (n->kid_count)
+		zb->inner[zb->ninner++] = id;
+}
+
 /* LSD radix sort on the 8-byte keys, then full comparisons only inside
  * runs of equal keys: a million siblings sort in a few passes over memory
  * instead of twenty rounds of comparisons through the name arena. */
@@ -593,21 +655,12 @@ static void sort_kids(struct zbuild *zb, struct kid *v, size_t n,
 	}
 }
 
-static int canon_order(struct zbuild *zb)
+/* Children of each node as a contiguous run of zb->kids (counting sort by
+ * parent), each with its sort key. */
+static void link_kids(struct zbuild *zb)
 {
-	struct { uint32_t id, next; } stack[MAX_DEPTH];
-	uint32_t pos = 0, idx = 0;
-	struct kid *tmp;
-	int sp = 0;
+	uint32_t pos = 0;
 
-	zb->kids = big_alloc(zb->nnode * sizeof(*zb->kids), false);
-	zb->canon = big_alloc(zb->nnode * sizeof(*zb->canon), false);
-	zb->inner = big_alloc(zb->nnode * sizeof(*zb->inner), false);
-	tmp = big_alloc(zb->nnode * sizeof(*tmp), false);
-	if (!zb->kids || !zb->canon || !zb->inner || !tmp) {
-		free(tmp);
-		return P53_ENOMEM;
-	}
 	for (uint32_t id = 1; id < zb->nnode; id++)
 		zb->node[zb->node[id].parent].kid_count++;
 	for (uint32_t id = 0; id < zb->nnode; id++) {
@@ -621,6 +674,23 @@ static int canon_order(struct zbuild *zb)
 		zb->kids[p->kid_first + p->kid_count++] = (struct kid){
 			.key = label_key(bname(zb, id)), .id = id };
 	}
+}
+
+static int canon_order(struct zbuild *zb)
+{
+	struct { uint32_t id, next; } stack[MAX_DEPTH];
+	uint32_t idx = 0;
+	struct kid *tmp;
+	int sp = 0;
+
+	zb->kids = big_alloc(zb->nnode * sizeof(*zb->kids), false);
+	zb->inner = big_alloc(zb->nnode * sizeof(*zb->inner), false);
+	tmp = big_alloc(zb->nnode * sizeof(*tmp), false);
+	if (!zb->kids || !zb->inner || !tmp) {
+		free(tmp);
+		return P53_ENOMEM;
+	}
+	link_kids(zb);
 	for (uint32_t id = 0; id < zb->nnode; id++) {
 		const struct bnode *n = &zb->node[id];
 
@@ -631,12 +701,9 @@ static int canon_order(struct zbuild *zb)
 	free(tmp);
 	/* Pre-order walk from the apex (build id 0): a parent precedes its
 	 * subtree, which is RFC 4034 canonical order. */
-	zb->canon[idx] = 0;
-	zb->node[0].idx = idx++;
+	node_flags(zb, 0, idx++);
 	stack[0].id = 0;
 	stack[0].next = 0;
-	if (zb->node[0].kid_count)
-		zb->inner[zb->ninner++] = 0;
 	while (sp >= 0) {
 		const struct bnode *n = &zb->node[stack[sp].id];
 		uint32_t c;
@@ -646,57 +713,12 @@ static int canon_order(struct zbuild *zb)
 			continue;
 		}
 		c = zb->kids[n->kid_first + stack[sp].next++].id;
-		zb->canon[idx] = c;
-		zb->node[c].idx = idx++;
-		if (zb->node[c].kid_count)
-			zb->inner[zb->ninner++] = c;
+		node_flags(zb, c, idx++);
 		sp++;
 		stack[sp].id = c;
 		stack[sp].next = 0;
 	}
 	return 0;
-}
-
-/* Flags, zone cuts and wildcards in one pass: parents come first. */
-static void node_flags(struct zbuild *zb)
-{
-	uint32_t set_pos = 0;
-
-	for (uint32_t i = 0; i < zb->nnode; i++) {
-		struct bnode *n = &zb->node[zb->canon[i]];
-		struct bnode *p = n->parent == SNAP_NONE ? NULL :
-				  &zb->node[n->parent];
-		const uint8_t *name = bname(zb, zb->canon[i]);
-		uint16_t f = 0;
-
-		if (!p)
-			f |= SNAP_NODE_APEX;
-		if (!n->set_count)
-			f |= SNAP_NODE_ENT;
-		if (name[0] == 1 && name[1] == '*')
-			f |= SNAP_NODE_WILDCARD;
-		for (uint32_t k = 0; k < n->set_count; k++) {
-			uint16_t t = zb->set[n->set_first + k].type;
-
-			if (t == RRTYPE_CNAME)
-				f |= SNAP_NODE_CNAME;
-			else if (t == RRTYPE_DNAME)
-				f |= SNAP_NODE_DNAME;
-			else if (t == RRTYPE_NS && p)
-				f |= SNAP_NODE_DELEG;
-		}
-		if (p && p->deleg != SNAP_NONE) {
-			n->deleg = p->deleg;
-			f |= SNAP_NODE_OCCLUDED;
-		} else if (f & SNAP_NODE_DELEG) {
-			n->deleg = i;
-		}
-		if (p && (f & SNAP_NODE_WILDCARD))
-			p->wildcard = i;
-		n->flags = f;
-		n->set_pos = set_pos;
-		set_pos += n->set_count;
-	}
 }
 
 /* ---- additional-section targets --------------------------------------- */
@@ -827,10 +849,8 @@ static int zb_build(struct zbuild *zb, const struct zone *z, struct diag *d)
 	    (ret = bucket_rrs(zb)) < 0 ||
 	    (ret = build_sets(zb)) < 0 ||
 	    (ret = read_soa(zb)) < 0 ||
-	    (ret = canon_order(zb)) < 0)
-		return ret;
-	node_flags(zb);
-	if ((ret = build_addl(zb)) < 0)
+	    (ret = canon_order(zb)) < 0 ||
+	    (ret = build_addl(zb)) < 0)
 		return ret;
 	for (id = 0; id < zb->nnode; id++) {
 		if (!zb->node[id].kid_count)

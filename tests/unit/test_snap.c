@@ -735,6 +735,73 @@ static void test_many_names(void **state)
 	zone_free(z);
 }
 
+/* The real, signed root zone: apex ".", ~1,500 delegations with glue
+ * under other delegations, DS and RRSIG at cuts. */
+static void test_root_zone(void **state)
+{
+	const char *src = getenv("SOURCE_ROOT");
+	const struct snap_rrset *ns, *rrsig;
+	const struct snap_addl *a;
+	const struct snap_zone *z;
+	struct zone *zone = NULL;
+	struct snap_lookup r;
+	char path[1024];
+	struct snap *s;
+	struct diag d;
+	uint8_t *blob;
+	size_t len;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/../shared/zones/root.zone",
+		 src ? src : ".");
+	diag_init(&d, NULL);
+	if (zone_parse_file(path, NULL, &d, &zone) == P53_EIO)
+		skip();
+	assert_non_null(zone);
+	blob = compile_zones(&zone, 1, &len);
+	diag_init(&d, stderr);
+	assert_int_equal(snap_open_mem(blob, len, &d, &s), 0);
+	z = snap_zone_at(s, 0);
+	assert_int_equal(snap_ptr(s, z->apex_name)[0], 0);
+
+	/* below com.: a referral; the cut's NS lists the 13 glue nodes,
+	 * all occluded by the net. cut */
+	assert_int_equal(lookup(s, "www.Example.COM.", &r), 0);
+	assert_null(r.node);
+	assert_name(s, r.deleg, "com.");
+	assert_ptr_equal(r.encloser, r.deleg);
+	assert_int_equal(r.deleg->flags, SNAP_NODE_DELEG);
+	ns = snap_node_rrset(s, r.deleg, RRTYPE_NS);
+	assert_int_equal(ns->count, 13);
+	assert_int_equal(ns->ttl, 172800);
+	a = (const struct snap_addl *)(const void *)snap_ptr(s, ns->additional);
+	assert_int_equal(a->count, 13);
+	for (uint32_t i = 0; i < a->count; i++) {
+		const struct snap_node *g = snap_node_at(s, z, a->node[i]);
+
+		assert_int_equal(g->flags, SNAP_NODE_OCCLUDED);
+		assert_name(s, snap_node_at(s, z, g->deleg), "net.");
+		assert_non_null(snap_node_rrset(s, g, RRTYPE_A));
+	}
+	/* DS, NSEC and their RRSIGs at the cut, sorted by type */
+	assert_non_null(snap_node_rrset(s, r.deleg, RRTYPE_DS));
+	rrsig = snap_node_rrset(s, r.deleg, RRTYPE_RRSIG);
+	assert_non_null(rrsig);
+	assert_int_equal(rrsig->count, 2);
+	/* the apex */
+	assert_int_equal(lookup(s, ".", &r), 0);
+	assert_int_equal(r.node->flags, SNAP_NODE_APEX);
+	assert_non_null(snap_node_rrset(s, r.node, RRTYPE_DNSKEY));
+	assert_int_equal(lookup(s, "nonexistent-tld.", &r), 0);
+	assert_null(r.node);
+	assert_null(r.deleg);
+	assert_int_equal(r.encloser_strip, 1);
+	assert_int_equal(z->neg_ttl, 86400);
+	snap_close(s);
+	free(blob);
+	zone_free(zone);
+}
+
 /* ---- compile errors ---------------------------------------------------- */
 
 static void test_compile_errors(void **state)
@@ -1124,6 +1191,7 @@ int main(void)
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_many_names),
+		cmocka_unit_test(test_root_zone),
 		cmocka_unit_test(test_compile_errors),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_flipped_bytes),
