@@ -5,6 +5,7 @@
  * rather than sorted: checking must stay linear so that a million-name zone
  * checks in a fraction of the time a peer server needs to load it.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,8 @@ enum {
 };
 
 struct name_info {
+	uint32_t off;        /* lower-cased name in checker.lnames */
+	uint8_t len;
 	uint32_t first_rr;   /* first record with this owner */
 	uint16_t flags;      /* NF_* */
 	uint16_t ncname;
@@ -49,7 +52,8 @@ struct checker {
 	const struct zone_rr *rr;
 	size_t nrr;
 	const uint8_t *origin;
-	uint8_t *lnames;          /* lower-cased owner of each name, 256 each */
+	uint8_t *lnames;          /* lower-cased owner names, packed */
+	size_t lnames_len;
 	struct name_info *names;
 	uint32_t nnames;
 	struct rrset_info *sets;
@@ -72,7 +76,7 @@ static int itab_init(struct itab *t, size_t n)
 
 static const uint8_t *lname(const struct checker *c, uint32_t i)
 {
-	return c->lnames + (size_t)i * DNAME_MAXLEN;
+	return c->lnames + c->names[i].off;
 }
 
 static const struct zone_rr *rr_at(const struct checker *c, uint32_t i)
@@ -80,19 +84,24 @@ static const struct zone_rr *rr_at(const struct checker *c, uint32_t i)
 	return &c->rr[i];
 }
 
-static void err_at(struct checker *c, uint32_t rr, const char *fmt, const char *a,
-		   const char *b)
+static void __attribute__((format(printf, 4, 5)))
+report(struct checker *c, int error, uint32_t rr, const char *fmt, ...)
 {
 	const struct zone_rr *r = rr_at(c, rr);
-	diag_error(c->d, zone_file_name(c->z, r->file), r->line, 0, fmt, a, b);
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (error)
+		diag_error(c->d, zone_file_name(c->z, r->file), r->line, 0, "%s", msg);
+	else
+		diag_warn(c->d, zone_file_name(c->z, r->file), r->line, 0, "%s", msg);
 }
 
-static void warn_at(struct checker *c, uint32_t rr, const char *fmt, const char *a,
-		    const char *b)
-{
-	const struct zone_rr *r = rr_at(c, rr);
-	diag_warn(c->d, zone_file_name(c->z, r->file), r->line, 0, fmt, a, b);
-}
+#define err_at(c, rr, ...)  report((c), 1, (rr), __VA_ARGS__)
+#define warn_at(c, rr, ...) report((c), 0, (rr), __VA_ARGS__)
 
 /* Find or add the lower-cased name; returns its index or a p53_err. */
 static long name_get(struct checker *c, const uint8_t *ln, size_t len, int add,
@@ -105,12 +114,15 @@ static long name_get(struct checker *c, const uint8_t *ln, size_t len, int add,
 		if (s == 0) {
 			if (!add)
 				return P53_ENOTFOUND;
-			memcpy(c->lnames + (size_t)c->nnames * DNAME_MAXLEN, ln, len);
-			c->names[c->nnames] = (struct name_info){ .first_rr = rr };
+			memcpy(c->lnames + c->lnames_len, ln, len);
+			c->names[c->nnames] = (struct name_info){
+				.off = (uint32_t)c->lnames_len, .len = (uint8_t)len,
+				.first_rr = rr };
+			c->lnames_len += len;
 			c->name_tab.slot[i] = ++c->nnames;
 			return c->nnames - 1;
 		}
-		if (memcmp(lname(c, s - 1), ln, len) == 0)
+		if (c->names[s - 1].len == len && memcmp(lname(c, s - 1), ln, len) == 0)
 			return s - 1;
 	}
 }
@@ -176,6 +188,9 @@ static void name_text(const uint8_t *w, char *buf, size_t cap)
 	if (dname_to_text(w, buf, cap) < 0)
 		snprintf(buf, cap, "(name)");
 }
+
+/* Names are formatted only when reported: most names report nothing. */
+#define TEXT(w, buf) (name_text((w), (buf), sizeof(buf)), (buf))
 
 /* Pass 1: index every record; report what one record alone shows. */
 static int index_records(struct checker *c)
@@ -273,13 +288,13 @@ static void check_targets(struct checker *c, uint32_t i, long cut)
 	if (r->type != RRTYPE_NS || (n >= 0 && (c->names[n].flags & NF_ADDR)))
 		return;
 	if (cut >= 0 && dname_is_subdomain(lt, lname(c, (uint32_t)cut))) {
-		err_at(c, i, "missing glue: name server '%s' lies below the delegation but has no A/AAAA record%s", a, "");
+		err_at(c, i, "missing glue: name server '%s' lies below the delegation but has no A/AAAA record", a);
 		return;
 	}
 	/* Below another zone cut, the address is that child zone's business
 	 * (sibling glue is optional); in our own authoritative data it is not. */
 	if (ancestor_with(c, lt, NF_NS, 1) < 0)
-		err_at(c, i, "in-zone name server '%s' has no A/AAAA record%s", a, "");
+		err_at(c, i, "in-zone name server '%s' has no A/AAAA record", a);
 }
 
 static void check_apex(struct checker *c)
@@ -297,18 +312,17 @@ static void check_apex(struct checker *c)
 	if (!ni)
 		return;
 	if (ni->nsoa > 1)
-		err_at(c, ni->first_rr, "zone '%s' has more than one SOA record%s", a, "");
+		err_at(c, ni->first_rr, "zone '%s' has more than one SOA record", a);
 	if (ni->flags & NF_CNAME)
-		err_at(c, ni->first_rr, "CNAME at the zone apex '%s' (it would hide SOA and NS, RFC 1034 3.6.2)%s", a, "");
+		err_at(c, ni->first_rr, "CNAME at the zone apex '%s' (it would hide SOA and NS, RFC 1034 3.6.2)", a);
 	if (!(ni->flags & NF_CAA))
-		warn_at(c, ni->first_rr, "no CAA record at the apex '%s': any CA may issue certificates for it%s", a, "");
+		warn_at(c, ni->first_rr, "no CAA record at the apex '%s': any CA may issue certificates for it", a);
 }
 
 static void check_soa(struct checker *c, uint32_t i)
 {
 	const struct zone_rr *r = &c->rr[i];
 	const uint8_t *rd = zone_rr_rdata(c->z, r);
-	char msg[128];
 	uint32_t v[5];
 	int l1 = dname_wire_len(rd, r->rdlen), l2;
 
@@ -319,14 +333,12 @@ static void check_soa(struct checker *c, uint32_t i)
 		const uint8_t *p = rd + l1 + l2 + 4 * k;
 		v[k] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 	}
-	if (v[4] > SOA_MINIMUM_MAX) {
-		snprintf(msg, sizeof(msg), "%u", v[4]);
-		warn_at(c, i, "SOA minimum (negative-caching TTL) %s is above one day%s (RFC 2308 suggests 1-3 hours)", msg, "");
-	}
+	if (v[4] > SOA_MINIMUM_MAX)
+		warn_at(c, i, "SOA minimum (negative-caching TTL) %u is above one day (RFC 2308 suggests 1-3 hours)", v[4]);
 	if (v[2] >= v[1])
-		warn_at(c, i, "SOA retry is not below refresh%s%s", "", "");
+		warn_at(c, i, "SOA retry is not below refresh");
 	if (v[3] <= v[1] + v[2])
-		warn_at(c, i, "SOA expire is not above refresh + retry: secondaries will expire the zone%s%s", "", "");
+		warn_at(c, i, "SOA expire is not above refresh + retry: secondaries will expire the zone");
 }
 
 /* Pass 2: rules between records of one name and its ancestors. */
@@ -341,30 +353,29 @@ static void check_names(struct checker *c)
 		int is_apex = dname_equal(ln, apex);
 		long up;
 
-		name_text(ln, a, sizeof(a));
 		if ((ni->flags & NF_CNAME) &&
 		    (ni->flags & (NF_SOA | NF_NS | NF_DNAME | NF_ADDR | NF_OTHER)) && !is_apex)
-			err_at(c, ni->first_rr, "CNAME at '%s' beside other data (RFC 1034 3.6.2, RFC 2181 10.1)%s", a, "");
+			err_at(c, ni->first_rr, "CNAME at '%s' beside other data (RFC 1034 3.6.2, RFC 2181 10.1)", TEXT(ln, a));
 		if (ni->ncname > 1)
-			err_at(c, ni->first_rr, "more than one CNAME at '%s' (RFC 2181 10.1)%s", a, "");
+			err_at(c, ni->first_rr, "more than one CNAME at '%s' (RFC 2181 10.1)", TEXT(ln, a));
 		if (ni->ndname > 1)
-			err_at(c, ni->first_rr, "more than one DNAME at '%s' (RFC 6672 2.4)%s", a, "");
+			err_at(c, ni->first_rr, "more than one DNAME at '%s' (RFC 6672 2.4)", TEXT(ln, a));
 		if ((ni->flags & NF_SOA) && !is_apex)
-			err_at(c, ni->first_rr, "SOA record at '%s', which is not the zone apex%s", a, "");
+			err_at(c, ni->first_rr, "SOA record at '%s', which is not the zone apex", TEXT(ln, a));
 		if (dname_is_wildcard(ln) && (ni->flags & NF_NS))
-			warn_at(c, ni->first_rr, "NS records at wildcard '%s' (RFC 4592 4.2: wildcard delegations do not work)%s", a, "");
+			warn_at(c, ni->first_rr, "NS records at wildcard '%s' (RFC 4592 4.2: wildcard delegations do not work)", TEXT(ln, a));
 		if (dname_is_wildcard(ln) && (ni->flags & NF_DNAME))
-			warn_at(c, ni->first_rr, "DNAME at wildcard '%s' (RFC 4592 4.4 discourages it)%s", a, "");
+			warn_at(c, ni->first_rr, "DNAME at wildcard '%s' (RFC 4592 4.4 discourages it)", TEXT(ln, a));
 		if (is_apex)
 			continue;
 		if ((up = ancestor_with(c, ln, NF_DNAME, 0)) >= 0) {
 			name_text(lname(c, (uint32_t)up), b, sizeof(b));
-			err_at(c, ni->first_rr, "'%s' lies below the DNAME at '%s' (RFC 6672 2.3 forbids data there)", a, b);
+			err_at(c, ni->first_rr, "'%s' lies below the DNAME at '%s' (RFC 6672 2.3 forbids data there)", TEXT(ln, a), b);
 		}
 		if ((up = ancestor_with(c, ln, NF_NS, 0)) >= 0 &&
 		    (ni->flags & ~NF_ADDR)) {
 			name_text(lname(c, (uint32_t)up), b, sizeof(b));
-			warn_at(c, ni->first_rr, "'%s' lies below the delegation at '%s': only its A/AAAA glue is served", a, b);
+			warn_at(c, ni->first_rr, "'%s' lies below the delegation at '%s': only its A/AAAA glue is served", TEXT(ln, a), b);
 		}
 	}
 }
@@ -439,7 +450,12 @@ int zone_check(const struct zone *z, const struct zone_check_opts *opts,
 	}
 	if (c.nrr >= UINT32_MAX / 2)
 		return P53_ERANGE;
-	c.lnames = malloc((c.nrr + 1) * DNAME_MAXLEN);
+	size_t owner_bytes = 0;
+	for (size_t i = 0; i < c.nrr; i++)
+		owner_bytes += (size_t)dname_wire_len(zone_rr_owner(z, &c.rr[i]), DNAME_MAXLEN);
+	if (owner_bytes >= UINT32_MAX)
+		return P53_ERANGE;
+	c.lnames = malloc(owner_bytes + 1);
 	c.names = malloc((c.nrr + 1) * sizeof(*c.names));
 	c.sets = malloc((c.nrr + 1) * sizeof(*c.sets));
 	c.rr_name = malloc((c.nrr + 1) * sizeof(*c.rr_name));
