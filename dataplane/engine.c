@@ -1,0 +1,1072 @@
+/*
+ * engine.c — the DNS answer engine: parse one query, answer it from a
+ * snapshot, write the response. Bytes in, bytes out.
+ *
+ * Nothing here allocates, locks, logs or makes a system call, and the work
+ * per query is bounded: the query is walked once, a CNAME/DNAME chain is
+ * cut after MAX_CHAIN links, and every copy is bounded by the
+ * response limit.
+ *
+ * The snapshot stores each RRset as ready wire whose RRs start with C0 0C,
+ * a pointer to the question name. The common answer is therefore header +
+ * question (copied from the query) + one memcpy. Other owners (CNAME
+ * targets, the zone apex, a zone cut, glue) are always a name that is
+ * already in the response without compression — the question, a suffix of
+ * it, or a name inside the RDATA of an RR written earlier (the snapshot
+ * keeps RDATA names uncompressed for exactly this) — so they cost a
+ * two-byte pointer. Beyond offset 0x3fff a pointer cannot reach; there the
+ * name is copied out instead.
+ */
+#include <string.h>
+
+#include "dname.h"
+#include "engine.h"
+#include "error.h"
+#include "rdata.h"
+
+#define HDR_LEN         12
+#define PTR_MAX         0x3fff  /* highest offset a compression pointer reaches */
+#define OPT_FIXED       11      /* root owner, TYPE, CLASS, TTL, RDLENGTH */
+#define EDNS_NSID       3       /* RFC 5001 option code */
+#define UDP_MIN         512
+#define MAX_CHAIN       16      /* CNAME/DNAME links followed per query */
+
+enum {
+	RCODE_NOERROR = 0, RCODE_FORMERR = 1, RCODE_SERVFAIL = 2,
+	RCODE_NXDOMAIN = 3, RCODE_NOTIMP = 4, RCODE_REFUSED = 5,
+	RCODE_YXDOMAIN = 6, RCODE_BADVERS = 16,
+};
+
+#define FLAG_QR         0x80    /* header byte 2 */
+#define FLAG_OPCODE     0x78
+#define FLAG_AA         0x04
+#define FLAG_TC         0x02
+#define FLAG_RD         0x01
+#define FLAG_CD         0x10    /* header byte 3 */
+#define EDNS_DO         0x8000
+
+/* What the parse of the query found. */
+struct query {
+	const uint8_t *wire;
+	size_t len;
+	uint16_t qsec_len;      /* question section bytes; 0 = none usable */
+	uint16_t qname_len;
+	uint16_t qtype;
+	uint16_t qclass;
+	uint16_t payload;       /* client's EDNS UDP payload size */
+	uint8_t edns;           /* a valid OPT was seen */
+	uint8_t version;
+	uint8_t do_bit;
+	uint8_t nsid;           /* NSID option present */
+};
+
+/* The response under construction. `end` leaves room for the OPT RR. */
+struct writer {
+	uint8_t *buf;
+	uint32_t pos;
+	uint32_t end;
+	uint16_t an, ns, ar;
+	uint8_t tc;
+};
+
+/* State of one IN-class answer: the name being resolved (the qname, then
+ * each CNAME/DNAME target) and where it sits, uncompressed, in the
+ * response. */
+struct ans {
+	const struct snap *s;
+	struct writer w;
+	uint16_t qtype;
+	uint16_t rcode;
+	uint8_t aa;
+	uint8_t kind;
+	uint8_t chained;        /* a CNAME/DNAME has been followed */
+	uint8_t nseen;
+	uint32_t sname;         /* response offset of the current name */
+	const struct snap_zone *zone;   /* zone of the qname */
+	const uint8_t *rrl_name;
+	uint8_t rrl_len;
+	const struct snap_node *seen[MAX_CHAIN + 1];
+	struct snap_lookup lk;
+	struct snap_qname qn;   /* current name, lower-cased (last: it is big
+				 * and only its used prefix is touched) */
+};
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+void engine_conf_init(struct engine_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->udp_payload = ENGINE_UDP_PAYLOAD_DEFAULT;
+}
+
+/* ---- query parsing ------------------------------------------------------ */
+
+/* Length of the uncompressed question name at p (n bytes available), or
+ * -1: compression and extended label types, labels over 63, names over
+ * 255 bytes and running off the end are all malformed here. */
+static int qname_len(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	for (;;) {
+		if (i >= n)
+			return -1;
+		if (!p[i])
+			return (int)i + 1;
+		if (p[i] > 63)
+			return -1;
+		i += 1u + p[i];
+		if (i >= DNAME_MAXLEN)
+			return -1;
+	}
+}
+
+/*
+ * Skip the possibly compressed name at *pos in an RR. Each pointer must
+ * point strictly below the previous one (and below the name itself), so
+ * following them always ends; the expanded name must stay within 255
+ * bytes. *root tells whether the name is the root.
+ */
+static bool skip_name(const uint8_t *m, size_t len, size_t *pos, bool *root)
+{
+	size_t p = *pos, lowest = *pos, total = 1;
+	bool jumped = false;
+
+	for (;;) {
+		uint8_t l;
+
+		if (p >= len)
+			return false;
+		l = m[p];
+		if (!l)
+			break;
+		if ((l & 0xc0) == 0xc0) {
+			size_t t;
+
+			if (p + 1 >= len)
+				return false;
+			t = (size_t)(l & 0x3f) << 8 | m[p + 1];
+			if (!jumped)
+				*pos = p + 2;
+			jumped = true;
+			if (t < HDR_LEN || t >= lowest)
+				return false;
+			lowest = t;
+			p = t;
+			continue;
+		}
+		if (l > 63)
+			return false;
+		total += 1u + l;
+		if (total > DNAME_MAXLEN)
+			return false;
+		p += 1u + l;
+	}
+	if (!jumped)
+		*pos = p + 1;
+	*root = total == 1;
+	return true;
+}
+
+/* OPT RDATA: a list of options that must fill it exactly (RFC 6891 6.1.2).
+ * Unknown options are ignored. */
+static bool parse_opt_rdata(struct query *pq, const uint8_t *rd, size_t len)
+{
+	size_t p = 0;
+
+	while (p < len) {
+		uint16_t code, olen;
+
+		if (len - p < 4)
+			return false;
+		code = get16(rd + p);
+		olen = get16(rd + p + 2);
+		p += 4;
+		if (olen > len - p)
+			return false;
+		if (code == EDNS_NSID)
+			pq->nsid = 1;
+		p += olen;
+	}
+	return true;
+}
+
+/*
+ * Walk the answer, authority and additional sections after the question:
+ * every RR must be complete, names valid, nothing may follow the last RR
+ * (as Knot), and there may be one OPT at most, in the additional section,
+ * owned by the root (RFC 6891 6.1.1). Returns an RCODE.
+ */
+static int parse_sections(struct query *pq)
+{
+	const uint8_t *m = pq->wire;
+	size_t pos = HDR_LEN + pq->qsec_len;
+	uint32_t counts[3] = { get16(m + 6), get16(m + 8), get16(m + 10) };
+
+	for (int sec = 0; sec < 3; sec++) {
+		for (uint32_t i = 0; i < counts[sec]; i++) {
+			uint16_t type, rdlen;
+			bool root;
+
+			if (!skip_name(m, pq->len, &pos, &root) ||
+			    pq->len - pos < 10)
+				return RCODE_FORMERR;
+			type = get16(m + pos);
+			rdlen = get16(m + pos + 8);
+			if (pq->len - pos - 10 < rdlen)
+				return RCODE_FORMERR;
+			if (type == RRTYPE_OPT) {
+				if (sec != 2 || pq->edns || !root)
+					return RCODE_FORMERR;
+				pq->edns = 1;
+				pq->payload = get16(m + pos + 2);
+				pq->version = m[pos + 5];
+				pq->do_bit = !!(get16(m + pos + 6) & EDNS_DO);
+				if (!parse_opt_rdata(pq, m + pos + 10, rdlen))
+					return RCODE_FORMERR;
+			}
+			pos += 10u + rdlen;
+		}
+	}
+	return pos == pq->len ? RCODE_NOERROR : RCODE_FORMERR;
+}
+
+/* The question, when there is exactly one and it is well-formed. */
+static void parse_question(struct query *pq)
+{
+	const uint8_t *m = pq->wire;
+	int n;
+
+	if (get16(m + 4) != 1)
+		return;
+	n = qname_len(m + HDR_LEN, pq->len - HDR_LEN);
+	if (n < 0 || pq->len - HDR_LEN - (size_t)n < 4)
+		return;
+	pq->qname_len = (uint16_t)n;
+	pq->qsec_len = (uint16_t)(n + 4);
+	pq->qtype = get16(m + HDR_LEN + n);
+	pq->qclass = get16(m + HDR_LEN + n + 2);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+/* Length of the uncompressed name at p (already known to be valid). */
+static uint32_t wire_name_len(const uint8_t *p)
+{
+	uint32_t i = 0;
+
+	while (p[i])
+		i += 1u + p[i];
+	return i + 1;
+}
+
+/* Bytes an owner reference takes: a pointer, or the name copied out. */
+static inline uint32_t owner_size(const struct writer *w, uint32_t ref)
+{
+	return ref <= PTR_MAX ? 2 : wire_name_len(w->buf + ref);
+}
+
+/* Write the name at response offset ref (uncompressed there) at w->pos. */
+static inline void put_owner(struct writer *w, uint32_t ref, uint32_t size)
+{
+	if (size == 2)
+		put16(w->buf + w->pos, (uint16_t)(0xc000 | ref));
+	else
+		memcpy(w->buf + w->pos, w->buf + ref, size);
+	w->pos += size;
+}
+
+/*
+ * Append RRset `set` with each owner set to the name at response offset
+ * `owner`, counting its RRs in *count. All or nothing: false (and nothing
+ * written) when it does not fit.
+ */
+static bool put_rrset(struct writer *w, const struct snap *s,
+		      const struct snap_rrset *set, uint32_t owner,
+		      uint16_t *count)
+{
+	const uint8_t *src = snap_ptr(s, set->wire), *end = src + set->wire_len;
+	uint32_t osize = owner_size(w, owner);
+	uint64_t need = set->wire_len + (uint64_t)set->count * (osize - 2);
+	uint32_t k;
+
+	if (need > w->end - w->pos || set->count > 0xffffu - *count)
+		return false;
+	if (owner == HDR_LEN) {
+		memcpy(w->buf + w->pos, src, set->wire_len);
+		w->pos += set->wire_len;
+		*count = (uint16_t)(*count + set->count);
+		return true;
+	}
+	for (k = 0; k < set->count && end - src >= 12; k++) {
+		uint32_t rr = 10u + get16(src + 10);
+
+		if (rr > (uint32_t)(end - src - 2))
+			break;
+		put_owner(w, owner, osize);
+		memcpy(w->buf + w->pos, src + 2, rr);
+		w->pos += rr;
+		src += 2 + rr;
+	}
+	*count = (uint16_t)(*count + k);
+	return true;
+}
+
+/* Offset of the RDATA of the RR written at response offset rr. */
+static uint32_t rr_rdata(const struct writer *w, uint32_t rr)
+{
+	const uint8_t *p = w->buf + rr;
+
+	if ((p[0] & 0xc0) == 0xc0)
+		return rr + 12;
+	return rr + wire_name_len(p) + 10;
+}
+
+/* Set the TTL of the `count` RRs written from response offset rr on. */
+static void patch_ttl(struct writer *w, uint32_t rr, uint32_t count,
+		      uint32_t ttl)
+{
+	while (count--) {
+		uint32_t rd = rr_rdata(w, rr);
+
+		put32(w->buf + rd - 6, ttl);
+		rr = rd + get16(w->buf + rd - 2);
+	}
+}
+
+/* ---- IN class ------------------------------------------------------------ */
+
+static void set_tc(struct ans *a)
+{
+	a->w.tc = 1;
+}
+
+/* Response offset of the suffix of the current name that is `len` bytes
+ * long (the zone apex or a zone cut above it). */
+static inline uint32_t suffix_ref(const struct ans *a, uint32_t len)
+{
+	return a->sname + a->qn.len - len;
+}
+
+static const uint8_t *node_name(const struct ans *a, const struct snap_node *n)
+{
+	return snap_ptr(a->s, n->name);
+}
+
+static void set_rrl(struct ans *a, const uint8_t *name, uint32_t len)
+{
+	a->rrl_name = name;
+	a->rrl_len = (uint8_t)len;
+}
+
+/*
+ * DS is the parent's data (RFC 4035 2.4): when the name is the apex of a
+ * zone we serve and we also serve the parent with the cut, answer from the
+ * parent. Otherwise the child answers (NODATA), as Knot does.
+ */
+static void ds_from_parent(struct ans *a)
+{
+	struct snap_qname pq;
+	const struct snap_zone *z;
+	const struct snap_node *n;
+
+	snap_qname_init(&pq, a->qn.name + a->qn.off[1],
+			(size_t)(a->qn.len - a->qn.off[1]));
+	z = snap_find_zone(a->s, &pq);
+	if (!z)
+		return;
+	n = snap_find_node(a->s, z, a->qn.name, a->qn.len);
+	if (!n || (n->flags & (SNAP_NODE_DELEG | SNAP_NODE_OCCLUDED)) !=
+		  SNAP_NODE_DELEG)
+		return;
+	a->lk.zone = z;
+	a->lk.node = n;
+	a->lk.encloser = n;
+	a->lk.encloser_strip = 0;
+	a->lk.deleg = n;
+	a->lk.wildcard = NULL;
+}
+
+/* Look the current name up; false when no zone of ours holds it. */
+static bool find(struct ans *a)
+{
+	if (snap_lookup(a->s, &a->qn, &a->lk) < 0)
+		return false;
+	if (a->qtype == RRTYPE_DS && a->lk.node && a->qn.labels &&
+	    (a->lk.node->flags & SNAP_NODE_APEX))
+		ds_from_parent(a);
+	return true;
+}
+
+/* A referral, unless this is DS at the cut itself: the parent's data. */
+static inline bool is_referral(const struct ans *a)
+{
+	return a->lk.deleg &&
+	       !(a->qtype == RRTYPE_DS && a->lk.deleg == a->lk.node);
+}
+
+static bool seen(struct ans *a, const struct snap_node *n)
+{
+	for (unsigned i = 0; i < a->nseen; i++) {
+		if (a->seen[i] == n)
+			return true;
+	}
+	if (a->nseen < MAX_CHAIN + 1)
+		a->seen[a->nseen++] = n;
+	return false;
+}
+
+/* Case-insensitive equality of an uncompressed name in the response and a
+ * lower-cased one from the snapshot. Length bytes are below 'A'. */
+static bool name_eq(const uint8_t *resp, const uint8_t *lower, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++) {
+		uint8_t c = resp[i];
+
+		if ((unsigned)c - 'A' < 26u)
+			c = (uint8_t)(c + 32);
+		if (c != lower[i])
+			return false;
+	}
+	return true;
+}
+
+/* Where the additional-section target of the RR whose RDATA is at `rd`
+ * sits in the response, or 0 (none). SVCB/HTTPS "." in ServiceMode stands
+ * for the owner (RFC 9460 2.5.2), which is at `owner`. */
+static uint32_t rr_target(const struct writer *w, uint32_t rd,
+			  uint16_t rdlen, uint32_t owner)
+{
+	uint16_t type = get16(w->buf + rd - 10);
+	const uint8_t *t = rdata_target(type, w->buf + rd, rdlen);
+
+	if (!t)
+		return 0;
+	if (!t[0]) {
+		if ((type == RRTYPE_SVCB || type == RRTYPE_HTTPS) &&
+		    get16(w->buf + rd))
+			return owner;
+		return 0;
+	}
+	return (uint32_t)(t - w->buf);
+}
+
+/*
+ * A and AAAA of one additional-section node, owned by the name at `ref`.
+ * Glue below (or at) the zone cut `cut` of a referral is required (RFC
+ * 9471): if it does not fit the response is truncated and false returned.
+ * Everything else is optional and left out when it does not fit (RFC 2181
+ * section 9).
+ */
+static bool put_glue(struct ans *a, const struct snap_node *n, uint32_t ref,
+		     uint32_t cut)
+{
+	static const uint16_t types[2] = { RRTYPE_A, RRTYPE_AAAA };
+	bool required = cut != SNAP_NONE && n->deleg == cut;
+
+	for (int i = 0; i < 2; i++) {
+		const struct snap_rrset *set = snap_node_rrset(a->s, n, types[i]);
+
+		if (set && !put_rrset(&a->w, a->s, set, ref, &a->w.ar) &&
+		    required) {
+			set_tc(a);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Additional data for the RRset `set` just written at response offset
+ * `start`. The snapshot lists the in-zone targets in RR order, first
+ * occurrence only, so one merge pass over the written RRs finds each
+ * target's name in the response, to point the glue owners at.
+ */
+static void put_additional(struct ans *a, const struct snap_zone *z,
+			   const struct snap_rrset *set, uint32_t start,
+			   uint32_t owner, uint32_t cut)
+{
+	const struct snap_addl *al = (const void *)snap_ptr(a->s, set->additional);
+	uint32_t j = 0, rr = start;
+
+	for (uint32_t k = 0; k < set->count && j < al->count; k++) {
+		uint32_t rd = rr_rdata(&a->w, rr);
+		uint16_t rdlen = get16(a->w.buf + rd - 2);
+		uint32_t t = rr_target(&a->w, rd, rdlen, owner), len;
+		const struct snap_node *n = snap_node_at(a->s, z, al->node[j]);
+		const uint8_t *nn = node_name(a, n);
+
+		rr = rd + rdlen;
+		if (!t || (len = wire_name_len(a->w.buf + t)) != wire_name_len(nn) ||
+		    !name_eq(a->w.buf + t, nn, len))
+			continue;
+		j++;
+		/* Data below a zone cut is glue: only for NS RRsets. */
+		if ((n->flags & SNAP_NODE_OCCLUDED) && set->type != RRTYPE_NS)
+			continue;
+		if (!put_glue(a, n, t, cut))
+			return;
+	}
+}
+
+/* SOA of zone z in the authority section with the negative TTL (RFC 2308
+ * section 3 makes it required: truncate when it does not fit). */
+static void put_soa(struct ans *a, const struct snap_zone *z)
+{
+	const struct snap_rrset *soa =
+		(const void *)snap_ptr(a->s, z->soa_rrset);
+	uint32_t start = a->w.pos;
+	uint32_t apex = suffix_ref(a, wire_name_len(snap_ptr(a->s, z->apex_name)));
+
+	if (!put_rrset(&a->w, a->s, soa, apex, &a->w.ns)) {
+		set_tc(a);
+		return;
+	}
+	patch_ttl(&a->w, start, soa->count, z->neg_ttl);
+}
+
+static void answer_nxdomain(struct ans *a)
+{
+	const uint8_t *apex = snap_ptr(a->s, a->lk.zone->apex_name);
+
+	a->rcode = RCODE_NXDOMAIN;
+	a->kind = ENGINE_KIND_NXDOMAIN;
+	set_rrl(a, apex, wire_name_len(apex));
+	put_soa(a, a->lk.zone);
+}
+
+/* NS of the zone cut in authority (owner: the cut, a suffix of the
+ * current name) and its glue in additional. */
+static void answer_referral(struct ans *a)
+{
+	const struct snap_node *cut = a->lk.deleg;
+	const struct snap_rrset *ns = snap_node_rrset(a->s, cut, RRTYPE_NS);
+	const uint8_t *cname = node_name(a, cut);
+	uint32_t clen = wire_name_len(cname), start = a->w.pos, owner;
+
+	if (!a->chained) {
+		a->aa = 0;
+		a->kind = ENGINE_KIND_REFERRAL;
+		set_rrl(a, cname, clen);
+	}
+	if (!ns)
+		return;
+	owner = suffix_ref(a, clen);
+	if (!put_rrset(&a->w, a->s, ns, owner, &a->w.ns)) {
+		set_tc(a);
+		return;
+	}
+	if (ns->additional)
+		put_additional(a, a->lk.zone, ns, start, owner,
+			       (uint32_t)(cut - snap_node_at(a->s, a->lk.zone, 0)));
+}
+
+/*
+ * RFC 8482: ANY gets one RRset, never the whole node. The one with the
+ * lowest type (RRSIG left out) is cheap to find and the same every time;
+ * at a CNAME it is the CNAME.
+ */
+static const struct snap_rrset *any_rrset(const struct snap *s,
+					  const struct snap_node *n)
+{
+	const struct snap_rrset *set = snap_node_rrsets(s, n);
+
+	for (uint32_t i = 0; i < n->rrset_count; i++) {
+		if (set[i].type != RRTYPE_RRSIG)
+			return &set[i];
+	}
+	return NULL;
+}
+
+/* Data of type qtype at node n (exact or wildcard) for the current name. */
+static void answer_node(struct ans *a, const struct snap_node *n)
+{
+	const struct snap_rrset *set;
+	uint32_t start = a->w.pos;
+
+	if (a->qtype == RRTYPE_ANY)
+		set = any_rrset(a->s, n);
+	else
+		set = snap_node_rrset(a->s, n, a->qtype);
+	if (!set) {
+		if (!a->chained)
+			a->kind = ENGINE_KIND_NODATA;
+		put_soa(a, a->lk.zone);
+		return;
+	}
+	a->kind = ENGINE_KIND_ANSWER;
+	if (!put_rrset(&a->w, a->s, set, a->sname, &a->w.an)) {
+		set_tc(a);
+		return;
+	}
+	if (set->additional)
+		put_additional(a, a->lk.zone, set, start, a->sname, SNAP_NONE);
+}
+
+/* Make the name at response offset `ref` (len bytes) the current one. */
+static void move_to(struct ans *a, uint32_t ref, uint32_t len)
+{
+	a->sname = ref;
+	a->chained = 1;
+	a->kind = ENGINE_KIND_ANSWER;
+	snap_qname_init(&a->qn, a->w.buf + ref, len);
+}
+
+/*
+ * The CNAME at node n goes into the answer and its target becomes the
+ * current name. False ends the chain: a loop (as Knot: an exact node seen
+ * before is not repeated; a wildcard seen before adds its CNAME once more
+ * for the new owner, then stops), truncation or a broken target.
+ */
+static bool follow_cname(struct ans *a, const struct snap_node *n, bool wild)
+{
+	const struct snap_rrset *set = snap_node_rrset(a->s, n, RRTYPE_CNAME);
+	uint32_t start = a->w.pos, rd;
+	bool again;
+	int len;
+
+	if (!set || (!wild && seen(a, n)))
+		return false;
+	if (!put_rrset(&a->w, a->s, set, a->sname, &a->w.an)) {
+		set_tc(a);
+		return false;
+	}
+	a->kind = ENGINE_KIND_ANSWER;
+	a->chained = 1;
+	again = wild && seen(a, n);
+	rd = rr_rdata(&a->w, start);
+	len = dname_wire_len(a->w.buf + rd, get16(a->w.buf + rd - 2));
+	if (again || len < 0)
+		return false;
+	move_to(a, rd, (uint32_t)len);
+	return true;
+}
+
+/*
+ * RFC 6672: the DNAME at the closest encloser, then a CNAME synthesized
+ * from it (owner the current name, TTL the DNAME's), whose target becomes
+ * the current name. The target is written uncompressed so that it can be
+ * pointed at like any RDATA name. A DNAME already used ends the chain
+ * rather than appear twice (as Knot, whose duplicate check stops there).
+ */
+static bool follow_dname(struct ans *a, const struct snap_rrset *set)
+{
+	struct writer *w = &a->w;
+	uint32_t start = w->pos, rd, tlen, plen, osize, rdlen;
+	uint32_t owner = a->sname + a->qn.off[a->lk.encloser_strip];
+	int n;
+
+	if (seen(a, a->lk.encloser))
+		return false;
+	if (!put_rrset(w, a->s, set, owner, &w->an)) {
+		set_tc(a);
+		return false;
+	}
+	a->kind = ENGINE_KIND_ANSWER;
+	a->chained = 1;
+	rd = rr_rdata(w, start);
+	n = dname_wire_len(w->buf + rd, get16(w->buf + rd - 2));
+	if (n < 0)
+		return false;
+	tlen = (uint32_t)n;
+	plen = a->qn.off[a->lk.encloser_strip];
+	rdlen = plen + tlen;
+	if (rdlen > DNAME_MAXLEN) {
+		a->rcode = RCODE_YXDOMAIN;
+		return false;
+	}
+	osize = owner_size(w, a->sname);
+	if (osize + 10 + rdlen > w->end - w->pos || w->an == 0xffff) {
+		set_tc(a);
+		return false;
+	}
+	put_owner(w, a->sname, osize);
+	put16(w->buf + w->pos, RRTYPE_CNAME);
+	put16(w->buf + w->pos + 2, RRCLASS_IN);
+	put32(w->buf + w->pos + 4, set->ttl);
+	put16(w->buf + w->pos + 8, (uint16_t)rdlen);
+	w->pos += 10;
+	memcpy(w->buf + w->pos, w->buf + a->sname, plen);
+	memcpy(w->buf + w->pos + plen, w->buf + rd, tlen);
+	w->an++;
+	w->pos += rdlen;
+	move_to(a, w->pos - rdlen, rdlen);
+	return true;
+}
+
+/* CNAME applies unless the question asks for the CNAME itself, or for
+ * types that live beside it (as Knot: RRSIG, NSEC, and ANY). */
+static inline bool chases(uint16_t qtype)
+{
+	return qtype != RRTYPE_CNAME && qtype != RRTYPE_RRSIG &&
+	       qtype != RRTYPE_NSEC && qtype != RRTYPE_ANY;
+}
+
+/*
+ * One step of RFC 1034 4.3.2 for the current name, looked up in a->lk.
+ * Returns true when a CNAME or DNAME moved to a new current name.
+ */
+static bool step(struct ans *a)
+{
+	const struct snap_node *n = a->lk.node;
+	const struct snap_rrset *dname;
+
+	if (is_referral(a)) {
+		answer_referral(a);
+		return false;
+	}
+	if (!n && a->lk.wildcard) {
+		n = a->lk.wildcard;
+		if (!a->chained)
+			set_rrl(a, node_name(a, n), wire_name_len(node_name(a, n)));
+		if ((n->flags & SNAP_NODE_CNAME) && chases(a->qtype))
+			return follow_cname(a, n, true);
+		answer_node(a, n);
+		return false;
+	}
+	if (!n) {
+		if ((a->lk.encloser->flags & SNAP_NODE_DNAME) &&
+		    (dname = snap_node_rrset(a->s, a->lk.encloser, RRTYPE_DNAME))) {
+			if (!a->chained)
+				set_rrl(a, node_name(a, a->lk.encloser),
+					(uint32_t)(a->qn.len -
+					a->qn.off[a->lk.encloser_strip]));
+			return follow_dname(a, dname);
+		}
+		answer_nxdomain(a);
+		return false;
+	}
+	if (!a->chained)
+		set_rrl(a, node_name(a, n), a->qn.len);
+	if ((n->flags & SNAP_NODE_CNAME) && chases(a->qtype))
+		return follow_cname(a, n, false);
+	answer_node(a, n);
+	return false;
+}
+
+/*
+ * Names outside every zone are REFUSED. Otherwise the answer is
+ * authoritative unless the qname itself is referred; a chain keeps the AA
+ * of its first name (RFC 1035 4.1.1) and may go on into another zone of
+ * the snapshot (RFC 1034 4.3.2 step 3a restarts at step 1). It stops
+ * silently at a name we do not serve, and with a referral in authority
+ * at a name below a zone cut (as Knot).
+ */
+static void answer_in(struct ans *a, const uint8_t *qname, uint32_t qlen)
+{
+	a->kind = ENGINE_KIND_ANSWER;
+	a->sname = HDR_LEN;
+	snap_qname_init(&a->qn, qname, qlen);
+	if (!find(a)) {
+		a->rcode = RCODE_REFUSED;
+		a->kind = ENGINE_KIND_ERROR;
+		return;
+	}
+	a->zone = a->lk.zone;
+	a->aa = 1;
+	for (unsigned links = 0; step(a); links++) {
+		if (links + 1 >= MAX_CHAIN || !find(a))
+			break;
+	}
+	if (a->rcode == RCODE_YXDOMAIN)
+		a->kind = ENGINE_KIND_ERROR;
+}
+
+/* ---- CHAOS class ----------------------------------------------------------- */
+
+/*
+ * CH TXT version.bind/version.server and id.server/hostname.bind, when
+ * configured; everything else in CH is REFUSED. As Knot, the string is one
+ * character-string (cut at 255 bytes) with TTL 0.
+ */
+static int answer_chaos(const struct engine_conf *conf, const struct query *pq,
+			struct writer *w, uint8_t *aa)
+{
+	static const struct { uint8_t len; uint8_t ident; const char *name; }
+	names[] = {
+		{ 14, 0, "\7version\4bind" },
+		{ 16, 0, "\7version\6server" },
+		{ 11, 1, "\2id\6server" },
+		{ 15, 1, "\10hostname\4bind" },
+	};
+	const uint8_t *q = pq->wire + HDR_LEN;
+	const char *txt = NULL;
+	size_t tlen;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (pq->qname_len == names[i].len &&
+		    name_eq(q, (const uint8_t *)names[i].name, names[i].len)) {
+			txt = names[i].ident ? conf->identity : conf->version;
+			break;
+		}
+	}
+	if (!txt || !*txt || pq->qtype != RRTYPE_TXT)
+		return RCODE_REFUSED;
+	tlen = strnlen(txt, 255);
+	if (12 + 1 + tlen > w->end - w->pos) {
+		w->tc = 1;
+		return RCODE_NOERROR;
+	}
+	put16(w->buf + w->pos, 0xc000 | HDR_LEN);
+	put16(w->buf + w->pos + 2, RRTYPE_TXT);
+	put16(w->buf + w->pos + 4, RRCLASS_CH);
+	put32(w->buf + w->pos + 6, 0);
+	put16(w->buf + w->pos + 10, (uint16_t)(1 + tlen));
+	w->buf[w->pos + 12] = (uint8_t)tlen;
+	memcpy(w->buf + w->pos + 13, txt, tlen);
+	w->pos += (uint32_t)(13 + tlen);
+	w->an = 1;
+	*aa = 1;
+	return RCODE_NOERROR;
+}
+
+/* ---- the response ----------------------------------------------------------- */
+
+/* Bytes of our OPT RR, with NSID when asked for and configured. */
+static uint32_t opt_size(const struct engine_conf *conf, const struct query *pq)
+{
+	if (!pq->edns)
+		return 0;
+	if (pq->nsid && conf->nsid && conf->nsid_len)
+		return OPT_FIXED + 4u + conf->nsid_len;
+	return OPT_FIXED;
+}
+
+static void put_opt(const struct engine_conf *conf, const struct query *pq,
+		    uint8_t *p, uint32_t size, uint16_t rcode)
+{
+	uint16_t payload = conf->udp_payload < UDP_MIN ? UDP_MIN :
+			   conf->udp_payload;
+
+	p[0] = 0;
+	put16(p + 1, RRTYPE_OPT);
+	put16(p + 3, payload);
+	p[5] = (uint8_t)(rcode >> 4);
+	p[6] = 0;       /* version 0 */
+	put16(p + 7, pq->do_bit ? EDNS_DO : 0);
+	put16(p + 9, (uint16_t)(size - OPT_FIXED));
+	if (size > OPT_FIXED) {
+		put16(p + 11, EDNS_NSID);
+		put16(p + 13, conf->nsid_len);
+		memcpy(p + 15, conf->nsid, conf->nsid_len);
+	}
+}
+
+/* The most the client takes: 512 over UDP without EDNS, its EDNS payload
+ * bounded by ours (never below 512) with it, 65535 over TCP. */
+static uint32_t client_limit(const struct engine_conf *conf,
+			     const struct query *pq,
+			     const struct engine_client *c)
+{
+	uint32_t lim;
+
+	if (c && c->transport == ENGINE_TCP)
+		return ENGINE_MAX_RESPONSE;
+	if (!pq->edns)
+		return UDP_MIN;
+	lim = pq->payload < conf->udp_payload ? pq->payload : conf->udp_payload;
+	return lim < UDP_MIN ? UDP_MIN : lim;
+}
+
+/*
+ * Header and question of the response: ID, opcode, RD and CD copied, QR
+ * set, RA clear; the question as asked (case kept) when there is one.
+ * Sets w->end to the room left for RRs. False when even this does not fit.
+ */
+static bool start_response(const struct engine_conf *conf,
+			   const struct query *pq,
+			   const struct engine_client *c, uint8_t *out,
+			   size_t cap, uint32_t *optlen, struct writer *w)
+{
+	uint32_t lim = client_limit(conf, pq, c);
+	const uint8_t *q = pq->wire;
+
+	if (cap < lim)
+		lim = (uint32_t)cap;
+	*optlen = opt_size(conf, pq);
+	if ((uint32_t)HDR_LEN + pq->qsec_len + *optlen > lim &&
+	    *optlen > OPT_FIXED)
+		*optlen = OPT_FIXED;    /* NSID is the first thing to go */
+	if ((uint32_t)HDR_LEN + pq->qsec_len + *optlen > lim)
+		return false;
+	out[0] = q[0];
+	out[1] = q[1];
+	out[2] = (uint8_t)(FLAG_QR | (q[2] & (FLAG_OPCODE | FLAG_RD)));
+	out[3] = (uint8_t)(q[3] & FLAG_CD);
+	put16(out + 4, pq->qsec_len ? 1 : 0);
+	/* In place (out == q) the question is already there. The rest of the
+	 * query is overwritten from here on: it has been parsed. */
+	if (out != q)
+		memcpy(out + HDR_LEN, q + HDR_LEN, pq->qsec_len);
+	w->buf = out;
+	w->pos = HDR_LEN + pq->qsec_len;
+	w->end = lim - *optlen;
+	w->an = w->ns = w->ar = 0;
+	w->tc = 0;
+	return true;
+}
+
+/* Counts, flags, RCODE and the OPT RR. Returns the response length. */
+static size_t finish(const struct engine_conf *conf, const struct query *pq,
+		     struct writer *w, uint32_t optlen, uint16_t rcode,
+		     bool aa)
+{
+	uint8_t *out = w->buf;
+
+	out[2] = (uint8_t)(out[2] | (aa ? FLAG_AA : 0) | (w->tc ? FLAG_TC : 0));
+	out[3] = (uint8_t)(out[3] | (rcode & 0xf));
+	put16(out + 6, w->an);
+	put16(out + 8, w->ns);
+	if (optlen) {
+		put_opt(conf, pq, out + w->pos, optlen, rcode);
+		w->pos += optlen;
+		w->ar++;
+	}
+	put16(out + 10, w->ar);
+	return w->pos;
+}
+
+static void set_result(struct engine_result *res, const struct query *pq,
+		       uint16_t rcode, uint8_t kind, bool tc)
+{
+	if (!res)
+		return;
+	res->rcode = rcode;
+	res->kind = kind;
+	res->truncated = tc;
+	res->edns = pq->edns;
+	res->do_bit = pq->do_bit;
+	res->qtype = pq->qtype;
+	res->zone = NULL;
+	res->rrl_name = NULL;
+	res->rrl_name_len = 0;
+}
+
+/* A response that is only header, question (if any) and OPT. */
+static size_t error_response(const struct engine_conf *conf,
+			     const struct query *pq,
+			     const struct engine_client *c, uint8_t *out,
+			     size_t cap, uint16_t rcode,
+			     struct engine_result *res)
+{
+	struct writer w;
+	uint32_t optlen;
+
+	set_result(res, pq, rcode, ENGINE_KIND_ERROR, false);
+	if (!start_response(conf, pq, c, out, cap, &optlen, &w))
+		return 0;
+	return finish(conf, pq, &w, optlen, rcode, false);
+}
+
+static size_t chaos_response(const struct engine_conf *conf,
+			     const struct query *pq,
+			     const struct engine_client *c, uint8_t *out,
+			     size_t cap, struct engine_result *res)
+{
+	struct writer w;
+	uint32_t optlen;
+	uint8_t aa = 0;
+	int rcode;
+
+	if (!start_response(conf, pq, c, out, cap, &optlen, &w)) {
+		set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_ERROR, false);
+		return 0;
+	}
+	rcode = answer_chaos(conf, pq, &w, &aa);
+	set_result(res, pq, (uint16_t)rcode,
+		   rcode ? ENGINE_KIND_ERROR : ENGINE_KIND_ANSWER, w.tc);
+	return finish(conf, pq, &w, optlen, (uint16_t)rcode, aa);
+}
+
+static size_t answer_from_snap(const struct engine_conf *conf,
+			       const struct snap *s, const struct query *pq,
+			       const struct engine_client *c, uint8_t *out,
+			       size_t cap, struct engine_result *res)
+{
+	struct ans a;
+	uint32_t optlen;
+	size_t len;
+
+	if (!start_response(conf, pq, c, out, cap, &optlen, &a.w)) {
+		set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_ERROR, false);
+		return 0;
+	}
+	a.s = s;
+	a.qtype = pq->qtype;
+	a.rcode = RCODE_NOERROR;
+	a.aa = 0;
+	a.chained = 0;
+	a.nseen = 0;
+	a.zone = NULL;
+	a.rrl_name = NULL;
+	a.rrl_len = 0;
+	answer_in(&a, pq->wire + HDR_LEN, pq->qname_len);
+	len = finish(conf, pq, &a.w, optlen, a.rcode, a.aa);
+	if (res) {
+		set_result(res, pq, a.rcode, a.kind, a.w.tc);
+		res->zone = a.zone;
+		res->rrl_name = a.rrl_name;
+		res->rrl_name_len = a.rrl_len;
+	}
+	return len;
+}
+
+size_t engine_answer(const struct engine_conf *conf, const struct snap *s,
+		     const uint8_t *q, size_t qlen, const struct engine_client *c,
+		     uint8_t *out, size_t cap, struct engine_result *res)
+{
+	static const struct engine_conf defaults = {
+		.udp_payload = ENGINE_UDP_PAYLOAD_DEFAULT,
+	};
+	struct query pq = { .wire = q, .len = qlen };
+	int rcode = RCODE_FORMERR;
+
+	if (!conf)
+		conf = &defaults;
+	if (!q || qlen < HDR_LEN || (q[2] & FLAG_QR) || !out) {
+		set_result(res, &pq, RCODE_NOERROR, ENGINE_KIND_ERROR, false);
+		return 0;
+	}
+	parse_question(&pq);
+	if (pq.qsec_len)
+		rcode = parse_sections(&pq);
+	if (q[2] & FLAG_OPCODE) {
+		if (!pq.qsec_len || rcode != RCODE_NOERROR)
+			pq.edns = 0;
+		return error_response(conf, &pq, c, out, cap, RCODE_NOTIMP, res);
+	}
+	if (!pq.qsec_len || rcode != RCODE_NOERROR) {
+		pq.edns = 0;
+		return error_response(conf, &pq, c, out, cap, RCODE_FORMERR, res);
+	}
+	if (pq.edns && pq.version)
+		return error_response(conf, &pq, c, out, cap, RCODE_BADVERS, res);
+	if (pq.qtype == RRTYPE_OPT)
+		return error_response(conf, &pq, c, out, cap, RCODE_FORMERR, res);
+	if (pq.qtype == RRTYPE_AXFR || pq.qtype == RRTYPE_IXFR)
+		return error_response(conf, &pq, c, out, cap, RCODE_NOTIMP, res);
+	if (pq.qclass == RRCLASS_CH)
+		return chaos_response(conf, &pq, c, out, cap, res);
+	if (pq.qclass != RRCLASS_IN)
+		return error_response(conf, &pq, c, out, cap, RCODE_REFUSED, res);
+	if (!s)
+		return error_response(conf, &pq, c, out, cap, RCODE_SERVFAIL, res);
+	return answer_from_snap(conf, s, &pq, c, out, cap, res);
+}

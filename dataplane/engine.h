@@ -1,0 +1,86 @@
+/*
+ * engine.h — the DNS answer engine: one query in, one response out.
+ *
+ * Every door (DPDK lcores, kernel UDP/TCP, tests, fuzzers) calls
+ * engine_answer() with the snapshot it holds. The engine allocates nothing,
+ * takes no locks and makes no system calls; it reads the snapshot and
+ * writes the response into the caller's buffer.
+ */
+#ifndef POP53_ENGINE_H
+#define POP53_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snap.h"
+
+#define ENGINE_UDP_PAYLOAD_DEFAULT 1232   /* DNS flag day 2020 */
+#define ENGINE_MAX_RESPONSE        65535
+
+enum engine_transport { ENGINE_UDP = 0, ENGINE_TCP = 1 };
+
+/* Who asked: source address and transport. */
+struct engine_client {
+	uint8_t family;          /* AF_INET or AF_INET6 */
+	uint8_t transport;       /* enum engine_transport */
+	uint16_t port;           /* host order */
+	uint8_t addr[16];        /* IPv4 in the first 4 bytes */
+};
+
+/* Server-wide answering options; read-only while queries run. */
+struct engine_conf {
+	uint16_t udp_payload;    /* our EDNS UDP payload size (512..4096) */
+	const uint8_t *nsid;     /* NSID option payload, NULL = off */
+	uint16_t nsid_len;
+	const char *version;     /* CH TXT version.bind/version.server, NULL = REFUSED */
+	const char *identity;    /* CH TXT id.server/hostname.bind, NULL = REFUSED */
+};
+
+/* What kind of response was produced, for RRL and metrics. */
+enum engine_kind {
+	ENGINE_KIND_ANSWER = 0,  /* positive answer (incl. CNAME/DNAME/wildcard) */
+	ENGINE_KIND_REFERRAL,
+	ENGINE_KIND_NODATA,
+	ENGINE_KIND_NXDOMAIN,
+	ENGINE_KIND_ERROR,       /* FORMERR, REFUSED, NOTIMP, BADVERS, ... */
+	ENGINE_KIND_COUNT
+};
+
+/* Details of one engine_answer() call. */
+struct engine_result {
+	uint16_t rcode;          /* full 12-bit RCODE incl. EDNS extension */
+	uint8_t kind;            /* enum engine_kind */
+	uint8_t truncated;       /* TC was set */
+	uint8_t edns;            /* the query had an OPT record */
+	uint8_t do_bit;          /* the query had DO=1 */
+	uint16_t qtype;
+	const struct snap_zone *zone;  /* zone answered from, NULL if none */
+	/* Response name for RRL accounting: qname (lower-cased wire) or, for
+	 * NXDOMAIN/referrals, the zone apex or cut it falls under. It points
+	 * into the snapshot (valid while the snapshot is held): for a
+	 * wildcard or DNAME answer it is that wildcard or DNAME owner, as no
+	 * node holds the qname. NULL for errors and CHAOS answers. */
+	const uint8_t *rrl_name;
+	uint8_t rrl_name_len;
+};
+
+/* Fill conf with the defaults (payload 1232, no NSID, no CHAOS). */
+void engine_conf_init(struct engine_conf *conf);
+
+/*
+ * Answer query q (qlen bytes, a DNS message without any TCP length prefix)
+ * from snapshot s (NULL while none is loaded: queries get SERVFAIL) into
+ * out (cap bytes; over UDP the client's EDNS limit, or 512, also applies).
+ * Returns the response length (> 0), or 0 when the query must be dropped
+ * silently (QR=1, shorter than a header) or cap cannot hold even the
+ * header and question. Malformed queries get FORMERR (with the question
+ * when it parsed). conf NULL means the defaults, c NULL means UDP.
+ * out may be q itself (answering in place, in the packet buffer); any
+ * other overlap is not allowed.
+ * res (may be NULL) receives the details.
+ */
+size_t engine_answer(const struct engine_conf *conf, const struct snap *s,
+		     const uint8_t *q, size_t qlen, const struct engine_client *c,
+		     uint8_t *out, size_t cap, struct engine_result *res);
+
+#endif
