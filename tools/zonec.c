@@ -5,7 +5,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/socket.h>
+
 #include "diag.h"
+#include "engine.h"
 #include "dname.h"
 #include "error.h"
 #include "rdata.h"
@@ -158,90 +161,108 @@ int zonec_dump(const struct zonec_opts *o, const char *path)
 	return ret < 0 ? 1 : 0;
 }
 
-/* Print the pre-encoded RRs of r as master-file lines owned by owner. */
-static void print_rrset(const struct snap *s, const struct snap_rrset *r,
-			const uint8_t *owner, const char *section)
+/* Owner name at *pos of message m, following compression pointers (at
+ * most 64 hops), into out; advances *pos past the name. 0 or -1. */
+static int read_name(const uint8_t *m, size_t len, size_t *pos, uint8_t *out)
 {
-	static char text[4 * RDATA_MAXLEN + 64];
-	const uint8_t *w = snap_ptr(s, r->wire), *end = w + r->wire_len;
-	char name[DNAME_TEXT_MAX], tb[16];
+	size_t p = *pos, o = 0;
+	int hops = 0, jumped = 0;
 
-	dname_to_text(owner, name, sizeof(name));
-	while (w + 12 <= end) {
-		uint16_t type = (uint16_t)(w[2] << 8 | w[3]);
-		uint32_t ttl = (uint32_t)w[6] << 24 | (uint32_t)w[7] << 16 |
-			       (uint32_t)w[8] << 8 | w[9];
-		uint16_t rdlen = (uint16_t)(w[10] << 8 | w[11]);
-		if (rdata_to_text(type, w + 12, rdlen, text, sizeof(text)) < 0)
-			strcpy(text, "(unprintable)");
-		printf("%-10s %s\t%u\tIN\t%s\t%s\n", section, name, ttl,
-		       rrtype_to_text(type, tb, sizeof(tb)), text);
-		w += 12 + rdlen;
-	}
-}
-
-static void print_soa(const struct snap *s, const struct snap_zone *z)
-{
-	print_rrset(s, (const struct snap_rrset *)(const void *)snap_ptr(s, z->soa_rrset),
-		    snap_ptr(s, z->apex_name), "authority");
-}
-
-static void print_referral(const struct snap *s, const struct snap_lookup *l)
-{
-	const struct snap_rrset *ns = snap_node_rrset(s, l->deleg, RRTYPE_NS);
-
-	printf("status: REFERRAL (not authoritative below the zone cut)\n");
-	if (!ns)
-		return;
-	print_rrset(s, ns, snap_ptr(s, l->deleg->name), "authority");
-	if (!ns->additional)
-		return;
-	const struct snap_addl *a = (const void *)snap_ptr(s, ns->additional);
-	for (uint32_t i = 0; i < a->count; i++) {
-		const struct snap_node *g = snap_node_at(s, l->zone, a->node[i]);
-		for (uint16_t t = 0; t < 2; t++) {
-			const struct snap_rrset *r = snap_node_rrset(s, g, t ? RRTYPE_AAAA : RRTYPE_A);
-			if (r)
-				print_rrset(s, r, snap_ptr(s, g->name), "additional");
+	while (p < len) {
+		uint8_t l = m[p];
+		if ((l & 0xc0) == 0xc0) {
+			if (p + 1 >= len || ++hops > 64)
+				return -1;
+			if (!jumped)
+				*pos = p + 2;
+			jumped = 1;
+			p = (size_t)(l & 0x3f) << 8 | m[p + 1];
+			continue;
+		}
+		if (l > 63 || p + 1 + l > len || o + 1 + l > DNAME_MAXLEN)
+			return -1;
+		memcpy(out + o, m + p, 1u + l);
+		o += 1u + l;
+		p += 1u + l;
+		if (l == 0) {
+			if (!jumped)
+				*pos = p;
+			return 0;
 		}
 	}
+	return -1;
 }
 
-static void print_lookup(const struct snap *s, const struct snap_lookup *l,
-			 const uint8_t *qname, uint16_t type)
+static const char *rcode_text(unsigned rcode)
 {
-	const struct snap_node *n = l->node ? l->node : l->wildcard;
-	const struct snap_rrset *r;
+	static const char *names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+				       "NOTIMP", "REFUSED", "YXDOMAIN" };
+	return rcode < 7 ? names[rcode] : "RCODE?";
+}
 
-	if (l->deleg && !(l->node == l->deleg && type == RRTYPE_DS)) {
-		print_referral(s, l);
-		return;
+/* Print a response like dig's sections; RDATA names are uncompressed in
+ * what the engine writes, so rdata_to_text reads them directly. */
+static int print_message(const uint8_t *m, size_t len)
+{
+	static char text[4 * RDATA_MAXLEN + 64];
+	static const char *sec[] = { "answer", "authority", "additional" };
+	char name[DNAME_TEXT_MAX], tb[16];
+	uint8_t wire[DNAME_MAXLEN];
+	size_t pos = 12;
+
+	if (len < 12 || read_name(m, len, &pos, wire) < 0 || (pos += 4) > len)
+		return -1;
+	printf("status: %s, flags:%s%s%s\n", rcode_text(m[3] & 0xf),
+	       m[2] & 0x80 ? " qr" : "", m[2] & 0x04 ? " aa" : "", m[2] & 0x02 ? " tc" : "");
+	for (int s = 0; s < 3; s++) {
+		unsigned count = (unsigned)m[6 + 2 * s] << 8 | m[7 + 2 * s];
+		for (unsigned i = 0; i < count; i++) {
+			if (read_name(m, len, &pos, wire) < 0 || pos + 10 > len)
+				return -1;
+			uint16_t type = (uint16_t)(m[pos] << 8 | m[pos + 1]);
+			uint32_t ttl = (uint32_t)m[pos + 4] << 24 | (uint32_t)m[pos + 5] << 16 |
+				       (uint32_t)m[pos + 6] << 8 | m[pos + 7];
+			uint16_t rdlen = (uint16_t)(m[pos + 8] << 8 | m[pos + 9]);
+			if ((pos += 10) + rdlen > len)
+				return -1;
+			if (type != RRTYPE_OPT) {
+				dname_to_text(wire, name, sizeof(name));
+				if (rdata_to_text(type, m + pos, rdlen, text, sizeof(text)) < 0)
+					strcpy(text, "(unprintable)");
+				printf("%-10s %s\t%u\tIN\t%s\t%s\n", sec[s], name, ttl,
+				       rrtype_to_text(type, tb, sizeof(tb)), text);
+			}
+			pos += rdlen;
+		}
 	}
-	if (!n) {
-		printf("status: NXDOMAIN\n");
-		print_soa(s, l->zone);
-		return;
-	}
-	if ((r = snap_node_rrset(s, n, type))) {
-		printf("status: NOERROR%s\n", l->node ? "" : " (wildcard)");
-		print_rrset(s, r, qname, "answer");
-	} else if ((r = snap_node_rrset(s, n, RRTYPE_CNAME))) {
-		printf("status: NOERROR (alias: resolve the CNAME target)\n");
-		print_rrset(s, r, qname, "answer");
-	} else {
-		printf("status: NODATA\n");
-		print_soa(s, l->zone);
-	}
+	return 0;
+}
+
+/* A query as a resolver would send it, without EDNS. */
+static size_t build_query(uint8_t *q, const uint8_t *wire, size_t len, uint16_t type)
+{
+	memset(q, 0, 12);
+	q[0] = 0x53;
+	q[5] = 1;                    /* QDCOUNT */
+	memcpy(q + 12, wire, len);
+	q[12 + len] = (uint8_t)(type >> 8);
+	q[13 + len] = (uint8_t)type;
+	q[14 + len] = 0;
+	q[15 + len] = RRCLASS_IN;
+	return 16 + len;
 }
 
 int zonec_lookup(const struct zonec_opts *o, const char *path, const char *name,
 		 const char *type)
 {
-	uint8_t wire[DNAME_MAXLEN];
-	struct snap_qname q;
-	struct snap_lookup l;
+	static uint8_t out[ENGINE_MAX_RESPONSE];
+	/* TCP: the whole answer, no truncation, as a lookup tool should show */
+	struct engine_client client = { .family = AF_INET, .transport = ENGINE_TCP };
+	uint8_t wire[DNAME_MAXLEN], q[DNAME_MAXLEN + 16];
+	struct engine_conf conf;
 	struct snap *s;
 	int t, len;
+	size_t n;
 
 	(void)o;
 	if ((len = dname_from_text(name, strlen(name), (const uint8_t *)"", wire)) < 0) {
@@ -254,12 +275,14 @@ int zonec_lookup(const struct zonec_opts *o, const char *path, const char *name,
 	}
 	if (!(s = open_snap(path)))
 		return 1;
-	snap_qname_init(&q, wire, (size_t)len);
-	if (snap_lookup(s, &q, &l) < 0)
-		printf("status: REFUSED (no zone in the snapshot contains %s)\n", name);
-	else
-		print_lookup(s, &l, wire, (uint16_t)t);
+	engine_conf_init(&conf);
+	n = engine_answer(&conf, s, q, build_query(q, wire, (size_t)len, (uint16_t)t),
+			  &client, out, sizeof(out), NULL);
 	snap_close(s);
+	if (n == 0 || print_message(out, n) < 0) {
+		fprintf(stderr, "pop53-zonec: the engine gave no usable response\n");
+		return 1;
+	}
 	return 0;
 }
 
