@@ -15,6 +15,13 @@ cleanup() {
 trap cleanup EXIT
 
 zones=("$here/zones/diff.test.zone" "$root/zones/examples/example.com.zone")
+# The real, signed root zone (delegations, glue, DS, NSEC, RRSIG as data).
+if [ -f "$root/../shared/zones/root.zone" ]; then
+	zones+=("$root/../shared/zones/root.zone")
+else
+	echo "FAIL diff_knot: ../shared/zones/root.zone is missing (shared/ must sit beside the repository)"
+	exit 1
+fi
 port_ref=$((20000 + RANDOM % 10000))
 port_ours=$((port_ref + 1))
 

@@ -23,17 +23,47 @@ import dns.query
 import dns.rdatatype
 import dns.zone
 
+SAMPLE = 600  # names per zone at most
+
 TYPES = ["A", "AAAA", "NS", "SOA", "MX", "TXT", "CNAME", "DNAME", "SRV", "CAA",
          "DS", "HTTPS", "PTR"]
 
 # (predicate on the query, reason). A difference in a query that matches is
 # reported but does not fail the test.
+def _same(a, b, *sections):
+    return all(rrsets(getattr(a, x)) == rrsets(getattr(b, x)) for x in sections)
+
+
+def _small(p):
+    return p is None or p <= 512
+
+
 KNOWN = [
-    (lambda q, t, p, a, b: t in ("HTTPS", "SVCB") and a is not None and b is not None
-     and rrsets(a.answer) == rrsets(b.answer) and rrsets(a.authority) == rrsets(b.authority)
+    (lambda q, t, p, a, b: t in ("HTTPS", "SVCB") and _same(a, b, "answer", "authority")
      and rrsets(a.additional) > rrsets(b.additional),
      "RFC 9460 4.1: pop53 adds the TargetName's A/AAAA to the additional "
      "section; Knot 3.2 predates the RFC and adds nothing"),
+    (lambda q, t, p, a, b: _small(p) and a.rcode() == b.rcode()
+     and not a.flags & dns.flags.AA and not b.flags & dns.flags.AA
+     and _same(a, b, "answer", "authority") and a.flags & dns.flags.TC,
+     "RFC 9471 3: a referral whose in-domain glue does not all fit sets TC; "
+     "Knot 3.2 drops glue silently (and fits more, as it compresses NS RDATA)"),
+    (lambda q, t, p, a, b: _small(p) and a.rcode() == b.rcode()
+     and (a.flags & dns.flags.TC) == (b.flags & dns.flags.TC)
+     and _same(a, b, "answer", "authority"),
+     "RFC 2181 9: which optional additional records fill a small response "
+     "is the server's choice"),
+    (lambda q, t, p, a, b: a.rcode() == b.rcode() and not rrsets(b.authority)
+     and rrsets(b.answer) <= rrsets(a.answer)
+     and any(rr.rdtype == dns.rdatatype.CNAME for rr in b.answer)
+     and (rrsets(b.answer) < rrsets(a.answer) or rrsets(a.authority)
+          or a.flags & dns.flags.TC),
+     "RFC 1034 4.3.2 step 3a: pop53 follows a CNAME into another zone it "
+     "serves (here the root); Knot stops at the zone boundary"),
+    (lambda q, t, p, a, b: t == "RRSIG" and a.rcode() == b.rcode()
+     and all(rr.rdtype == dns.rdatatype.RRSIG for rr in list(a.answer) + list(b.answer)),
+     "RFC 4035 leaves QTYPE=RRSIG answers to the server: pop53 sends every "
+     "RRSIG at the name (TC when they do not fit), Knot one RRSIG"),
 ]
 
 
@@ -53,6 +83,10 @@ def corpus(zone_files):
         finally:
             os.chdir(cwd)
         names = sorted(z.nodes.keys())
+        if len(names) > SAMPLE:
+            # Big zones (the root) are sampled, deterministically, so the
+            # check stays bounded in time; the apex is always kept.
+            names = [names[0]] + sorted(rng.sample(names[1:], SAMPLE - 1))
         for name in names:
             node = z.nodes[name]
             present = {dns.rdatatype.to_text(r.rdtype) for r in node.rdatasets}
@@ -160,7 +194,7 @@ def main():
                 print(f"known ({reason}): {line}")
         else:
             failures.append(line)
-    for f in failures[:40]:
+    for f in failures[:int(os.environ.get("DNSDIFF_SHOW", "40"))]:
         print("DIFF", f)
     print(f"dnsdiff: {total} queries, {same} identical, {known} known differences "
           f"(listed with their RFC reason), {len(failures)} unexplained")
