@@ -1,0 +1,232 @@
+/*
+ * pkt.c — Ethernet/IP/UDP parse and in-place reply for the DNS dataplane.
+ */
+#include <string.h>
+#include <sys/socket.h>
+
+#include "pkt.h"
+
+#define ETH_HLEN      14
+#define ETH_P_IPV4    0x0800
+#define ETH_P_IPV6    0x86dd
+#define ETH_P_8021Q   0x8100
+#define IPPROTO_UDP_  17
+#define REPLY_TTL     64
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t s = sum;
+
+	for (; len >= 2; p += 2, len -= 2)
+		s += rd16(p);
+	if (len)
+		s += (uint32_t)p[0] << 8;
+	while (s >> 32)
+		s = (s & 0xffffffffu) + (s >> 32);
+	return (uint32_t)s;
+}
+
+uint16_t pkt_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+const char *pkt_verdict_name(enum pkt_verdict v)
+{
+	static const char *names[PKT_VERDICT_COUNT] = {
+		"dns", "kernel", "malformed", "fragment", "options", "checksum",
+	};
+	return (unsigned)v < PKT_VERDICT_COUNT ? names[v] : "unknown";
+}
+
+static int ours4(const struct pkt_services *svc, const uint8_t *a)
+{
+	for (unsigned i = 0; i < svc->n4; i++)
+		if (memcmp(svc->v4[i], a, 4) == 0)
+			return 1;
+	return 0;
+}
+
+static int ours6(const struct pkt_services *svc, const uint8_t *a)
+{
+	for (unsigned i = 0; i < svc->n6; i++)
+		if (memcmp(svc->v6[i], a, 16) == 0)
+			return 1;
+	return 0;
+}
+
+/* UDP checksum over the pseudo-header (addresses of alen bytes each,
+ * protocol, UDP length) and the UDP header plus payload. */
+static uint16_t udp_csum(const uint8_t *src, const uint8_t *dst, size_t alen,
+			 const uint8_t *udp, size_t ulen)
+{
+	uint32_t sum = pkt_csum_add(0, src, alen);
+
+	sum = pkt_csum_add(sum, dst, alen);
+	sum += IPPROTO_UDP_ + (uint32_t)ulen;
+	return pkt_csum_fold(pkt_csum_add(sum, udp, ulen));
+}
+
+/* The UDP part, common to both families: port, length, checksum. */
+static enum pkt_verdict parse_udp(const uint8_t *f, size_t l4, size_t avail,
+				  const struct pkt_services *svc, int v6,
+				  unsigned rx_flags, struct pkt_info *info)
+{
+	const uint8_t *u = f + l4;
+	size_t ulen;
+
+	if (avail < 8)
+		return PKT_DROP_MALFORMED;
+	if (rd16(u + 2) != svc->port)
+		return PKT_KERNEL;
+	ulen = rd16(u + 4);
+	if (ulen < 8 || ulen > avail)
+		return PKT_DROP_MALFORMED;
+	if (!(rx_flags & PKT_RX_L4_CKSUM_GOOD)) {
+		const uint8_t *ip = f + info->l3;
+		uint16_t c = rd16(u + 6);
+		/* Zero means "no checksum" for IPv4 only (RFC 8200 8.1). */
+		if (v6 ? (c == 0 || udp_csum(ip + 8, ip + 24, 16, u, ulen) != 0)
+		       : (c != 0 && udp_csum(ip + 12, ip + 16, 4, u, ulen) != 0))
+			return PKT_DROP_CHECKSUM;
+	}
+	info->l4 = (uint16_t)l4;
+	info->dns = (uint16_t)(l4 + 8);
+	info->dns_len = (uint16_t)(ulen - 8);
+	info->client.transport = ENGINE_UDP;
+	info->client.port = rd16(u);
+	return PKT_DNS;
+}
+
+static enum pkt_verdict parse_v4(const uint8_t *f, size_t len, size_t l3,
+				 const struct pkt_services *svc, unsigned rx_flags,
+				 struct pkt_info *info)
+{
+	const uint8_t *ip = f + l3;
+	size_t ihl, tot;
+
+	if (len < l3 + 20 || (ip[0] >> 4) != 4)
+		return PKT_KERNEL;
+	if (ip[9] != IPPROTO_UDP_ || !ours4(svc, ip + 16))
+		return PKT_KERNEL;
+	ihl = (size_t)(ip[0] & 0xf) * 4;
+	tot = rd16(ip + 2);
+	if (ihl < 20 || tot < ihl || l3 + tot > len)
+		return PKT_DROP_MALFORMED;
+	if (rd16(ip + 6) & 0x3fff)   /* MF or a fragment offset */
+		return PKT_DROP_FRAGMENT;
+	if (ihl != 20)
+		return PKT_DROP_OPTIONS;
+	if (!(rx_flags & PKT_RX_IP_CKSUM_GOOD) && pkt_csum_fold(pkt_csum_add(0, ip, 20)) != 0)
+		return PKT_DROP_CHECKSUM;
+	info->l3 = (uint16_t)l3;
+	info->client.family = AF_INET;
+	memset(info->client.addr, 0, sizeof(info->client.addr));
+	memcpy(info->client.addr, ip + 12, 4);
+	return parse_udp(f, l3 + 20, tot - 20, svc, 0, rx_flags, info);
+}
+
+static enum pkt_verdict parse_v6(const uint8_t *f, size_t len, size_t l3,
+				 const struct pkt_services *svc, unsigned rx_flags,
+				 struct pkt_info *info)
+{
+	const uint8_t *ip = f + l3;
+	size_t plen;
+
+	if (len < l3 + 40 || (ip[0] >> 4) != 6 || !ours6(svc, ip + 24))
+		return PKT_KERNEL;
+	switch (ip[6]) {
+	case IPPROTO_UDP_:
+		break;
+	case 44:                     /* fragment header */
+		return PKT_DROP_FRAGMENT;
+	case 0: case 43: case 60: case 51: case 50: case 135: case 139: case 140:
+		return PKT_DROP_OPTIONS;  /* extension headers before UDP */
+	default:
+		return PKT_KERNEL;        /* ICMPv6 (ND!), TCP, ... */
+	}
+	plen = rd16(ip + 4);
+	if (l3 + 40 + plen > len)
+		return PKT_DROP_MALFORMED;
+	info->l3 = (uint16_t)l3;
+	info->client.family = AF_INET6;
+	memcpy(info->client.addr, ip + 8, 16);
+	return parse_udp(f, l3 + 40, plen, svc, 1, rx_flags, info);
+}
+
+enum pkt_verdict pkt_parse(const uint8_t *frame, size_t len,
+			   const struct pkt_services *svc, unsigned rx_flags,
+			   struct pkt_info *info)
+{
+	size_t l3 = ETH_HLEN;
+	uint16_t type;
+
+	if (len < ETH_HLEN)
+		return PKT_DROP_MALFORMED;
+	type = rd16(frame + 12);
+	if (type == ETH_P_8021Q) {
+		if (len < ETH_HLEN + 4)
+			return PKT_DROP_MALFORMED;
+		type = rd16(frame + 16);
+		l3 += 4;
+	}
+	if (type == ETH_P_IPV4)
+		return parse_v4(frame, len, l3, svc, rx_flags, info);
+	if (type == ETH_P_IPV6)
+		return parse_v6(frame, len, l3, svc, rx_flags, info);
+	return PKT_KERNEL;           /* ARP, LLDP, a second VLAN tag, ... */
+}
+
+static void swap(uint8_t *a, uint8_t *b, size_t n)
+{
+	uint8_t t[16];
+
+	memcpy(t, a, n);
+	memcpy(a, b, n);
+	memcpy(b, t, n);
+}
+
+size_t pkt_reply(uint8_t *frame, const struct pkt_info *info, size_t dns_len,
+		 unsigned tx_offloads)
+{
+	uint8_t *ip = frame + info->l3, *u = frame + info->l4;
+	size_t ulen = 8 + dns_len;
+	int v6 = info->client.family == AF_INET6;
+
+	swap(frame, frame + 6, 6);
+	swap(u, u + 2, 2);
+	wr16(u + 4, (uint16_t)ulen);
+	wr16(u + 6, 0);
+	if (v6) {
+		swap(ip + 8, ip + 24, 16);
+		wr16(ip + 4, (uint16_t)ulen);
+		ip[7] = REPLY_TTL;
+	} else {
+		swap(ip + 12, ip + 16, 4);
+		wr16(ip + 2, (uint16_t)(20 + ulen));
+		ip[8] = REPLY_TTL;
+		wr16(ip + 10, 0);
+		if (!(tx_offloads & PKT_TX_IP_CKSUM))
+			wr16(ip + 10, pkt_csum_fold(pkt_csum_add(0, ip, 20)));
+	}
+	if (!(tx_offloads & PKT_TX_UDP_CKSUM)) {
+		uint16_t c = v6 ? udp_csum(ip + 8, ip + 24, 16, u, ulen)
+				: udp_csum(ip + 12, ip + 16, 4, u, ulen);
+		wr16(u + 6, c ? c : 0xffff);   /* 0 would mean "none" */
+	}
+	return info->l4 + ulen;
+}
