@@ -30,6 +30,11 @@ POP53_PACKAGES=(
 	python3 python3-dnspython
 	# reference servers and DNS clients for benchmarks and tests
 	knot knot-dnsutils nsd bind9-dnsutils ldnsutils dnsperf
+	# DPDK dataplane (pop53d --io dpdk) and its XDP steering program
+	libdpdk-dev dpdk libbpf-dev
+	# DPDK-on-veth integration test: namespaces/veth/XDP, ping, checksum
+	# offload off, the af_packet nftables rule
+	iproute2 iputils-ping ethtool nftables
 )
 # System services that the packages above start on install and that must
 # not hold port 53 (package name -> systemd unit).

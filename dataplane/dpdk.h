@@ -1,0 +1,115 @@
+/*
+ * dpdk.h — the DPDK I/O: EAL and port setup, one run-to-completion loop per
+ * worker lcore (rx burst -> pkt_parse -> engine_answer in place ->
+ * pkt_reply -> tx burst), snapshot publication with RCU (rte_rcu_qsbr),
+ * per-lcore counters and heartbeats, and a clean stop.
+ *
+ * Built only when meson finds libdpdk (dataplane/meson.build: dpdk_dep).
+ * Nothing here calls rte_exit/rte_panic: every failure is a p53_err code
+ * with a message in the caller's buffer.
+ *
+ * The EAL is process-wide, so this module is one instance (static state):
+ *   dp_init -> dp_port_setup -> dp_start -> (dp_publish, dp_stats)* -> dp_stop
+ * dp_stop may be called after any failed step and cleans up what exists.
+ * Only the control-plane thread (the one that called dp_init) calls these,
+ * except dp_stats/dp_heartbeat, which any thread may call.
+ *
+ * Ports on net_af_xdp: start the PMD with xdp_prog=xdp_dns.o (the program
+ * next to this file). dp_port_setup fills its service map ("p53_svc") once
+ * the PMD has loaded it, so only UDP to the service addresses and port is
+ * redirected to DPDK; everything else reaches the kernel. A program left
+ * on the interface by a process that died is detached first; dp_stop
+ * verifies the PMD's own detach and detaches what it left.
+ */
+#ifndef POP53_DPDK_H
+#define POP53_DPDK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "pkt.h"
+#include "snap.h"
+
+#define DP_MAX_WORKERS 32
+#define DP_MAX_PORTS   8
+#define DP_BURST       32
+#define DP_RCODES      17   /* RCODE 0..15, [16]: extended (BADVERS...) */
+
+struct dp_conf {
+	struct pkt_services svc;     /* service addresses and port */
+	struct engine_conf engine;   /* answering options (copied) */
+	unsigned nb_desc;            /* RX and TX ring size, 0 = 1024 */
+	unsigned nb_mbufs;           /* mbuf pool size, 0 = sized from queues */
+	/* Number of workers, 0 = one per EAL worker lcore (-l). A non-zero
+	 * value without dp_start lets tests drive workers with dp_poll. */
+	unsigned nworkers;
+};
+
+/* Counters of one worker (or their sum). Written by one lcore only, read
+ * racily (relaxed) by dp_stats: no atomics on the hot path. */
+struct dp_stats {
+	uint64_t rx;                 /* frames received */
+	uint64_t tx;                 /* responses sent */
+	uint64_t answers;            /* responses built */
+	uint64_t rcode[DP_RCODES];   /* responses per RCODE */
+	uint64_t drop[PKT_VERDICT_COUNT]; /* frames dropped per pkt verdict
+	                              * ([PKT_KERNEL]: not ours; with the XDP
+	                              * program only stray frames) */
+	uint64_t drop_multiseg;      /* multi-segment mbufs */
+	uint64_t drop_engine;        /* engine_answer returned 0 */
+	uint64_t tx_fail;            /* responses not sent after retries */
+	uint64_t heartbeat;          /* loop iterations (liveness) */
+} __attribute__((aligned(64)));
+
+/* Initialise the EAL with argv (argv[0] is the program name). err gets a
+ * message on failure. P53_EINVAL for bad EAL arguments, P53_EIO else;
+ * P53_ESTATE when called twice. */
+int dp_init(int argc, char **argv, char *err, size_t errlen);
+
+/* Configure and start every probed port: one RX and one TX queue per
+ * worker (RSS on IP addresses when the port has it and there are several
+ * workers, else one queue served by worker 0), checksum offloads when
+ * dev_info offers them, the mbuf pool, the RCU variable and, on af_xdp
+ * ports, the XDP program's service map. P53_ENOTFOUND when there is no
+ * port or no worker lcore. */
+int dp_port_setup(const struct dp_conf *conf, char *err, size_t errlen);
+
+/* Launch the worker loops on the EAL worker lcores, answering from s
+ * (NULL: SERVFAIL until dp_publish). */
+int dp_start(const struct snap *s, char *err, size_t errlen);
+
+/* Publish s to every worker (one atomic store), then wait up to timeout_ms
+ * for every worker to pass a quiescent state. Returns 0 and *old (the
+ * snapshot published before, which no worker uses any more: the caller
+ * may free it), or P53_ETIMEOUT with *old = NULL when a worker did not
+ * report in time (a hung worker: the old snapshot must then be leaked). */
+int dp_publish(const struct snap *s, const struct snap **old, unsigned timeout_ms);
+
+/* The snapshot workers currently answer from. */
+const struct snap *dp_current(void);
+
+/* One iteration of worker w's loop on the calling thread: poll its queues
+ * once, answer, transmit, report quiescence. Returns frames received.
+ * For tests (dp_conf.nworkers without dp_start); the lcores call it too. */
+unsigned dp_poll(unsigned w);
+
+/* Number of workers after dp_port_setup. */
+unsigned dp_workers(void);
+
+/* Sum of every worker's counters into *total. */
+void dp_stats(struct dp_stats *total);
+/* Counters of worker w alone (zero if no such worker). */
+void dp_worker_stats(unsigned w, struct dp_stats *out);
+
+/* Heartbeat of worker w: grows while its loop runs (0 if no such worker). */
+uint64_t dp_heartbeat(unsigned w);
+
+/* Stop the workers, stop and close every port (the af_xdp PMD detaches its
+ * XDP program; what it leaves is detached here), free the pool and clean
+ * up the EAL. Safe to call in any state; the EAL cannot be initialised
+ * again afterwards. Returns the snapshot that was published last (for the
+ * caller to free). */
+const struct snap *dp_stop(void);
+
+#endif
