@@ -6,12 +6,30 @@
 #define POP53_DAEMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "srv.h"
 
 #define CTL_MAX_ZONES 256
 
 enum ctl_io { CTL_IO_KERNEL = 0, CTL_IO_DPDK = 1 };
+
+/* DPDK mode: what happens to frames that are not DNS for us. An explicit
+ * choice, not automatic for every non-af_xdp port: it creates a kernel
+ * interface and adds addresses (a side effect the operator asks for), and
+ * af_packet on a kernel interface (tests) or net_null/net_ring need none. */
+enum ctl_exception {
+	CTL_EXC_NONE = 0,   /* dropped (af_xdp needs nothing: XDP passes them) */
+	CTL_EXC_TAP,        /* --exception tap: to the kernel through a TAP */
+};
+
+#define CTL_MAX_EXC_ADDRS 16
+
+struct ctl_prefix {
+	uint8_t family;     /* AF_INET / AF_INET6 */
+	uint8_t len;
+	uint8_t addr[16];
+};
 
 struct ctl_daemon_opts {
 	enum ctl_io io;
@@ -20,10 +38,19 @@ struct ctl_daemon_opts {
 	const char *snapshot;               /* --snapshot: served as is */
 	struct srv_conf srv;                /* listen addresses, threads */
 	const char *eal;                    /* --eal (DPDK mode) */
+	enum ctl_exception exception;       /* --exception tap[:IFNAME] */
+	const char *exc_ifname;             /* IFNAME, NULL: p53x<port> */
+	struct ctl_prefix exc_addr[CTL_MAX_EXC_ADDRS];  /* --exception-addr */
+	size_t nexc_addr;
 };
 
-/* Run the daemon until SIGTERM/SIGINT. Prints what it serves and why it
- * fails to stderr. Returns the process exit status. */
+/* Parse "ADDR/LEN" (IPv4 or IPv6; "/LEN" required) into p. 0 or -1. */
+int ctl_parse_prefix(const char *text, struct ctl_prefix *p);
+
+/* Run the daemon until SIGTERM/SIGINT; SIGHUP reloads the --zone files
+ * (or the --snapshot) and publishes the result, or keeps serving what it
+ * served when the reload fails. Prints what it serves and why it fails to
+ * stderr. Returns the process exit status. */
 int ctl_daemon_run(struct ctl_daemon_opts *o);
 
 #endif

@@ -10,7 +10,12 @@ static void usage(FILE *f)
 {
 	fputs("usage: pop53d [--io kernel|dpdk] --listen ADDR[@PORT]... (--zone FILE... | --snapshot FILE)\n"
 	      "              [--udp-threads N] [--tcp-idle-ms N] [--tcp-max-conns N]\n"
-	      "              [--nsid TEXT] [--version-string TEXT] [--identity TEXT] [--eal 'ARGS']\n",
+	      "              [--nsid TEXT] [--version-string TEXT] [--identity TEXT] [--eal 'ARGS']\n"
+	      "              [--exception tap[:IFNAME]] [--exception-addr ADDR/LEN]...\n"
+	      "SIGHUP reloads the --zone files (or the --snapshot); a failed reload changes nothing.\n"
+	      "--exception tap (DPDK mode, ports other than af_xdp): frames that are not DNS go to\n"
+	      "the kernel through a TAP interface (IFNAME, default p53x<port>) with the port's MAC,\n"
+	      "the service addresses and each --exception-addr (the link addresses).\n",
 	      f);
 }
 
@@ -41,6 +46,8 @@ int main(int argc, char **argv)
 		{ "version-string", required_argument, NULL, 'V' },
 		{ "identity", required_argument, NULL, 'd' },
 		{ "eal", required_argument, NULL, 'e' },
+		{ "exception", required_argument, NULL, 'x' },
+		{ "exception-addr", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -96,6 +103,24 @@ int main(int argc, char **argv)
 		case 'V': o.srv.engine.version = optarg; break;
 		case 'd': o.srv.engine.identity = optarg; break;
 		case 'e': o.eal = optarg; break;
+		case 'x':
+			if (strncmp(optarg, "tap", 3) != 0 || (optarg[3] && (optarg[3] != ':' || !optarg[4]))) {
+				fprintf(stderr, "pop53d: --exception wants tap or tap:IFNAME, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			o.exception = CTL_EXC_TAP;
+			o.exc_ifname = optarg[3] ? optarg + 4 : NULL;
+			break;
+		case 'a':
+			if (o.nexc_addr == CTL_MAX_EXC_ADDRS ||
+			    ctl_parse_prefix(optarg, &o.exc_addr[o.nexc_addr]) < 0) {
+				fprintf(stderr, "pop53d: --exception-addr wants ADDR/LEN (at most %d), "
+					"got '%s'\n", CTL_MAX_EXC_ADDRS, optarg);
+				return 2;
+			}
+			o.nexc_addr++;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

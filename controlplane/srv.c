@@ -25,6 +25,12 @@
 #define TCP_BACKLOG    256
 #define TCP_WBUF_MAX   (1u << 20)  /* a client that never reads is cut off */
 
+/* A thread's epoch: odd while it may hold the snapshot pointer. Written
+ * by that thread only, read by srv_synchronize. One cache line each. */
+struct srv_epoch {
+	_Atomic uint64_t ctr;
+} __attribute__((aligned(64)));
+
 struct udp_worker {
 	struct srv *srv;
 	pthread_t thread;
@@ -33,6 +39,7 @@ struct udp_worker {
 	size_t nfds;
 	int epfd;
 	struct srv_stats *stats;
+	struct srv_epoch *epoch;
 };
 
 struct tcp_conn {
@@ -61,7 +68,25 @@ struct srv {
 	struct tcp_conn *conns;   /* conf.tcp_max_conns slots, fd -1 = free */
 	unsigned nconns;
 	struct srv_stats *stats;  /* nudp + 1 (TCP last) */
+	struct srv_epoch *epochs; /* nudp + 1 (TCP last) */
 };
+
+/* Read-side section around every use of *srv->snap. The increment on entry
+ * is sequentially consistent, as is the publisher's store of the new
+ * pointer: either this thread loads the new pointer, or srv_synchronize
+ * sees the odd counter and waits (no store-load reordering either way).
+ * The release on exit orders every read of the old snapshot before the
+ * even value srv_synchronize acquires. */
+static inline const struct snap *snap_enter(struct srv *s, struct srv_epoch *e)
+{
+	atomic_fetch_add_explicit(&e->ctr, 1, memory_order_seq_cst);
+	return atomic_load_explicit(s->snap, memory_order_seq_cst);
+}
+
+static inline void snap_exit(struct srv_epoch *e)
+{
+	atomic_fetch_add_explicit(&e->ctr, 1, memory_order_release);
+}
 
 static uint64_t now_ms(void)
 {
@@ -199,7 +224,7 @@ static void udp_drain(struct udp_worker *w, int fd, struct udp_batch *b)
 		int out = 0;
 		if (n <= 0)
 			return;
-		const struct snap *s = atomic_load_explicit(w->srv->snap, memory_order_acquire);
+		const struct snap *s = snap_enter(w->srv, w->epoch);
 		for (int i = 0; i < n; i++) {
 			struct engine_client c;
 			struct engine_result r;
@@ -219,6 +244,7 @@ static void udp_drain(struct udp_worker *w, int fd, struct udp_batch *b)
 				.msg_iov = &b->txio[out], .msg_iovlen = 1 };
 			out++;
 		}
+		snap_exit(w->epoch);   /* the answers are copies in tbuf */
 		for (int sent = 0; sent < out;) {
 			int k = sendmmsg(fd, b->tx + sent, (unsigned)(out - sent), 0);
 			if (k <= 0) {
@@ -267,6 +293,7 @@ static int udp_start(struct srv *s, char *err, size_t errlen)
 		struct udp_worker *w = &s->udp[t];
 		w->srv = s;
 		w->stats = &s->stats[t];
+		w->epoch = &s->epochs[t];
 		if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 		    epoll_add(w->epfd, s->stop_fd, EPOLLIN, (uint64_t)s->stop_fd) < 0)
 			goto fail;
@@ -385,10 +412,12 @@ static int conn_flush(struct tcp_conn *c)
 static int conn_answer(struct srv *s, struct tcp_conn *c, struct srv_stats *st,
 		       uint8_t *out)
 {
-	const struct snap *snap = atomic_load_explicit(s->snap, memory_order_acquire);
+	struct srv_epoch *e = &s->epochs[s->nudp];
+	const struct snap *snap = snap_enter(s, e);
 	struct engine_client ec = { .family = c->family, .transport = ENGINE_TCP,
 				    .port = c->port };
 	size_t off = 0;
+	int ret = 0;
 
 	memcpy(ec.addr, c->addr, 16);
 	while (c->rlen - off >= 2) {
@@ -401,13 +430,20 @@ static int conn_answer(struct srv *s, struct tcp_conn *c, struct srv_stats *st,
 					   &ec, out + 2, ENGINE_MAX_RESPONSE, &r);
 		count_answer(st, len, &r);
 		off += 2 + mlen;
-		if (len == 0)
-			return -1;   /* a message we must drop: the stream is unusable */
+		if (len == 0) {
+			ret = -1;    /* a message we must drop: the stream is unusable */
+			break;
+		}
 		out[0] = (uint8_t)(len >> 8);
 		out[1] = (uint8_t)len;
-		if (conn_send(c, out, len + 2) < 0)
-			return -1;
+		if (conn_send(c, out, len + 2) < 0) {   /* non-blocking send */
+			ret = -1;
+			break;
+		}
 	}
+	snap_exit(e);
+	if (ret < 0)
+		return ret;
 	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 	c->rlen -= off;
 	return 0;
@@ -547,9 +583,12 @@ int srv_start(const struct srv_conf *conf, srv_snap_ptr *snap,
 		  (unsigned)(cpus > 0 ? cpus : 1);
 	s->udp = calloc(s->nudp ? s->nudp : 1, sizeof(*s->udp));
 	s->stats = aligned_alloc(64, (s->nudp + 1) * sizeof(*s->stats));
-	if (!s->udp || !s->stats)
+	s->epochs = aligned_alloc(64, (s->nudp + 1) * sizeof(*s->epochs));
+	if (!s->udp || !s->stats || !s->epochs)
 		goto fail;
 	memset(s->stats, 0, (s->nudp + 1) * sizeof(*s->stats));
+	for (unsigned t = 0; t <= s->nudp; t++)
+		atomic_init(&s->epochs[t].ctr, 0);
 	for (unsigned t = 0; t < s->nudp; t++)
 		s->udp[t].epfd = -1;
 	ret = P53_EIO;
@@ -564,6 +603,27 @@ int srv_start(const struct srv_conf *conf, srv_snap_ptr *snap,
 fail:
 	srv_stop(s);
 	return ret;
+}
+
+int srv_synchronize(struct srv *s, unsigned timeout_ms)
+{
+	struct timespec nap = { 0, 20 * 1000 };
+	uint64_t t0 = now_ms();
+
+	/* The publisher's seq_cst store precedes this in program order. */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (unsigned t = 0; t <= s->nudp; t++) {
+		uint64_t seen = atomic_load_explicit(&s->epochs[t].ctr, memory_order_acquire);
+
+		if (!(seen & 1))
+			continue;    /* outside: its next section loads the new pointer */
+		while (atomic_load_explicit(&s->epochs[t].ctr, memory_order_acquire) == seen) {
+			if (now_ms() - t0 >= timeout_ms)
+				return P53_ETIMEOUT;
+			nanosleep(&nap, NULL);
+		}
+	}
+	return 0;
 }
 
 void srv_stats(const struct srv *s, struct srv_stats *total)
@@ -615,5 +675,6 @@ void srv_stop(struct srv *s)
 	free(s->conns);
 	free(s->udp);
 	free(s->stats);
+	free(s->epochs);
 	free(s);
 }

@@ -50,7 +50,11 @@ struct srv_stats {
 struct srv;
 
 /* The snapshot the server answers from: published by the control plane
- * with one atomic store; the server never frees it. */
+ * with one atomic store; the server never frees it. A publisher that
+ * replaces it calls srv_synchronize before freeing the old one: each
+ * thread reads the pointer once per batch (a UDP recvmmsg batch, the
+ * complete messages of one TCP read) inside a read-side section marked by
+ * its own epoch counter (odd: inside), and never blocks inside one. */
 typedef _Atomic(const struct snap *) srv_snap_ptr;
 
 /* Parse "ADDR@PORT" (IPv4 or IPv6, "@PORT" optional: 53) into l.
@@ -62,6 +66,13 @@ int srv_parse_listen(const char *text, struct srv_listen *l);
  * message names the address) with nothing left running. */
 int srv_start(const struct srv_conf *conf, srv_snap_ptr *snap,
 	      struct srv **out, char *err, size_t errlen);
+
+/* Wait until every server thread that was inside a read-side section
+ * when called has left it: a snapshot pointer replaced before the call is
+ * then no longer in use and may be freed. Threads waiting in epoll_wait
+ * hold nothing and are not waited for. Returns 0, or P53_ETIMEOUT after
+ * timeout_ms (a stuck thread: the old snapshot must not be freed). */
+int srv_synchronize(struct srv *s, unsigned timeout_ms);
 
 /* Sum the counters of every thread into *total. */
 void srv_stats(const struct srv *s, struct srv_stats *total);

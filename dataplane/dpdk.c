@@ -19,11 +19,16 @@
 #include <net/if.h>
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
 #include <rte_common.h>
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -51,6 +56,8 @@ struct dp_queue {
 	uint16_t queue;
 	unsigned pkt_tx;             /* PKT_TX_* the port computes */
 	uint64_t ol_v4, ol_v6;       /* mbuf TX flags for them */
+	int has_exc;                 /* PKT_KERNEL frames go to ... */
+	uint16_t exc_port;           /* ... queue `queue` of this exception port */
 };
 
 struct dp_worker {
@@ -75,6 +82,14 @@ static struct {
 	unsigned nports;
 	unsigned port_started[DP_MAX_PORTS];
 	int xdp_ifindex[DP_MAX_PORTS];   /* af_xdp ports: interface, else 0 */
+	/* Exception ports, one per physical port i that has one. */
+	int has_exc[DP_MAX_PORTS];
+	uint16_t exc_port[DP_MAX_PORTS];
+	unsigned exc_started[DP_MAX_PORTS];
+	char exc_name[DP_MAX_PORTS][RTE_DEV_NAME_MAX_LEN];  /* vdev name */
+	char exc_ifname[DP_MAX_PORTS][IF_NAMESIZE];          /* kernel side */
+	struct dp_prefix exc_addr[DP_MAX_EXC_ADDRS];
+	unsigned nexc_addr;
 	_Atomic(const struct snap *) snap;
 	atomic_int run;
 } dp;
@@ -220,9 +235,10 @@ static int xdp_fill_services(int ifindex, const struct pkt_services *svc,
 
 /* ---- ports -------------------------------------------------------------- */
 
-static int setup_port(uint16_t pid, unsigned nb_desc, unsigned *nq_out,
+static int setup_port(unsigned idx, unsigned nb_desc, unsigned *nq_out,
 		      char *err, size_t errlen)
 {
+	uint16_t pid = dp.ports[idx];
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
 	struct rte_eth_rxconf rxc;
@@ -293,9 +309,9 @@ static int setup_port(uint16_t pid, unsigned nb_desc, unsigned *nq_out,
 		    rte_strerror(-ret));
 		return P53_EIO;
 	}
-	dp.port_started[dp.nports] = 1;
+	dp.port_started[idx] = 1;
 	if (is_af_xdp(&info) && info.if_index > 0) {
-		dp.xdp_ifindex[dp.nports] = (int)info.if_index;
+		dp.xdp_ifindex[idx] = (int)info.if_index;
 		if ((ret = xdp_fill_services((int)info.if_index, &dp.svc, err, errlen)) < 0)
 			return ret;
 	}
@@ -312,6 +328,8 @@ static int setup_port(uint16_t pid, unsigned nb_desc, unsigned *nq_out,
 			    ((pkt_tx & PKT_TX_UDP_CKSUM) ? RTE_MBUF_F_TX_UDP_CKSUM : 0);
 		dq->ol_v6 = RTE_MBUF_F_TX_IPV6 |
 			    ((pkt_tx & PKT_TX_UDP_CKSUM) ? RTE_MBUF_F_TX_UDP_CKSUM : 0);
+		dq->has_exc = dp.has_exc[idx];
+		dq->exc_port = dp.exc_port[idx];
 	}
 	*nq_out = nq;
 	char ifname[IF_NAMESIZE + 1] = "";
@@ -324,9 +342,221 @@ static int setup_port(uint16_t pid, unsigned nb_desc, unsigned *nq_out,
 	return 0;
 }
 
+/* ---- exception path ----------------------------------------------------- */
+/*
+ * With a NIC bound to DPDK the kernel no longer sees its frames: ARP, ND,
+ * ICMP, BGP, SSH and TCP/53 must be handed to it. Each physical port that
+ * is not af_xdp gets a net_tap port whose kernel interface stands in for
+ * the NIC: same MAC (neighbours learn one MAC for the node), the node's
+ * addresses, up. PKT_KERNEL frames are transmitted on the TAP (the kernel
+ * receives them as if from the wire); what the kernel transmits on the TAP
+ * is received by the same worker and sent on the physical port.
+ *
+ * Why TAP and not virtio-user + vhost-net: it needs only /dev/net/tun (no
+ * vhost-net module, no /dev/vhost-net, no second set of rings and kthread),
+ * it is the simplest to set up and to tear down (closing the port removes
+ * the interface), and the exception path carries little traffic. Its cost
+ * is one write() per frame towards the kernel and one read() per frame
+ * from it (the PMD's RX is signal-driven: an idle TAP costs no system call
+ * in the loop); the DNS hot path never touches the TAP. virtio-user would
+ * batch better and is the upgrade if control traffic ever matters.
+ *
+ * Queues: the TAP gets as many queues as its physical port; worker q owns
+ * queue q of both, so no queue is shared between lcores. The kernel picks
+ * the TAP queue of what it sends (flow hash); every queue is polled.
+ *
+ * Only PKT_KERNEL goes to the kernel. Frames to a service address that
+ * pkt_parse drops (IPv4/IPv6 fragments and IPv6 extension headers towards
+ * a service address, bad checksums, malformed headers) stay dropped, also
+ * when they are not UDP: a fragmented TCP/53 segment to a service address
+ * does not reach the kernel. Frames towards the kernel are not retried: a
+ * full TAP drops them (dp_stats.exc_drop). Frames from the kernel are
+ * retried like answers and carry complete checksums (the TAP has no
+ * offloads), so they go out as they are.
+ */
+
+/* Add p to interface ifindex over rtnetlink (replacing an equal address;
+ * IPv6 without duplicate address detection, usable at once). */
+static int nl_addr_add(int ifindex, const struct dp_prefix *p, char *err, size_t errlen)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifaddrmsg ifa;
+		uint8_t attrs[2 * RTA_SPACE(16)];
+	} req;
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr e;
+		uint8_t more[256];
+	} ack;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	size_t alen = p->family == AF_INET ? 4 : 16, off = 0;
+	char text[INET6_ADDRSTRLEN] = "?";
+	int fd, ret = 0;
+	ssize_t k;
+
+	inet_ntop(p->family, p->addr, text, sizeof(text));
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_type = RTM_NEWADDR;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+	req.nh.nlmsg_seq = 1;
+	req.ifa.ifa_family = p->family;
+	req.ifa.ifa_prefixlen = p->len;
+	req.ifa.ifa_flags = p->family == AF_INET6 ? IFA_F_NODAD : 0;
+	req.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+	req.ifa.ifa_index = (unsigned)ifindex;
+	for (int i = 0; i < (p->family == AF_INET ? 2 : 1); i++) {
+		struct rtattr *a = (struct rtattr *)(req.attrs + off);
+
+		a->rta_type = i == 0 ? IFA_ADDRESS : IFA_LOCAL;
+		a->rta_len = (unsigned short)RTA_LENGTH(alen);
+		memcpy(RTA_DATA(a), p->addr, alen);
+		off += RTA_SPACE(alen);
+	}
+	req.nh.nlmsg_len = (uint32_t)(NLMSG_LENGTH(sizeof(req.ifa)) + off);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0 || sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa,
+			     sizeof(sa)) < 0 ||
+	    (k = recv(fd, &ack, sizeof(ack), 0)) < 0) {
+		ret = -errno;
+	} else if ((size_t)k < NLMSG_LENGTH(sizeof(struct nlmsgerr)) ||
+		   ack.nh.nlmsg_type != NLMSG_ERROR) {
+		ret = -EPROTO;
+	} else {
+		ret = ack.e.error;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0) {
+		msg(err, errlen, "DPDK: cannot add %s/%u to the exception interface (index %d): %s",
+		    text, p->len, ifindex, strerror(-ret));
+		return P53_EIO;
+	}
+	return 0;
+}
+
+/* Create (probe) the exception port of physical port dp.ports[i]. */
+static int exc_create(unsigned i, const char *ifname, unsigned *nexc, char *err,
+		      size_t errlen)
+{
+	struct rte_eth_dev_info info;
+	struct rte_ether_addr mac;
+	char args[RTE_DEV_NAME_MAX_LEN + 96];
+	uint16_t pid = dp.ports[i], tap;
+	int ret, n;
+
+	if ((ret = rte_eth_dev_info_get(pid, &info)) != 0 ||
+	    (ret = rte_eth_macaddr_get(pid, &mac)) != 0) {
+		msg(err, errlen, "DPDK: port %u: no device info: %s", pid, rte_strerror(-ret));
+		return P53_EIO;
+	}
+	if (is_af_xdp(&info)) {
+		fprintf(stderr, "pop53d: port %u (net_af_xdp): no exception port needed, the XDP "
+			"program passes what is not DNS to the kernel\n", pid);
+		return 0;
+	}
+	if (!ifname)
+		n = snprintf(dp.exc_ifname[i], IF_NAMESIZE, "p53x%u", pid);
+	else if (*nexc == 0)
+		n = snprintf(dp.exc_ifname[i], IF_NAMESIZE, "%s", ifname);
+	else
+		n = snprintf(dp.exc_ifname[i], IF_NAMESIZE, "%s%u", ifname, pid);
+	if (n <= 0 || n >= IF_NAMESIZE) {
+		msg(err, errlen, "DPDK: exception interface name '%s' too long (at most %d characters)",
+		    ifname ? ifname : "", IF_NAMESIZE - 1);
+		return P53_EINVAL;
+	}
+	if (if_nametoindex(dp.exc_ifname[i])) {
+		msg(err, errlen, "DPDK: exception interface %s exists already (another pop53d? "
+		    "a stale persistent TAP?)", dp.exc_ifname[i]);
+		return P53_EINVAL;
+	}
+	snprintf(dp.exc_name[i], sizeof(dp.exc_name[i]), "net_tap_p53x%u", pid);
+	snprintf(args, sizeof(args), "%s,iface=%s,mac=" RTE_ETHER_ADDR_PRT_FMT, dp.exc_name[i],
+		 dp.exc_ifname[i], RTE_ETHER_ADDR_BYTES(&mac));
+	if ((ret = rte_dev_probe(args)) != 0 ||
+	    (ret = rte_eth_dev_get_port_by_name(dp.exc_name[i], &tap)) != 0) {
+		msg(err, errlen, "DPDK: port %u: cannot create the exception port (%s): %s "
+		    "(is the tun module there, /dev/net/tun?)", pid, args, rte_strerror(-ret));
+		dp.exc_name[i][0] = '\0';
+		return P53_EIO;
+	}
+	dp.exc_port[i] = tap;
+	dp.has_exc[i] = 1;
+	(*nexc)++;
+	return 0;
+}
+
+/* Configure and start the exception port of dp.ports[i] with nq queues,
+ * then give its kernel side the service and link addresses. */
+static int exc_setup(unsigned i, unsigned nq, unsigned nb_desc, char *err, size_t errlen)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	uint16_t pid = dp.exc_port[i], nrx = (uint16_t)nb_desc, ntx = (uint16_t)nb_desc;
+	int socket = rte_eth_dev_socket_id(pid), ret, ifindex;
+	unsigned naddr = 0;
+
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	memset(&conf, 0, sizeof(conf));
+	if ((ret = rte_eth_dev_info_get(pid, &info)) != 0 ||
+	    (ret = rte_eth_dev_configure(pid, (uint16_t)nq, (uint16_t)nq, &conf)) != 0 ||
+	    (ret = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx)) != 0) {
+		msg(err, errlen, "DPDK: exception port %s: configure with %u queues failed: %s",
+		    dp.exc_ifname[i], nq, rte_strerror(-ret));
+		return P53_EIO;
+	}
+	for (unsigned q = 0; q < nq; q++) {
+		if ((ret = rte_eth_rx_queue_setup(pid, (uint16_t)q, nrx, (unsigned)socket, NULL,
+						  dp.pool)) != 0 ||
+		    (ret = rte_eth_tx_queue_setup(pid, (uint16_t)q, ntx, (unsigned)socket,
+						  NULL)) != 0) {
+			msg(err, errlen, "DPDK: exception port %s: queue %u: %s", dp.exc_ifname[i], q,
+			    rte_strerror(-ret));
+			return P53_EIO;
+		}
+	}
+	/* Starting the port brings the kernel interface up. */
+	if ((ret = rte_eth_dev_start(pid)) != 0) {
+		msg(err, errlen, "DPDK: exception port %s: start failed: %s", dp.exc_ifname[i],
+		    rte_strerror(-ret));
+		return P53_EIO;
+	}
+	dp.exc_started[i] = 1;
+	ifindex = (int)if_nametoindex(dp.exc_ifname[i]);
+	if (ifindex <= 0) {
+		msg(err, errlen, "DPDK: exception interface %s vanished", dp.exc_ifname[i]);
+		return P53_EIO;
+	}
+	for (unsigned k = 0; k < dp.svc.n4 + dp.svc.n6; k++) {
+		struct dp_prefix p = { .family = k < dp.svc.n4 ? AF_INET : AF_INET6 };
+
+		if (k < dp.svc.n4) {
+			p.len = 32;
+			memcpy(p.addr, dp.svc.v4[k], 4);
+		} else {
+			p.len = 128;
+			memcpy(p.addr, dp.svc.v6[k - dp.svc.n4], 16);
+		}
+		if ((ret = nl_addr_add(ifindex, &p, err, errlen)) < 0)
+			return ret;
+		naddr++;
+	}
+	for (unsigned k = 0; k < dp.nexc_addr; k++) {
+		if ((ret = nl_addr_add(ifindex, &dp.exc_addr[k], err, errlen)) < 0)
+			return ret;
+		naddr++;
+	}
+	fprintf(stderr, "pop53d: port %u: exception path through kernel interface %s "
+		"(net_tap port %u, %u queue%s, same MAC, up, %u addresses)\n", dp.ports[i],
+		dp.exc_ifname[i], pid, nq, nq == 1 ? "" : "s", naddr);
+	return 0;
+}
+
 int dp_port_setup(const struct dp_conf *conf, char *err, size_t errlen)
 {
-	unsigned nb_desc = conf->nb_desc ? conf->nb_desc : DP_DEFAULT_DESC, nmbufs;
+	unsigned nb_desc = conf->nb_desc ? conf->nb_desc : DP_DEFAULT_DESC, nmbufs, nexc = 0;
 	uint16_t pid;
 	size_t sz;
 	int ret;
@@ -356,6 +586,14 @@ int dp_port_setup(const struct dp_conf *conf, char *err, size_t errlen)
 		    DP_MAX_PORTS);
 		return P53_ELIMIT;
 	}
+	if (conf->nexc_addr > DP_MAX_EXC_ADDRS) {
+		msg(err, errlen, "DPDK: %u exception addresses, at most %d", conf->nexc_addr,
+		    DP_MAX_EXC_ADDRS);
+		return P53_ELIMIT;
+	}
+	/* The physical ports, before any exception port joins the list. */
+	RTE_ETH_FOREACH_DEV(pid)
+		dp.ports[dp.nports++] = pid;   /* dp_stop closes every one */
 	dp.w = rte_zmalloc("p53_workers", sizeof(*dp.w) * dp.nworkers, RTE_CACHE_LINE_SIZE);
 	if (!dp.w) {
 		msg(err, errlen, "DPDK: out of memory for %u workers", dp.nworkers);
@@ -365,7 +603,16 @@ int dp_port_setup(const struct dp_conf *conf, char *err, size_t errlen)
 		dp.w[i].id = i;
 		dp.w[i].lcore = RTE_MAX_LCORE;
 	}
-	/* Every queue's RX and TX rings full, plus per-lcore caches and bursts. */
+	dp.state = DP_PORTS;
+	if (conf->exception == DP_EXC_TAP) {
+		memcpy(dp.exc_addr, conf->exc_addr, conf->nexc_addr * sizeof(conf->exc_addr[0]));
+		dp.nexc_addr = conf->nexc_addr;
+		for (unsigned i = 0; i < dp.nports; i++)
+			if ((ret = exc_create(i, conf->exc_ifname, &nexc, err, errlen)) < 0)
+				return ret;
+	}
+	/* Every queue's RX and TX rings full (exception ports included),
+	 * plus per-lcore caches and bursts. */
 	nmbufs = conf->nb_mbufs;
 	if (!nmbufs) {
 		nmbufs = rte_eth_dev_count_avail() * dp.nworkers * nb_desc * 2 +
@@ -386,14 +633,12 @@ int dp_port_setup(const struct dp_conf *conf, char *err, size_t errlen)
 		msg(err, errlen, "DPDK: cannot set up RCU for %u workers", dp.nworkers);
 		return P53_ENOMEM;
 	}
-	dp.state = DP_PORTS;
-	RTE_ETH_FOREACH_DEV(pid) {
+	for (unsigned i = 0; i < dp.nports; i++) {
 		unsigned nq = 0;
 
-		dp.ports[dp.nports] = pid;
-		ret = setup_port(pid, nb_desc, &nq, err, errlen);
-		dp.nports++;   /* counted even on failure: dp_stop closes it */
-		if (ret < 0)
+		if ((ret = setup_port(i, nb_desc, &nq, err, errlen)) < 0)
+			return ret;
+		if (dp.has_exc[i] && (ret = exc_setup(i, nq, nb_desc, err, errlen)) < 0)
 			return ret;
 	}
 	/* Every worker is a registered, online RCU reader from now on: it
@@ -451,9 +696,9 @@ static inline void tx_offload(struct rte_mbuf *m, const struct dp_queue *q,
 static inline unsigned poll_queue(struct dp_worker *w, const struct dp_queue *q,
 				  const struct snap *s)
 {
-	struct rte_mbuf *rx[DP_BURST], *tx[DP_BURST];
+	struct rte_mbuf *rx[DP_BURST], *tx[DP_BURST], *exc[DP_BURST];
 	struct dp_stats *st = &w->st;
-	uint16_t n, ntx = 0, sent;
+	uint16_t n, ntx = 0, nexc = 0, sent;
 
 	n = rte_eth_rx_burst(q->port, q->queue, rx, DP_BURST);
 	if (n == 0)
@@ -476,6 +721,10 @@ static inline unsigned poll_queue(struct dp_worker *w, const struct dp_queue *q,
 		}
 		f = rte_pktmbuf_mtod(m, uint8_t *);
 		v = pkt_parse(f, m->data_len, &dp.svc, rx_flags(m), &info);
+		if (v == PKT_KERNEL && q->has_exc) {
+			exc[nexc++] = m;
+			continue;
+		}
 		if (v != PKT_DNS) {
 			CNT_ADD(st->drop[v], 1);
 			rte_pktmbuf_free(m);
@@ -498,6 +747,15 @@ static inline unsigned poll_queue(struct dp_worker *w, const struct dp_queue *q,
 			tx_offload(m, q, &info);
 		tx[ntx++] = m;
 	}
+	if (nexc) {
+		/* To the kernel, in one burst; no retry: a full TAP drops. */
+		sent = rte_eth_tx_burst(q->exc_port, q->queue, exc, nexc);
+		CNT_ADD(st->exc_in, sent);
+		if (sent < nexc) {
+			CNT_ADD(st->exc_drop, nexc - sent);
+			rte_pktmbuf_free_bulk(exc + sent, nexc - sent);
+		}
+	}
 	if (ntx == 0)
 		return n;
 	CNT_ADD(st->answers, ntx);
@@ -513,6 +771,28 @@ static inline unsigned poll_queue(struct dp_worker *w, const struct dp_queue *q,
 	return n;
 }
 
+/* What the kernel sent on the exception port: out of the physical port. */
+static inline void poll_exception(struct dp_worker *w, const struct dp_queue *q)
+{
+	struct rte_mbuf *b[DP_BURST];
+	struct dp_stats *st = &w->st;
+	uint16_t n, sent;
+
+	n = rte_eth_rx_burst(q->exc_port, q->queue, b, DP_BURST);
+	if (n == 0)
+		return;
+	CNT_ADD(st->exc_out, n);
+	for (uint16_t i = 0; i < n; i++)
+		b[i]->ol_flags = 0;   /* complete frames: the kernel did the checksums */
+	sent = rte_eth_tx_burst(q->port, q->queue, b, n);
+	for (unsigned r = 0; sent < n && r < DP_TX_RETRIES; r++)
+		sent = (uint16_t)(sent + rte_eth_tx_burst(q->port, q->queue, b + sent,
+							  (uint16_t)(n - sent)));
+	CNT_ADD(st->exc_out_sent, sent);
+	if (sent < n)
+		rte_pktmbuf_free_bulk(b + sent, n - sent);
+}
+
 unsigned dp_poll(unsigned wid)
 {
 	struct dp_worker *w = &dp.w[wid];
@@ -521,8 +801,11 @@ unsigned dp_poll(unsigned wid)
 
 	/* The snapshot is read once per burst and held until quiescence. */
 	s = atomic_load_explicit(&dp.snap, memory_order_acquire);
-	for (unsigned i = 0; i < w->nq; i++)
+	for (unsigned i = 0; i < w->nq; i++) {
 		n += poll_queue(w, &w->q[i], s);
+		if (w->q[i].has_exc)
+			poll_exception(w, &w->q[i]);
+	}
 	rte_rcu_qsbr_quiescent(dp.qsbr, wid);
 	CNT_ADD(w->st.heartbeat, 1);
 	return n;
@@ -653,6 +936,11 @@ const struct snap *dp_stop(void)
 		rte_rcu_qsbr_thread_unregister(dp.qsbr, i);
 	}
 	for (unsigned i = 0; i < dp.nports; i++) {
+		/* Closing a TAP port removes its kernel interface. */
+		if (dp.exc_started[i])
+			rte_eth_dev_stop(dp.exc_port[i]);
+		if (dp.has_exc[i])
+			rte_eth_dev_close(dp.exc_port[i]);
 		if (dp.port_started[i])
 			rte_eth_dev_stop(dp.ports[i]);
 		rte_eth_dev_close(dp.ports[i]);

@@ -20,6 +20,15 @@
  * redirected to DPDK; everything else reaches the kernel. A program left
  * on the interface by a process that died is detached first; dp_stop
  * verifies the PMD's own detach and detaches what it left.
+ *
+ * Exception path (dp_conf.exception = DP_EXC_TAP) for ports that the
+ * kernel no longer sees (a NIC bound to vfio-pci; in tests af_packet on a
+ * veth whose kernel side is filtered): every frame with verdict PKT_KERNEL
+ * (ARP, ND, ICMP, BGP, TCP/53, SSH...) is handed to the kernel through a
+ * net_tap port, and what the kernel sends out of that TAP is transmitted
+ * on the physical port. See dpdk.c ("exception path") for why TAP and not
+ * virtio-user. af_xdp ports get none: their XDP program passes non-DNS
+ * frames to the kernel already.
  */
 #ifndef POP53_DPDK_H
 #define POP53_DPDK_H
@@ -36,6 +45,21 @@
 #define DP_BURST       32
 #define DP_RCODES      17   /* RCODE 0..15, [16]: extended (BADVERS...) */
 
+/* An address for the kernel side of an exception port (the link address;
+ * the service addresses are added as /32 and /128 on their own). */
+struct dp_prefix {
+	uint8_t family;              /* AF_INET or AF_INET6 */
+	uint8_t len;                 /* prefix length */
+	uint8_t addr[16];
+};
+
+#define DP_MAX_EXC_ADDRS 16
+
+enum dp_exception {
+	DP_EXC_NONE = 0,             /* PKT_KERNEL frames are dropped (counted) */
+	DP_EXC_TAP,                  /* ... go to a net_tap port per physical port */
+};
+
 struct dp_conf {
 	struct pkt_services svc;     /* service addresses and port */
 	struct engine_conf engine;   /* answering options (copied) */
@@ -44,6 +68,16 @@ struct dp_conf {
 	/* Number of workers, 0 = one per EAL worker lcore (-l). A non-zero
 	 * value without dp_start lets tests drive workers with dp_poll. */
 	unsigned nworkers;
+	/* Exception path for every port that is not af_xdp. The kernel
+	 * interface is called exc_ifname (the first such port; the others
+	 * exc_ifname followed by their port number; NULL: "p53x" and the port
+	 * number), has the physical port's MAC address, is up and carries the
+	 * service addresses (/32, /128) plus exc_addr[]. It disappears when
+	 * the port is closed (dp_stop) or the process dies. */
+	enum dp_exception exception;
+	const char *exc_ifname;
+	struct dp_prefix exc_addr[DP_MAX_EXC_ADDRS];
+	unsigned nexc_addr;
 };
 
 /* Counters of one worker (or their sum). Written by one lcore only, read
@@ -59,6 +93,10 @@ struct dp_stats {
 	uint64_t drop_multiseg;      /* multi-segment mbufs */
 	uint64_t drop_engine;        /* engine_answer returned 0 */
 	uint64_t tx_fail;            /* responses not sent after retries */
+	uint64_t exc_in;             /* frames handed to the kernel (exception TX) */
+	uint64_t exc_drop;           /* PKT_KERNEL frames dropped: exception TX full */
+	uint64_t exc_out;            /* frames the kernel sent (exception RX) ... */
+	uint64_t exc_out_sent;       /* ... and of those, sent on the physical port */
 	uint64_t heartbeat;          /* loop iterations (liveness) */
 } __attribute__((aligned(64)));
 
@@ -71,8 +109,9 @@ int dp_init(int argc, char **argv, char *err, size_t errlen);
  * worker (RSS on IP addresses when the port has it and there are several
  * workers, else one queue served by worker 0), checksum offloads when
  * dev_info offers them, the mbuf pool, the RCU variable and, on af_xdp
- * ports, the XDP program's service map. P53_ENOTFOUND when there is no
- * port or no worker lcore. */
+ * ports, the XDP program's service map; with conf->exception, the
+ * exception ports (created, started, addressed). P53_ENOTFOUND when there
+ * is no port or no worker lcore. */
 int dp_port_setup(const struct dp_conf *conf, char *err, size_t errlen);
 
 /* Launch the worker loops on the EAL worker lcores, answering from s
