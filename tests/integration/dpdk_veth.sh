@@ -71,7 +71,7 @@ cleanup() {
 		ip -6 addr del "$svc6/128" dev lo 2>/dev/null
 		svc_added=0
 	fi
-	rm -rf "$tmp"
+	rm -rf "$tmp" "/var/run/dpdk/p53dpdk$id"   # the EAL's runtime directory
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
