@@ -20,6 +20,7 @@
 
 #define UDP_BATCH      32
 #define UDP_BUF        4096   /* above any EDNS payload we announce */
+#define UDP_RCVBUF     (4 << 20)
 #define TCP_RBUF_MIN   1024
 #define TCP_MSG_MAX    (65535 + 2)
 #define TCP_BACKLOG    256
@@ -162,6 +163,18 @@ static void client_from(const struct sockaddr_storage *ss, uint8_t transport,
 	}
 }
 
+/* The default receive buffer (rmem_default, ~200 KiB) holds only a few
+ * hundred queries: a burst overflows it before the thread drains it.
+ * Forced past rmem_max when we have CAP_NET_ADMIN, as NSD does. */
+static int udp_rcvbuf(int fd)
+{
+	int size = UDP_RCVBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) == 0)
+		return 0;
+	return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
 /* A socket bound to l; SO_REUSEPORT lets every UDP thread own one. */
 static int bind_socket(const struct srv_listen *l, int type)
 {
@@ -171,7 +184,8 @@ static int bind_socket(const struct srv_listen *l, int type)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    (type == SOCK_DGRAM &&
-	     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
+	     (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	      udp_rcvbuf(fd) < 0)) ||
 	    (l->addr.ss_family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
 	    bind(fd, (const struct sockaddr *)&l->addr, l->len) < 0 ||
