@@ -62,11 +62,12 @@ const uint8_t *snap_data(const struct snap *s);
 size_t snap_size(const struct snap *s);
 
 /* Header of s (already verified). */
-const struct snap_header *snap_header(const struct snap *s);
+static inline const struct snap_header *snap_header(const struct snap *s);
 
 /* Zones in s: count and the i-th zone. */
-uint32_t snap_zone_count(const struct snap *s);
-const struct snap_zone *snap_zone_at(const struct snap *s, uint32_t i);
+static inline uint32_t snap_zone_count(const struct snap *s);
+static inline const struct snap_zone *snap_zone_at(const struct snap *s,
+						   uint32_t i);
 
 /* Print every zone of s as master-file text (owners lower-cased, absolute),
  * in canonical order, so that parse -> compile -> dump -> parse round-trips. */
@@ -119,7 +120,7 @@ static inline const struct snap_node *snap_node_at(const struct snap *s,
 						   const struct snap_zone *z,
 						   uint32_t i);
 
-/* RRset of `type` at node n, NULL if none (binary search by type). */
+/* RRset of `type` at node n, NULL if none. */
 const struct snap_rrset *snap_node_rrset(const struct snap *s,
 					 const struct snap_node *n,
 					 uint16_t type);
@@ -131,12 +132,75 @@ static inline const struct snap_rrset *snap_node_rrsets(const struct snap *s,
 /* Bytes at blob offset off (no bounds check: offsets were verified). */
 static inline const uint8_t *snap_ptr(const struct snap *s, uint32_t off);
 
+/* ---- cache warming for bursts --------------------------------------------
+ *
+ * In a zone much bigger than the CPU caches a lookup is a chain of
+ * dependent cache misses (hash slot, node, name and RRsets, RR wire, and
+ * again for a CNAME target): memory latency, not work, sets the pace, and
+ * one query's chain cannot overlap with itself. The chains of a burst of
+ * queries can overlap with each other. snap_warm_init for every query of
+ * a burst, then snap_warm_run over the whole burst, then answer them as
+ * usual: each stage of the run issues a prefetch or two per query, so a
+ * burst of n queries waits for about one miss per stage instead of n.
+ *
+ * Warming only prefetches. It reads the verified blob but decides nothing:
+ * a wrong guess (a hash collision, a type it does not follow) costs a
+ * wasted fetch, never a wrong answer. It costs about half as much as an
+ * answer, which is more than it saves when the snapshot fits in the
+ * caches: snap_warm_useful says when it does not. */
+
+struct snap_warm {
+	const uint8_t *wire;            /* the query name, as asked */
+	const struct snap_zone *zone;
+	const struct snap_node *node;
+	uint32_t hash;
+	uint32_t pos;                   /* hash slot to look at next */
+	uint16_t qtype;
+	uint8_t stage;                  /* 0: nothing left to do */
+	uint8_t off;                    /* suffix of wire being probed */
+	uint8_t strip;                  /* labels of wire above the apex */
+	uint8_t labels;                 /* labels of wire dropped so far */
+	uint8_t links;                  /* CNAMEs followed */
+	uint8_t cut;                    /* node is a zone cut: NS is due */
+};
+
+/* Start warming w for a query of name (valid wire name, len bytes, any
+ * case; it must stay readable until snap_warm_run returns) and type
+ * qtype: the first hash slot is prefetched. */
+void snap_warm_init(const struct snap *s, struct snap_warm *w,
+		    const uint8_t *name, size_t len, uint16_t qtype);
+
+/* Advance the warming of w[0..n) stage by stage until all are done. */
+void snap_warm_run(const struct snap *s, struct snap_warm *w, size_t n);
+
+/* Whether s is big enough for warming to pay. */
+bool snap_warm_useful(const struct snap *s);
+
 /* ---- inline bodies ----------------------------------------------------- */
 
 /* The first member of struct snap is the blob pointer (snap_read.c). */
 static inline const uint8_t *snap_ptr(const struct snap *s, uint32_t off)
 {
 	return *(const uint8_t *const *)(const void *)s + off;
+}
+
+/* The accessors below run per query and per probe: inline, so that a
+ * lookup is loads and compares, not a chain of calls. */
+static inline const struct snap_header *snap_header(const struct snap *s)
+{
+	return (const struct snap_header *)(const void *)snap_ptr(s, 0);
+}
+
+static inline uint32_t snap_zone_count(const struct snap *s)
+{
+	return snap_header(s)->zone_count;
+}
+
+static inline const struct snap_zone *snap_zone_at(const struct snap *s,
+						   uint32_t i)
+{
+	return (const struct snap_zone *)(const void *)
+	       snap_ptr(s, snap_header(s)->zone_table) + i;
 }
 
 static inline const struct snap_node *snap_node_at(const struct snap *s,

@@ -35,6 +35,13 @@ struct snap {
 	size_t size;            /* content plus any signature trailer */
 	uint64_t content;       /* header.content_size */
 	void *map;              /* our mapping, NULL for snap_open_mem */
+	/* Taken from the verified header once, so that a lookup does not
+	 * chase the header for them on every query. */
+	const struct snap_hslot *zslot;
+	const struct snap_zone *zones;
+	uint32_t zmask;
+	uint8_t apex_min;       /* fewest / most labels of any apex: only */
+	uint8_t apex_max;       /* suffixes in between can name a zone */
 };
 
 /* First problem found, kept until the hash result says which to report. */
@@ -395,6 +402,29 @@ fail:
 
 /* ---- open / close ---------------------------------------------------------- */
 
+/* The lookup shortcuts of s, from its verified blob. */
+static void set_shortcuts(struct snap *s, const uint8_t *blob, size_t len)
+{
+	const struct snap_header *h = (const void *)blob;
+
+	s->blob = blob;
+	s->size = len;
+	s->content = h->content_size;
+	s->zslot = (const void *)(blob + h->zone_hash);
+	s->zones = (const void *)(blob + h->zone_table);
+	s->zmask = h->zone_hash_mask;
+	s->apex_min = DNAME_MAXLABELS;
+	s->apex_max = 0;
+	for (uint32_t i = 0; i < h->zone_count; i++) {
+		int l = dname_labels(blob + s->zones[i].apex_name);
+
+		if (l < s->apex_min)
+			s->apex_min = (uint8_t)l;
+		if (l > s->apex_max)
+			s->apex_max = (uint8_t)l;
+	}
+}
+
 int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 		  struct snap **out)
 {
@@ -412,9 +442,7 @@ int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 		return ret;
 	if (!(s = calloc(1, sizeof(*s))))
 		return P53_ENOMEM;
-	s->blob = buf;
-	s->size = len;
-	s->content = ((const struct snap_header *)buf)->content_size;
+	set_shortcuts(s, buf, len);
 	*out = s;
 	return 0;
 }
@@ -454,9 +482,7 @@ int snap_open(const char *path, struct diag *d, struct snap **out)
 	ret = P53_ENOMEM;
 	if (!(s = calloc(1, sizeof(*s))))
 		goto fail;
-	s->blob = map;
-	s->size = len;
-	s->content = ((const struct snap_header *)map)->content_size;
+	set_shortcuts(s, map, len);
 	s->map = map;
 	close(fd);
 	*out = s;
@@ -488,65 +514,184 @@ size_t snap_size(const struct snap *s)
 	return s->size;
 }
 
-const struct snap_header *snap_header(const struct snap *s)
-{
-	return (const struct snap_header *)(const void *)s->blob;
-}
-
-uint32_t snap_zone_count(const struct snap *s)
-{
-	return snap_header(s)->zone_count;
-}
-
-const struct snap_zone *snap_zone_at(const struct snap *s, uint32_t i)
-{
-	return (const struct snap_zone *)(const void *)
-	       snap_ptr(s, snap_header(s)->zone_table) + i;
-}
-
 /* ---- lookups ----------------------------------------------------------------- */
+
+/* ASCII upper case to lower case in the eight bytes of x at once: a
+ * byte-by-byte loop was a sixth of the time of a whole answer. Bytes with
+ * the top bit set are left alone. */
+static inline uint64_t lower8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+	uint64_t low7 = x & ~high;
+	uint64_t ge_a = low7 + ones * (0x80 - 'A');
+	uint64_t gt_z = low7 + ones * (0x7f - 'Z');
+
+	return x | (((ge_a ^ gt_z) & ~x & high) >> 2);
+}
 
 void snap_qname_init(struct snap_qname *q, const uint8_t *w, size_t len)
 {
 	unsigned labels = 0;
-	size_t i = 0;
+	size_t i = 0, k = 0;
+	uint64_t v;
 
 	/* Length bytes are below 64, so only label bytes can be letters. */
-	for (size_t k = 0; k < len; k++)
-		q->name[k] = (uint8_t)((unsigned)w[k] - 'A' < 26u ? w[k] + 32 : w[k]);
-	while (i < len && q->name[i]) {
+	if (len >= 8) {
+		for (; k + 8 <= len; k += 8) {
+			memcpy(&v, w + k, 8);
+			v = lower8(v);
+			memcpy(q->name + k, &v, 8);
+		}
+		/* The rest as one word that ends with the name: lowering is
+		 * idempotent, so the overlap does no harm. */
+		if (k < len) {
+			memcpy(&v, w + len - 8, 8);
+			v = lower8(v);
+			memcpy(q->name + len - 8, &v, 8);
+		}
+	} else {
+		for (; k < len; k++)
+			q->name[k] = (uint8_t)((unsigned)w[k] - 'A' < 26u ?
+					       w[k] + 32 : w[k]);
+	}
+	/* Length bytes come from w, not from the bytes just stored, so the
+	 * walk does not wait for those stores. */
+	while (i < len && w[i]) {
 		q->off[labels++] = (uint8_t)i;
-		i += 1u + q->name[i];
+		i += 1u + w[i];
 	}
 	q->off[labels] = (uint8_t)i;
 	q->labels = (uint8_t)labels;
 	q->len = (uint8_t)len;
 }
 
-/* Stored names are verified wire names; the bound keeps memcmp inside the
- * blob when the stored one is shorter and near its end. */
+/*
+ * snap_name_hash() (snap_format.h), same result, faster: that one loads
+ * the last partial word with a variable-length memcpy, which is a libc
+ * call, and reloads it as one word from the stack, which stalls store
+ * forwarding; together they were a third of the cost of a hash. Here the
+ * tail is loaded as words that end where the name ends. The shifts assume
+ * little-endian words; elsewhere the shared function is used.
+ */
+static inline uint32_t name_hash(const uint8_t *name, size_t len)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, v;
+	size_t i = 0, n;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&v, name + i, 8);
+		h = (h ^ v) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	if (i < len) {
+		n = len - i;    /* 1 to 7 */
+		if (len >= 8) {
+			memcpy(&v, name + len - 8, 8);
+			v >>= 8 * (8 - n);
+		} else if (n >= 4) {
+			uint32_t lo, hi;
+
+			/* overlapping bytes are equal in both: OR keeps them */
+			memcpy(&lo, name, 4);
+			memcpy(&hi, name + n - 4, 4);
+			v = lo | (uint64_t)hi << (8 * (n - 4));
+		} else {
+			v = name[0] | (uint64_t)name[n / 2] << (8 * (n / 2)) |
+			    (uint64_t)name[n - 1] << (8 * (n - 1));
+		}
+		h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+		h ^= h >> 29;
+	}
+	h *= 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(h >> 32);
+#else
+	return snap_name_hash(name, len);
+#endif
+}
+
+/*
+ * The stored name at blob offset off equals name (len bytes). Stored names
+ * are verified wire names: if their first len bytes match a whole wire
+ * name, they end where it ends, so no length is needed. The bound keeps
+ * the reads inside the blob when the stored name is shorter and near its
+ * end. Inline word compares: a hash match is nearly always a hit, and a
+ * libc memcmp call cost more than the comparison of a short name.
+ */
 static inline bool name_at(const struct snap *s, uint32_t off,
 			   const uint8_t *name, size_t len)
 {
-	return off + (uint64_t)len <= s->content &&
-	       memcmp(s->blob + off, name, len) == 0;
+	const uint8_t *p = s->blob + off;
+	uint64_t a, b;
+	uint32_t x, y;
+	size_t i;
+
+	if (off + (uint64_t)len > s->content)
+		return false;
+	if (len >= 8) {
+		for (i = 0; i + 8 < len; i += 8) {
+			memcpy(&a, p + i, 8);
+			memcpy(&b, name + i, 8);
+			if (a != b)
+				return false;
+		}
+		/* the last word may overlap the one before it */
+		memcpy(&a, p + len - 8, 8);
+		memcpy(&b, name + len - 8, 8);
+		return a == b;
+	}
+	if (len >= 4) {
+		memcpy(&x, p, 4);
+		memcpy(&y, name, 4);
+		if (x != y)
+			return false;
+		memcpy(&x, p + len - 4, 4);
+		memcpy(&y, name + len - 4, 4);
+		return x == y;
+	}
+	/* 1 to 3 bytes: these three positions cover them all */
+	return len && p[0] == name[0] && p[len / 2] == name[len / 2] &&
+	       p[len - 1] == name[len - 1];
 }
 
-static const struct snap_node *find_node(const struct snap *s,
-					 const struct snap_zone *z,
-					 const uint8_t *name, size_t len)
+/*
+ * Hashes of the suffixes of one query name, each computed at most once per
+ * lookup: the zone search and the node search may probe the same suffix
+ * (nested zones). h[i] is the suffix that drops i labels; [lo, hi) holds
+ * valid entries.
+ */
+struct qhash {
+	unsigned lo, hi;
+	uint32_t h[DNAME_MAXLABELS + 1];
+};
+
+static inline uint32_t suffix_hash(struct qhash *qh, const struct snap_qname *q,
+				   unsigned i)
+{
+	if (i >= qh->lo && i < qh->hi)
+		return qh->h[i];
+	return name_hash(q->name + q->off[i], q->len - q->off[i]);
+}
+
+/* Probe zone z's name table for name, whose hash is h. */
+static inline const struct snap_node *find_node(const struct snap *s,
+						const struct snap_zone *z,
+						const uint8_t *name, size_t len,
+						uint32_t h)
 {
 	const struct snap_hslot *slot =
-		(const struct snap_hslot *)(const void *)snap_ptr(s, z->hash);
-	uint32_t h = snap_name_hash(name, len);
+		(const struct snap_hslot *)(const void *)(s->blob + z->hash);
+	const struct snap_node *nodes =
+		(const struct snap_node *)(const void *)(s->blob + z->nodes);
+	uint32_t mask = z->hash_mask;
 
-	for (uint32_t pos = h & z->hash_mask;; pos = (pos + 1) & z->hash_mask) {
+	for (uint32_t pos = h & mask;; pos = (pos + 1) & mask) {
 		uint32_t idx = slot[pos].index;
 
 		if (!idx)
 			return NULL;
 		if (slot[pos].hash == h) {
-			const struct snap_node *n = snap_node_at(s, z, idx - 1);
+			const struct snap_node *n = nodes + (idx - 1);
 
 			if (name_at(s, n->name, name, len))
 				return n;
@@ -554,29 +699,38 @@ static const struct snap_node *find_node(const struct snap *s,
 	}
 }
 
-/* Longest apex first; *strip gets the labels dropped from q to reach it. */
+/*
+ * Longest apex first; *strip gets the labels dropped from q to reach it.
+ * Only suffixes with as many labels as some apex can match, so a snapshot
+ * whose apexes all have two labels costs one probe, not one per label.
+ */
 static const struct snap_zone *find_zone(const struct snap *s,
 					 const struct snap_qname *q,
-					 unsigned *strip)
+					 struct qhash *qh, unsigned *strip)
 {
-	const struct snap_header *h = snap_header(s);
-	const struct snap_hslot *slot =
-		(const struct snap_hslot *)(const void *)snap_ptr(s, h->zone_hash);
+	unsigned first, last;
 
-	for (unsigned i = 0; i <= q->labels; i++) {
+	if (q->labels < s->apex_min)
+		return NULL;
+	first = q->labels > s->apex_max ? q->labels - s->apex_max : 0;
+	last = q->labels - s->apex_min;
+	qh->lo = first;
+	qh->hi = first;
+	for (unsigned i = first; i <= last; i++) {
 		const uint8_t *name = q->name + q->off[i];
 		size_t len = q->len - q->off[i];
-		uint32_t hv = snap_name_hash(name, len);
+		uint32_t hv = name_hash(name, len);
 
-		for (uint32_t pos = hv & h->zone_hash_mask;;
-		     pos = (pos + 1) & h->zone_hash_mask) {
-			uint32_t idx = slot[pos].index;
+		qh->h[i] = hv;
+		qh->hi = i + 1;
+		for (uint32_t pos = hv & s->zmask;; pos = (pos + 1) & s->zmask) {
+			uint32_t idx = s->zslot[pos].index;
 			const struct snap_zone *z;
 
 			if (!idx)
 				break;
-			z = snap_zone_at(s, idx - 1);
-			if (slot[pos].hash == hv &&
+			z = s->zones + (idx - 1);
+			if (s->zslot[pos].hash == hv &&
 			    name_at(s, z->apex_name, name, len)) {
 				*strip = i;
 				return z;
@@ -589,16 +743,17 @@ static const struct snap_zone *find_zone(const struct snap *s,
 const struct snap_zone *snap_find_zone(const struct snap *s,
 				       const struct snap_qname *q)
 {
+	struct qhash qh;
 	unsigned strip;
 
-	return find_zone(s, q, &strip);
+	return find_zone(s, q, &qh, &strip);
 }
 
 const struct snap_node *snap_find_node(const struct snap *s,
 				       const struct snap_zone *z,
 				       const uint8_t *lname, size_t len)
 {
-	return find_node(s, z, lname, len);
+	return find_node(s, z, lname, len, name_hash(lname, len));
 }
 
 /* Every ancestor of a node down to the apex is a node (ENTs included), so
@@ -610,11 +765,13 @@ int snap_lookup(const struct snap *s, const struct snap_qname *q,
 	const struct snap_node *n = NULL;
 	const struct snap_zone *z;
 	unsigned zstrip, i;
+	struct qhash qh;
 
-	if (!(z = find_zone(s, q, &zstrip)))
+	if (!(z = find_zone(s, q, &qh, &zstrip)))
 		return P53_ENOTFOUND;
 	for (i = 0; i < zstrip; i++) {
-		n = find_node(s, z, q->name + q->off[i], q->len - q->off[i]);
+		n = find_node(s, z, q->name + q->off[i], q->len - q->off[i],
+			      suffix_hash(&qh, q, i));
 		if (n)
 			break;
 	}
@@ -631,24 +788,237 @@ int snap_lookup(const struct snap *s, const struct snap_qname *q,
 	return 0;
 }
 
+/* RRsets per node are few (one to three in most zones): a forward scan
+ * that stops at the first type not below the one asked for beats a
+ * binary search's unpredictable branches. */
 const struct snap_rrset *snap_node_rrset(const struct snap *s,
 					 const struct snap_node *n,
 					 uint16_t type)
 {
 	const struct snap_rrset *set = snap_node_rrsets(s, n);
-	uint32_t lo = 0, hi = n->rrset_count;
+	uint32_t count = n->rrset_count;
 
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
+	if (count > 8) {
+		uint32_t lo = 0, hi = count;
 
-		if (set[mid].type == type)
-			return &set[mid];
-		if (set[mid].type < type)
-			lo = mid + 1;
-		else
-			hi = mid;
+		while (lo < hi) {
+			uint32_t mid = (lo + hi) / 2;
+
+			if (set[mid].type == type)
+				return &set[mid];
+			if (set[mid].type < type)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return NULL;
+	}
+	for (uint32_t k = 0; k < count; k++) {
+		if (set[k].type >= type)
+			return set[k].type == type ? &set[k] : NULL;
 	}
 	return NULL;
+}
+
+/* ---- cache warming for bursts ----------------------------------------------- */
+
+/* Below this most of a snapshot stays in the caches between bursts, and
+ * warming costs more than the misses it hides. Measured with
+ * bench/engine-bench on the development VMs (1 MiB L2 per core): 3 MiB
+ * lost a third, 7 MiB gained a fifth, 16 MiB nearly doubled. A CPU with
+ * a bigger last-level cache would want a bigger figure. */
+#define WARM_MIN_SIZE (6u << 20)
+
+enum { W_DONE = 0, W_SLOT, W_NODE, W_SETS, W_CNAME };
+
+#define WARM_LINKS 4    /* CNAME targets warmed per query */
+
+bool snap_warm_useful(const struct snap *s)
+{
+	return s->content >= WARM_MIN_SIZE;
+}
+
+static inline void warm_fetch(const struct snap *s, uint32_t off)
+{
+	__builtin_prefetch(s->blob + off);
+}
+
+/* Probe for the suffix of w->wire at w->off: its hash slot is fetched. */
+static void warm_probe(const struct snap *s, struct snap_warm *w, uint32_t h)
+{
+	w->hash = h;
+	w->pos = h & w->zone->hash_mask;
+	__builtin_prefetch(s->blob + w->zone->hash +
+			   (uint64_t)w->pos * sizeof(struct snap_hslot));
+	w->stage = W_SLOT;
+}
+
+/* The zone of name (as find_zone) and the probe for the name itself. */
+static void warm_name(const struct snap *s, struct snap_warm *w,
+		      const uint8_t *name, size_t len)
+{
+	struct snap_qname q;
+	struct qhash qh;
+	unsigned strip;
+
+	snap_qname_init(&q, name, len);
+	w->zone = find_zone(s, &q, &qh, &strip);
+	if (!w->zone) {
+		w->stage = W_DONE;
+		return;
+	}
+	w->wire = name;
+	w->off = 0;
+	w->labels = 0;
+	w->strip = (uint8_t)strip;
+	w->cut = 0;
+	if (!strip) {           /* the apex: its node is hot */
+		w->node = snap_node_at(s, w->zone, w->zone->apex_node);
+		w->stage = W_NODE;
+		return;
+	}
+	warm_probe(s, w, suffix_hash(&qh, &q, 0));
+}
+
+void snap_warm_init(const struct snap *s, struct snap_warm *w,
+		    const uint8_t *name, size_t len, uint16_t qtype)
+{
+	w->qtype = qtype;
+	w->links = 0;
+	warm_name(s, w, name, len);
+}
+
+/* The hash slots are in cache: the node, or the next suffix up when the
+ * name does not exist (its closest encloser decides the answer). */
+static void warm_slot(const struct snap *s, struct snap_warm *w)
+{
+	const struct snap_zone *z = w->zone;
+	const struct snap_hslot *slot =
+		(const struct snap_hslot *)(const void *)(s->blob + z->hash);
+	struct snap_qname q;
+
+	for (;; w->pos = (w->pos + 1) & z->hash_mask) {
+		uint32_t idx = slot[w->pos].index;
+
+		if (!idx)
+			break;
+		if (slot[w->pos].hash == w->hash) {
+			w->node = snap_node_at(s, z, idx - 1);
+			__builtin_prefetch(w->node);
+			w->stage = W_NODE;
+			return;
+		}
+	}
+	if (w->labels + 1u >= w->strip) {       /* the apex is next: hot */
+		w->labels++;
+		w->node = snap_node_at(s, z, z->apex_node);
+		w->stage = W_NODE;
+		return;
+	}
+	w->labels++;
+	w->off = (uint8_t)(w->off + 1 + w->wire[w->off]);
+	snap_qname_init(&q, w->wire + w->off, (size_t)dname_wire_len(
+			w->wire + w->off, DNAME_MAXLEN));
+	warm_probe(s, w, name_hash(q.name, q.len));
+}
+
+/* The node is in cache: the zone cut or wildcard that answers instead of
+ * it, or its name and RRsets. An encloser without either means NXDOMAIN,
+ * whose SOA is hot. */
+static void warm_node(const struct snap *s, struct snap_warm *w)
+{
+	const struct snap_node *n = w->node;
+	const struct snap_node *nodes = snap_node_at(s, w->zone, 0);
+	bool exact = w->labels == 0;
+
+	if (!w->cut && n->deleg != SNAP_NONE &&
+	    !(exact && w->qtype == RRTYPE_DS && n->deleg == (uint32_t)(n - nodes))) {
+		w->cut = 1;
+		if (n->deleg != (uint32_t)(n - nodes)) {
+			w->node = nodes + n->deleg;
+			__builtin_prefetch(w->node);
+			return;
+		}
+	} else if (!exact && !w->cut) {
+		if (n->wildcard == SNAP_NONE) {
+			w->stage = W_DONE;
+			return;
+		}
+		w->node = nodes + n->wildcard;
+		w->labels = 0;          /* answered like an exact match */
+		__builtin_prefetch(w->node);
+		return;
+	}
+	warm_fetch(s, n->name);
+	if (n->rrset_count)
+		warm_fetch(s, n->rrsets);
+	w->stage = n->rrset_count ? W_SETS : W_DONE;
+}
+
+/* The RRsets are in cache: the wire of the one the answer copies. */
+static void warm_sets(const struct snap *s, struct snap_warm *w)
+{
+	const struct snap_node *n = w->node;
+	uint16_t q = w->qtype;
+	const struct snap_rrset *set;
+
+	w->stage = W_DONE;
+	if (w->cut) {
+		set = snap_node_rrset(s, n, RRTYPE_NS);
+	} else if ((n->flags & SNAP_NODE_CNAME) && q != RRTYPE_CNAME &&
+		   q != RRTYPE_RRSIG && q != RRTYPE_NSEC && q != RRTYPE_ANY) {
+		set = snap_node_rrset(s, n, RRTYPE_CNAME);
+		if (set && w->links < WARM_LINKS)
+			w->stage = W_CNAME;
+	} else {
+		set = snap_node_rrset(s, n, q);
+	}
+	if (!set)
+		return;
+	warm_fetch(s, set->wire);
+	if (set->wire_len > 64)
+		warm_fetch(s, set->wire + 64);
+}
+
+/* The CNAME's wire is in cache: start over with its target. Its RDATA was
+ * not checked by snap_open, so it is checked here as the engine does. */
+static void warm_cname(const struct snap *s, struct snap_warm *w)
+{
+	const struct snap_rrset *set = snap_node_rrset(s, w->node,
+						       RRTYPE_CNAME);
+	const uint8_t *rr = snap_ptr(s, set->wire);
+	int len = dname_wire_len(rr + 12, get16(rr + 10));
+
+	w->links++;
+	if (len <= 0) {
+		w->stage = W_DONE;
+		return;
+	}
+	warm_name(s, w, rr + 12, (size_t)len);
+}
+
+void snap_warm_run(const struct snap *s, struct snap_warm *w, size_t n)
+{
+	/* Each pass moves every query one stage on. A query needs four or
+	 * five, four more per CNAME link and one more per missing parent
+	 * name; the cap bounds the work for odd ones, which are then just
+	 * not warmed to the end. */
+	for (unsigned pass = 0; pass < 32; pass++) {
+		bool more = false;
+
+		for (size_t i = 0; i < n; i++) {
+			switch (w[i].stage) {
+			case W_SLOT: warm_slot(s, &w[i]); break;
+			case W_NODE: warm_node(s, &w[i]); break;
+			case W_SETS: warm_sets(s, &w[i]); break;
+			case W_CNAME: warm_cname(s, &w[i]); break;
+			default: continue;
+			}
+			more |= w[i].stage != W_DONE;
+		}
+		if (!more)
+			break;
+	}
 }
 
 /* ---- dump -------------------------------------------------------------------- */

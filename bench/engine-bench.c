@@ -1,0 +1,851 @@
+/*
+ * engine-bench.c — answers per second of the answer engine alone: one
+ * thread, in process, no I/O.
+ *
+ * The zone (master files, parsed, checked and compiled in memory, or a
+ * compiled snapshot) supplies its own names for a query mix: hits (A/AAAA
+ * at names that have them), NXDOMAIN (a random label under the apex or
+ * under a data name), NODATA (a data name and a type it lacks), CNAME
+ * (aliases, chased by the engine), wildcard (a random label under a
+ * wildcard's parent) and referral (at or below a zone cut). Each query is
+ * checked by snap_lookup() when it is made, so its expected answer class
+ * is known, and every response of the timed loop is checked against it:
+ * a fast engine that answers wrongly must not look good.
+ *
+ * The query set is built before timing, in one buffer, with varied IDs,
+ * 0x20-style mixed case and (mostly) an EDNS OPT record, as resolvers send
+ * them. The loop replays it for a fixed time and reports answers/s from
+ * the thread's CPU time (what the engine costs) and from the wall clock
+ * (what this core delivered, preemption included). With -b it answers in
+ * bursts and, for snapshots too big for the caches, warms the caches for
+ * each burst first (snap_warm_run), as a DPDK loop can with an rx burst.
+ *
+ * The last line of output is "RESULT key=value ..." for scripts
+ * (bench/engine-bench.sh).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "diag.h"
+#include "dname.h"
+#include "engine.h"
+#include "error.h"
+#include "rdata.h"
+#include "snap.h"
+#include "zone.h"
+
+enum cat { C_HIT, C_NXDOMAIN, C_NODATA, C_CNAME, C_WILD, C_REFERRAL, C_N };
+
+static const char *const cat_name[C_N] = {
+	"hit", "nxdomain", "nodata", "cname", "wildcard", "referral",
+};
+
+/* Percent of the query set per category: issue 3's "realistic mix". */
+static const unsigned default_mix[C_N] = { 50, 15, 10, 10, 10, 5 };
+
+/* What a correct response of each category looks like in its header (and
+ * in the engine's own classification, which RRL and metrics rely on). */
+struct expect {
+	uint8_t rcode;
+	uint8_t aa;
+	uint8_t answers;        /* 1: ANCOUNT > 0, 0: ANCOUNT == 0 */
+	uint8_t kind;           /* enum engine_kind */
+};
+
+static const struct expect expect[C_N] = {
+	[C_HIT]      = { 0, 1, 1, ENGINE_KIND_ANSWER },
+	[C_NXDOMAIN] = { 3, 1, 0, ENGINE_KIND_NXDOMAIN },
+	[C_NODATA]   = { 0, 1, 0, ENGINE_KIND_NODATA },
+	[C_CNAME]    = { 0, 1, 1, ENGINE_KIND_ANSWER },
+	[C_WILD]     = { 0, 1, 1, ENGINE_KIND_ANSWER },
+	[C_REFERRAL] = { 0, 0, 0, ENGINE_KIND_REFERRAL },
+};
+
+struct query {
+	uint32_t off;           /* in the packet buffer */
+	uint16_t len;
+	uint16_t qtype;
+	uint8_t cat;
+	uint8_t qname_len;
+};
+
+struct cand {                   /* a node of the snapshot */
+	uint32_t zone;
+	uint32_t node;
+};
+
+struct pool {
+	struct cand *v;
+	size_t n, cap;
+};
+
+struct opts {
+	double seconds;
+	size_t queries;
+	int cpu;
+	uint64_t seed;
+	unsigned mix[C_N];
+	unsigned edns_pct;
+	unsigned case_pct;
+	bool hugepages;
+	unsigned burst;         /* 0: one query at a time; else bursts */
+	bool always_warm;       /* warm bursts even when not useful */
+	const char *label;
+};
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static uint64_t rng_state;
+
+/* splitmix64: enough for picking names, and the same on every machine. */
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static size_t rnd_below(size_t n)
+{
+	return (size_t)(rnd() % n);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static double ts_sec(const struct timespec *t)
+{
+	return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
+}
+
+static double now(clockid_t clk)
+{
+	struct timespec t;
+
+	clock_gettime(clk, &t);
+	return ts_sec(&t);
+}
+
+static void die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "engine-bench: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		die("out of memory%s", "");
+	return p;
+}
+
+static void pool_add(struct pool *p, uint32_t zone, uint32_t node)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 1024;
+		p->v = realloc(p->v, p->cap * sizeof(*p->v));
+		if (!p->v)
+			die("out of memory%s", "");
+	}
+	p->v[p->n].zone = zone;
+	p->v[p->n].node = node;
+	p->n++;
+}
+
+/* ---- loading -------------------------------------------------------------- */
+
+static bool is_snapshot(const char *path)
+{
+	char magic[8];
+	FILE *f = fopen(path, "rb");
+	bool yes;
+
+	if (!f)
+		die("cannot open %s", path);
+	yes = fread(magic, 1, 8, f) == 8 && !memcmp(magic, SNAP_MAGIC, 8);
+	fclose(f);
+	return yes;
+}
+
+static size_t huge_len(size_t len)
+{
+	const size_t huge = 2u << 20;
+
+	return (len + huge - 1) / huge * huge;
+}
+
+/* A copy of blob in anonymous memory that asks for transparent huge pages:
+ * a million-name snapshot spans ~140 MB, far more than 4 KiB TLB entries
+ * cover, and the DPDK path may hold it in huge pages. */
+static uint8_t *huge_copy(const uint8_t *blob, size_t len)
+{
+	size_t map_len = huge_len(len);
+	void *p = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("cannot map %s of memory", "the snapshot's size");
+	if (madvise(p, map_len, MADV_HUGEPAGE) != 0)
+		fprintf(stderr, "engine-bench: madvise(MADV_HUGEPAGE): %s\n",
+			strerror(errno));
+	memcpy(p, blob, len);
+	return p;
+}
+
+/* The blob under a snapshot opened with snap_open_mem, to free after it. */
+struct owned {
+	uint8_t *blob;
+	size_t map_len;         /* huge_copy's mapping; 0: malloc'd */
+};
+
+static struct snap *load(char **files, int n, const struct opts *o,
+			 const char **how, struct owned *own)
+{
+	struct zone **z = xmalloc((size_t)n * sizeof(*z));
+	struct snap_compile_opts co = { .serial = 1 };
+	struct zone_parse_opts po = { 0 };
+	struct snap *s = NULL;
+	struct diag d;
+	uint8_t *blob;
+	size_t len;
+
+	diag_init(&d, stderr);
+	d.hide_warnings = 1;
+	if (n == 1 && is_snapshot(files[0])) {
+		if (snap_open(files[0], &d, &s) < 0)
+			die("cannot open snapshot %s", files[0]);
+		*how = "snapshot file, mapped";
+		if (!o->hugepages) {
+			free(z);
+			return s;
+		}
+		len = snap_size(s);
+		blob = huge_copy(snap_data(s), len);
+		own->map_len = huge_len(len);
+		snap_close(s);
+		*how = "snapshot file, copied to huge pages";
+	} else {
+		for (int i = 0; i < n; i++) {
+			if (zone_parse_file(files[i], &po, &d, &z[i]) < 0 ||
+			    zone_check(z[i], NULL, &d) < 0)
+				die("%s does not load", files[i]);
+		}
+		if (snap_compile(z, (size_t)n, &co, &d, &blob, &len) < 0)
+			die("cannot compile: %s", d.first);
+		for (int i = 0; i < n; i++)
+			zone_free(z[i]);
+		*how = "zone files, compiled in memory";
+		if (o->hugepages) {
+			uint8_t *h = huge_copy(blob, len);
+
+			free(blob);
+			blob = h;
+			own->map_len = huge_len(len);
+			*how = "zone files, compiled, in huge pages";
+		}
+	}
+	free(z);
+	own->blob = blob;
+	if (snap_open_mem(blob, len, &d, &s) < 0)
+		die("compiled snapshot does not verify: %s", d.first);
+	return s;
+}
+
+/* ---- the query set -------------------------------------------------------- */
+
+struct pools {
+	struct pool data;       /* names with RRsets, not special */
+	struct pool addr;       /* of those, with A or AAAA */
+	struct pool cname;
+	struct pool wild;
+	struct pool deleg;
+};
+
+static void collect(const struct snap *s, struct pools *p)
+{
+	for (uint32_t zi = 0; zi < snap_zone_count(s); zi++) {
+		const struct snap_zone *z = snap_zone_at(s, zi);
+
+		for (uint32_t i = 0; i < z->node_count; i++) {
+			const struct snap_node *n = snap_node_at(s, z, i);
+
+			if (n->flags & (SNAP_NODE_OCCLUDED | SNAP_NODE_DNAME))
+				continue;
+			if (n->flags & SNAP_NODE_DELEG)
+				pool_add(&p->deleg, zi, i);
+			else if (n->flags & SNAP_NODE_WILDCARD)
+				pool_add(&p->wild, zi, i);
+			else if (n->flags & SNAP_NODE_CNAME)
+				pool_add(&p->cname, zi, i);
+			else if (n->rrset_count) {
+				pool_add(&p->data, zi, i);
+				if (snap_node_rrset(s, n, RRTYPE_A) ||
+				    snap_node_rrset(s, n, RRTYPE_AAAA))
+					pool_add(&p->addr, zi, i);
+			}
+		}
+	}
+}
+
+static const struct snap_node *cand_node(const struct snap *s,
+					 const struct cand *c)
+{
+	return snap_node_at(s, snap_zone_at(s, c->zone), c->node);
+}
+
+static const uint8_t *cand_name(const struct snap *s, const struct cand *c)
+{
+	return snap_ptr(s, cand_node(s, c)->name);
+}
+
+/* A random LDH label of 4..14 characters, written at w; its length. */
+static size_t random_label(uint8_t *w)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	size_t n = 4 + rnd_below(11);
+
+	w[0] = (uint8_t)n;
+	for (size_t i = 1; i <= n; i++)
+		w[i] = (uint8_t)chars[rnd_below(36)];
+	return n + 1;
+}
+
+/* label + parent into name; false when it would be too long. */
+static bool prepend_random(uint8_t *name, const uint8_t *parent)
+{
+	uint8_t label[16];
+	size_t l = random_label(label), plen = (size_t)dname_wire_len(parent,
+							     DNAME_MAXLEN);
+
+	if (l + plen > DNAME_MAXLEN)
+		return false;
+	memcpy(name, label, l);
+	memcpy(name + l, parent, plen);
+	return true;
+}
+
+static bool lookup(const struct snap *s, const uint8_t *name,
+		   struct snap_lookup *lk)
+{
+	struct snap_qname q;
+
+	snap_qname_init(&q, name, (size_t)dname_wire_len(name, DNAME_MAXLEN));
+	return snap_lookup(s, &q, lk) == 0;
+}
+
+/*
+ * Fill name/qtype with one query of category c. False when this attempt
+ * did not give the category (a random label that exists, a wildcard under
+ * a zone cut...): the caller tries again.
+ */
+static bool make_query(const struct snap *s, const struct pools *p,
+		       enum cat c, uint8_t *name, uint16_t *qtype)
+{
+	static const uint16_t nodata_types[] = {
+		RRTYPE_AAAA, RRTYPE_A, RRTYPE_TXT, RRTYPE_MX, RRTYPE_SRV,
+		RRTYPE_HTTPS, RRTYPE_CAA,
+	};
+	const struct cand *k;
+	const struct snap_node *n;
+	struct snap_lookup lk;
+	bool a, aaaa;
+
+	switch (c) {
+	case C_HIT:
+		k = &p->addr.v[rnd_below(p->addr.n)];
+		n = cand_node(s, k);
+		a = snap_node_rrset(s, n, RRTYPE_A) != NULL;
+		aaaa = snap_node_rrset(s, n, RRTYPE_AAAA) != NULL;
+		*qtype = a && (!aaaa || rnd() % 3) ? RRTYPE_A : RRTYPE_AAAA;
+		dname_copy_lower(name, cand_name(s, k));
+		return true;
+	case C_NODATA:
+		k = &p->data.v[rnd_below(p->data.n)];
+		n = cand_node(s, k);
+		/* AAAA at an IPv4-only name is the common case; else any
+		 * type the name lacks. */
+		*qtype = nodata_types[rnd() % 2 ? 0 : rnd_below(7)];
+		if (snap_node_rrset(s, n, *qtype))
+			return false;
+		dname_copy_lower(name, cand_name(s, k));
+		return true;
+	case C_NXDOMAIN:
+		*qtype = rnd() % 4 ? RRTYPE_A : RRTYPE_AAAA;
+		/* mostly straight under the apex, some under a data name */
+		if (rnd() % 3 || !p->data.n) {
+			const struct snap_zone *z =
+				snap_zone_at(s, (uint32_t)rnd_below(
+					     snap_zone_count(s)));
+
+			if (!prepend_random(name, snap_ptr(s, z->apex_name)))
+				return false;
+		} else if (!prepend_random(name, cand_name(s,
+				&p->data.v[rnd_below(p->data.n)]))) {
+			return false;
+		}
+		return lookup(s, name, &lk) && !lk.node && !lk.wildcard &&
+		       !lk.deleg && !(lk.encloser->flags & SNAP_NODE_DNAME);
+	case C_CNAME:
+		k = &p->cname.v[rnd_below(p->cname.n)];
+		*qtype = rnd() % 5 ? RRTYPE_A : RRTYPE_AAAA;
+		dname_copy_lower(name, cand_name(s, k));
+		return true;
+	case C_WILD:
+		k = &p->wild.v[rnd_below(p->wild.n)];
+		n = cand_node(s, k);
+		{
+			const uint8_t *w = cand_name(s, k);
+
+			if (!prepend_random(name, w + 1 + w[0]))
+				return false;
+		}
+		*qtype = snap_node_rrset(s, n, RRTYPE_A) ? RRTYPE_A :
+			 snap_node_rrsets(s, n)[0].type;
+		return lookup(s, name, &lk) && !lk.node && !lk.deleg &&
+		       lk.wildcard == n;
+	case C_REFERRAL:
+		k = &p->deleg.v[rnd_below(p->deleg.n)];
+		*qtype = RRTYPE_A;
+		if (rnd() % 2) {
+			dname_copy_lower(name, cand_name(s, k));
+		} else if (!prepend_random(name, cand_name(s, k))) {
+			return false;
+		}
+		return lookup(s, name, &lk) && lk.deleg == cand_node(s, k);
+	default:
+		return false;
+	}
+}
+
+/* Mixed case (0x20, as some resolvers send) on about half the letters. */
+static void mix_case(uint8_t *w)
+{
+	for (size_t i = 0; w[i]; i += 1u + w[i]) {
+		for (size_t j = i + 1; j <= i + w[i]; j++) {
+			if (w[j] >= 'a' && w[j] <= 'z' && rnd() % 2)
+				w[j] = (uint8_t)(w[j] - 32);
+		}
+	}
+}
+
+/* Header, question and (per edns) an OPT with payload 1232; its length. */
+static size_t write_packet(uint8_t *p, const uint8_t *name, size_t nlen,
+			   uint16_t qtype, bool edns)
+{
+	size_t len = 12;
+
+	put16(p, (uint16_t)rnd());
+	p[2] = 0;                       /* query, RD=0 as resolvers ask us */
+	p[3] = 0;
+	put16(p + 4, 1);
+	put16(p + 6, 0);
+	put16(p + 8, 0);
+	put16(p + 10, edns ? 1 : 0);
+	memcpy(p + len, name, nlen);
+	len += nlen;
+	put16(p + len, qtype);
+	put16(p + len + 2, RRCLASS_IN);
+	len += 4;
+	if (edns) {
+		p[len] = 0;
+		put16(p + len + 1, RRTYPE_OPT);
+		put16(p + len + 3, 1232);
+		memset(p + len + 5, 0, 6);      /* ext-rcode, version, flags, rdlen */
+		len += 11;
+	}
+	return len;
+}
+
+/* Category counts that add up to n, as close to the percentages as
+ * rounding allows; categories without candidates go to hits. */
+static void split(const struct opts *o, const struct pools *p, size_t n,
+		  size_t count[C_N])
+{
+	const size_t avail[C_N] = {
+		p->addr.n, 1, p->data.n, p->cname.n, p->wild.n, p->deleg.n,
+	};
+	unsigned total = 0;
+	size_t given = 0;
+
+	for (int c = 0; c < C_N; c++)
+		total += o->mix[c];
+	for (int c = C_N - 1; c >= 0; c--) {
+		count[c] = avail[c] ? n * o->mix[c] / total : 0;
+		if (o->mix[c] && !avail[c])
+			fprintf(stderr, "engine-bench: the zone has no %s names; "
+				"their share goes to hits\n", cat_name[c]);
+		given += count[c];
+	}
+	if (!p->addr.n)
+		die("the zone has no names with A or AAAA%s", "");
+	count[C_HIT] += n - given;
+}
+
+static struct query *build_queries(const struct snap *s, const struct opts *o,
+				   uint8_t **packets, size_t count[C_N])
+{
+	struct pools p = { 0 };
+	struct query *q = xmalloc(o->queries * sizeof(*q));
+	uint8_t *buf = xmalloc(o->queries * (12 + DNAME_MAXLEN + 4 + 11));
+	size_t at = 0, pos = 0;
+
+	collect(s, &p);
+	split(o, &p, o->queries, count);
+	for (int c = 0; c < C_N; c++) {
+		for (size_t i = 0; i < count[c]; i++) {
+			uint8_t name[DNAME_MAXLEN];
+			uint16_t qtype;
+			unsigned tries = 0;
+
+			while (!make_query(s, &p, (enum cat)c, name, &qtype)) {
+				if (++tries == 1000)
+					die("cannot make %s queries from this "
+					    "zone", cat_name[c]);
+			}
+			q[at].cat = (uint8_t)c;
+			q[at].qtype = qtype;
+			q[at].qname_len = (uint8_t)dname_wire_len(name,
+								  DNAME_MAXLEN);
+			q[at].off = (uint32_t)pos;
+			memcpy(buf + pos, name, q[at].qname_len);
+			pos += q[at].qname_len;
+			at++;
+		}
+	}
+	/* Shuffle so that the categories interleave as in real traffic. */
+	for (size_t i = o->queries - 1; i > 0; i--) {
+		size_t j = rnd_below(i + 1);
+		struct query t = q[i];
+
+		q[i] = q[j];
+		q[j] = t;
+	}
+	/* Lay the packets out in replay order, one after the other. */
+	*packets = xmalloc(o->queries * (12 + DNAME_MAXLEN + 4 + 11));
+	pos = 0;
+	for (size_t i = 0; i < o->queries; i++) {
+		uint8_t name[DNAME_MAXLEN];
+
+		memcpy(name, buf + q[i].off, q[i].qname_len);
+		if (rnd() % 100 < o->case_pct)
+			mix_case(name);
+		q[i].off = (uint32_t)pos;
+		q[i].len = (uint16_t)write_packet(*packets + pos, name,
+						  q[i].qname_len, q[i].qtype,
+						  rnd() % 100 < o->edns_pct);
+		pos += q[i].len;
+	}
+	free(buf);
+	free(p.data.v);
+	free(p.addr.v);
+	free(p.cname.v);
+	free(p.wild.v);
+	free(p.deleg.v);
+	return q;
+}
+
+/* ---- checking ------------------------------------------------------------- */
+
+/* The header check of the timed loop: cheap, the response is in L1. */
+static inline bool header_ok(const struct query *q, const uint8_t *r,
+			     size_t len, const struct engine_result *res)
+{
+	const struct expect *e = &expect[q->cat];
+
+	return len >= 12 && (r[3] & 0xf) == e->rcode &&
+	       (r[2] & 0x06) == (e->aa ? 0x04 : 0) &&    /* AA, no TC */
+	       (get16(r + 6) != 0) == e->answers &&
+	       res->kind == e->kind;
+}
+
+/* The full check of the first pass: also the ID, the question echoed as
+ * asked, and the type of the first answer RR (the CNAME for aliases, the
+ * query type otherwise), and an authority section where one is due. */
+static bool full_ok(const struct query *q, const uint8_t *pkt, const uint8_t *r,
+		    size_t len, const struct engine_result *res)
+{
+	size_t qsec = 12u + q->qname_len + 4;
+	uint16_t want;
+
+	if (!header_ok(q, r, len, res) || len < qsec ||
+	    memcmp(r, pkt, 2) != 0 || get16(r + 4) != 1 ||
+	    memcmp(r + 12, pkt + 12, qsec - 12) != 0)
+		return false;
+	if (!expect[q->cat].answers)
+		return get16(r + 8) > 0;        /* SOA or the cut's NS */
+	if (len < qsec + 4 || (r[qsec] & 0xc0) != 0xc0)
+		return false;
+	want = q->cat == C_CNAME ? RRTYPE_CNAME : q->qtype;
+	return get16(r + qsec + 2) == want;
+}
+
+static void report_wrong(const struct query *q, const uint8_t *pkt,
+			 const uint8_t *r, size_t len,
+			 const struct engine_result *res)
+{
+	char text[DNAME_TEXT_MAX];
+	uint8_t name[DNAME_MAXLEN];
+
+	memcpy(name, pkt + 12, q->qname_len);
+	dname_to_text(name, text, sizeof(text));
+	fprintf(stderr, "engine-bench: WRONG %s %s type %u: len %zu rcode %u "
+		"flags %02x%02x an %u ns %u ar %u kind %u\n", cat_name[q->cat],
+		text, q->qtype, len, len >= 12 ? r[3] & 0xf : 0,
+		len >= 12 ? r[2] : 0, len >= 12 ? r[3] : 0,
+		len >= 12 ? get16(r + 6) : 0, len >= 12 ? get16(r + 8) : 0,
+		len >= 12 ? get16(r + 10) : 0, res->kind);
+}
+
+/* ---- bursts ---------------------------------------------------------------- */
+
+#define BATCH     4096  /* answers between two clock reads */
+#define BURST_MAX 256
+
+/*
+ * What a DPDK loop can do with an rx burst before answering it: find each
+ * question (as the engine will) and warm the caches for all of them at
+ * once. The question is parsed here from the packet, not taken from the
+ * query table, so that the parse is paid for as it would be there.
+ */
+static void warm(const struct snap *s, const struct query *q,
+		 const uint8_t *pk, size_t i, size_t nq, unsigned n)
+{
+	struct snap_warm w[BURST_MAX];
+	unsigned m = 0;
+
+	for (unsigned k = 0; k < n; k++) {
+		const uint8_t *p = pk + q[i].off;
+		size_t len = q[i].len, at = 12;
+
+		if (++i == nq)
+			i = 0;
+		if (len < 12 || get16(p + 4) != 1)
+			continue;
+		while (at < len && p[at] && p[at] < 64 && at - 12 < DNAME_MAXLEN)
+			at += 1u + p[at];
+		if (at + 5 > len || p[at] || at + 1 - 12 > DNAME_MAXLEN)
+			continue;
+		snap_warm_init(s, &w[m++], p + 12, at + 1 - 12,
+			       get16(p + at + 1));
+	}
+	snap_warm_run(s, w, m);
+}
+
+/* ---- main ----------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: engine-bench [options] ZONEFILE... | SNAPSHOT\n"
+		"  -t SECONDS    time to measure (default 3)\n"
+		"  -q N          queries in the replayed set (default 65536)\n"
+		"  -c CPU        pin this thread to CPU (default: not pinned)\n"
+		"  -s SEED       random seed (default 53)\n"
+		"  -m MIX        percent per category, hit,nxdomain,nodata,cname,"
+		"wildcard,referral\n"
+		"                (default 50,15,10,10,10,5)\n"
+		"  -e PCT        queries with EDNS (default 90)\n"
+		"  -x PCT        queries with mixed case (default 50)\n"
+		"  -H            hold the snapshot in transparent huge pages\n"
+		"  -b N          answer in bursts of N (power of two, up to 256),\n"
+		"                warming the caches first with snap_warm_run when\n"
+		"                snap_warm_useful says so, as a DPDK loop can\n"
+		"                (default: one query at a time)\n"
+		"  -B N          the same, always warming\n"
+		"  -l LABEL      label for the RESULT line\n");
+}
+
+static void parse_mix(const char *arg, unsigned mix[C_N])
+{
+	const char *p = arg;
+
+	for (int c = 0; c < C_N; c++) {
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+
+		if (end == p || v > 100 || (c < C_N - 1 && *end != ',') ||
+		    (c == C_N - 1 && *end))
+			die("bad mix '%s' (six percentages)", arg);
+		mix[c] = (unsigned)v;
+		p = end + 1;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {
+		.seconds = 3, .queries = 65536, .cpu = -1, .seed = 53,
+		.edns_pct = 90, .case_pct = 50, .label = "zone",
+	};
+	struct engine_client client = { .family = 2, .transport = ENGINE_UDP,
+					.port = 5353 };
+	static uint8_t out[ENGINE_MAX_RESPONSE];
+	uint64_t answers = 0, wrong[C_N] = { 0 }, wrong_all = 0;
+	size_t count[C_N], nodes = 0;
+	const char *how;
+	struct engine_result res;
+	struct query *q;
+	uint8_t *pk;
+	struct snap *s;
+	struct owned own = { 0 };
+	double w0, c0, w1, c1;
+	unsigned reported = 0;
+	bool warming;
+	int opt;
+
+	memcpy(o.mix, default_mix, sizeof(o.mix));
+	while ((opt = getopt(argc, argv, "t:q:c:s:m:e:x:Hb:B:l:h")) != -1) {
+		switch (opt) {
+		case 't': o.seconds = atof(optarg); break;
+		case 'q': o.queries = strtoul(optarg, NULL, 10); break;
+		case 'c': o.cpu = atoi(optarg); break;
+		case 's': o.seed = strtoull(optarg, NULL, 10); break;
+		case 'm': parse_mix(optarg, o.mix); break;
+		case 'e': o.edns_pct = (unsigned)atoi(optarg); break;
+		case 'x': o.case_pct = (unsigned)atoi(optarg); break;
+		case 'H': o.hugepages = true; break;
+		case 'b': o.burst = (unsigned)atoi(optarg); break;
+		case 'B': o.burst = (unsigned)atoi(optarg);
+			  o.always_warm = true; break;
+		case 'l': o.label = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc || o.seconds <= 0 || o.queries < 1 ||
+	    o.queries > (1u << 22) || o.burst > BURST_MAX ||
+	    (o.burst & (o.burst - 1))) {
+		usage(stderr);
+		return 2;
+	}
+	rng_state = o.seed;
+
+	s = load(argv + optind, argc - optind, &o, &how, &own);
+	for (uint32_t i = 0; i < snap_zone_count(s); i++)
+		nodes += snap_zone_at(s, i)->node_count;
+	q = build_queries(s, &o, &pk, count);
+
+	/* Pinned only now: snap_open hashes big blobs on a second thread,
+	 * which would inherit the mask and share the core. */
+	if (o.cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(o.cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) != 0)
+			die("cannot pin to the CPU: %s", strerror(errno));
+	}
+
+	printf("engine-bench: %s: %u zone(s), %zu nodes, %zu bytes (%s)\n",
+	       o.label, snap_zone_count(s), nodes, snap_size(s), how);
+	printf("engine-bench: %zu queries:", o.queries);
+	for (int c = 0; c < C_N; c++)
+		printf(" %s %zu", cat_name[c], count[c]);
+	warming = o.burst && (o.always_warm || snap_warm_useful(s));
+	printf("; EDNS %u%%, mixed case %u%%; ", o.edns_pct, o.case_pct);
+	if (o.burst)
+		printf("bursts of %u, %s\n", o.burst, warming ?
+		       "caches warmed first" : "not warmed (snapshot fits in "
+		       "the caches)");
+	else
+		printf("one query at a time\n");
+
+	/* First pass, untimed: every response checked in full; it also
+	 * warms the caches and the branch predictors. */
+	for (size_t i = 0; i < o.queries; i++) {
+		const uint8_t *p = pk + q[i].off;
+		size_t len = engine_answer(NULL, s, p, q[i].len, &client, out,
+					   sizeof(out), &res);
+
+		if (!full_ok(&q[i], p, out, len, &res)) {
+			wrong[q[i].cat]++;
+			wrong_all++;
+			if (reported++ < 10)
+				report_wrong(&q[i], p, out, len, &res);
+		}
+	}
+
+	w0 = now(CLOCK_MONOTONIC);
+	c0 = now(CLOCK_THREAD_CPUTIME_ID);
+	w1 = w0;
+	for (size_t i = 0; w1 - w0 < o.seconds;) {
+		/* The clock is read once per batch: reading it per query
+		 * would cost more than some answers. */
+		for (unsigned b = 0; b < BATCH;) {
+			unsigned n = o.burst ? o.burst : 1;
+
+			if (warming)
+				warm(s, q, pk, i, o.queries, n);
+			for (unsigned k = 0; k < n; k++, b++) {
+				const struct query *qq = &q[i];
+				const uint8_t *p = pk + qq->off;
+				size_t len = engine_answer(NULL, s, p, qq->len,
+							   &client, out,
+							   sizeof(out), &res);
+
+				if (__builtin_expect(!header_ok(qq, out, len,
+								&res), 0)) {
+					wrong[qq->cat]++;
+					wrong_all++;
+					if (reported++ < 10)
+						report_wrong(qq, p, out, len,
+							     &res);
+				}
+				if (++i == o.queries)
+					i = 0;
+			}
+		}
+		answers += BATCH;
+		w1 = now(CLOCK_MONOTONIC);
+	}
+	c1 = now(CLOCK_THREAD_CPUTIME_ID);
+
+	printf("engine-bench: %" PRIu64 " answers in %.3f s CPU, %.3f s wall: "
+	       "%.3f M/s (CPU time), %.3f M/s (wall), %.1f ns per answer\n",
+	       answers, c1 - c0, w1 - w0, (double)answers / (c1 - c0) / 1e6,
+	       (double)answers / (w1 - w0) / 1e6,
+	       (c1 - c0) * 1e9 / (double)answers);
+	printf("engine-bench: wrong answers %" PRIu64, wrong_all);
+	for (int c = 0; c < C_N; c++) {
+		if (wrong[c])
+			printf(" (%s %" PRIu64 ")", cat_name[c], wrong[c]);
+	}
+	printf("\n");
+	printf("RESULT label=%s nodes=%zu queries=%zu burst=%u warmed=%d "
+	       "answers=%" PRIu64 " cpu_s=%.6f wall_s=%.6f cpu_rate=%.0f "
+	       "wall_rate=%.0f wrong=%" PRIu64 "\n", o.label, nodes, o.queries,
+	       o.burst, warming, answers, c1 - c0, w1 - w0,
+	       (double)answers / (c1 - c0), (double)answers / (w1 - w0),
+	       wrong_all);
+	snap_close(s);
+	if (own.map_len)
+		munmap(own.blob, own.map_len);
+	else
+		free(own.blob);
+	free(q);
+	free(pk);
+	return wrong_all ? 1 : 0;
+}
