@@ -377,31 +377,24 @@ static void set_rrl(struct ans *a, const uint8_t *name, uint32_t len)
 }
 
 /*
- * DS is the parent's data (RFC 4035 2.4): when the name is the apex of a
- * zone we serve and we also serve the parent with the cut, answer from the
- * parent. Otherwise the child answers (NODATA), as Knot does.
+ * DS is the parent's data (RFC 4035 2.4, 3.1.4.1): when the name is the
+ * apex of a zone we serve and we also serve a zone above it, the answer
+ * comes from that zone as if the child were not here: the DS set at the
+ * cut, a referral when another cut lies between, NXDOMAIN when the parent
+ * does not know the name (as Knot answers). With no zone above, the child
+ * answers (NODATA).
  */
 static void ds_from_parent(struct ans *a)
 {
 	struct snap_qname pq;
+	struct snap_lookup lk;
 	const struct snap_zone *z;
-	const struct snap_node *n;
 
 	snap_qname_init(&pq, a->qn.name + a->qn.off[1],
 			(size_t)(a->qn.len - a->qn.off[1]));
 	z = snap_find_zone(a->s, &pq);
-	if (!z)
-		return;
-	n = snap_find_node(a->s, z, a->qn.name, a->qn.len);
-	if (!n || (n->flags & (SNAP_NODE_DELEG | SNAP_NODE_OCCLUDED)) !=
-		  SNAP_NODE_DELEG)
-		return;
-	a->lk.zone = z;
-	a->lk.node = n;
-	a->lk.encloser = n;
-	a->lk.encloser_strip = 0;
-	a->lk.deleg = n;
-	a->lk.wildcard = NULL;
+	if (z && snap_lookup_in(a->s, z, &a->qn, &lk) == 0)
+		a->lk = lk;
 }
 
 /* Look the current name up; false when no zone of ours holds it. */

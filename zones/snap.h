@@ -105,6 +105,12 @@ struct snap_lookup {
 int snap_lookup(const struct snap *s, const struct snap_qname *q,
 		struct snap_lookup *out);
 
+/* snap_lookup restricted to zone z (z's apex must be a suffix of q):
+ * used to answer from a parent zone when the child is served too (DS).
+ * Returns 0, or P53_ENOTFOUND when q is not at or below z's apex. */
+int snap_lookup_in(const struct snap *s, const struct snap_zone *z,
+		   const struct snap_qname *q, struct snap_lookup *out);
+
 /* Exact node lookup of a lower-cased wire name inside zone z; NULL if it
  * does not exist. */
 const struct snap_node *snap_find_node(const struct snap *s,

@@ -759,19 +759,17 @@ const struct snap_node *snap_find_node(const struct snap *s,
 /* Every ancestor of a node down to the apex is a node (ENTs included), so
  * the first suffix that hits is the closest encloser, and no zone cut can
  * hide between it and q: the encloser's own `deleg` is the answer. */
-int snap_lookup(const struct snap *s, const struct snap_qname *q,
-		struct snap_lookup *out)
+/* The walk inside zone z, whose apex is q with zstrip labels dropped. */
+static void lookup_in(const struct snap *s, const struct snap_zone *z,
+		      const struct snap_qname *q, struct qhash *qh,
+		      unsigned zstrip, struct snap_lookup *out)
 {
 	const struct snap_node *n = NULL;
-	const struct snap_zone *z;
-	unsigned zstrip, i;
-	struct qhash qh;
+	unsigned i;
 
-	if (!(z = find_zone(s, q, &qh, &zstrip)))
-		return P53_ENOTFOUND;
 	for (i = 0; i < zstrip; i++) {
 		n = find_node(s, z, q->name + q->off[i], q->len - q->off[i],
-			      suffix_hash(&qh, q, i));
+			      suffix_hash(qh, q, i));
 		if (n)
 			break;
 	}
@@ -785,6 +783,32 @@ int snap_lookup(const struct snap *s, const struct snap_qname *q,
 		     snap_node_at(s, z, n->deleg);
 	out->wildcard = !i || n->wildcard == SNAP_NONE ? NULL :
 			snap_node_at(s, z, n->wildcard);
+}
+
+int snap_lookup(const struct snap *s, const struct snap_qname *q,
+		struct snap_lookup *out)
+{
+	const struct snap_zone *z;
+	unsigned zstrip;
+	struct qhash qh;
+
+	if (!(z = find_zone(s, q, &qh, &zstrip)))
+		return P53_ENOTFOUND;
+	lookup_in(s, z, q, &qh, zstrip, out);
+	return 0;
+}
+
+int snap_lookup_in(const struct snap *s, const struct snap_zone *z,
+		   const struct snap_qname *q, struct snap_lookup *out)
+{
+	int apex = dname_labels(s->blob + z->apex_name);
+	struct qhash qh = { 0 };
+
+	if (apex < 0 || apex > q->labels ||
+	    !name_at(s, z->apex_name, q->name + q->off[q->labels - apex],
+		     q->len - q->off[q->labels - apex]))
+		return P53_ENOTFOUND;
+	lookup_in(s, z, q, &qh, (unsigned)(q->labels - apex), out);
 	return 0;
 }
 
