@@ -51,6 +51,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+BENCH_NAME=udp-bench
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 SECONDS_RUN=10
 RATES=50000,100000,200000,400000
@@ -77,7 +80,7 @@ while (($#)); do
 	--wait-load) WAIT_LOAD=$2; shift ;;
 	--no-setup) SETUP=0 ;;
 	--keep) KEEP=1 ;;
-	-h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
+	-h|--help) usage "$0"; exit 0 ;;
 	*) echo "udp-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -103,13 +106,7 @@ POP53D=$BUILD/controlplane/pop53d
 START_TIMEOUT=${BENCH_TIMEOUT:-120}
 WAIT_MAX=${BENCH_WAIT_MAX:-600}
 ORIGIN=bench.example.
-# Debian's python3 (a python3 earlier in PATH may be a slow wrapper, e.g. pyenv)
-PY=/usr/bin/python3
-[[ -x $PY ]] || PY=python3
 HZ=$(getconf CLK_TCK)
-
-log() { printf '[udp-bench] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 # ---- cleanup: kill by PID what we started, remove the temporary directory --
 declare -A SERVER_PID=()   # server name -> PID (the process we started)
@@ -126,9 +123,7 @@ cleanup() {
 	for name in "${!SERVER_PID[@]}"; do
 		stop_server "$name"
 	done
-	if [[ -n $TMP && -d $TMP ]]; then
-		if ((KEEP)); then log "kept $TMP"; else rm -rf "$TMP"; fi
-	fi
+	bench_rm_tmp "$TMP" "$KEEP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -148,24 +143,12 @@ for s in "${SERVER_LIST[@]}"; do
 done
 
 # ---- CPU pinning: servers on CPU 0, this script and dnsperf on CPU 1 ----------
-NCPU=$(nproc)
-if ((NCPU >= 2)); then
-	taskset -cp 1 $$ >/dev/null
-	ON_SERVER_CPU=(taskset -c 0)
-	ON_LOAD_CPU=(taskset -c 1)
-	PINNING="servers on CPU 0, dnsperf on CPU 1"
-else
-	ON_SERVER_CPU=()
-	ON_LOAD_CPU=()
-	PINNING="no pinning (1 CPU): servers and dnsperf share it"
-fi
+bench_pin dnsperf
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pop53-udp-bench.XXXXXX")
+TMP=$(bench_tmp pop53-udp-bench)
 mkdir -p "$TMP/zones"
 ZONEFILE=$TMP/zones/${ORIGIN%.}.zone
 QUERIES=$TMP/queries.txt
-
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # ---- the zone and the query file -----------------------------------------------
 log "generating $NAMES names into $ZONEFILE"
@@ -174,168 +157,32 @@ RECORDS=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["records
 "$PY" bench/udp-bench-queries.py "$ZONEFILE" -n 200000 -o "$QUERIES" --expect "$TMP/expect.txt"
 EXPECT_NX=$(awk '$1 == "nxdomain" {print $2}' "$TMP/expect.txt")
 
-# A port on 127.0.0.1 free for both UDP and TCP, from $1 up, not in $2 (list).
-free_port() {
-	"$PY" - "$1" "${2:-}" <<'EOF'
-import socket, sys
-taken = {int(p) for p in sys.argv[2].split()} if sys.argv[2] else set()
-for port in range(int(sys.argv[1]), int(sys.argv[1]) + 500):
-    if port in taken:
-        continue
-    try:
-        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-            s = socket.socket(socket.AF_INET, kind)
-            s.bind(("127.0.0.1", port))
-            s.close()
-    except OSError:
-        continue
-    print(port)
-    break
-else:
-    sys.exit("no free port")
-EOF
-}
-
-# wait_soa PID PORT: poll 127.0.0.1@PORT every 20 ms (a small UDP client,
-# 20 ms timeout per try) until it answers the zone's SOA with NOERROR and an
-# answer; give up when PID exits or after BENCH_TIMEOUT seconds.
+# wait_soa PID PORT: poll 127.0.0.1@PORT every 20 ms until it answers the
+# zone's SOA (poll_soa in bench/lib.sh); print the seconds it took. Gives up
+# when PID exits or after BENCH_TIMEOUT seconds.
 wait_soa() {
-	"$PY" - "$2" "$ORIGIN" "$1" "$START_TIMEOUT" <<'EOF'
-import os, random, socket, struct, sys, time
-port, origin, pid, timeout = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-qname = b"".join(bytes([len(l)]) + l.encode() for l in origin.rstrip(".").split(".")) + b"\0"
-t0 = time.time()
-while True:
-    qid = random.randrange(65536)
-    query = struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0) + qname + struct.pack("!HH", 6, 1)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(0.02)
-    try:
-        s.sendto(query, ("127.0.0.1", port))
-        while True:
-            resp = s.recv(4096)
-            if len(resp) >= 12 and struct.unpack("!H", resp[:2])[0] == qid:
-                break
-        flags, qd, an = struct.unpack("!HHH", resp[2:8])
-        if flags & 0x8000 and flags & 0xF == 0 and an >= 1:
-            print("%.2f" % (time.time() - t0))
-            sys.exit(0)
-        time.sleep(0.02)    # answered, but not yet (SERVFAIL, REFUSED)
-    except OSError:
-        pass                # not listening yet, or no answer within 20 ms
-    finally:
-        s.close()
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit("server exited before answering")
-    if time.time() - t0 > timeout:
-        sys.exit("no SOA answer within %g s" % timeout)
-EOF
-}
-
-# tree_pids PID: PID and all its descendants (nsd forks server processes).
-tree_pids() {
-	"$PY" - "$1" <<'EOF'
-import os, sys
-parent = {}
-for d in os.listdir("/proc"):
-    if d.isdigit():
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            pass
-tree, todo = [], [int(sys.argv[1])]
-while todo:
-    p = todo.pop()
-    if p in parent:
-        tree.append(p)
-        todo += [c for c, pp in parent.items() if pp == p]
-print(*tree)
-EOF
+	local ns
+	ns=$(poll_soa 127.0.0.1 "$2" "$ORIGIN" "$1" "$START_TIMEOUT" "$(now_ns)") || return 1
+	awk -v ns="$ns" 'BEGIN {printf "%.2f\n", ns / 1e9}'
 }
 
 # cpu_ticks NAME: user + system clock ticks of the server's processes (all
 # threads), from /proc/PID/stat.
-cpu_ticks() {
-	local p total=0 t
-	for p in ${SERVER_TREE[$1]}; do
-		t=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat" 2>/dev/null || echo 0)
-		total=$((total + t))
-	done
-	echo "$total"
-}
+# shellcheck disable=SC2086  # the PIDs are words on purpose
+cpu_ticks() { proc_ticks ${SERVER_TREE[$1]}; }
 
 # stop_server NAME: TERM, wait up to 10 s, then KILL it and what it forked.
+# shellcheck disable=SC2086  # the PIDs are words on purpose
 stop_server() {
-	local name=$1 pid=${SERVER_PID[$1]} p
-	kill "$pid" 2>/dev/null || true
-	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	for p in ${SERVER_TREE[$name]:-}; do
-		[[ $p == "$pid" ]] || kill -9 "$p" 2>/dev/null || true
-	done
-	unset "SERVER_PID[$name]"
+	stop_pid "${SERVER_PID[$1]}" ${SERVER_TREE[$1]:-}
+	unset "SERVER_PID[$1]"
 }
 
-write_knot_conf() {
-	local dir=$1 port=$2
-	mkdir -p "$dir/run" "$dir/db"
-	cat >"$dir/knot.conf" <<EOF
-server:
-    rundir: "$dir/run"
-    listen: 127.0.0.1@$port
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-log:
-  - target: stderr
-    any: notice
-database:
-    storage: "$dir/db"
-template:
-  - id: default
-    storage: "$TMP/zones"
-    zonefile-sync: -1
-    zonefile-load: whole
-    journal-content: none
-zone:
-  - domain: $ORIGIN
-    file: "$(basename "$ZONEFILE")"
-EOF
-}
-
-write_nsd_conf() {
-	local dir=$1 port=$2
-	cat >"$dir/nsd.conf" <<EOF
-server:
-    ip-address: 127.0.0.1@$port
-    port: $port
-    do-ip6: no
-    server-count: 1
-    reuseport: no
-    username: ""
-    chroot: ""
-    zonesdir: "$TMP/zones"
-    database: ""
-    pidfile: "$dir/nsd.pid"
-    zonelistfile: "$dir/zone.list"
-    xfrdfile: "$dir/xfrd.state"
-    xfrdir: "$dir"
-    logfile: "$dir/nsd.log"
-    verbosity: 1
-    rrl-ratelimit: 0
+# The peers as the table compares them: equal reply sizes, one socket
+KNOT_UDP_WORKERS=1 KNOT_TCP_WORKERS=1 KNOT_BG_WORKERS=1
+NSD_EXTRA_SERVER='    reuseport: no
     minimal-responses: yes
-    round-robin: no
-remote-control:
-    control-enable: no
-zone:
-    name: $ORIGIN
-    zonefile: "$(basename "$ZONEFILE")"
-EOF
-}
+    round-robin: no'
 
 declare -A PORT=()
 start_server() {
@@ -348,10 +195,10 @@ start_server() {
 		"${ON_SERVER_CPU[@]}" "$POP53D" --io kernel --listen "127.0.0.1@$port" \
 			--zone "$ZONEFILE" --udp-threads 1 >"$dir/server.log" 2>&1 & ;;
 	knot)
-		write_knot_conf "$dir" "$port"
+		write_knot_conf "$dir" "127.0.0.1@$port" "$ZONEFILE" "$ORIGIN"
 		"${ON_SERVER_CPU[@]}" knotd -c "$dir/knot.conf" >"$dir/server.log" 2>&1 & ;;
 	nsd)
-		write_nsd_conf "$dir" "$port"
+		write_nsd_conf "$dir" 127.0.0.1 "$port" "$ZONEFILE" "$ORIGIN"
 		"${ON_SERVER_CPU[@]}" nsd -d -c "$dir/nsd.conf" >"$dir/server.log" 2>&1 & ;;
 	esac
 	pid=$!
@@ -378,34 +225,6 @@ udp_rcvbuf_errors() {
 socket_drops() {
 	awk -v want="$(printf '0100007F:%04X' "$1")" '
 		$2 == want {d += $NF} END {print d + 0}' /proc/net/udp
-}
-
-# cpu_busy: clock ticks all CPUs spent busy (user, nice, system, irq,
-# softirq, steal), from /proc/stat
-cpu_busy() {
-	local user nice system irq softirq steal rest
-	read -r _ user nice system _ _ irq softirq steal rest </proc/stat
-	echo $((user + nice + system + irq + softirq + steal))
-}
-
-# child_ticks: user + system ticks of this shell's reaped children (dnsperf,
-# through timeout); bash builtins only, so that reading it forks nothing
-child_ticks() {
-	local st
-	read -r -a st </proc/$$/stat
-	echo $((st[15] + st[16]))
-}
-
-# ksoftirqd_ticks: the kernel's softirq threads (loopback traffic they carry
-# is the benchmark's own work, not another process's)
-KSOFTIRQD=$(grep -lx 'ksoftirqd/[0-9]*' /proc/[0-9]*/comm 2>/dev/null | cut -d/ -f3 | tr '\n' ' ' || true)
-ksoftirqd_ticks() {
-	local p total=0 t
-	for p in $KSOFTIRQD; do
-		t=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat" 2>/dev/null || echo 0)
-		total=$((total + t))
-	done
-	echo "$total"
 }
 
 # run_load NAME RATE TAG: one dnsperf run against server NAME at RATE
@@ -473,18 +292,7 @@ run_load() {
 }
 
 # ---- wait for a quiet machine (bounded) ------------------------------------------
-if [[ -n $WAIT_LOAD ]]; then
-	waited=0
-	while awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v m="$WAIT_LOAD" 'BEGIN {exit !(l >= m)}'; do
-		if ((waited >= WAIT_MAX)); then
-			log "load average still $(loadavg) after ${WAIT_MAX} s: measuring anyway"
-			break
-		fi
-		log "load average $(loadavg), waiting for < $WAIT_LOAD ($waited/${WAIT_MAX} s)"
-		sleep 20
-		waited=$((waited + 20))
-	done
-fi
+[[ -z $WAIT_LOAD ]] || wait_load "$WAIT_LOAD" "$WAIT_MAX"
 
 # ---- the servers -----------------------------------------------------------------------
 LOAD_BEFORE=$(loadavg)
@@ -517,12 +325,7 @@ LOAD_AFTER=$(loadavg)
 # ---- the table -------------------------------------------------------------------------
 field() { awk -v i="$2" '{print $i}' "$TMP/$1.res"; }   # field TAG-FILE N
 has() { [[ " ${SERVER_LIST[*]} " == *" $1 "* ]]; }
-ratio() {  # ratio PEER POP53 -> PEER/POP53, or n/a
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a == "" || b == "" || a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f\n", a / b }'
-}
-short() { awk -v v="$1" 'BEGIN { if (v == "n/a" || v == "") print "n/a"; else printf "%.1fk\n", v / 1000 }'; }
-row() { printf '%-24s | %-22s | %-22s | %-22s | %10s | %9s\n' "$@"; }
+ROW_FMT='%-24s | %-22s | %-22s | %-22s | %10s | %9s\n'  # row (bench/lib.sh)
 
 # cell NAME TAG RATE: "123.4k (0.00%)", with "*" when dnsperf sent less than
 # 95 % of RATE (the generator, not the server, set the pace)
@@ -539,10 +342,7 @@ qps() { has "$1" && field "$1.$2" 2 || echo n/a; }
 # median_of NAME FIELD: median over the peak runs; also sets MIN and MAX
 stats_of() {
 	local name=$1 f=$2 r
-	for r in $(seq "$RUNS"); do field "$name.peak$r" "$f"; done |
-		sort -n | awk '{v[NR] = $1} END {
-			med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf "%s %s %s\n", med, v[1], v[NR] }'
+	for r in $(seq "$RUNS"); do field "$name.peak$r" "$f"; done | med_min_max
 }
 
 echo

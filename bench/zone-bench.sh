@@ -30,6 +30,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+BENCH_NAME=bench
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 NAMES=1000000
 RUNS=3
@@ -47,7 +50,7 @@ while (($#)); do
 	--no-setup) SETUP=0 ;;
 	--no-peers) PEERS=0 ;;
 	--keep) KEEP=1 ;;
-	-h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
+	-h|--help) usage "$0"; exit 0 ;;
 	*) echo "zone-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -57,11 +60,6 @@ done
 BUILD=${POP53_BUILD:-build}
 ZONEC=$BUILD/tools/pop53-zonec
 TIMEOUT=${BENCH_TIMEOUT:-600}
-# Debian's python3 (a python3 earlier in PATH may be a slow wrapper, e.g. pyenv)
-PY=/usr/bin/python3
-[[ -x $PY ]] || PY=python3
-
-log() { printf '[bench] %s\n' "$*" >&2; }
 
 # ---- cleanup: kill what we started, remove the temporary directory --------
 SERVER_PID=   # the one server running now (there is never more than one)
@@ -71,9 +69,7 @@ cleanup() {
 		stop_server "$SERVER_PID"
 		SERVER_PID=
 	fi
-	if [[ -n $TMP && -d $TMP ]]; then
-		if ((KEEP)); then log "kept $TMP"; else rm -rf "$TMP"; fi
-	fi
+	bench_rm_tmp "$TMP" "$KEEP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -83,41 +79,11 @@ if ((SETUP)); then
 fi
 
 # ---- CPU pinning: servers on core 0, this script and its clients on core 1
-NCPU=$(nproc)
-if ((NCPU >= 2)) && command -v taskset >/dev/null; then
-	taskset -cp 1 $$ >/dev/null
-	ON_SERVER_CPU=(taskset -c 0)
-	PINNING="servers on CPU 0, clients on CPU 1"
-else
-	ON_SERVER_CPU=()
-	PINNING="no pinning (fewer than 2 CPUs or no taskset)"
-fi
+bench_pin clients
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pop53-bench.XXXXXX")
+TMP=$(bench_tmp pop53-bench)
 mkdir -p "$TMP/zones"
 ZONEFILE=$TMP/zones/${ORIGIN%.}.zone
-
-now_ns() { date +%s%N; }
-median() { sort -n | awk '{v[NR] = $1} END {if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-
-# A port on 127.0.0.1 free for both UDP and TCP.
-free_port() {
-	"$PY" - "$1" <<'EOF'
-import socket, sys
-for port in range(int(sys.argv[1]), int(sys.argv[1]) + 200):
-    try:
-        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-            s = socket.socket(socket.AF_INET, kind)
-            s.bind(("127.0.0.1", port))
-            s.close()
-    except OSError:
-        continue
-    print(port)
-    break
-else:
-    sys.exit("no free port")
-EOF
-}
 
 # ---- the zone ----------------------------------------------------------------
 if [[ -n $ZONE_IN ]]; then
@@ -170,47 +136,12 @@ fi
 # ---- peers: start the server, poll its SOA, record the time -----------------------
 # wait_soa PID PORT DIR: poll the server every 20 ms until it answers the
 # zone's SOA (NOERROR, SOA in the answer section); print the ms elapsed
-# since T_START. The poller is a small UDP client (python3) with a 20 ms
-# timeout per try: kdig's smallest timeout is 1 s, and one query lost while
-# the server sets up its sockets would add a whole second to the figure.
-# kdig then asks once more, to show that a real client gets the SOA.
-# On failure (server exited, BENCH_TIMEOUT passed) shows the logs in DIR.
+# since T_START (poll_soa in bench/lib.sh). kdig then asks once more, to
+# show that a real client gets the SOA. On failure (server exited,
+# BENCH_TIMEOUT passed) shows the logs in DIR.
 wait_soa() {
-	local pid=$1 port=$2 dir=$3 ms
-	if ! ms=$("$PY" - "$port" "$ORIGIN" "$pid" "$T_START" "$TIMEOUT" <<'EOF'
-import os, random, socket, struct, sys, time
-port, origin, pid, t_start, timeout = sys.argv[1:6]
-port, pid, t_start, timeout = int(port), int(pid), int(t_start), float(timeout)
-qname = b"".join(bytes([len(l)]) + l.encode() for l in origin.rstrip(".").split(".")) + b"\0"
-deadline = time.time() + timeout
-while True:
-    qid = random.randrange(65536)
-    query = struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0) + qname + struct.pack("!HH", 6, 1)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(0.02)
-    try:
-        s.sendto(query, ("127.0.0.1", port))
-        while True:
-            resp = s.recv(4096)
-            if len(resp) >= 12 and struct.unpack("!H", resp[:2])[0] == qid:
-                break
-        flags, qd, an = struct.unpack("!HHH", resp[2:8])
-        if flags & 0x8000 and flags & 0xF == 0 and an >= 1:
-            print((time.time_ns() - t_start) // 1000000)
-            sys.exit(0)
-        time.sleep(0.02)    # answered, but not yet (SERVFAIL, REFUSED)
-    except OSError:
-        pass                # not listening yet, or no answer within 20 ms
-    finally:
-        s.close()
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit("server exited before answering")
-    if time.time() > deadline:
-        sys.exit("no SOA answer within %g s" % timeout)
-EOF
-	); then
+	local pid=$1 port=$2 dir=$3 ns
+	if ! ns=$(poll_soa 127.0.0.1 "$port" "$ORIGIN" "$pid" "$TIMEOUT" "$T_START"); then
 		log "no answer from the server; its logs:"
 		tail -n 20 "$dir"/*.log >&2
 		return 1
@@ -220,43 +151,12 @@ EOF
 		log "kdig did not get the SOA:"; cat "$dir/kdig.txt" >&2
 		return 1
 	fi
-	echo "$ms"
-}
-
-# tree_pids PID: PID and all its descendants (nsd forks server processes).
-tree_pids() {
-	"$PY" - "$1" <<'EOF'
-import os, sys
-parent = {}
-for d in os.listdir("/proc"):
-    if d.isdigit():
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            pass
-tree, todo = [], [int(sys.argv[1])]
-while todo:
-    p = todo.pop()
-    if p in parent:
-        tree.append(p)
-        todo += [c for c, pp in parent.items() if pp == p]
-print(*tree)
-EOF
+	echo $((ns / 1000000))
 }
 
 # stop_server PID: TERM, wait up to 10 s, then KILL it and what it forked.
-stop_server() {
-	local pid=$1 tree
-	tree=$(tree_pids "$pid" 2>/dev/null || echo "$pid")
-	kill "$pid" 2>/dev/null || true
-	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	for p in $tree; do
-		[[ $p == "$pid" ]] || kill -9 "$p" 2>/dev/null || true
-	done
-}
+# shellcheck disable=SC2046  # the PIDs are words on purpose
+stop_server() { stop_pid "$1" $(tree_pids "$1" 2>/dev/null || echo "$1"); }
 
 # mem_kib PID: memory of PID and its descendants, as the sum of their PSS
 # (shared pages split between the processes that share them), in KiB.
@@ -277,7 +177,10 @@ run_peer() {
 		port=$(free_port 53530)
 		dir=$TMP/$name.$r
 		mkdir -p "$dir"
-		"write_${name}_conf" "$dir" "$port"
+		case $name in
+		knot) write_knot_conf "$dir" "127.0.0.1@$port" "$ZONEFILE" "$ORIGIN" ;;
+		nsd) write_nsd_conf "$dir" 127.0.0.1 "$port" "$ZONEFILE" "$ORIGIN" ;;
+		esac
 		T_START=$(now_ns)
 		case $name in
 		knot) "${ON_SERVER_CPU[@]}" knotd -c "$dir/knot.conf" >"$dir/server.log" 2>&1 & ;;
@@ -303,60 +206,6 @@ run_peer() {
 	fi
 }
 
-write_knot_conf() {
-	local dir=$1 port=$2
-	mkdir -p "$dir/run" "$dir/db"
-	cat >"$dir/knot.conf" <<EOF
-server:
-    rundir: "$dir/run"
-    listen: 127.0.0.1@$port
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-log:
-  - target: stderr
-    any: notice
-database:
-    storage: "$dir/db"
-template:
-  - id: default
-    storage: "$TMP/zones"
-    zonefile-sync: -1
-    zonefile-load: whole
-    journal-content: none
-zone:
-  - domain: $ORIGIN
-    file: "$(basename "$ZONEFILE")"
-EOF
-}
-
-write_nsd_conf() {
-	local dir=$1 port=$2
-	cat >"$dir/nsd.conf" <<EOF
-server:
-    ip-address: 127.0.0.1
-    port: $port
-    do-ip6: no
-    server-count: 1
-    username: ""
-    chroot: ""
-    zonesdir: "$TMP/zones"
-    database: ""
-    pidfile: "$dir/nsd.pid"
-    zonelistfile: "$dir/zone.list"
-    xfrdfile: "$dir/xfrd.state"
-    xfrdir: "$dir"
-    logfile: "$dir/nsd.log"
-    verbosity: 1
-    rrl-ratelimit: 0
-remote-control:
-    control-enable: no
-zone:
-    name: $ORIGIN
-    zonefile: "$(basename "$ZONEFILE")"
-EOF
-}
-
 KNOT_LOAD=n/a KNOT_BPR=n/a NSD_LOAD=n/a NSD_BPR=n/a
 if ((PEERS)); then
 	for tool in knotd nsd kdig; do
@@ -367,11 +216,9 @@ if ((PEERS)); then
 fi
 
 # ---- the table ------------------------------------------------------------------------
-ratio() {  # ratio PEER POP53 -> PEER/POP53 with an x, or n/a
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.1fx\n", a / b }'
-}
-row() { printf '%-40s | %12s | %12s | %12s | %10s | %10s\n' "$@"; }
+ratio1x() { ratio "$1" "$2" '%.1fx\n'; }  # PEER POP53 -> PEER/POP53 with an x, or n/a
+ROW_FMT='%-40s | %12s | %12s | %12s | %10s | %10s\n'
+
 
 echo
 echo "zone: $ORIGIN, $RECORDS records, $ZONE_BYTES bytes of zone file ($NAMES generated names)"
@@ -380,9 +227,9 @@ echo "versions: $(knotd --version 2>/dev/null | head -n 1); $(nsd -v 2>&1 | head
 echo
 row "measure" "pop53" "knot" "nsd" "knot/pop53" "nsd/pop53"
 row "----------------------------------------" "------------" "------------" "------------" "----------" "----------"
-row "zone file -> ready to answer (ms) [1]" "$P_COMPILE" "$KNOT_LOAD" "$NSD_LOAD" "$(ratio "$KNOT_LOAD" "$P_COMPILE")" "$(ratio "$NSD_LOAD" "$P_COMPILE")"
-row "load: start -> ready to answer (ms) [2]" "$P_LOAD" "$KNOT_LOAD" "$NSD_LOAD" "$(ratio "$KNOT_LOAD" "$P_LOAD")" "$(ratio "$NSD_LOAD" "$P_LOAD")"
-row "bytes per record [3]" "$P_BPR" "$KNOT_BPR" "$NSD_BPR" "$(ratio "$KNOT_BPR" "$P_BPR")" "$(ratio "$NSD_BPR" "$P_BPR")"
+row "zone file -> ready to answer (ms) [1]" "$P_COMPILE" "$KNOT_LOAD" "$NSD_LOAD" "$(ratio1x "$KNOT_LOAD" "$P_COMPILE")" "$(ratio1x "$NSD_LOAD" "$P_COMPILE")"
+row "load: start -> ready to answer (ms) [2]" "$P_LOAD" "$KNOT_LOAD" "$NSD_LOAD" "$(ratio1x "$KNOT_LOAD" "$P_LOAD")" "$(ratio1x "$NSD_LOAD" "$P_LOAD")"
+row "bytes per record [3]" "$P_BPR" "$KNOT_BPR" "$NSD_BPR" "$(ratio1x "$KNOT_BPR" "$P_BPR")" "$(ratio1x "$NSD_BPR" "$P_BPR")"
 row "snapshot size (bytes)" "$P_SIZE" "-" "-" "-" "-"
 echo
 echo "[1] pop53: pop53-zonec compile (parse + check + compile + write); peers: server start until its SOA answers."

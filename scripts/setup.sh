@@ -31,7 +31,7 @@ POP53_PACKAGES=(
 	# reference servers and DNS clients for benchmarks and tests
 	knot knot-dnsutils nsd bind9-dnsutils ldnsutils dnsperf
 	# DPDK dataplane (pop53d --io dpdk) and its XDP steering program
-	libdpdk-dev dpdk libbpf-dev
+	libdpdk-dev dpdk dpdk-dev libbpf-dev
 	# DPDK-on-veth integration test: namespaces/veth/XDP, ping, checksum
 	# offload off, the af_packet nftables rule
 	iproute2 iputils-ping ethtool nftables
