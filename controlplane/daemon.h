@@ -11,6 +11,7 @@
 #include "srv.h"
 
 #define CTL_MAX_ZONES 256
+#define CTL_MAX_KEYS  16
 
 enum ctl_io { CTL_IO_KERNEL = 0, CTL_IO_DPDK = 1 };
 
@@ -42,6 +43,22 @@ struct ctl_daemon_opts {
 	const char *exc_ifname;             /* IFNAME, NULL: p53x<port> */
 	struct ctl_prefix exc_addr[CTL_MAX_EXC_ADDRS];  /* --exception-addr */
 	size_t nexc_addr;
+
+	/* Control plane (issue 5). NULL/0 = that piece is off. */
+	const char *config_path;            /* --config: re-read by reload-config */
+	const char *state_dir;              /* last good snapshot lives here */
+	const char *trusted_keys[CTL_MAX_KEYS]; /* controller Ed25519 public
+					     * keys (PEM files) */
+	size_t nkeys;
+	const char *push_listen;            /* ADDR@PORT of the HTTPS push API */
+	const char *tls_cert;               /* push API server certificate */
+	const char *tls_key;                /* and its private key (PEM) */
+	const char *tls_client_ca;          /* CA that signs controller certs */
+	uint64_t push_max_bytes;            /* largest snapshot accepted */
+	unsigned push_timeout_ms;           /* whole request, header to body */
+	const char *metrics_listen;         /* ADDR@PORT, plain HTTP */
+	const char *control_socket;         /* pop53ctl's Unix socket path */
+	unsigned max_snapshot_age_s;        /* health (issue 6); 0 = no limit */
 };
 
 /* Parse "ADDR/LEN" (IPv4 or IPv6; "/LEN" required) into p. 0 or -1. */

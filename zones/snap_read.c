@@ -35,6 +35,7 @@ struct snap {
 	size_t size;            /* content plus any signature trailer */
 	uint64_t content;       /* header.content_size */
 	void *map;              /* our mapping, NULL for snap_open_mem */
+	size_t map_len;
 	/* Taken from the verified header once, so that a lookup does not
 	 * chase the header for them on every query. */
 	const struct snap_hslot *zslot;
@@ -447,14 +448,66 @@ int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 	return 0;
 }
 
+#define HUGE_PAGE (2u << 20)
+
+/* Anonymous memory for a snapshot of len bytes, 2 MiB aligned and marked
+ * for transparent huge pages: a large snapshot is read at random, and with
+ * 4 KiB pages nearly every lookup also misses the TLB. */
+static void *map_anon(size_t len, size_t *map_len)
+{
+	size_t want = (len + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	size_t span = want + (len >= HUGE_PAGE ? HUGE_PAGE : 0);
+	uint8_t *p, *start;
+
+	p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return MAP_FAILED;
+	start = p;
+	if (span > want) {
+		/* Trim to a 2 MiB boundary so that every page can be huge. */
+		uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) &
+			      ~(uintptr_t)(HUGE_PAGE - 1);
+		size_t head = a - (uintptr_t)p;
+
+		start = (uint8_t *)a;
+		if (head)
+			munmap(p, head);
+		if (span - head > want)
+			munmap(start + want, span - head - want);
+		(void)madvise(start, want, MADV_HUGEPAGE);
+	}
+	*map_len = want;
+	return start;
+}
+
+/* The whole file into buf: a private copy, so that a file replaced or
+ * truncated while it is served cannot fault the readers (a shared mapping
+ * would raise SIGBUS). */
+static int read_all(int fd, uint8_t *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, buf + done, len - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
 int snap_open(const char *path, struct diag *d, struct snap **out)
 {
 	const uint64_t max = (uint64_t)UINT32_MAX + sizeof(struct snap_sig);
 	struct snap *s = NULL;
 	void *map = MAP_FAILED;
 	struct stat st;
-	size_t len = 0;
-	int fd, ret = P53_EIO;
+	size_t len = 0, map_len = 0;
+	int fd, ret = P53_EIO, rerr;
 
 	*out = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
@@ -471,12 +524,19 @@ int snap_open(const char *path, struct diag *d, struct snap **out)
 			   "empty", len);
 		goto fail;
 	}
-	map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	if (map == MAP_FAILED) {
+	if ((map = map_anon(len, &map_len)) == MAP_FAILED) {
 		ret = errno == ENOMEM ? P53_ENOMEM : P53_EIO;
-		diag_error(d, path, 0, 0, "cannot map: %s", strerror(errno));
+		diag_error(d, path, 0, 0, "cannot allocate %zu bytes: %s",
+			   len, strerror(errno));
 		goto fail;
 	}
+	if ((rerr = read_all(fd, map, len)) < 0) {
+		diag_error(d, path, 0, 0, "cannot read: %s",
+			   rerr == -EIO ? "file shrank while read" :
+			   strerror(-rerr));
+		goto fail;
+	}
+	(void)mprotect(map, map_len, PROT_READ);
 	if ((ret = verify(map, len, path, d)) < 0)
 		goto fail;
 	ret = P53_ENOMEM;
@@ -484,12 +544,13 @@ int snap_open(const char *path, struct diag *d, struct snap **out)
 		goto fail;
 	set_shortcuts(s, map, len);
 	s->map = map;
+	s->map_len = map_len;
 	close(fd);
 	*out = s;
 	return 0;
 fail:
 	if (map != MAP_FAILED)
-		munmap(map, len);
+		munmap(map, map_len);
 	if (fd >= 0)
 		close(fd);
 	return ret;
@@ -500,7 +561,7 @@ void snap_close(struct snap *s)
 	if (!s)
 		return;
 	if (s->map)
-		munmap(s->map, s->size);
+		munmap(s->map, s->map_len);
 	free(s);
 }
 
