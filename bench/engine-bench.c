@@ -98,7 +98,6 @@ struct opts {
 	unsigned case_pct;
 	bool hugepages;
 	unsigned burst;         /* 0: one query at a time; else bursts */
-	bool always_warm;       /* warm bursts even when not useful */
 	const char *label;
 };
 
@@ -622,36 +621,34 @@ static void report_wrong(const struct query *q, const uint8_t *pkt,
 /* ---- bursts ---------------------------------------------------------------- */
 
 #define BATCH     4096  /* answers between two clock reads */
-#define BURST_MAX 256
+#define BURST_MAX ENGINE_BURST_MAX
 
-/*
- * What a DPDK loop can do with an rx burst before answering it: find each
- * question (as the engine will) and warm the caches for all of them at
- * once. The question is parsed here from the packet, not taken from the
- * query table, so that the parse is paid for as it would be there.
- */
-static void warm(const struct snap *s, const struct query *q,
-		 const uint8_t *pk, size_t i, size_t nq, unsigned n)
+/* Responses of one burst, each in its own buffer as in an rx burst: as
+ * far apart as mbufs (2 KiB of data room plus headroom and the mbuf
+ * itself). A stride of a multiple of 4 KiB would put every buffer in the
+ * same L1 sets, which no packet pool does. Queries ask for at most 1232
+ * bytes over UDP. */
+#define BURST_CAP    2048
+#define BURST_STRIDE (BURST_CAP + 256)
+static uint8_t burst_out[BURST_MAX][BURST_STRIDE];
+
+/* engine_answer_burst over n queries from index i of the replayed set
+ * (wrapping); res[k] and burst_out[k] get the k-th answer. */
+static void answer_burst(const struct snap *s, const struct query *q,
+			 const uint8_t *pk, size_t i, size_t nq, unsigned n,
+			 const struct engine_client *client,
+			 struct engine_result *res, struct engine_job *jobs)
 {
-	struct snap_warm w[BURST_MAX];
-	unsigned m = 0;
-
 	for (unsigned k = 0; k < n; k++) {
-		const uint8_t *p = pk + q[i].off;
-		size_t len = q[i].len, at = 12;
-
+		jobs[k] = (struct engine_job){
+			.q = pk + q[i].off, .qlen = q[i].len, .client = client,
+			.out = burst_out[k], .cap = BURST_CAP,
+			.res = &res[k],
+		};
 		if (++i == nq)
 			i = 0;
-		if (len < 12 || get16(p + 4) != 1)
-			continue;
-		while (at < len && p[at] && p[at] < 64 && at - 12 < DNAME_MAXLEN)
-			at += 1u + p[at];
-		if (at + 5 > len || p[at] || at + 1 - 12 > DNAME_MAXLEN)
-			continue;
-		snap_warm_init(s, &w[m++], p + 12, at + 1 - 12,
-			       get16(p + at + 1));
 	}
-	snap_warm_run(s, w, m);
+	engine_answer_burst(NULL, s, jobs, n);
 }
 
 /* ---- main ----------------------------------------------------------------- */
@@ -670,11 +667,9 @@ static void usage(FILE *f)
 		"  -e PCT        queries with EDNS (default 90)\n"
 		"  -x PCT        queries with mixed case (default 50)\n"
 		"  -H            hold the snapshot in transparent huge pages\n"
-		"  -b N          answer in bursts of N (power of two, up to 256),\n"
-		"                warming the caches first with snap_warm_run when\n"
-		"                snap_warm_useful says so, as a DPDK loop can\n"
-		"                (default: one query at a time)\n"
-		"  -B N          the same, always warming\n"
+		"  -b N          answer in bursts of N (power of two, up to 64) with\n"
+		"                engine_answer_burst, as a DPDK loop does with an\n"
+		"                rx burst (default: one query at a time)\n"
 		"  -l LABEL      label for the RESULT line\n");
 }
 
@@ -714,10 +709,12 @@ int main(int argc, char **argv)
 	double w0, c0, w1, c1;
 	unsigned reported = 0;
 	bool warming;
+	static struct engine_result bres[BURST_MAX];
+	static struct engine_job jobs[BURST_MAX];
 	int opt;
 
 	memcpy(o.mix, default_mix, sizeof(o.mix));
-	while ((opt = getopt(argc, argv, "t:q:c:s:m:e:x:Hb:B:l:h")) != -1) {
+	while ((opt = getopt(argc, argv, "t:q:c:s:m:e:x:Hb:l:h")) != -1) {
 		switch (opt) {
 		case 't': o.seconds = atof(optarg); break;
 		case 'q': o.queries = strtoul(optarg, NULL, 10); break;
@@ -728,8 +725,6 @@ int main(int argc, char **argv)
 		case 'x': o.case_pct = (unsigned)atoi(optarg); break;
 		case 'H': o.hugepages = true; break;
 		case 'b': o.burst = (unsigned)atoi(optarg); break;
-		case 'B': o.burst = (unsigned)atoi(optarg);
-			  o.always_warm = true; break;
 		case 'l': o.label = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -764,27 +759,35 @@ int main(int argc, char **argv)
 	printf("engine-bench: %zu queries:", o.queries);
 	for (int c = 0; c < C_N; c++)
 		printf(" %s %zu", cat_name[c], count[c]);
-	warming = o.burst && (o.always_warm || snap_warm_useful(s));
+	warming = o.burst && snap_burst_useful(s);
 	printf("; EDNS %u%%, mixed case %u%%; ", o.edns_pct, o.case_pct);
 	if (o.burst)
 		printf("bursts of %u, %s\n", o.burst, warming ?
-		       "caches warmed first" : "not warmed (snapshot fits in "
-		       "the caches)");
+		       "lookups interleaved" : "answered one by one (snapshot "
+		       "fits in the caches)");
 	else
 		printf("one query at a time\n");
 
-	/* First pass, untimed: every response checked in full; it also
-	 * warms the caches and the branch predictors. */
-	for (size_t i = 0; i < o.queries; i++) {
-		const uint8_t *p = pk + q[i].off;
-		size_t len = engine_answer(NULL, s, p, q[i].len, &client, out,
-					   sizeof(out), &res);
+	/* First pass, untimed: every response checked in full, made the way
+	 * the timed loop makes it; it also warms the caches and the branch
+	 * predictors. */
+	for (size_t i = 0; i < o.queries;) {
+		unsigned n = o.burst ? o.burst : 1;
 
-		if (!full_ok(&q[i], p, out, len, &res)) {
-			wrong[q[i].cat]++;
-			wrong_all++;
-			if (reported++ < 10)
-				report_wrong(&q[i], p, out, len, &res);
+		if (n > o.queries - i)
+			n = (unsigned)(o.queries - i);
+		answer_burst(s, q, pk, i, o.queries, n, &client, bres, jobs);
+		for (unsigned k = 0; k < n; k++, i++) {
+			const uint8_t *p = pk + q[i].off;
+
+			if (!full_ok(&q[i], p, burst_out[k], jobs[k].len,
+				     &bres[k])) {
+				wrong[q[i].cat]++;
+				wrong_all++;
+				if (reported++ < 10)
+					report_wrong(&q[i], p, burst_out[k],
+						     jobs[k].len, &bres[k]);
+			}
 		}
 	}
 
@@ -795,28 +798,38 @@ int main(int argc, char **argv)
 		/* The clock is read once per batch: reading it per query
 		 * would cost more than some answers. */
 		for (unsigned b = 0; b < BATCH;) {
-			unsigned n = o.burst ? o.burst : 1;
+			unsigned n = o.burst;
 
-			if (warming)
-				warm(s, q, pk, i, o.queries, n);
-			for (unsigned k = 0; k < n; k++, b++) {
-				const struct query *qq = &q[i];
-				const uint8_t *p = pk + qq->off;
-				size_t len = engine_answer(NULL, s, p, qq->len,
-							   &client, out,
-							   sizeof(out), &res);
-
-				if (__builtin_expect(!header_ok(qq, out, len,
-								&res), 0)) {
-					wrong[qq->cat]++;
-					wrong_all++;
-					if (reported++ < 10)
-						report_wrong(qq, p, out, len,
-							     &res);
+			if (n) {
+				answer_burst(s, q, pk, i, o.queries, n,
+					     &client, bres, jobs);
+				for (unsigned k = 0; k < n; k++, b++) {
+					if (__builtin_expect(!header_ok(&q[i],
+					    burst_out[k], jobs[k].len,
+					    &bres[k]), 0)) {
+						wrong[q[i].cat]++;
+						wrong_all++;
+					}
+					if (++i == o.queries)
+						i = 0;
 				}
-				if (++i == o.queries)
-					i = 0;
+				continue;
 			}
+			const struct query *qq = &q[i];
+			const uint8_t *p = pk + qq->off;
+			size_t len = engine_answer(NULL, s, p, qq->len, &client,
+						   out, sizeof(out), &res);
+
+			if (__builtin_expect(!header_ok(qq, out, len, &res),
+					     0)) {
+				wrong[qq->cat]++;
+				wrong_all++;
+				if (reported++ < 10)
+					report_wrong(qq, p, out, len, &res);
+			}
+			if (++i == o.queries)
+				i = 0;
+			b++;
 		}
 		answers += BATCH;
 		w1 = now(CLOCK_MONOTONIC);

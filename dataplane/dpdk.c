@@ -693,58 +693,90 @@ static inline void tx_offload(struct rte_mbuf *m, const struct dp_queue *q,
 	}
 }
 
+_Static_assert(DP_BURST <= ENGINE_BURST_MAX, "an rx burst is one engine burst");
+
+/* The DNS queries of a burst, answered together (engine_answer_burst
+ * interleaves their lookups), each in place in its own mbuf. */
+struct dp_burst {
+	struct engine_job job[DP_BURST];
+	struct engine_result res[DP_BURST];
+	struct pkt_info info[DP_BURST];
+	struct rte_mbuf *m[DP_BURST];
+	uint16_t n;
+};
+
+/* Sort one received frame: a query for the burst, the exception port, or
+ * dropped with its reason counted. */
+static inline void sort_frame(struct dp_worker *w, const struct dp_queue *q,
+			      struct rte_mbuf *m, struct dp_burst *b,
+			      struct rte_mbuf **exc, uint16_t *nexc)
+{
+	struct pkt_info *info = &b->info[b->n];
+	enum pkt_verdict v;
+	uint8_t *f;
+
+	if (m->nb_segs != 1) {
+		CNT_ADD(w->st.drop_multiseg, 1);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	v = pkt_parse(f, m->data_len, &dp.svc, rx_flags(m), info);
+	if (v == PKT_KERNEL && q->has_exc) {
+		exc[(*nexc)++] = m;
+		return;
+	}
+	if (v != PKT_DNS) {
+		CNT_ADD(w->st.drop[v], 1);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	b->job[b->n] = (struct engine_job){
+		.q = f + info->dns, .qlen = info->dns_len,
+		.client = &info->client, .out = f + info->dns,
+		.cap = (size_t)m->data_len - info->dns + rte_pktmbuf_tailroom(m),
+		.res = &b->res[b->n],
+	};
+	b->m[b->n++] = m;
+}
+
 static inline unsigned poll_queue(struct dp_worker *w, const struct dp_queue *q,
 				  const struct snap *s)
 {
 	struct rte_mbuf *rx[DP_BURST], *tx[DP_BURST], *exc[DP_BURST];
 	struct dp_stats *st = &w->st;
+	struct dp_burst b;
 	uint16_t n, ntx = 0, nexc = 0, sent;
 
 	n = rte_eth_rx_burst(q->port, q->queue, rx, DP_BURST);
 	if (n == 0)
 		return 0;
 	CNT_ADD(st->rx, n);
+	b.n = 0;
 	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = rx[i];
-		struct engine_result res;
-		struct pkt_info info;
-		enum pkt_verdict v;
-		uint8_t *f;
-		size_t len, cap;
-
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
-		if (m->nb_segs != 1) {
-			CNT_ADD(st->drop_multiseg, 1);
-			rte_pktmbuf_free(m);
-			continue;
-		}
-		f = rte_pktmbuf_mtod(m, uint8_t *);
-		v = pkt_parse(f, m->data_len, &dp.svc, rx_flags(m), &info);
-		if (v == PKT_KERNEL && q->has_exc) {
-			exc[nexc++] = m;
-			continue;
-		}
-		if (v != PKT_DNS) {
-			CNT_ADD(st->drop[v], 1);
-			rte_pktmbuf_free(m);
-			continue;
-		}
-		cap = (size_t)m->data_len - info.dns + rte_pktmbuf_tailroom(m);
-		len = engine_answer(&dp.engine, s, f + info.dns, info.dns_len, &info.client,
-				    f + info.dns, cap, &res);
+		sort_frame(w, q, rx[i], &b, exc, &nexc);
+	}
+	engine_answer_burst(&dp.engine, s, b.job, b.n);
+	for (uint16_t i = 0; i < b.n; i++) {
+		struct rte_mbuf *m = b.m[i];
+		uint16_t rcode = b.res[i].rcode;
+		size_t len = b.job[i].len;
+
 		if (len == 0) {
 			CNT_ADD(st->drop_engine, 1);
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		CNT_ADD(st->rcode[res.rcode < DP_RCODES - 1 ? res.rcode : DP_RCODES - 1], 1);
-		len = pkt_reply(f, &info, len, q->pkt_tx);
+		CNT_ADD(st->rcode[rcode < DP_RCODES - 1 ? rcode : DP_RCODES - 1], 1);
+		len = pkt_reply(rte_pktmbuf_mtod(m, uint8_t *), &b.info[i], len,
+				q->pkt_tx);
 		m->data_len = (uint16_t)len;
 		m->pkt_len = (uint32_t)len;
 		m->ol_flags = 0;
 		if (q->pkt_tx)
-			tx_offload(m, q, &info);
+			tx_offload(m, q, &b.info[i]);
 		tx[ntx++] = m;
 	}
 	if (nexc) {
@@ -961,4 +993,9 @@ const struct snap *dp_stop(void)
 	rte_eal_cleanup();
 	dp.state = DP_STOPPED;
 	return last;
+}
+
+unsigned dp_worker_lcore(unsigned w)
+{
+	return dp.w && w < dp.nworkers ? dp.w[w].lcore : RTE_MAX_LCORE;
 }

@@ -151,4 +151,8 @@ uint64_t dp_heartbeat(unsigned w);
  * caller to free). */
 const struct snap *dp_stop(void);
 
+/* EAL lcore id of worker w, for per-lcore metrics (RTE_MAX_LCORE when w is
+ * not running on an lcore: driven by dp_poll, or no such worker). */
+unsigned dp_worker_lcore(unsigned w);
+
 #endif

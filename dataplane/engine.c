@@ -87,8 +87,10 @@ struct ans {
 	uint8_t rrl_len;
 	const struct snap_node *seen[MAX_CHAIN + 1];
 	struct snap_lookup lk;
-	struct snap_qname qn;   /* current name, lower-cased (last: it is big
-				 * and only its used prefix is touched) */
+	struct snap_qname *qn;  /* current name, lower-cased: own, or the
+				 * burst's copy (no need to copy it again) */
+	struct snap_qname own;  /* (last: it is big and only its used
+				 * prefix is touched) */
 };
 
 static inline uint16_t get16(const uint8_t *p)
@@ -362,7 +364,7 @@ static void set_tc(struct ans *a)
  * long (the zone apex or a zone cut above it). */
 static inline uint32_t suffix_ref(const struct ans *a, uint32_t len)
 {
-	return a->sname + a->qn.len - len;
+	return a->sname + a->qn->len - len;
 }
 
 static const uint8_t *node_name(const struct ans *a, const struct snap_node *n)
@@ -390,21 +392,35 @@ static void ds_from_parent(struct ans *a)
 	struct snap_lookup lk;
 	const struct snap_zone *z;
 
-	snap_qname_init(&pq, a->qn.name + a->qn.off[1],
-			(size_t)(a->qn.len - a->qn.off[1]));
+	snap_qname_init(&pq, a->qn->name + a->qn->off[1],
+			(size_t)(a->qn->len - a->qn->off[1]));
 	z = snap_find_zone(a->s, &pq);
-	if (z && snap_lookup_in(a->s, z, &a->qn, &lk) == 0)
+	if (z && snap_lookup_in(a->s, z, a->qn, &lk) == 0)
 		a->lk = lk;
+}
+
+/* Whether the qname's lookup was made before answering (in a burst). */
+enum prelookup {
+	PRE_NONE = 0,           /* no: look it up */
+	PRE_FOUND,              /* yes, a->lk holds it */
+	PRE_NOZONE,             /* yes, no zone of ours holds the name */
+};
+
+/* a->lk holds the lookup of the current name: DS at a served apex is
+ * answered from the zone above. */
+static void found(struct ans *a)
+{
+	if (a->qtype == RRTYPE_DS && a->lk.node && a->qn->labels &&
+	    (a->lk.node->flags & SNAP_NODE_APEX))
+		ds_from_parent(a);
 }
 
 /* Look the current name up; false when no zone of ours holds it. */
 static bool find(struct ans *a)
 {
-	if (snap_lookup(a->s, &a->qn, &a->lk) < 0)
+	if (snap_lookup(a->s, a->qn, &a->lk) < 0)
 		return false;
-	if (a->qtype == RRTYPE_DS && a->lk.node && a->qn.labels &&
-	    (a->lk.node->flags & SNAP_NODE_APEX))
-		ds_from_parent(a);
+	found(a);
 	return true;
 }
 
@@ -619,7 +635,7 @@ static void move_to(struct ans *a, uint32_t ref, uint32_t len)
 	a->sname = ref;
 	a->chained = 1;
 	a->kind = ENGINE_KIND_ANSWER;
-	snap_qname_init(&a->qn, a->w.buf + ref, len);
+	snap_qname_init(a->qn, a->w.buf + ref, len);
 }
 
 /*
@@ -663,7 +679,7 @@ static bool follow_dname(struct ans *a, const struct snap_rrset *set)
 {
 	struct writer *w = &a->w;
 	uint32_t start = w->pos, rd, tlen, plen, osize, rdlen;
-	uint32_t owner = a->sname + a->qn.off[a->lk.encloser_strip];
+	uint32_t owner = a->sname + a->qn->off[a->lk.encloser_strip];
 	int n;
 
 	if (seen(a, a->lk.encloser))
@@ -679,7 +695,7 @@ static bool follow_dname(struct ans *a, const struct snap_rrset *set)
 	if (n < 0)
 		return false;
 	tlen = (uint32_t)n;
-	plen = a->qn.off[a->lk.encloser_strip];
+	plen = a->qn->off[a->lk.encloser_strip];
 	rdlen = plen + tlen;
 	if (rdlen > DNAME_MAXLEN) {
 		a->rcode = RCODE_YXDOMAIN;
@@ -739,15 +755,15 @@ static bool step(struct ans *a)
 		    (dname = snap_node_rrset(a->s, a->lk.encloser, RRTYPE_DNAME))) {
 			if (!a->chained)
 				set_rrl(a, node_name(a, a->lk.encloser),
-					(uint32_t)(a->qn.len -
-					a->qn.off[a->lk.encloser_strip]));
+					(uint32_t)(a->qn->len -
+					a->qn->off[a->lk.encloser_strip]));
 			return follow_dname(a, dname);
 		}
 		answer_nxdomain(a);
 		return false;
 	}
 	if (!a->chained)
-		set_rrl(a, node_name(a, n), a->qn.len);
+		set_rrl(a, node_name(a, n), a->qn->len);
 	if ((n->flags & SNAP_NODE_CNAME) && chases(a->qtype))
 		return follow_cname(a, n, false);
 	answer_node(a, n);
@@ -762,12 +778,16 @@ static bool step(struct ans *a)
  * silently at a name we do not serve, and with a referral in authority
  * at a name below a zone cut (as Knot).
  */
-static void answer_in(struct ans *a, const uint8_t *qname, uint32_t qlen)
+static void answer_in(struct ans *a, enum prelookup pre)
 {
+	bool in_zone;
+
 	a->kind = ENGINE_KIND_ANSWER;
 	a->sname = HDR_LEN;
-	snap_qname_init(&a->qn, qname, qlen);
-	if (!find(a)) {
+	if (pre == PRE_FOUND)
+		found(a);
+	in_zone = pre == PRE_NONE ? find(a) : pre == PRE_FOUND;
+	if (!in_zone) {
 		a->rcode = RCODE_REFUSED;
 		a->kind = ENGINE_KIND_ERROR;
 		return;
@@ -988,78 +1008,181 @@ static size_t chaos_response(const struct engine_conf *conf,
 	return finish(conf, pq, &w, optlen, (uint16_t)rcode, aa);
 }
 
+/* Answer from the snapshot into out. a->qn holds the lower-cased qname
+ * and a->lk its lookup when pre says it was made (in a burst). */
 static size_t answer_from_snap(const struct engine_conf *conf,
 			       const struct snap *s, const struct query *pq,
 			       const struct engine_client *c, uint8_t *out,
-			       size_t cap, struct engine_result *res)
+			       size_t cap, struct engine_result *res,
+			       struct ans *a, enum prelookup pre)
 {
-	struct ans a;
 	uint32_t optlen;
 	size_t len;
 
-	if (!start_response(conf, pq, c, out, cap, &optlen, &a.w)) {
+	if (!start_response(conf, pq, c, out, cap, &optlen, &a->w)) {
 		set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_ERROR, false);
 		return 0;
 	}
-	a.s = s;
-	a.qtype = pq->qtype;
-	a.rcode = RCODE_NOERROR;
-	a.aa = 0;
-	a.chained = 0;
-	a.nseen = 0;
-	a.zone = NULL;
-	a.rrl_name = NULL;
-	a.rrl_len = 0;
-	answer_in(&a, pq->wire + HDR_LEN, pq->qname_len);
-	len = finish(conf, pq, &a.w, optlen, a.rcode, a.aa);
+	a->s = s;
+	a->qtype = pq->qtype;
+	a->rcode = RCODE_NOERROR;
+	a->aa = 0;
+	a->chained = 0;
+	a->nseen = 0;
+	a->zone = NULL;
+	a->rrl_name = NULL;
+	a->rrl_len = 0;
+	if (pre == PRE_NONE) {
+		a->qn = &a->own;
+		snap_qname_init(a->qn, pq->wire + HDR_LEN, pq->qname_len);
+	}
+	answer_in(a, pre);
+	len = finish(conf, pq, &a->w, optlen, a->rcode, a->aa);
 	if (res) {
-		set_result(res, pq, a.rcode, a.kind, a.w.tc);
-		res->zone = a.zone;
-		res->rrl_name = a.rrl_name;
-		res->rrl_name_len = a.rrl_len;
+		set_result(res, pq, a->rcode, a->kind, a->w.tc);
+		res->zone = a->zone;
+		res->rrl_name = a->rrl_name;
+		res->rrl_name_len = a->rrl_len;
 	}
 	return len;
+}
+
+static const struct engine_conf defaults = {
+	.udp_payload = ENGINE_UDP_PAYLOAD_DEFAULT,
+};
+
+/* What a parsed query gets: dropped, an answer from the snapshot, a CHAOS
+ * answer, or an error response with the RCODE given (> 0). */
+enum { ACT_DROP = -1, ACT_SNAP = -2, ACT_CHAOS = -3 };
+
+static int classify(const struct snap *s, struct query *pq)
+{
+	const uint8_t *q = pq->wire;
+	int rcode = RCODE_FORMERR;
+
+	if (!q || pq->len < HDR_LEN || (q[2] & FLAG_QR))
+		return ACT_DROP;
+	parse_question(pq);
+	if (pq->qsec_len)
+		rcode = parse_sections(pq);
+	if (q[2] & FLAG_OPCODE) {
+		if (!pq->qsec_len || rcode != RCODE_NOERROR)
+			pq->edns = 0;
+		return RCODE_NOTIMP;
+	}
+	if (!pq->qsec_len || rcode != RCODE_NOERROR) {
+		pq->edns = 0;
+		return RCODE_FORMERR;
+	}
+	if (pq->edns && pq->version)
+		return RCODE_BADVERS;
+	if (pq->qtype == RRTYPE_OPT)
+		return RCODE_FORMERR;
+	if (pq->qtype == RRTYPE_AXFR || pq->qtype == RRTYPE_IXFR)
+		return RCODE_NOTIMP;
+	if (pq->qclass == RRCLASS_CH)
+		return ACT_CHAOS;
+	if (pq->qclass != RRCLASS_IN)
+		return RCODE_REFUSED;
+	return s ? ACT_SNAP : RCODE_SERVFAIL;
+}
+
+/* The response to a classified query that needs no snapshot lookup. */
+static size_t respond(const struct engine_conf *conf, struct query *pq,
+		      int act, const struct engine_client *c, uint8_t *out,
+		      size_t cap, struct engine_result *res)
+{
+	if (act == ACT_DROP || !out) {
+		set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_ERROR, false);
+		return 0;
+	}
+	if (act == ACT_CHAOS)
+		return chaos_response(conf, pq, c, out, cap, res);
+	return error_response(conf, pq, c, out, cap, act, res);
 }
 
 size_t engine_answer(const struct engine_conf *conf, const struct snap *s,
 		     const uint8_t *q, size_t qlen, const struct engine_client *c,
 		     uint8_t *out, size_t cap, struct engine_result *res)
 {
-	static const struct engine_conf defaults = {
-		.udp_payload = ENGINE_UDP_PAYLOAD_DEFAULT,
-	};
 	struct query pq = { .wire = q, .len = qlen };
-	int rcode = RCODE_FORMERR;
+	int act = out ? classify(s, &pq) : ACT_DROP;
+	struct ans a;
 
 	if (!conf)
 		conf = &defaults;
-	if (!q || qlen < HDR_LEN || (q[2] & FLAG_QR) || !out) {
-		set_result(res, &pq, RCODE_NOERROR, ENGINE_KIND_ERROR, false);
-		return 0;
+	if (act != ACT_SNAP)
+		return respond(conf, &pq, act, c, out, cap, res);
+	return answer_from_snap(conf, s, &pq, c, out, cap, res, &a, PRE_NONE);
+}
+
+/* The part of a burst that needs the snapshot: lookups interleaved, then
+ * answered one by one. The per-query state is large (a lower-cased name
+ * each), so it is made for the queries that need it only. */
+static void answer_burst_snap(const struct engine_conf *conf,
+			      const struct snap *s, struct engine_job *jobs,
+			      struct query *pq, const uint8_t *idx, size_t m)
+{
+	struct snap_bq bq[ENGINE_BURST_MAX];
+	struct snap_qname qn[ENGINE_BURST_MAX];
+	struct ans a;
+
+	for (size_t k = 0; k < m; k++) {
+		const struct query *p = &pq[idx[k]];
+
+		snap_qname_init(&qn[k], p->wire + HDR_LEN, p->qname_len);
+		bq[k].q = &qn[k];
+		bq[k].qtype = p->qtype;
 	}
-	parse_question(&pq);
-	if (pq.qsec_len)
-		rcode = parse_sections(&pq);
-	if (q[2] & FLAG_OPCODE) {
-		if (!pq.qsec_len || rcode != RCODE_NOERROR)
-			pq.edns = 0;
-		return error_response(conf, &pq, c, out, cap, RCODE_NOTIMP, res);
+	snap_lookup_burst(s, bq, m);
+	for (size_t k = 0; k < m; k++) {
+		struct engine_job *j = &jobs[idx[k]];
+
+		a.qn = &qn[k];
+		a.lk = bq[k].lk;
+		j->len = answer_from_snap(conf, s, &pq[idx[k]], j->client,
+					  j->out, j->cap, j->res, &a,
+					  bq[k].ret == 0 ? PRE_FOUND :
+					  PRE_NOZONE);
 	}
-	if (!pq.qsec_len || rcode != RCODE_NOERROR) {
-		pq.edns = 0;
-		return error_response(conf, &pq, c, out, cap, RCODE_FORMERR, res);
+}
+
+void engine_answer_burst(const struct engine_conf *conf, const struct snap *s,
+			 struct engine_job *jobs, size_t n)
+{
+	struct query pq[ENGINE_BURST_MAX];
+	uint8_t idx[ENGINE_BURST_MAX];
+	size_t m = 0;
+	bool burst;
+
+	if (!conf)
+		conf = &defaults;
+	burst = s && n > 1 && conf->interleave != ENGINE_INTERLEAVE_NEVER &&
+		(conf->interleave == ENGINE_INTERLEAVE_ALWAYS ||
+		 snap_burst_useful(s));
+	if (n > ENGINE_BURST_MAX)
+		n = ENGINE_BURST_MAX;
+	for (size_t k = 0; k < n; k++) {
+		struct engine_job *j = &jobs[k];
+		int act;
+
+		pq[k] = (struct query){ .wire = j->q, .len = j->qlen };
+		act = j->out ? classify(s, &pq[k]) : ACT_DROP;
+		if (act == ACT_SNAP && burst) {
+			idx[m++] = (uint8_t)k;
+			continue;
+		}
+		if (act == ACT_SNAP) {
+			struct ans a;
+
+			j->len = answer_from_snap(conf, s, &pq[k], j->client,
+						  j->out, j->cap, j->res, &a,
+						  PRE_NONE);
+		} else {
+			j->len = respond(conf, &pq[k], act, j->client, j->out,
+					 j->cap, j->res);
+		}
 	}
-	if (pq.edns && pq.version)
-		return error_response(conf, &pq, c, out, cap, RCODE_BADVERS, res);
-	if (pq.qtype == RRTYPE_OPT)
-		return error_response(conf, &pq, c, out, cap, RCODE_FORMERR, res);
-	if (pq.qtype == RRTYPE_AXFR || pq.qtype == RRTYPE_IXFR)
-		return error_response(conf, &pq, c, out, cap, RCODE_NOTIMP, res);
-	if (pq.qclass == RRCLASS_CH)
-		return chaos_response(conf, &pq, c, out, cap, res);
-	if (pq.qclass != RRCLASS_IN)
-		return error_response(conf, &pq, c, out, cap, RCODE_REFUSED, res);
-	if (!s)
-		return error_response(conf, &pq, c, out, cap, RCODE_SERVFAIL, res);
-	return answer_from_snap(conf, s, &pq, c, out, cap, res);
+	if (m)
+		answer_burst_snap(conf, s, jobs, pq, idx, m);
 }

@@ -34,6 +34,14 @@ struct engine_conf {
 	uint16_t nsid_len;
 	const char *version;     /* CH TXT version.bind/version.server, NULL = REFUSED */
 	const char *identity;    /* CH TXT id.server/hostname.bind, NULL = REFUSED */
+	uint8_t interleave;      /* enum engine_interleave, for bursts */
+};
+
+/* Whether engine_answer_burst interleaves the lookups of a burst. */
+enum engine_interleave {
+	ENGINE_INTERLEAVE_AUTO = 0,  /* when the snapshot outgrows the caches */
+	ENGINE_INTERLEAVE_ALWAYS,    /* tests, fuzzers, benchmarks */
+	ENGINE_INTERLEAVE_NEVER,
 };
 
 /* What kind of response was produced, for RRL and metrics. */
@@ -82,5 +90,29 @@ void engine_conf_init(struct engine_conf *conf);
 size_t engine_answer(const struct engine_conf *conf, const struct snap *s,
 		     const uint8_t *q, size_t qlen, const struct engine_client *c,
 		     uint8_t *out, size_t cap, struct engine_result *res);
+
+/* One query of a burst for engine_answer_burst: the arguments of
+ * engine_answer, and its return value in len. */
+struct engine_job {
+	const uint8_t *q;
+	size_t qlen;
+	const struct engine_client *client;
+	uint8_t *out;                   /* may be q, as for engine_answer */
+	size_t cap;
+	struct engine_result *res;      /* may be NULL */
+	size_t len;                     /* set: response length, 0 = drop */
+};
+
+#define ENGINE_BURST_MAX 64
+
+/*
+ * engine_answer for jobs[0..n) (n <= ENGINE_BURST_MAX), with the same
+ * responses. When the snapshot is too big for the CPU caches, the
+ * lookups of the burst are interleaved (snap_lookup_burst) so that their
+ * cache misses overlap: an rx burst costs about one memory latency per
+ * lookup step instead of one per query and step.
+ */
+void engine_answer_burst(const struct engine_conf *conf, const struct snap *s,
+			 struct engine_job *jobs, size_t n);
 
 #endif

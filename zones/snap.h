@@ -138,49 +138,38 @@ static inline const struct snap_rrset *snap_node_rrsets(const struct snap *s,
 /* Bytes at blob offset off (no bounds check: offsets were verified). */
 static inline const uint8_t *snap_ptr(const struct snap *s, uint32_t off);
 
-/* ---- cache warming for bursts --------------------------------------------
+/* ---- lookups in bursts ---------------------------------------------------
  *
  * In a zone much bigger than the CPU caches a lookup is a chain of
- * dependent cache misses (hash slot, node, name and RRsets, RR wire, and
- * again for a CNAME target): memory latency, not work, sets the pace, and
- * one query's chain cannot overlap with itself. The chains of a burst of
- * queries can overlap with each other. snap_warm_init for every query of
- * a burst, then snap_warm_run over the whole burst, then answer them as
- * usual: each stage of the run issues a prefetch or two per query, so a
- * burst of n queries waits for about one miss per stage instead of n.
- *
- * Warming only prefetches. It reads the verified blob but decides nothing:
- * a wrong guess (a hash collision, a type it does not follow) costs a
- * wasted fetch, never a wrong answer. It costs about half as much as an
- * answer, which is more than it saves when the snapshot fits in the
- * caches: snap_warm_useful says when it does not. */
+ * dependent cache misses (hash slot, node, name, RRsets, RR wire, and again
+ * for a CNAME target): memory latency, not work, sets the pace, and one
+ * query's chain cannot overlap with itself. The chains of a burst of
+ * queries can overlap with each other: snap_lookup_burst runs the lookups
+ * of a burst as one state machine, each pass moving every query one step
+ * on and prefetching what its next step reads, so a burst of n queries
+ * waits for about one miss per step instead of n. The results are those
+ * of snap_lookup; besides, the RRset an answer will copy (and a CNAME
+ * target's) is prefetched, so that answering the burst afterwards hits the
+ * caches. In a snapshot that fits in the caches it only adds work:
+ * snap_burst_useful says when it pays. */
 
-struct snap_warm {
-	const uint8_t *wire;            /* the query name, as asked */
-	const struct snap_zone *zone;
-	const struct snap_node *node;
-	uint32_t hash;
-	uint32_t pos;                   /* hash slot to look at next */
+#define SNAP_BURST_MAX 64
+
+/* One query of a burst. The caller sets q (snap_qname_init; it must stay
+ * valid during the call) and qtype; the lookup sets ret (0 or
+ * P53_ENOTFOUND, as snap_lookup returns) and, when 0, lk. */
+struct snap_bq {
+	const struct snap_qname *q;
 	uint16_t qtype;
-	uint8_t stage;                  /* 0: nothing left to do */
-	uint8_t off;                    /* suffix of wire being probed */
-	uint8_t strip;                  /* labels of wire above the apex */
-	uint8_t labels;                 /* labels of wire dropped so far */
-	uint8_t links;                  /* CNAMEs followed */
-	uint8_t cut;                    /* node is a zone cut: NS is due */
+	int ret;
+	struct snap_lookup lk;
 };
 
-/* Start warming w for a query of name (valid wire name, len bytes, any
- * case; it must stay readable until snap_warm_run returns) and type
- * qtype: the first hash slot is prefetched. */
-void snap_warm_init(const struct snap *s, struct snap_warm *w,
-		    const uint8_t *name, size_t len, uint16_t qtype);
+/* snap_lookup for b[0..n), n <= SNAP_BURST_MAX, interleaved. */
+void snap_lookup_burst(const struct snap *s, struct snap_bq *b, size_t n);
 
-/* Advance the warming of w[0..n) stage by stage until all are done. */
-void snap_warm_run(const struct snap *s, struct snap_warm *w, size_t n);
-
-/* Whether s is big enough for warming to pay. */
-bool snap_warm_useful(const struct snap *s);
+/* Whether s is big enough for snap_lookup_burst to pay. */
+bool snap_burst_useful(const struct snap *s);
 
 /* ---- inline bodies ----------------------------------------------------- */
 

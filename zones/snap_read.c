@@ -41,6 +41,7 @@ struct snap {
 	const struct snap_hslot *zslot;
 	const struct snap_zone *zones;
 	uint32_t zmask;
+	uint32_t nzones;
 	uint8_t apex_min;       /* fewest / most labels of any apex: only */
 	uint8_t apex_max;       /* suffixes in between can name a zone */
 };
@@ -414,6 +415,7 @@ static void set_shortcuts(struct snap *s, const uint8_t *blob, size_t len)
 	s->zslot = (const void *)(blob + h->zone_hash);
 	s->zones = (const void *)(blob + h->zone_table);
 	s->zmask = h->zone_hash_mask;
+	s->nzones = h->zone_count;
 	s->apex_min = DNAME_MAXLABELS;
 	s->apex_max = 0;
 	for (uint32_t i = 0; i < h->zone_count; i++) {
@@ -777,6 +779,14 @@ static const struct snap_zone *find_zone(const struct snap *s,
 	last = q->labels - s->apex_min;
 	qh->lo = first;
 	qh->hi = first;
+	if (s->nzones == 1) {
+		/* One zone: its apex is compared, not hashed and probed. */
+		if (!name_at(s, s->zones[0].apex_name, q->name + q->off[first],
+			     q->len - q->off[first]))
+			return NULL;
+		*strip = first;
+		return s->zones;
+	}
 	for (unsigned i = first; i <= last; i++) {
 		const uint8_t *name = q->name + q->off[i];
 		size_t len = q->len - q->off[i];
@@ -905,204 +915,302 @@ const struct snap_rrset *snap_node_rrset(const struct snap *s,
 	return NULL;
 }
 
-/* ---- cache warming for bursts ----------------------------------------------- */
+/* ---- lookups in bursts ------------------------------------------------------ */
 
 /* Below this most of a snapshot stays in the caches between bursts, and
- * warming costs more than the misses it hides. Measured with
- * bench/engine-bench on the development VMs (1 MiB L2 per core): 3 MiB
- * lost a third, 7 MiB gained a fifth, 16 MiB nearly doubled. A CPU with
- * a bigger last-level cache would want a bigger figure. */
-#define WARM_MIN_SIZE (6u << 20)
+ * the state machine costs more than the misses it hides. Measured with
+ * bench/engine-bench on the development VMs (1 MiB L2 per core); a CPU
+ * with a bigger last-level cache would want a bigger figure. */
+#ifndef BURST_MIN_SIZE
+#define BURST_MIN_SIZE (6u << 20)
+#endif
 
-enum { W_DONE = 0, W_SLOT, W_NODE, W_SETS, W_CNAME };
+/* Rounds after which a burst's stragglers (long probe chains, many
+ * labels) are finished one by one: bounds the work of odd queries. A
+ * round takes a lookup one suffix (or one hash collision) further. */
+#define BURST_ROUNDS 16
 
-#define WARM_LINKS 4    /* CNAME targets warmed per query */
+enum {
+	B_DONE = 0,
+	B_SLOT,         /* hash slots of the probed suffix are in cache */
+	B_NODE,         /* candidate node in cache: fetch its name */
+	B_NAME,         /* candidate's name in cache: compare */
+	B_ANODE,        /* the node that answers in cache: fetch its RRsets */
+	B_SETS,         /* its RRsets in cache: fetch the wire to copy */
+	B_CNAME,        /* CNAME wire in cache: warm the target's lookup */
+};
 
-bool snap_warm_useful(const struct snap *s)
+/* The state of one lookup of a burst: the query's own, or the warming of
+ * its CNAME target (whose result only warms the caches). */
+struct bstate {
+	const struct snap_qname *q;
+	struct snap_lookup *lk;
+	int *ret;
+	const struct snap_zone *z;
+	const struct snap_node *cand;
+	const struct snap_rrset *set;   /* the CNAME, for step_cname */
+	uint32_t hash;
+	uint32_t pos;
+	uint16_t qtype;
+	uint8_t stage;
+	uint8_t i;              /* labels dropped from q: suffix probed */
+	uint8_t zstrip;         /* labels of q above the zone's apex */
+	uint8_t target;         /* warming a CNAME target */
+	struct snap_lookup tlk; /* its lookup */
+	int tret;
+};
+
+/* CNAME targets warmed per burst. Their names are big; a few cover the
+ * CNAMEs of a burst of real traffic, and the rest are answered unwarmed. */
+#define BURST_TARGETS 8
+
+struct bpool {
+	struct snap_qname q[BURST_TARGETS];
+	unsigned used;
+};
+
+bool snap_burst_useful(const struct snap *s)
 {
-	return s->content >= WARM_MIN_SIZE;
+	return s->content >= BURST_MIN_SIZE;
 }
 
-static inline void warm_fetch(const struct snap *s, uint32_t off)
+/* Every cache line of [off, off + len). */
+static inline void warm_span(const struct snap *s, uint32_t off, uint32_t len)
 {
-	__builtin_prefetch(s->blob + off);
+	uintptr_t line = (uintptr_t)(s->blob + off) & ~(uintptr_t)63;
+	uintptr_t last = (uintptr_t)(s->blob + off + (len ? len - 1 : 0));
+
+	for (; line <= last; line += 64)
+		__builtin_prefetch((const void *)line);
 }
 
-/* Probe for the suffix of w->wire at w->off: its hash slot is fetched. */
-static void warm_probe(const struct snap *s, struct snap_warm *w, uint32_t h)
+static inline void probe_suffix(const struct snap *s, struct bstate *b)
 {
-	w->hash = h;
-	w->pos = h & w->zone->hash_mask;
-	__builtin_prefetch(s->blob + w->zone->hash +
-			   (uint64_t)w->pos * sizeof(struct snap_hslot));
-	w->stage = W_SLOT;
+	const struct snap_qname *q = b->q;
+
+	b->hash = name_hash(q->name + q->off[b->i], q->len - q->off[b->i]);
+	b->pos = b->hash & b->z->hash_mask;
+	__builtin_prefetch(s->blob + b->z->hash +
+			   (uint64_t)b->pos * sizeof(struct snap_hslot));
+	b->stage = B_SLOT;
 }
 
-/* The zone of name (as find_zone) and the probe for the name itself. */
-static void warm_name(const struct snap *s, struct snap_warm *w,
-		      const uint8_t *name, size_t len)
+/* Closest encloser n found (i labels dropped): the result, as lookup_in
+ * gives it, then the node whose RRsets the answer copies. */
+static void resolve(const struct snap *s, struct bstate *b,
+		    const struct snap_node *n)
 {
-	struct snap_qname q;
+	struct snap_lookup *lk = b->lk;
+	const struct snap_node *an;
+
+	lk->zone = b->z;
+	lk->node = b->i ? NULL : n;
+	lk->encloser = n;
+	lk->encloser_strip = b->i;
+	lk->deleg = n->deleg == SNAP_NONE ? NULL :
+		    snap_node_at(s, b->z, n->deleg);
+	lk->wildcard = !b->i || n->wildcard == SNAP_NONE ? NULL :
+		       snap_node_at(s, b->z, n->wildcard);
+	*b->ret = 0;
+	if (lk->deleg && !(b->qtype == RRTYPE_DS && lk->deleg == lk->node))
+		an = lk->deleg;
+	else
+		an = lk->node ? lk->node : lk->wildcard;
+	b->stage = B_DONE;
+	if (an) {
+		b->cand = an;
+		warm_span(s, (uint32_t)((const uint8_t *)an - s->blob),
+			  sizeof(*an));
+		b->stage = B_ANODE;
+	}
+}
+
+/* Start the lookup of b->q: the zone (its table is hot) and the first
+ * probe. */
+static void start(const struct snap *s, struct bstate *b)
+{
 	struct qhash qh;
-	unsigned strip;
+	unsigned zstrip;
 
-	snap_qname_init(&q, name, len);
-	w->zone = find_zone(s, &q, &qh, &strip);
-	if (!w->zone) {
-		w->stage = W_DONE;
+	*b->ret = P53_ENOTFOUND;
+	b->stage = B_DONE;
+	if (!(b->z = find_zone(s, b->q, &qh, &zstrip)))
+		return;
+	b->zstrip = (uint8_t)zstrip;
+	b->i = 0;
+	if (!zstrip) {
+		resolve(s, b, snap_node_at(s, b->z, b->z->apex_node));
 		return;
 	}
-	w->wire = name;
-	w->off = 0;
-	w->labels = 0;
-	w->strip = (uint8_t)strip;
-	w->cut = 0;
-	if (!strip) {           /* the apex: its node is hot */
-		w->node = snap_node_at(s, w->zone, w->zone->apex_node);
-		w->stage = W_NODE;
-		return;
-	}
-	warm_probe(s, w, suffix_hash(&qh, &q, 0));
+	probe_suffix(s, b);
 }
 
-void snap_warm_init(const struct snap *s, struct snap_warm *w,
-		    const uint8_t *name, size_t len, uint16_t qtype)
+static void step_slot(const struct snap *s, struct bstate *b)
 {
-	w->qtype = qtype;
-	w->links = 0;
-	warm_name(s, w, name, len);
-}
-
-/* The hash slots are in cache: the node, or the next suffix up when the
- * name does not exist (its closest encloser decides the answer). */
-static void warm_slot(const struct snap *s, struct snap_warm *w)
-{
-	const struct snap_zone *z = w->zone;
+	const struct snap_zone *z = b->z;
 	const struct snap_hslot *slot =
 		(const struct snap_hslot *)(const void *)(s->blob + z->hash);
-	struct snap_qname q;
 
-	for (;; w->pos = (w->pos + 1) & z->hash_mask) {
-		uint32_t idx = slot[w->pos].index;
+	for (;; b->pos = (b->pos + 1) & z->hash_mask) {
+		uint32_t idx = slot[b->pos].index;
 
 		if (!idx)
 			break;
-		if (slot[w->pos].hash == w->hash) {
-			w->node = snap_node_at(s, z, idx - 1);
-			__builtin_prefetch(w->node);
-			w->stage = W_NODE;
+		if (slot[b->pos].hash == b->hash) {
+			b->cand = snap_node_at(s, z, idx - 1);
+			b->pos = (b->pos + 1) & z->hash_mask;
+			warm_span(s, (uint32_t)((const uint8_t *)b->cand -
+				  s->blob), sizeof(*b->cand));
+			b->stage = B_NODE;
 			return;
 		}
 	}
-	if (w->labels + 1u >= w->strip) {       /* the apex is next: hot */
-		w->labels++;
-		w->node = snap_node_at(s, z, z->apex_node);
-		w->stage = W_NODE;
+	/* No such name: its parent is next; the apex is hot. */
+	if (++b->i >= b->zstrip) {
+		resolve(s, b, snap_node_at(s, z, z->apex_node));
 		return;
 	}
-	w->labels++;
-	w->off = (uint8_t)(w->off + 1 + w->wire[w->off]);
-	snap_qname_init(&q, w->wire + w->off, (size_t)dname_wire_len(
-			w->wire + w->off, DNAME_MAXLEN));
-	warm_probe(s, w, name_hash(q.name, q.len));
+	probe_suffix(s, b);
 }
 
-/* The node is in cache: the zone cut or wildcard that answers instead of
- * it, or its name and RRsets. An encloser without either means NXDOMAIN,
- * whose SOA is hot. */
-static void warm_node(const struct snap *s, struct snap_warm *w)
+static void step_name(const struct snap *s, struct bstate *b)
 {
-	const struct snap_node *n = w->node;
-	const struct snap_node *nodes = snap_node_at(s, w->zone, 0);
-	bool exact = w->labels == 0;
+	const struct snap_qname *q = b->q;
 
-	if (!w->cut && n->deleg != SNAP_NONE &&
-	    !(exact && w->qtype == RRTYPE_DS && n->deleg == (uint32_t)(n - nodes))) {
-		w->cut = 1;
-		if (n->deleg != (uint32_t)(n - nodes)) {
-			w->node = nodes + n->deleg;
-			__builtin_prefetch(w->node);
-			return;
-		}
-	} else if (!exact && !w->cut) {
-		if (n->wildcard == SNAP_NONE) {
-			w->stage = W_DONE;
-			return;
-		}
-		w->node = nodes + n->wildcard;
-		w->labels = 0;          /* answered like an exact match */
-		__builtin_prefetch(w->node);
-		return;
-	}
-	warm_fetch(s, n->name);
-	if (n->rrset_count)
-		warm_fetch(s, n->rrsets);
-	w->stage = n->rrset_count ? W_SETS : W_DONE;
+	if (name_at(s, b->cand->name, q->name + q->off[b->i],
+		    q->len - q->off[b->i]))
+		resolve(s, b, b->cand);
+	else
+		b->stage = B_SLOT;      /* a hash collision: probe on */
 }
 
-/* The RRsets are in cache: the wire of the one the answer copies. */
-static void warm_sets(const struct snap *s, struct snap_warm *w)
+/* The RRsets of the answering node are in cache: fetch the wire of the
+ * one the answer copies (as the engine chooses it). */
+static void step_sets(const struct snap *s, struct bstate *b)
 {
-	const struct snap_node *n = w->node;
-	uint16_t q = w->qtype;
+	const struct snap_node *n = b->cand;
+	const struct snap_lookup *lk = b->lk;
+	uint16_t q = b->qtype;
 	const struct snap_rrset *set;
+	bool cname = false;
 
-	w->stage = W_DONE;
-	if (w->cut) {
+	b->stage = B_DONE;
+	if (n == lk->deleg && n != lk->node) {
 		set = snap_node_rrset(s, n, RRTYPE_NS);
 	} else if ((n->flags & SNAP_NODE_CNAME) && q != RRTYPE_CNAME &&
 		   q != RRTYPE_RRSIG && q != RRTYPE_NSEC && q != RRTYPE_ANY) {
 		set = snap_node_rrset(s, n, RRTYPE_CNAME);
-		if (set && w->links < WARM_LINKS)
-			w->stage = W_CNAME;
+		cname = true;
 	} else {
 		set = snap_node_rrset(s, n, q);
 	}
 	if (!set)
 		return;
-	warm_fetch(s, set->wire);
-	if (set->wire_len > 64)
-		warm_fetch(s, set->wire + 64);
-}
-
-/* The CNAME's wire is in cache: start over with its target. Its RDATA was
- * not checked by snap_open, so it is checked here as the engine does. */
-static void warm_cname(const struct snap *s, struct snap_warm *w)
-{
-	const struct snap_rrset *set = snap_node_rrset(s, w->node,
-						       RRTYPE_CNAME);
-	const uint8_t *rr = snap_ptr(s, set->wire);
-	int len = dname_wire_len(rr + 12, get16(rr + 10));
-
-	w->links++;
-	if (len <= 0) {
-		w->stage = W_DONE;
-		return;
+	warm_span(s, set->wire, set->wire_len < 256 ? set->wire_len : 256);
+	if (cname && !b->target) {
+		b->set = set;
+		b->stage = B_CNAME;
 	}
-	warm_name(s, w, rr + 12, (size_t)len);
 }
 
-void snap_warm_run(const struct snap *s, struct snap_warm *w, size_t n)
+/* The CNAME's wire is in cache: warm its target's lookup. The RDATA was
+ * not checked by snap_open, so it is checked here as the engine does. */
+static void step_cname(const struct snap *s, struct bstate *b,
+		       struct bpool *pool)
 {
-	/* Each pass moves every query one stage on. A query needs four or
-	 * five, four more per CNAME link and one more per missing parent
-	 * name; the cap bounds the work for odd ones, which are then just
-	 * not warmed to the end. */
-	for (unsigned pass = 0; pass < 32; pass++) {
-		bool more = false;
+	const uint8_t *rr = snap_ptr(s, b->set->wire);
+	int len = dname_wire_len(rr + 12, get16(rr + 10));
+	struct snap_qname *tq;
 
-		for (size_t i = 0; i < n; i++) {
-			switch (w[i].stage) {
-			case W_SLOT: warm_slot(s, &w[i]); break;
-			case W_NODE: warm_node(s, &w[i]); break;
-			case W_SETS: warm_sets(s, &w[i]); break;
-			case W_CNAME: warm_cname(s, &w[i]); break;
-			default: continue;
-			}
-			more |= w[i].stage != W_DONE;
+	b->stage = B_DONE;
+	if (len <= 0 || pool->used == BURST_TARGETS)
+		return;
+	tq = &pool->q[pool->used++];
+	snap_qname_init(tq, rr + 12, (size_t)len);
+	b->target = 1;
+	b->q = tq;
+	b->lk = &b->tlk;
+	b->ret = &b->tret;
+	start(s, b);
+}
+
+static void step_node(const struct snap *s, struct bstate *b)
+{
+	warm_span(s, b->cand->name, (uint32_t)(b->q->len - b->q->off[b->i]));
+	b->stage = B_NAME;
+}
+
+static void step_anode(const struct snap *s, struct bstate *b)
+{
+	const struct snap_node *n = b->cand;
+
+	if (n->rrset_count)
+		warm_span(s, n->rrsets, n->rrset_count *
+			  (uint32_t)sizeof(struct snap_rrset));
+	b->stage = n->rrset_count ? B_SETS : B_DONE;
+}
+
+/* One round: every stage in turn, each over the lookups at that stage. A
+ * lookup moves through several stages in one round, and between two of
+ * its stages come the others' steps of the stage before: that is the time
+ * its prefetch has to land. Stage by stage rather than lookup by lookup,
+ * so the branch that picks the step is predicted. */
+static void round_of(const struct snap *s, struct bstate *st,
+		     const uint8_t *live, size_t nlive, struct bpool *pool)
+{
+#define EACH(stg, call)                                                 \
+	for (size_t k = 0; k < nlive; k++) {                            \
+		struct bstate *b = &st[live[k]];                        \
+		if (b->stage == (stg))                                  \
+			call;                                           \
+	}
+	EACH(B_SLOT, step_slot(s, b))
+	EACH(B_NODE, step_node(s, b))
+	EACH(B_NAME, step_name(s, b))
+	EACH(B_ANODE, step_anode(s, b))
+	EACH(B_SETS, step_sets(s, b))
+	EACH(B_CNAME, step_cname(s, b, pool))
+#undef EACH
+}
+
+void snap_lookup_burst(const struct snap *s, struct snap_bq *bq, size_t n)
+{
+	struct bstate st[SNAP_BURST_MAX];
+	uint8_t live[SNAP_BURST_MAX];
+	struct bpool pool;
+	size_t nlive = 0;
+
+	pool.used = 0;
+	if (n > SNAP_BURST_MAX)
+		n = SNAP_BURST_MAX;
+	for (size_t k = 0; k < n; k++) {
+		st[k].q = bq[k].q;
+		st[k].lk = &bq[k].lk;
+		st[k].ret = &bq[k].ret;
+		st[k].qtype = bq[k].qtype;
+		st[k].target = 0;
+		start(s, &st[k]);
+		if (st[k].stage != B_DONE)
+			live[nlive++] = (uint8_t)k;
+	}
+	for (unsigned r = 0; nlive && r < BURST_ROUNDS; r++) {
+		size_t keep = 0;
+
+		round_of(s, st, live, nlive, &pool);
+		for (size_t k = 0; k < nlive; k++) {
+			if (st[live[k]].stage != B_DONE)
+				live[keep++] = live[k];
 		}
-		if (!more)
-			break;
+		nlive = keep;
+	}
+	/* Stragglers: a query's own lookup is finished the plain way; the
+	 * warming of a target is merely dropped. */
+	for (size_t k = 0; k < nlive; k++) {
+		const struct bstate *b = &st[live[k]];
+
+		if (!b->target && b->stage <= B_NAME)
+			bq[live[k]].ret = snap_lookup(s, bq[live[k]].q,
+						      &bq[live[k]].lk);
 	}
 }
 

@@ -208,6 +208,43 @@ static void check_in_place(const struct engine_conf *conf, const uint8_t *data,
 	free(buf);
 }
 
+/* In a burst with interleaved lookups, between two other queries (one a
+ * plain hit), the query gets the same bytes as alone; answered in place
+ * too. */
+static void check_burst(const struct engine_conf *conf, const uint8_t *data,
+			size_t size, const struct engine_client *c,
+			size_t cap, const uint8_t *want, size_t n)
+{
+	static const uint8_t hit[] = {
+		0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+		3, 'c', 'o', 'm', 0, 0, 1, 0, 1,
+	};
+	struct engine_conf bc = *conf;
+	struct engine_job job[4];
+	size_t len = size > cap ? size : cap;
+	uint8_t *out = malloc(cap ? cap : 1), *inp = malloc(len ? len : 1);
+	uint8_t hout[512];
+
+	if (!out || !inp)
+		abort();
+	memcpy(inp, data, size);
+	bc.interleave = ENGINE_INTERLEAVE_ALWAYS;
+	job[0] = (struct engine_job){ .q = hit, .qlen = sizeof(hit),
+				      .out = hout, .cap = sizeof(hout) };
+	job[1] = (struct engine_job){ .q = data, .qlen = size, .client = c,
+				      .out = out, .cap = cap };
+	job[2] = job[0];
+	job[3] = (struct engine_job){ .q = inp, .qlen = size, .client = c,
+				      .out = inp, .cap = cap };
+	engine_answer_burst(&bc, snap, job, 4);
+	CHECK(job[1].len == n && memcmp(out, want, n) == 0);
+	CHECK(job[3].len == n && memcmp(inp, want, n) == 0);
+	CHECK(job[0].len > 0 && job[0].len == job[2].len);
+	free(out);
+	free(inp);
+}
+
 static void run(const struct engine_conf *conf, const uint8_t *data,
 		size_t size, uint8_t transport, size_t cap)
 {
@@ -221,6 +258,7 @@ static void run(const struct engine_conf *conf, const uint8_t *data,
 		abort();
 	n = engine_answer(conf, snap, data, size, &c, out, cap, &res);
 	check_in_place(conf, data, size, &c, cap, out, n);
+	check_burst(conf, data, size, &c, cap, out, n);
 	CHECK(n <= cap);
 	if (n) {
 		uint32_t ours = conf->udp_payload < 512 ? 512 : conf->udp_payload;

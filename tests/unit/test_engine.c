@@ -1438,6 +1438,90 @@ static void test_in_place(void **state)
 	}
 }
 
+/* engine_answer_burst with interleaved lookups gives, query for query,
+ * the bytes engine_answer gives: every kind of name and answer, errors
+ * and drops among them, in bursts of every size, in place. */
+static void test_burst_same(void **state)
+{
+	static const char *const names[] = {
+		"WwW.example.com.", "www.example.com.", "c1.example.com.",
+		"x.wc.example.com.", "host.sub.example.com.", "a.b.SUB.example.com.",
+		"nothere.example.com.", "a.b.d.example.com.", "www.example.org.",
+		"alias.example.com.", "a.self.example.com.", "a.x.self.example.com.",
+		"a.wl.example.com.", "loopa.example.com.", "tonet.example.com.",
+		"todeleg.example.com.", "ext.example.com.", "example.com.",
+		"sub.example.com.", "child.example.com.", "ent.w.example.com.",
+		"foo.w.example.com.", "a.b.c.w.example.com.", "mxs.example.com.",
+		"l20.example.com.", "svc.example.com.", "big.example.com.",
+		"tobig.example.com.", "dangle.example.com.", "d.example.com.",
+		"example.net.", "www.example.net.", "a.b.example.net.",
+		"x.bg.example.com.", "mail.example.com.",
+	};
+	static const uint16_t types[] = {
+		RRTYPE_A, RRTYPE_AAAA, RRTYPE_MX, RRTYPE_NS, RRTYPE_DS,
+		RRTYPE_CNAME, RRTYPE_ANY, RRTYPE_TXT, RRTYPE_SOA, RRTYPE_SRV,
+	};
+	enum { NQ = 4 * 35 * 10 };
+	static uint8_t q[NQ][512], ref[NQ][4096], buf[ENGINE_BURST_MAX][4096];
+	static size_t qlen[NQ], rlen[NQ];
+	struct engine_client c = { .transport = ENGINE_UDP };
+	struct engine_conf conf = F.conf;
+	struct engine_job job[ENGINE_BURST_MAX];
+	size_t nq = 0, at = 0;
+
+	(void)state;
+	conf.interleave = ENGINE_INTERLEAVE_ALWAYS;
+	for (size_t v = 0; v < 4; v++) {
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+				struct qspec o = v & 1 ? UDP_EDNS : (struct qspec){ 0 };
+
+				o.id = (uint16_t)nq;
+				o.qclass = v == 3 && i % 7 == 0 ? RRCLASS_CH : 0;
+				qlen[nq] = build_query(q[nq], &o, names[i], types[t]);
+				if (v == 2 && i % 5 == 0)
+					qlen[nq] = 14;  /* cut short: FORMERR */
+				if (v == 2 && i % 11 == 0)
+					q[nq][2] |= 0x80;       /* QR: dropped */
+				rlen[nq] = engine_answer(&F.conf, F.s, q[nq],
+							 qlen[nq], &c, ref[nq],
+							 sizeof(ref[nq]), NULL);
+				nq++;
+			}
+		}
+	}
+	assert_int_equal(nq, NQ);
+	/* Four sweeps over the sizes cover every query about once. */
+	for (size_t sweep = 0, size = 1; sweep < 4;
+	     size = size < 8 ? size + 1 : size + 7) {
+		size_t first = at;
+
+		if (size > ENGINE_BURST_MAX) {
+			size = 0;
+			sweep++;
+			continue;
+		}
+
+		for (size_t k = 0; k < size; k++) {
+			size_t i = (at + k * 13) % NQ;
+
+			memcpy(buf[k], q[i], qlen[i]);
+			job[k] = (struct engine_job){
+				.q = buf[k], .qlen = qlen[i], .client = &c,
+				.out = buf[k], .cap = sizeof(buf[k]),
+			};
+		}
+		engine_answer_burst(&conf, F.s, job, size);
+		for (size_t k = 0; k < size; k++) {
+			size_t i = (first + k * 13) % NQ;
+
+			assert_int_equal(job[k].len, rlen[i]);
+			assert_memory_equal(buf[k], ref[i], rlen[i]);
+		}
+		at = (at + size * 13 + 1) % NQ;
+	}
+}
+
 /* ---- the shared corpus ------------------------------------------------------------------- */
 
 static void corpus_one(const uint8_t *q, size_t n)
@@ -1573,6 +1657,7 @@ int main(void)
 		cmocka_unit_test(test_drop_and_servfail),
 		cmocka_unit_test(test_header_bits),
 		cmocka_unit_test(test_in_place),
+		cmocka_unit_test(test_burst_same),
 		cmocka_unit_test(test_corpus),
 		cmocka_unit_test(test_speed),
 	};

@@ -802,6 +802,128 @@ static void test_root_zone(void **state)
 	zone_free(zone);
 }
 
+/* ---- lookups in bursts ------------------------------------------------- */
+
+/* snap_lookup_burst must give exactly snap_lookup's results: every name of
+ * names[] (text), in bursts of every size from 1 to SNAP_BURST_MAX, names
+ * taken in a scrambled order so that each burst mixes kinds. */
+static void check_bursts(const struct snap *s, const char *const *names,
+			 size_t n, const uint16_t *types, size_t ntypes)
+{
+	static struct snap_qname q[SNAP_BURST_MAX];
+	struct snap_bq bq[SNAP_BURST_MAX];
+	uint8_t w[DNAME_MAXLEN];
+	unsigned seed = 53;
+	size_t next = 0;
+
+	for (size_t size = 1; size <= SNAP_BURST_MAX; size++) {
+		for (size_t rounds = 0; rounds < 4; rounds++) {
+			for (size_t k = 0; k < size; k++) {
+				seed = seed * 1103515245u + 12345u;
+				next = (next + 1 + (seed >> 16) % 7) % n;
+				snap_qname_init(&q[k], w, wn(names[next], w));
+				bq[k].q = &q[k];
+				bq[k].qtype = types[(seed >> 8) % ntypes];
+				memset(&bq[k].lk, 0x5a, sizeof(bq[k].lk));
+				bq[k].ret = 12345;
+			}
+			snap_lookup_burst(s, bq, size);
+			for (size_t k = 0; k < size; k++) {
+				struct snap_lookup r;
+				int ret = snap_lookup(s, &q[k], &r);
+
+				assert_int_equal(bq[k].ret, ret);
+				if (ret)
+					continue;
+				assert_ptr_equal(bq[k].lk.zone, r.zone);
+				assert_ptr_equal(bq[k].lk.node, r.node);
+				assert_ptr_equal(bq[k].lk.encloser, r.encloser);
+				assert_int_equal(bq[k].lk.encloser_strip,
+						 r.encloser_strip);
+				assert_ptr_equal(bq[k].lk.deleg, r.deleg);
+				assert_ptr_equal(bq[k].lk.wildcard, r.wildcard);
+			}
+		}
+	}
+}
+
+static const uint16_t burst_types[] = {
+	RRTYPE_A, RRTYPE_AAAA, RRTYPE_DS, RRTYPE_CNAME, RRTYPE_NS, RRTYPE_MX,
+	RRTYPE_ANY, RRTYPE_TXT,
+};
+
+/* Two nested zones with every kind of name: hits, case, apexes, ENTs,
+ * wildcards, cuts and below them, CNAMEs (whose targets are warmed),
+ * DNAME, names outside every zone, deep nonexistent names. */
+static void test_lookup_burst(void **state)
+{
+	static const char *const names[] = {
+		"www.example.com.", "WWW.Example.COM.", "example.com.",
+		"alias.example.com.", "ALIAS.example.com.", "c.example.com.",
+		"b.c.example.com.", "a.b.c.example.com.", "x.a.b.c.example.com.",
+		"nope.example.com.", "deep.er.nope.example.com.",
+		"sub.example.com.", "ns.sub.example.com.", "x.y.sub.example.com.",
+		"q.x.y.sub.example.com.", "child.example.com.",
+		"www.child.example.com.", "no.child.example.com.",
+		"old.example.com.", "x.old.example.com.", "svc.example.com.",
+		"mail.example.com.", "ns1.example.com.", "com.", ".",
+		"example.org.", "www.example.net.", "a.b.c.d.e.f.g.example.com.",
+		"*.example.com.", "x.*.example.com.",
+	};
+	struct fixture *f = *state;
+
+	check_bursts(f->s, names, sizeof(names) / sizeof(names[0]),
+		     burst_types, sizeof(burst_types) / sizeof(burst_types[0]));
+}
+
+/* A zone big enough that the lookups really miss the caches, with chains
+ * of CNAMEs into it, and names a few labels below existing ones. */
+static void test_lookup_burst_big(void **state)
+{
+	struct zone *z = new_zone("big.test.");
+	const int count = 20000;
+	static char text[3 * 20000][64];
+	const char *names[3 * 20000];
+	struct snap *s;
+	struct diag d;
+	uint8_t *blob;
+	size_t len;
+
+	(void)state;
+	add_soa(z, "big.test.", 3600, 1, 60);
+	add_name(z, "big.test.", RRTYPE_NS, 3600, "ns.big.test.");
+	add_a(z, "*.w.big.test.", 60, "192.0.2.2");
+	add_name(z, "cut.big.test.", RRTYPE_NS, 3600, "ns.cut.big.test.");
+	add_a(z, "ns.cut.big.test.", 60, "192.0.2.3");
+	for (int i = 0; i < count; i++) {
+		char owner[64], target[64];
+
+		snprintf(owner, sizeof(owner), "h%d.g%d.big.test.", i, i % 37);
+		add_a(z, owner, 60, "192.0.2.1");
+		snprintf(owner, sizeof(owner), "c%d.big.test.", i);
+		snprintf(target, sizeof(target), "h%d.g%d.big.test.",
+			 (i * 7) % count, (i * 7) % count % 37);
+		add_name(z, owner, RRTYPE_CNAME, 60, i % 5 ? target :
+			 "out.example.net.");
+		snprintf(text[3 * i], 64, "%s%d.g%d.big.test.",
+			 i % 3 ? "h" : "H", i, i % 37);
+		snprintf(text[3 * i + 1], 64, "x.%s%d.%s.big.test.",
+			 i % 2 ? "c" : "z", i, i % 4 ? "w" : "cut");
+		snprintf(text[3 * i + 2], 64, "c%d.big.test.", i);
+	}
+	for (int i = 0; i < 3 * count; i++)
+		names[i] = text[i];
+	blob = compile_zones(&z, 1, &len);
+	diag_init(&d, stderr);
+	assert_int_equal(snap_open_mem(blob, len, &d, &s), 0);
+	assert_true(snap_burst_useful(s) == (len >= (6u << 20)));
+	check_bursts(s, names, 3 * (size_t)count, burst_types,
+		     sizeof(burst_types) / sizeof(burst_types[0]));
+	snap_close(s);
+	free(blob);
+	zone_free(z);
+}
+
 /* ---- compile errors ---------------------------------------------------- */
 
 static void test_compile_errors(void **state)
@@ -1192,6 +1314,8 @@ int main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_many_names),
 		cmocka_unit_test(test_root_zone),
+		cmocka_unit_test(test_lookup_burst),
+		cmocka_unit_test(test_lookup_burst_big),
 		cmocka_unit_test(test_compile_errors),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_flipped_bytes),
