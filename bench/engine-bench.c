@@ -97,6 +97,7 @@ struct opts {
 	unsigned edns_pct;
 	unsigned case_pct;
 	bool hugepages;
+	uint8_t interleave;     /* enum engine_interleave */
 	unsigned burst;         /* 0: one query at a time; else bursts */
 	const char *label;
 };
@@ -634,7 +635,8 @@ static uint8_t burst_out[BURST_MAX][BURST_STRIDE];
 
 /* engine_answer_burst over n queries from index i of the replayed set
  * (wrapping); res[k] and burst_out[k] get the k-th answer. */
-static void answer_burst(const struct snap *s, const struct query *q,
+static void answer_burst(const struct engine_conf *conf,
+			 const struct snap *s, const struct query *q,
 			 const uint8_t *pk, size_t i, size_t nq, unsigned n,
 			 const struct engine_client *client,
 			 struct engine_result *res, struct engine_job *jobs)
@@ -648,7 +650,7 @@ static void answer_burst(const struct snap *s, const struct query *q,
 		if (++i == nq)
 			i = 0;
 	}
-	engine_answer_burst(NULL, s, jobs, n);
+	engine_answer_burst(conf, s, jobs, n);
 }
 
 /* ---- main ----------------------------------------------------------------- */
@@ -670,6 +672,8 @@ static void usage(FILE *f)
 		"  -b N          answer in bursts of N (power of two, up to 64) with\n"
 		"                engine_answer_burst, as a DPDK loop does with an\n"
 		"                rx burst (default: one query at a time)\n"
+		"  -B N          the same, always interleaving the lookups (the\n"
+		"                engine does when the snapshot outgrows the caches)\n"
 		"  -l LABEL      label for the RESULT line\n");
 }
 
@@ -711,10 +715,11 @@ int main(int argc, char **argv)
 	bool warming;
 	static struct engine_result bres[BURST_MAX];
 	static struct engine_job jobs[BURST_MAX];
+	struct engine_conf econf;
 	int opt;
 
 	memcpy(o.mix, default_mix, sizeof(o.mix));
-	while ((opt = getopt(argc, argv, "t:q:c:s:m:e:x:Hb:l:h")) != -1) {
+	while ((opt = getopt(argc, argv, "t:q:c:s:m:e:x:Hb:B:l:h")) != -1) {
 		switch (opt) {
 		case 't': o.seconds = atof(optarg); break;
 		case 'q': o.queries = strtoul(optarg, NULL, 10); break;
@@ -725,6 +730,8 @@ int main(int argc, char **argv)
 		case 'x': o.case_pct = (unsigned)atoi(optarg); break;
 		case 'H': o.hugepages = true; break;
 		case 'b': o.burst = (unsigned)atoi(optarg); break;
+		case 'B': o.burst = (unsigned)atoi(optarg);
+			  o.interleave = ENGINE_INTERLEAVE_ALWAYS; break;
 		case 'l': o.label = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -759,7 +766,10 @@ int main(int argc, char **argv)
 	printf("engine-bench: %zu queries:", o.queries);
 	for (int c = 0; c < C_N; c++)
 		printf(" %s %zu", cat_name[c], count[c]);
-	warming = o.burst && snap_burst_useful(s);
+	engine_conf_init(&econf);
+	econf.interleave = o.interleave;
+	warming = o.burst && (o.interleave == ENGINE_INTERLEAVE_ALWAYS ||
+			      snap_burst_useful(s));
 	printf("; EDNS %u%%, mixed case %u%%; ", o.edns_pct, o.case_pct);
 	if (o.burst)
 		printf("bursts of %u, %s\n", o.burst, warming ?
@@ -776,7 +786,7 @@ int main(int argc, char **argv)
 
 		if (n > o.queries - i)
 			n = (unsigned)(o.queries - i);
-		answer_burst(s, q, pk, i, o.queries, n, &client, bres, jobs);
+		answer_burst(&econf, s, q, pk, i, o.queries, n, &client, bres, jobs);
 		for (unsigned k = 0; k < n; k++, i++) {
 			const uint8_t *p = pk + q[i].off;
 
@@ -801,7 +811,7 @@ int main(int argc, char **argv)
 			unsigned n = o.burst;
 
 			if (n) {
-				answer_burst(s, q, pk, i, o.queries, n,
+				answer_burst(&econf, s, q, pk, i, o.queries, n,
 					     &client, bres, jobs);
 				for (unsigned k = 0; k < n; k++, b++) {
 					if (__builtin_expect(!header_ok(&q[i],

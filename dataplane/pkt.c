@@ -27,12 +27,46 @@ static inline void wr16(uint8_t *p, uint16_t v)
 uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint64_t s = sum;
+	uint64_t s = 0;
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* RFC 1071: the one's complement sum does not care about byte order
+	 * as long as it is swapped once at the end, so the bytes are summed
+	 * as little-endian 32-bit words, 8 bytes per step, not 2. */
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		s += (v & 0xffffffffu) + (v >> 32);
+	}
+	if (len >= 4) {
+		uint32_t v;
+
+		memcpy(&v, p, 4);
+		s += v;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t v;
+
+		memcpy(&v, p, 2);
+		s += v;
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		s += p[0];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	s = (uint64_t)sum + (uint16_t)(s << 8 | s >> 8);
+#else
+	s = sum;
 	for (; len >= 2; p += 2, len -= 2)
 		s += rd16(p);
 	if (len)
 		s += (uint32_t)p[0] << 8;
+#endif
 	while (s >> 32)
 		s = (s & 0xffffffffu) + (s >> 32);
 	return (uint32_t)s;
