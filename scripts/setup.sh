@@ -24,10 +24,15 @@ set -euo pipefail
 POP53_PACKAGES=(
 	# toolchain and build system
 	build-essential gcc clang libclang-rt-dev llvm meson ninja-build pkg-config
-	# libraries
-	libssl-dev libcmocka-dev
-	# scripts (test result parsing, bench zone generator, DNS differential tests)
-	python3 python3-dnspython
+	# libraries: OpenSSL (hashes, Ed25519, TLS), cmocka (unit tests),
+	# libyaml (configuration), libevent (control plane loop, HTTP),
+	# libcurl (pop53-push)
+	libssl-dev libcmocka-dev libyaml-dev libevent-dev libcurl4-openssl-dev
+	# scripts (test result parsing, bench zone generator, DNS differential
+	# tests, metrics parsing); openssl and curl make and use test certificates
+	python3 python3-dnspython python3-prometheus-client openssl curl
+	# anycast: BIRD as the PoP's and the test router's BGP speaker
+	bird2
 	# reference servers and DNS clients for benchmarks and tests
 	knot knot-dnsutils nsd bind9-dnsutils ldnsutils dnsperf
 	# DPDK dataplane (pop53d --io dpdk) and its XDP steering program
@@ -38,7 +43,7 @@ POP53_PACKAGES=(
 )
 # System services that the packages above start on install and that must
 # not hold port 53 (package name -> systemd unit).
-POP53_NO_SERVICES=(knot:knot.service nsd:nsd.service)
+POP53_NO_SERVICES=(knot:knot.service nsd:nsd.service bird2:bird.service)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
