@@ -11,11 +11,13 @@
 # (RCODE, AA, answer count, the engine's kind); wrong answers are counted.
 #
 # Two ways to answer are measured:
-#   single   engine_answer() one query at a time (what the doors do today)
-#   burst    bursts of 32 (an rx burst); when snap_warm_useful() says the
-#            snapshot is too big for the caches, they are warmed for the
-#            whole burst with snap_warm_run() before it is answered one by
-#            one. No door does this yet: the rows show what it would give.
+#   single   engine_answer() one query at a time (the kernel UDP and TCP
+#            doors)
+#   burst    engine_answer_burst() over bursts of 32, as the DPDK worker
+#            loop answers an rx burst: when snap_burst_useful() says the
+#            snapshot is too big for the caches, the burst's lookups run
+#            interleaved (snap_lookup_burst) so their misses overlap;
+#            otherwise the queries are answered one by one.
 #
 # answers/s is from the thread's CPU time (the engine's own cost: time when
 # another process has the core does not count, though one that shares the
@@ -167,7 +169,7 @@ for n in $SIZES; do
 		read -r wm _ _ < <(printf '%s\n' "${wall_rates[@]}" | stats)
 		g=$(goal "$n")
 		label=$mode
-		[[ $mode == burst ]] && { ((warmed)) && label="burst, warmed" || label="burst, cold"; }
+		[[ $mode == burst ]] && { ((warmed)) && label="burst, interl." || label="burst, plain"; }
 		ROWS+=("$(printf '%s names (%s nodes)|%s|%s/s (%s-%s)|%s/s|%s/s|%s|%s' \
 			"$n" "$nodes" "$label" "$(mps "$cm")" "$(mps "$cmin" | sed 's/ M//')" \
 			"$(mps "$cmax" | sed 's/ M//')" "$(mps "$wm")" "$(mps "$g")" \
@@ -190,8 +192,8 @@ done
 echo
 echo "single: engine_answer() one query at a time."
 if ((BURST)); then
-	echo "burst: bursts of $BURST; \"warmed\": caches warmed first with snap_warm_run(), \"cold\": the"
-	echo "snapshot fits in the caches, so snap_warm_useful() says no (no door does this yet)."
+	echo "burst: engine_answer_burst() over bursts of $BURST, as the DPDK loop answers an rx burst;"
+	echo "\"interl.\": lookups interleaved (snapshot bigger than the caches), \"plain\": one by one."
 fi
 echo "ratio = answers/s (CPU time) / goal. Wrong answers must be 0."
 if ((SHARED)); then
