@@ -60,12 +60,25 @@ struct dp_queue {
 	uint16_t exc_port;           /* ... queue `queue` of this exception port */
 };
 
+/* A canary mailbox: the control plane writes frame and len, then bumps
+ * req; the worker answers in place, sets len (0: dropped) and sets done to
+ * req. Its own cache lines, so the worker's check reads a line that only
+ * changes once per health interval. */
+struct dp_canary {
+	_Atomic uint32_t req;
+	_Atomic uint32_t done;
+	uint32_t len;
+	uint8_t frame[DP_CANARY_MAX];
+} __attribute__((aligned(64)));
+
 struct dp_worker {
 	struct dp_stats st;          /* written by this worker only */
 	unsigned id;
 	unsigned lcore;              /* RTE_MAX_LCORE when driven by dp_poll */
 	unsigned nq;
 	struct dp_queue q[DP_MAX_PORTS];
+	uint32_t canary_seen;        /* last request answered (worker's own) */
+	struct dp_canary canary;
 } __attribute__((aligned(64)));
 
 enum dp_state { DP_NONE = 0, DP_EAL, DP_PORTS, DP_RUNNING, DP_STOPPED };
@@ -825,11 +838,37 @@ static inline void poll_exception(struct dp_worker *w, const struct dp_queue *q)
 		rte_pktmbuf_free_bulk(b + sent, n - sent);
 }
 
+/* The canary, answered as poll_queue answers a frame (no port: the
+ * response stays in the mailbox). */
+static void answer_canary(struct dp_worker *w, const struct snap *s,
+			  uint32_t req)
+{
+	struct dp_canary *c = &w->canary;
+	struct engine_job job;
+	struct pkt_info info;
+	size_t len = 0;
+
+	if (pkt_parse(c->frame, c->len, &dp.svc, 0, &info) == PKT_DNS) {
+		job = (struct engine_job){
+			.q = c->frame + info.dns, .qlen = info.dns_len,
+			.client = &info.client, .out = c->frame + info.dns,
+			.cap = DP_CANARY_MAX - info.dns,
+		};
+		engine_answer_burst(&dp.engine, s, &job, 1);
+		if (job.len)
+			len = pkt_reply(c->frame, &info, job.len, 0);
+	}
+	c->len = (uint32_t)len;
+	w->canary_seen = req;
+	atomic_store_explicit(&c->done, req, memory_order_release);
+}
+
 unsigned dp_poll(unsigned wid)
 {
 	struct dp_worker *w = &dp.w[wid];
 	const struct snap *s;
 	unsigned n = 0;
+	uint32_t req;
 
 	/* The snapshot is read once per burst and held until quiescence. */
 	s = atomic_load_explicit(&dp.snap, memory_order_acquire);
@@ -838,6 +877,9 @@ unsigned dp_poll(unsigned wid)
 		if (w->q[i].has_exc)
 			poll_exception(w, &w->q[i]);
 	}
+	req = atomic_load_explicit(&w->canary.req, memory_order_acquire);
+	if (unlikely(req != w->canary_seen))
+		answer_canary(w, s, req);
 	rte_rcu_qsbr_quiescent(dp.qsbr, wid);
 	CNT_ADD(w->st.heartbeat, 1);
 	return n;
@@ -993,6 +1035,46 @@ const struct snap *dp_stop(void)
 	rte_eal_cleanup();
 	dp.state = DP_STOPPED;
 	return last;
+}
+
+int dp_canary_send(unsigned wid, const uint8_t *frame, size_t len)
+{
+	struct dp_canary *c;
+	uint32_t req;
+	int ret = 0;
+
+	if (!dp.w || wid >= dp.nworkers || len > DP_CANARY_MAX)
+		return P53_EINVAL;
+	c = &dp.w[wid].canary;
+	req = atomic_load_explicit(&c->req, memory_order_relaxed);
+	if (atomic_load_explicit(&c->done, memory_order_acquire) != req) {
+		/* The worker has not answered the last one; it may be reading
+		 * the frame now, so it is not overwritten. */
+		return P53_ESTATE;
+	}
+	memcpy(c->frame, frame, len);
+	c->len = (uint32_t)len;
+	atomic_store_explicit(&c->req, req + 1, memory_order_release);
+	return ret;
+}
+
+int dp_canary_recv(unsigned wid, uint8_t *out, size_t cap)
+{
+	struct dp_canary *c;
+	uint32_t req;
+
+	if (!dp.w || wid >= dp.nworkers)
+		return P53_EINVAL;
+	c = &dp.w[wid].canary;
+	req = atomic_load_explicit(&c->req, memory_order_relaxed);
+	if (atomic_load_explicit(&c->done, memory_order_acquire) != req)
+		return 0;
+	if (!c->len)
+		return P53_ENOTFOUND;
+	if (c->len > cap)
+		return P53_ESPACE;
+	memcpy(out, c->frame, c->len);
+	return (int)c->len;
 }
 
 unsigned dp_worker_lcore(unsigned w)

@@ -144,6 +144,24 @@ void dp_worker_stats(unsigned w, struct dp_stats *out);
 /* Heartbeat of worker w: grows while its loop runs (0 if no such worker). */
 uint64_t dp_heartbeat(unsigned w);
 
+/* Canary: the health check's query through a worker's own loop. The
+ * control plane hands worker w a query frame (pkt_build); in its next loop
+ * iteration the worker answers it as it answers a received frame
+ * (pkt_parse against the service addresses, the engine on the snapshot it
+ * serves, pkt_reply) and keeps the response frame for dp_canary_recv. One
+ * canary per worker at a time; a worker that does not answer is stalled.
+ * The worker's cost is one relaxed load per loop iteration. */
+#define DP_CANARY_MAX 512
+
+/* 0, P53_EINVAL (no such worker, frame too long), P53_ESTATE (the last
+ * canary is not answered yet: nothing is sent, it may be being read). */
+int dp_canary_send(unsigned w, const uint8_t *frame, size_t len);
+
+/* The response frame of worker w's canary into out (cap bytes): its
+ * length, 0 when not answered yet, P53_ENOTFOUND when the worker dropped
+ * it (not a DNS query for us, or the engine dropped it). */
+int dp_canary_recv(unsigned w, uint8_t *out, size_t cap);
+
 /* Stop the workers, stop and close every port (the af_xdp PMD detaches its
  * XDP program; what it leaves is detached here), free the pool and clean
  * up the EAL. Safe to call in any state; the EAL cannot be initialised

@@ -264,3 +264,47 @@ size_t pkt_reply(uint8_t *frame, const struct pkt_info *info, size_t dns_len,
 	}
 	return info->l4 + ulen;
 }
+
+size_t pkt_build(uint8_t *frame, size_t cap, const struct engine_client *client,
+		 const uint8_t *dst, uint16_t dport, const uint8_t *dns,
+		 size_t len)
+{
+	static const uint8_t mac_dst[6] = { 0x02, 0x50, 0x35, 0x33, 0, 1 };
+	static const uint8_t mac_src[6] = { 0x02, 0x50, 0x35, 0x33, 0, 2 };
+	int v6 = client->family == AF_INET6;
+	size_t l3 = 14, l4 = l3 + (v6 ? 40 : 20), ulen = 8 + len;
+	uint8_t *ip = frame + l3, *u = frame + l4;
+	uint16_t c;
+
+	if (l4 + ulen > cap || ulen > 0xffff - 40)
+		return 0;
+	memcpy(frame, mac_dst, 6);
+	memcpy(frame + 6, mac_src, 6);
+	wr16(frame + 12, v6 ? 0x86dd : 0x0800);
+	memset(ip, 0, l4 - l3);
+	if (v6) {
+		ip[0] = 0x60;
+		wr16(ip + 4, (uint16_t)ulen);
+		ip[6] = 17;
+		ip[7] = 64;
+		memcpy(ip + 8, client->addr, 16);
+		memcpy(ip + 24, dst, 16);
+	} else {
+		ip[0] = 0x45;
+		wr16(ip + 2, (uint16_t)(20 + ulen));
+		ip[8] = 64;
+		ip[9] = 17;
+		memcpy(ip + 12, client->addr, 4);
+		memcpy(ip + 16, dst, 4);
+		wr16(ip + 10, pkt_csum_fold(pkt_csum_add(0, ip, 20)));
+	}
+	wr16(u, client->port);
+	wr16(u + 2, dport);
+	wr16(u + 4, (uint16_t)ulen);
+	wr16(u + 6, 0);
+	memcpy(u + 8, dns, len);
+	c = v6 ? udp_csum(ip + 8, ip + 24, 16, u, ulen)
+	       : udp_csum(ip + 12, ip + 16, 4, u, ulen);
+	wr16(u + 6, c ? c : 0xffff);
+	return l4 + ulen;
+}

@@ -74,6 +74,15 @@ const char *pkt_verdict_name(enum pkt_verdict v);
 size_t pkt_reply(uint8_t *frame, const struct pkt_info *info, size_t dns_len,
 		 unsigned tx_offloads);
 
+/* Build an Ethernet/IPv4 or IPv6/UDP frame around a DNS message (len
+ * bytes) from client (family, address, port) to service address dst (4 or
+ * 16 bytes as client's family) and port dport, with correct lengths and
+ * checksums, into frame (cap bytes). For canary queries and tests.
+ * Returns the frame length, or 0 when cap is too small. */
+size_t pkt_build(uint8_t *frame, size_t cap, const struct engine_client *client,
+		 const uint8_t *dst, uint16_t dport, const uint8_t *dns,
+		 size_t len);
+
 /* Internet checksum helpers (RFC 1071), exposed for tests and offloads. */
 uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len);
 uint16_t pkt_csum_fold(uint32_t sum);

@@ -454,6 +454,59 @@ static void test_loop(void **state)
 	free_snap(o);
 }
 
+/* The health check's canary goes through the worker's own loop: answered
+ * from the snapshot it serves, only when the worker polls; one at a time;
+ * a frame not for us comes back as dropped. */
+static void test_canary(void **state)
+{
+	struct owned_snap *o = make_snap(9);
+	const struct snap *old = NULL;
+	struct engine_client cl = { .family = AF_INET, .port = 40000 };
+	uint8_t dns[64] = { 0xca, 0xfe, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
+	uint8_t dst[4], f[DP_CANARY_MAX], r[DP_CANARY_MAX];
+	struct dp_stats st0, st;
+	size_t dl = 12, len;
+	int n;
+
+	(void)state;
+	memcpy(dns + dl, "\3www\7example\3com\0\0\1\0\1", 21);
+	dl += 21;
+	inet_pton(AF_INET, "198.18.0.2", cl.addr);
+	inet_pton(AF_INET, "192.0.2.53", dst);
+	assert_int_equal(publish_polled(o->s, &old), 0);
+	dp_stats(&st0);
+	len = pkt_build(f, sizeof(f), &cl, dst, 53, dns, dl);
+	assert_true(len > 0);
+	assert_int_equal(dp_canary_send(7, f, len), P53_EINVAL);
+	assert_int_equal(dp_canary_send(0, f, DP_CANARY_MAX + 1), P53_EINVAL);
+	assert_int_equal(dp_canary_send(0, f, len), 0);
+	assert_int_equal(dp_canary_recv(0, r, sizeof(r)), 0);
+	assert_int_equal(dp_canary_send(0, f, len), P53_ESTATE);
+	dp_poll(0);
+	n = dp_canary_recv(0, r, sizeof(r));
+	assert_true(n > 14 + 20 + 8 + 12);
+	/* a reply frame: addresses swapped, QR, the ID, NOERROR, two A */
+	assert_memory_equal(r + 14 + 12, dst, 4);
+	assert_memory_equal(r + 14 + 16, cl.addr, 4);
+	assert_int_equal((r[42] << 8) | r[43], 0xcafe);
+	assert_true(r[44] & 0x80);
+	assert_int_equal(r[45] & 0x0f, 0);
+	assert_int_equal((r[48] << 8) | r[49], 2);
+	/* not counted as traffic */
+	dp_stats(&st);
+	assert_int_equal(st.rx, st0.rx);
+	assert_int_equal(st.answers, st0.answers);
+	/* to an address we do not serve: dropped, said so */
+	inet_pton(AF_INET, "192.0.2.99", dst);
+	len = pkt_build(f, sizeof(f), &cl, dst, 53, dns, dl);
+	assert_int_equal(dp_canary_send(0, f, len), 0);
+	dp_poll(0);
+	assert_int_equal(dp_canary_recv(0, r, sizeof(r)), P53_ENOTFOUND);
+	assert_int_equal(publish_polled(NULL, &old), 0);
+	assert_ptr_equal(old, o->s);
+	free_snap(o);
+}
+
 /* ---- RCU under load ------------------------------------------------------ */
 
 static atomic_int stop_reader;
@@ -572,6 +625,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_loop),
+		cmocka_unit_test(test_canary),
 		cmocka_unit_test(test_publish_under_load),
 	};
 	if (geteuid() != 0 && access("/dev/hugepages", W_OK) != 0)
