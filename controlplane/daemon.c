@@ -1,5 +1,15 @@
 /*
- * daemon.c — load, serve, stop.
+ * daemon.c — load, serve, stop; the control plane's event loop.
+ *
+ * The main thread runs one libevent loop: signals (SIGTERM/SIGINT stop,
+ * SIGHUP reloads), the control socket, the push API, the metrics page and
+ * the timer that frees replaced snapshots. The DNS threads (kernel UDP and
+ * TCP) and the lcores never wait for it: they read the served snapshot
+ * through one atomic pointer, and a swap is one store.
+ *
+ * Every snapshot change — SIGHUP, a push, pop53ctl load — ends in
+ * publish(): store the pointer, let the readers move on (RCU), free the
+ * old one once none can hold it.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -8,12 +18,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "ctl_http.h"
+#include "ctl_sock.h"
+#include "conf.h"
 #include "daemon.h"
 #include "diag.h"
 #include "dname.h"
 #include "error.h"
+#include "metrics.h"
 #include "snap.h"
+#include "snap_sign.h"
+#include "store.h"
 #include "zone.h"
 
 #ifdef POP53_DPDK
@@ -24,25 +44,77 @@
 #define EAL_MAX_ARGS 64
 #endif
 
-/* Grace period allowed to the readers of a replaced snapshot (lcores,
- * kernel server threads). They hold it for one batch: microseconds. */
-#define RELOAD_GRACE_MS 2000
+#ifndef POP53_VERSION
+#define POP53_VERSION "unknown"
+#endif
 
-/* A snapshot and the buffer behind it (compiled zones; NULL for a file,
- * which snap_close unmaps). */
+/* Grace period allowed to the lcores (they report once per burst:
+ * microseconds); past it a worker is hung and its snapshot is leaked. */
+#define DP_GRACE_MS     2000
+/* Kernel threads hold the snapshot for one batch. A publish waits this
+ * long for them, then hands the old snapshot to the retire timer, so the
+ * loop is never held for long. */
+#define SYNC_NOW_MS     20
+#define RETIRE_EVERY_MS 100
+#define RETIRE_MAX_MS   5000
+
+/* A snapshot and the buffer behind it (compiled zones or a pushed blob;
+ * NULL for a mapped file, which snap_close unmaps). */
 struct loaded {
 	struct snap *s;
 	uint8_t *blob;
 };
 
-/* What the daemon serves and how it swaps it. */
-struct serving {
+/* A replaced snapshot some kernel thread may still read. */
+struct retired {
+	struct loaded l;
+	uint64_t since_ms;
+	struct retired *next;
+};
+
+static const char *const push_results[] = {
+	"ok", "corrupt", "bad-signature", "stale", "too-large", "store-failed",
+	"timeout", "busy", "bad-request",
+};
+#define NPUSH (sizeof(push_results) / sizeof(push_results[0]))
+
+#define CTL_MAX_RELOADS 256     /* kept configurations; later ones leak */
+
+struct daemon {
+	struct ctl_daemon_opts *o;
+	/* Configurations replaced by reload-config, freed at exit (their
+	 * strings may still be in use: the engine's NSID, zone paths). */
+	struct ctl_conf *old_confs[CTL_MAX_RELOADS];
+	unsigned nold_confs;
+	const struct ctl_conf *first_conf;  /* the caller's, never freed here */
 	struct loaded cur;
 	srv_snap_ptr current;        /* read by the kernel server threads */
 	struct srv *srv;             /* NULL until started */
 	int dpdk;                    /* lcores answer from dp_current() too */
+	uint64_t loaded_at;          /* unix seconds of the last publish */
+	bool drained;
+	struct snap_keyring *kr;     /* NULL: signatures not required */
+	struct event_base *base;
+	struct event *sig[3];
+	struct event *retire_ev;
+	struct retired *retired;
+	struct ctl_http *push, *metrics;
+	struct ctl_sock *sock;
+	struct ctl_ops ops;
+	int stop_sig;
 	unsigned reloads, failed, leaked;
+	uint64_t pushes[NPUSH];
 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- loading ------------------------------------------------------------- */
 
 /* Compile zone files, exactly as pop53-zonec would. */
 static int load_zones(const struct ctl_daemon_opts *o, struct diag *d,
@@ -75,6 +147,17 @@ static int load(const struct ctl_daemon_opts *o, struct diag *d, struct loaded *
 	return o->snapshot ? snap_open(o->snapshot, d, &l->s) : load_zones(o, d, &l->blob, &l->s);
 }
 
+/* The last good snapshot of the state directory into *l. */
+static int load_stored(struct daemon *dm, struct diag *d, struct loaded *l)
+{
+	struct ctl_accepted acc;
+	int ret = ctl_store_load(dm->o->state_dir, dm->kr, d, &acc);
+
+	l->s = ret == 0 ? acc.snap : NULL;
+	l->blob = ret == 0 ? acc.blob : NULL;
+	return ret;
+}
+
 static void unload(struct loaded *l)
 {
 	snap_close(l->s);
@@ -83,15 +166,642 @@ static void unload(struct loaded *l)
 	l->blob = NULL;
 }
 
+static uint64_t serial_of(const struct snap *s)
+{
+	return s ? snap_header(s)->serial : 0;
+}
+
 static void print_serving(const struct snap *s, const char *what)
 {
-	for (uint32_t i = 0; i < snap_zone_count(s); i++) {
+	for (uint32_t i = 0; s && i < snap_zone_count(s); i++) {
 		const struct snap_zone *z = snap_zone_at(s, i);
 		char name[DNAME_TEXT_MAX];
 		dname_to_text(snap_ptr(s, z->apex_name), name, sizeof(name));
 		fprintf(stderr, "pop53d: %s%s serial %u (%u names)\n", what, name,
 			z->soa_serial, z->node_count);
 	}
+}
+
+/* ---- publishing (RCU) ----------------------------------------------------- */
+
+/* Free every retired snapshot once the kernel threads have all left the
+ * read-side sections they were in; one that outlives RETIRE_MAX_MS has a
+ * hung reader and is leaked, never freed early. */
+static void on_retire(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *dm = arg;
+	int synced = srv_synchronize(dm->srv, 1) == 0;
+	uint64_t now = now_ms();
+	struct timeval tv = { 0, RETIRE_EVERY_MS * 1000 };
+
+	(void)fd;
+	(void)what;
+	for (struct retired **pp = &dm->retired, *r; (r = *pp);) {
+		if (!synced && now - r->since_ms < RETIRE_MAX_MS) {
+			pp = &r->next;
+			continue;
+		}
+		if (synced) {
+			unload(&r->l);
+		} else {
+			dm->leaked++;
+			fprintf(stderr, "pop53d: a kernel server thread did not pass a quiescent "
+				"state in %u ms (hung?): a replaced snapshot is leaked, not freed\n",
+				RETIRE_MAX_MS);
+		}
+		*pp = r->next;
+		free(r);
+	}
+	if (dm->retired)
+		evtimer_add(dm->retire_ev, &tv);
+}
+
+static void retire(struct daemon *dm, struct loaded old)
+{
+	struct timeval tv = { 0, RETIRE_EVERY_MS * 1000 };
+	struct retired *r;
+
+	if (!old.s)
+		return;
+	if (!dm->srv || srv_synchronize(dm->srv, SYNC_NOW_MS) == 0) {
+		unload(&old);
+		return;
+	}
+	if (!(r = malloc(sizeof(*r)))) {
+		dm->leaked++;
+		return;
+	}
+	*r = (struct retired){ .l = old, .since_ms = now_ms(), .next = dm->retired };
+	dm->retired = r;
+	if (!evtimer_pending(dm->retire_ev, NULL))
+		evtimer_add(dm->retire_ev, &tv);
+}
+
+/* Serve next from now on (it becomes dm's); label names the cause in the
+ * log ("reload 3", "push"). */
+static void publish(struct daemon *dm, struct loaded next, const char *label)
+{
+	struct loaded old = dm->cur;
+	char what[96];
+	int grace_ok = 1;
+
+	atomic_store_explicit(&dm->current, next.s, memory_order_seq_cst);
+	dm->cur = next;
+	dm->loaded_at = (uint64_t)time(NULL);
+#ifdef POP53_DPDK
+	if (dm->dpdk) {
+		const struct snap *prev;
+		if (dp_publish(next.s, &prev, DP_GRACE_MS) < 0) {
+			fprintf(stderr, "pop53d: %s: a DPDK worker did not pass a quiescent state in "
+				"%u ms (hung?)\n", label, DP_GRACE_MS);
+			grace_ok = 0;
+		}
+	}
+#endif
+	if (grace_ok) {
+		retire(dm, old);
+	} else if (old.s) {
+		dm->leaked++;
+		fprintf(stderr, "pop53d: %s: the previous snapshot is leaked, not freed\n", label);
+	}
+	snprintf(what, sizeof(what), "%s: serving ", label);
+	print_serving(next.s, what);
+}
+
+/* SIGHUP: load the configured zones or snapshot again (or, with none, the
+ * state directory's) and publish; a failed load changes nothing served. */
+static void reload(struct daemon *dm)
+{
+	const struct ctl_daemon_opts *o = dm->o;
+	struct loaded next;
+	struct diag d;
+	char label[64];
+	int ret;
+
+	dm->reloads++;
+	diag_init(&d, stderr);
+	d.hide_warnings = 1;
+	ret = o->nzones || o->snapshot ? load(o, &d, &next) : load_stored(dm, &d, &next);
+	if (ret < 0) {
+		dm->failed++;
+		fprintf(stderr, "pop53d: reload %u failed (%u error%s, first: %s); nothing changed\n",
+			dm->reloads, d.errors, d.errors == 1 ? "" : "s",
+			d.errors ? d.first : p53_strerror(ret));
+		snprintf(label, sizeof(label), "reload %u failed: still serving ", dm->reloads);
+		print_serving(dm->cur.s, label);
+		return;
+	}
+	/* As at start: a push kept in the state directory is not rolled back
+	 * by an older configured snapshot. */
+	if (o->state_dir && (o->nzones || o->snapshot) &&
+	    serial_of(next.s) < serial_of(dm->cur.s)) {
+		fprintf(stderr, "pop53d: reload %u: serial %llu is older than the served %llu "
+			"(pushed or loaded): still serving it\n", dm->reloads,
+			(unsigned long long)serial_of(next.s),
+			(unsigned long long)serial_of(dm->cur.s));
+		unload(&next);
+		return;
+	}
+	snprintf(label, sizeof(label), "reload %u", dm->reloads);
+	publish(dm, next, label);
+}
+
+/* ---- the control doors' operations ------------------------------------------ */
+
+static void count_push(struct daemon *dm, const char *result)
+{
+	for (size_t i = 0; i < NPUSH; i++)
+		if (!strcmp(push_results[i], result))
+			dm->pushes[i]++;
+}
+
+static uint64_t op_served_serial(void *arg)
+{
+	return serial_of(((struct daemon *)arg)->cur.s);
+}
+
+/* Verify, persist, publish: the one path of pushed and loaded snapshots. */
+static void op_push(void *arg, const uint8_t *buf, size_t len, bool force,
+		    struct ctl_push_result *r)
+{
+	struct daemon *dm = arg;
+	uint64_t served = serial_of(dm->cur.s);
+	enum ctl_refusal why = CTL_OK;
+	struct ctl_accepted acc;
+	struct diag d;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->serial = served;
+	diag_init(&d, NULL);
+	ret = ctl_store_accept(dm->o->state_dir, buf, len, dm->kr, served, force, &d, &why, &acc);
+	if (ret < 0) {
+		r->why = why == CTL_OK ? CTL_REFUSE_STORE : why;
+		snprintf(r->message, sizeof(r->message), "%s", d.errors ? d.first : p53_strerror(ret));
+		count_push(dm, ctl_refusal_name(r->why));
+		fprintf(stderr, "pop53d: snapshot of %zu bytes refused (%s): %s; still serving serial "
+			"%llu\n", len, ctl_refusal_name(r->why), r->message,
+			(unsigned long long)served);
+		return;
+	}
+	r->previous_serial = served;
+	r->serial = acc.serial;
+	r->zones = snap_zone_count(acc.snap);
+	count_push(dm, "ok");
+	fprintf(stderr, "pop53d: snapshot serial %llu accepted%s (%zu bytes; was serial %llu)\n",
+		(unsigned long long)acc.serial, force ? " with force" : "", len,
+		(unsigned long long)served);
+	publish(dm, (struct loaded){ acc.snap, acc.blob }, "push");
+}
+
+static void op_load(void *arg, const char *path, bool force, struct ctl_push_result *r)
+{
+	struct daemon *dm = arg;
+	uint8_t *buf;
+	size_t len;
+	struct diag d;
+
+	diag_init(&d, NULL);
+	if (snap_file_read(path, &d, &buf, &len) < 0) {
+		memset(r, 0, sizeof(*r));
+		r->why = CTL_REFUSE_CORRUPT;
+		r->serial = serial_of(dm->cur.s);
+		snprintf(r->message, sizeof(r->message), "%s", d.first);
+		count_push(dm, "corrupt");
+		return;
+	}
+	op_push(arg, buf, len, force, r);
+	free(buf);
+}
+
+static void op_refused(void *arg, const char *result)
+{
+	count_push(arg, result);
+}
+
+static void op_drain(void *arg, bool on)
+{
+	struct daemon *dm = arg;
+
+	if (dm->drained != on)
+		fprintf(stderr, "pop53d: %s by the operator\n", on ? "drained" : "undrained");
+	dm->drained = on;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool same_bytes(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	return alen == blen && (!alen || !memcmp(a, b, alen));
+}
+
+/* Settings that sockets, threads, ports or the engine took at start: a
+ * reload that changes one is refused whole (restart to apply). Names the
+ * first such setting in err. */
+static bool needs_restart(const struct ctl_daemon_opts *a, const struct ctl_daemon_opts *b,
+			  char *err, size_t errlen)
+{
+	const struct srv_conf *x = &a->srv, *y = &b->srv;
+	const char *what = NULL;
+
+	if (a->io != b->io)
+		what = "server.io";
+	else if (x->nlisten != y->nlisten)
+		what = "server.listen";
+	for (size_t i = 0; !what && i < x->nlisten; i++) {
+		if (x->listen[i].len != y->listen[i].len ||
+		    memcmp(&x->listen[i].addr, &y->listen[i].addr, x->listen[i].len))
+			what = "server.listen";
+	}
+	if (what)
+		;
+	else if (x->udp_threads != y->udp_threads)
+		what = "server.udp_threads";
+	else if (x->tcp_max_conns != y->tcp_max_conns || x->tcp_idle_ms != y->tcp_idle_ms)
+		what = "server.tcp_max_conns / tcp_idle_ms";
+	else if (!same_bytes(x->engine.nsid, x->engine.nsid_len, y->engine.nsid,
+			     y->engine.nsid_len) ||
+		 !same_str(x->engine.version, y->engine.version) ||
+		 !same_str(x->engine.identity, y->engine.identity) ||
+		 x->engine.udp_payload != y->engine.udp_payload)
+		what = "server.nsid / version_string / identity";
+	else if (!same_str(a->eal, b->eal) || a->exception != b->exception ||
+		 !same_str(a->exc_ifname, b->exc_ifname) || a->nexc_addr != b->nexc_addr ||
+		 memcmp(a->exc_addr, b->exc_addr, sizeof(a->exc_addr)))
+		what = "dpdk";
+	else if (!same_str(a->state_dir, b->state_dir))
+		what = "state_dir";
+	else if (!same_str(a->push_listen, b->push_listen) || !same_str(a->tls_cert, b->tls_cert) ||
+		 !same_str(a->tls_key, b->tls_key) || !same_str(a->tls_client_ca, b->tls_client_ca))
+		what = "push.listen / push.tls";
+	else if (!same_str(a->metrics_listen, b->metrics_listen))
+		what = "metrics.listen";
+	else if (!same_str(a->control_socket, b->control_socket))
+		what = "control.socket";
+	if (what)
+		snprintf(err, errlen, "%s changed: restart pop53d to apply it (nothing was changed)",
+			 what);
+	return what != NULL;
+}
+
+/*
+ * pop53ctl reload-config: read the file again with the running command
+ * line over it. What can change while serving does (trusted keys, push
+ * limits, the maximum snapshot age, the zone files or snapshot a SIGHUP
+ * reloads); a change to anything bound at start is refused whole. The
+ * previous configuration is kept until exit: the engine and the threads
+ * still point into its strings.
+ */
+static int op_reload_config(void *arg, char *err, size_t errlen)
+{
+	struct daemon *dm = arg;
+	const struct ctl_conf *running = ctl_conf_of(dm->o);
+	struct snap_keyring *kr = NULL;
+	struct ctl_daemon_opts *no;
+	struct ctl_conf *next;
+	struct diag d;
+
+	if (!dm->o->config_path || !running) {
+		snprintf(err, errlen, "pop53d runs without a configuration file (--config)");
+		return P53_EINVAL;
+	}
+	diag_init(&d, NULL);
+	if (ctl_conf_reload(running, &d, &next) < 0) {
+		snprintf(err, errlen, "%s (%u error%s; nothing was changed)",
+			 d.errors ? d.first : "the configuration does not load",
+			 d.errors, d.errors == 1 ? "" : "s");
+		return P53_ESYNTAX;
+	}
+	no = ctl_conf_opts(next);
+	if (needs_restart(dm->o, no, err, errlen))
+		goto fail;
+	if (no->nkeys && snap_keyring_load(no->trusted_keys, no->nkeys, &d, &kr) < 0) {
+		snprintf(err, errlen, "%s", d.first);
+		goto fail;
+	}
+	if (dm->push && !no->nkeys) {
+		snprintf(err, errlen, "push.trusted_keys: the push API needs at least one");
+		goto fail;
+	}
+	snap_keyring_free(dm->kr);
+	dm->kr = kr;
+	if (dm->push)
+		ctl_http_set_limits(dm->push, no->push_max_bytes, no->push_timeout_ms);
+	if (running != dm->first_conf && dm->nold_confs < CTL_MAX_RELOADS)
+		dm->old_confs[dm->nold_confs++] = (struct ctl_conf *)running;
+	dm->o = no;
+	fprintf(stderr, "pop53d: configuration reloaded from %s (%zu trusted key%s, maximum "
+		"snapshot age %u s)\n", no->config_path, no->nkeys, no->nkeys == 1 ? "" : "s",
+		no->max_snapshot_age_s);
+	return 0;
+fail:
+	ctl_conf_free(next);
+	return P53_EINVAL;
+}
+
+static bool healthy(const struct daemon *dm)
+{
+	uint64_t now = (uint64_t)time(NULL), created;
+
+	if (!dm->cur.s)
+		return false;
+	created = snap_header(dm->cur.s)->created;
+	return !dm->o->max_snapshot_age_s || now < created ||
+	       now - created <= dm->o->max_snapshot_age_s;
+}
+
+static void op_status(void *arg, struct evbuffer *out)
+{
+	struct daemon *dm = arg;
+	const struct snap *s = dm->cur.s;
+	char name[DNAME_TEXT_MAX];
+
+	evbuffer_add_printf(out, "\"serial\": %llu, \"zones\": [",
+			    (unsigned long long)serial_of(s));
+	for (uint32_t i = 0; s && i < snap_zone_count(s); i++) {
+		const struct snap_zone *z = snap_zone_at(s, i);
+		dname_to_text(snap_ptr(s, z->apex_name), name, sizeof(name));
+		evbuffer_add_printf(out, "%s{\"name\": ", i ? ", " : "");
+		ctl_json_str(out, name);
+		evbuffer_add_printf(out, ", \"serial\": %u, \"names\": %u}", z->soa_serial,
+				    z->node_count);
+	}
+	evbuffer_add_printf(out, "], \"loaded_at\": %llu, \"healthy\": %s, \"drained\": %s, "
+			    "\"version\": ", (unsigned long long)(s ? dm->loaded_at : 0),
+			    healthy(dm) ? "true" : "false", dm->drained ? "true" : "false");
+	ctl_json_str(out, POP53_VERSION);
+}
+
+static void gather_srv(struct metrics_transport *t, const char *name,
+		       const struct srv_stats *st, int udp)
+{
+	t->name = name;
+	t->queries = st->queries;
+	memcpy(t->rcode, st->rcode, sizeof(t->rcode));
+	t->drop[t->ndrop++] = (struct metrics_count){ "engine", st->drop_engine };
+	if (udp) {
+		t->drop[t->ndrop++] = (struct metrics_count){ "oversize", st->drop_oversize };
+		t->drop[t->ndrop++] = (struct metrics_count){ "send", st->drop_send };
+	}
+}
+
+#ifdef POP53_DPDK
+static void gather_dpdk(struct metrics_input *in)
+{
+	struct metrics_transport *t = &in->tr[in->ntr++];
+	struct dp_stats st;
+
+	dp_stats(&st);
+	t->name = "dpdk";
+	t->queries = st.answers + st.drop_engine;
+	memcpy(t->rcode, st.rcode, sizeof(t->rcode));
+	for (int v = 1; v < PKT_VERDICT_COUNT; v++)
+		t->drop[t->ndrop++] = (struct metrics_count){
+			pkt_verdict_name((enum pkt_verdict)v), st.drop[v] };
+	t->drop[t->ndrop++] = (struct metrics_count){ "multi-segment", st.drop_multiseg };
+	t->drop[t->ndrop++] = (struct metrics_count){ "engine", st.drop_engine };
+	t->drop[t->ndrop++] = (struct metrics_count){ "tx-failed", st.tx_fail };
+	t->drop[t->ndrop++] = (struct metrics_count){ "exception-full", st.exc_drop };
+	for (unsigned w = 0; w < dp_workers() && in->nlcore < METRICS_MAX_LCORES; w++) {
+		struct dp_stats ws;
+		dp_worker_stats(w, &ws);
+		in->lcore[in->nlcore++] = (struct metrics_lcore){ dp_worker_lcore(w), ws.rx,
+								  ws.tx };
+	}
+}
+#endif
+
+/* Every number the metrics page and the stats answer show. */
+static void gather(struct daemon *dm, struct metrics_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	if (dm->srv) {
+		struct srv_stats udp, tcp;
+		srv_stats_split(dm->srv, &udp, &tcp);
+		if (!dm->dpdk)
+			gather_srv(&in->tr[in->ntr++], "udp", &udp, 1);
+		gather_srv(&in->tr[in->ntr++], "tcp", &tcp, 0);
+	}
+#ifdef POP53_DPDK
+	if (dm->dpdk)
+		gather_dpdk(in);
+#endif
+	in->snap = dm->cur.s;
+	in->now = (uint64_t)time(NULL);
+	in->loaded_at = dm->loaded_at;
+	for (size_t i = 0; i < NPUSH; i++)
+		in->push[in->npush++] = (struct metrics_count){ push_results[i], dm->pushes[i] };
+	in->reloads_ok = dm->reloads - dm->failed;
+	in->reloads_failed = dm->failed;
+	in->leaked = dm->leaked;
+	in->drained = dm->drained;
+}
+
+static void op_metrics(void *arg, struct evbuffer *out)
+{
+	struct metrics_input in;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	gather(arg, &in);
+	if (f && metrics_render(&in, f) == 0 && fclose(f) == 0)
+		evbuffer_add(out, text, len);
+	else if (f)
+		fclose(f);
+	free(text);
+}
+
+/* {"name": n, ...} of the non-zero counts (all of them when all) */
+static void json_counts(struct evbuffer *out, const char *key,
+			const struct metrics_count *c, size_t n, int all)
+{
+	int first = 1;
+
+	evbuffer_add_printf(out, ", \"%s\": {", key);
+	for (size_t i = 0; i < n; i++) {
+		if (!all && !c[i].n)
+			continue;
+		evbuffer_add_printf(out, "%s", first ? "" : ", ");
+		ctl_json_str(out, c[i].name);
+		evbuffer_add_printf(out, ": %llu", (unsigned long long)c[i].n);
+		first = 0;
+	}
+	evbuffer_add(out, "}", 1);
+}
+
+static void stats_transport(struct evbuffer *out, const struct metrics_transport *t)
+{
+	struct metrics_count rc[METRICS_RCODES];
+
+	evbuffer_add_printf(out, ", \"%s\": {\"queries\": %llu", t->name,
+			    (unsigned long long)t->queries);
+	for (unsigned r = 0; r < METRICS_RCODES; r++)
+		rc[r] = (struct metrics_count){ metrics_rcode_name(r), t->rcode[r] };
+	json_counts(out, "responses", rc, METRICS_RCODES, 0);
+	json_counts(out, "drops", t->drop, t->ndrop, 1);
+	evbuffer_add(out, "}", 1);
+}
+
+static void op_stats(void *arg, struct evbuffer *out)
+{
+	struct metrics_input in;
+
+	gather(arg, &in);
+	evbuffer_add_printf(out, "\"serial\": %llu", (unsigned long long)serial_of(in.snap));
+	for (size_t t = 0; t < in.ntr; t++)
+		stats_transport(out, &in.tr[t]);
+	if (in.nlcore) {
+		evbuffer_add_printf(out, ", \"lcores\": [");
+		for (size_t i = 0; i < in.nlcore; i++)
+			evbuffer_add_printf(out, "%s{\"lcore\": %u, \"rx\": %llu, \"tx\": %llu}",
+					    i ? ", " : "", in.lcore[i].lcore,
+					    (unsigned long long)in.lcore[i].rx,
+					    (unsigned long long)in.lcore[i].tx);
+		evbuffer_add(out, "]", 1);
+	}
+	json_counts(out, "pushes", in.push, in.npush, 1);
+	evbuffer_add_printf(out, ", \"reloads\": {\"ok\": %llu, \"failed\": %llu}, "
+			    "\"snapshots_leaked\": %llu, \"drained\": %s",
+			    (unsigned long long)in.reloads_ok, (unsigned long long)in.reloads_failed,
+			    (unsigned long long)in.leaked, in.drained ? "true" : "false");
+}
+
+/* ---- start-up ------------------------------------------------------------------ */
+
+/* Choose between the configured zones/snapshot and the state directory's
+ * last good snapshot: the stored one wins when its serial is newer (a
+ * push arrived after the configuration was written) or when the
+ * configured ones fail to load. */
+static int choose(struct daemon *dm, struct loaded *given, int gret, struct loaded *stored,
+		  int sret)
+{
+	const struct ctl_daemon_opts *o = dm->o;
+	const char *what = o->snapshot ? "--snapshot" : "--zone files";
+
+	if (gret == 0 && (sret < 0 || serial_of(stored->s) <= serial_of(given->s))) {
+		if (sret == 0)
+			fprintf(stderr, "pop53d: serving the %s (serial %llu); the state directory's "
+				"serial %llu is not newer\n", what,
+				(unsigned long long)serial_of(given->s),
+				(unsigned long long)serial_of(stored->s));
+		unload(stored);
+		dm->cur = *given;
+		return 0;
+	}
+	if (sret == 0) {
+		if (gret == 0)
+			fprintf(stderr, "pop53d: serving the state directory's snapshot (serial %llu, "
+				"newer than the %s' serial %llu)\n",
+				(unsigned long long)serial_of(stored->s), what,
+				(unsigned long long)serial_of(given->s));
+		else if (o->nzones || o->snapshot)
+			fprintf(stderr, "pop53d: the %s failed to load: serving the state "
+				"directory's snapshot (serial %llu)\n", what,
+				(unsigned long long)serial_of(stored->s));
+		else
+			fprintf(stderr, "pop53d: serving the state directory's snapshot (serial "
+				"%llu)\n", (unsigned long long)serial_of(stored->s));
+		unload(given);
+		dm->cur = *stored;
+		return 0;
+	}
+	if (!(o->nzones || o->snapshot) && o->state_dir) {
+		/* A fresh node waits for its first push, answering SERVFAIL. */
+		fprintf(stderr, "pop53d: nothing to serve yet in %s: answering SERVFAIL until a "
+			"snapshot is pushed or loaded\n", o->state_dir);
+		return 0;
+	}
+	return -1;
+}
+
+static int initial(struct daemon *dm)
+{
+	const struct ctl_daemon_opts *o = dm->o;
+	struct loaded given = { 0 }, stored = { 0 };
+	struct diag d, ds;
+	int gret = P53_ENOTFOUND, sret = P53_ENOTFOUND;
+
+	diag_init(&d, stderr);
+	d.hide_warnings = 1;
+	if (o->nzones || o->snapshot)
+		gret = load(o, &d, &given);
+	diag_init(&ds, NULL);
+	if (o->state_dir && (sret = load_stored(dm, &ds, &stored)) < 0 && sret != P53_ENOTFOUND)
+		fprintf(stderr, "pop53d: state directory %s: %s\n", o->state_dir, ds.first);
+	else if (sret == 0 && ds.warnings)
+		fprintf(stderr, "pop53d: state directory %s: current.snap was damaged: serving "
+			"previous.snap\n", o->state_dir);
+	if (choose(dm, &given, gret, &stored, sret) < 0) {
+		fprintf(stderr, "pop53d: nothing to serve: %s\n", d.errors ? d.first :
+			p53_strerror(gret));
+		return -1;
+	}
+	if (dm->cur.s)
+		dm->loaded_at = (uint64_t)time(NULL);
+	print_serving(dm->cur.s, "serving ");
+	atomic_store(&dm->current, dm->cur.s);
+	return 0;
+}
+
+static int check_opts(const struct ctl_daemon_opts *o)
+{
+#ifndef POP53_DPDK
+	if (o->io == CTL_IO_DPDK) {
+		fprintf(stderr, "pop53d: --io dpdk: this pop53d was built without DPDK "
+			"(libdpdk-dev and libbpf-dev missing, or -Ddpdk=disabled)\n");
+		return -1;
+	}
+#endif
+	if (o->io != CTL_IO_DPDK && (o->exception != CTL_EXC_NONE || o->nexc_addr)) {
+		fprintf(stderr, "pop53d: --exception and --exception-addr need --io dpdk (with "
+			"kernel sockets the kernel sees every frame itself)\n");
+		return -1;
+	}
+	if (o->nexc_addr && o->exception == CTL_EXC_NONE) {
+		fprintf(stderr, "pop53d: --exception-addr needs --exception tap\n");
+		return -1;
+	}
+	if (o->push_listen && !o->nkeys) {
+		fprintf(stderr, "pop53d: the push API needs at least one trusted controller key "
+			"(a node must not accept snapshots anyone could sign)\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Keys and the state directory: a node learns at start that it cannot
+ * verify or persist, not at its first push. */
+static int prepare(struct daemon *dm)
+{
+	const struct ctl_daemon_opts *o = dm->o;
+	struct diag d;
+
+	diag_init(&d, stderr);
+	if (o->nkeys && snap_keyring_load(o->trusted_keys, o->nkeys, &d, &dm->kr) < 0)
+		return -1;
+	if (o->state_dir && ctl_store_init(o->state_dir, &d) < 0)
+		return -1;
+	if (o->push_listen && !o->state_dir)
+		fprintf(stderr, "pop53d: warning: no state directory: pushed snapshots are served "
+			"but not kept across a restart\n");
+	return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *dm = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		reload(dm);
+		return;
+	}
+	dm->stop_sig = (int)sig;
+	event_base_loopbreak(dm->base);
 }
 
 static void signal_set(sigset_t *set)
@@ -102,77 +812,114 @@ static void signal_set(sigset_t *set)
 	sigaddset(set, SIGHUP);
 }
 
-/* SIGHUP: load again and publish; a failed load changes nothing served.
- * The old snapshot is freed once every reader has passed a quiescent
- * state (lcores: rte_rcu_qsbr in dp_publish; kernel threads: their epoch
- * counters in srv_synchronize). A reader that does not report within the
- * grace period would still hold it: it is leaked, never freed early. */
-static void reload(const struct ctl_daemon_opts *o, struct serving *sv)
+/* The loop and its events; the signals stay blocked until loop() so the
+ * server threads, started in between, inherit the blocked mask. */
+static int events_setup(struct daemon *dm)
 {
-	struct loaded next;
-	struct diag d;
-	int ret, grace_ok = 1;
-	char what[64];
-
-	sv->reloads++;
-	diag_init(&d, stderr);
-	d.hide_warnings = 1;
-	ret = load(o, &d, &next);
-	if (ret < 0) {
-		sv->failed++;
-		fprintf(stderr, "pop53d: reload %u failed (%u error%s, first: %s); nothing changed\n",
-			sv->reloads, d.errors, d.errors == 1 ? "" : "s",
-			d.errors ? d.first : p53_strerror(ret));
-		snprintf(what, sizeof(what), "reload %u failed: still serving ", sv->reloads);
-		print_serving(sv->cur.s, what);
-		return;
-	}
-	atomic_store_explicit(&sv->current, next.s, memory_order_seq_cst);
-#ifdef POP53_DPDK
-	if (sv->dpdk) {
-		const struct snap *old;
-		if (dp_publish(next.s, &old, RELOAD_GRACE_MS) < 0) {
-			fprintf(stderr, "pop53d: reload %u: a DPDK worker did not pass a quiescent "
-				"state in %u ms (hung?)\n", sv->reloads, RELOAD_GRACE_MS);
-			grace_ok = 0;
-		}
-	}
-#endif
-	if (sv->srv && srv_synchronize(sv->srv, RELOAD_GRACE_MS) < 0) {
-		fprintf(stderr, "pop53d: reload %u: a kernel server thread did not pass a "
-			"quiescent state in %u ms (hung?)\n", sv->reloads, RELOAD_GRACE_MS);
-		grace_ok = 0;
-	}
-	if (grace_ok) {
-		unload(&sv->cur);
-	} else {
-		sv->leaked++;
-		fprintf(stderr, "pop53d: reload %u: the previous snapshot is leaked, not freed\n",
-			sv->reloads);
-	}
-	sv->cur = next;
-	snprintf(what, sizeof(what), "reload %u: serving ", sv->reloads);
-	print_serving(next.s, what);
-}
-
-/* Wait for signals: reload on SIGHUP, return SIGTERM/SIGINT. */
-static int serve(const struct ctl_daemon_opts *o, struct serving *sv)
-{
+	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
 	sigset_t set;
-	int sig = 0;
 
 	signal_set(&set);
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig != SIGHUP)
-			break;
-		reload(o, sv);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);     /* a controller that hangs up mid-answer */
+	if (!(dm->base = event_base_new()) ||
+	    !(dm->retire_ev = evtimer_new(dm->base, on_retire, dm))) {
+		fprintf(stderr, "pop53d: cannot create the event loop\n");
+		return -1;
 	}
-	fprintf(stderr, "pop53d: %u reload%s (%u failed, %u snapshots leaked)\n", sv->reloads,
-		sv->reloads == 1 ? "" : "s", sv->failed, sv->leaked);
-	return sig;
+	for (int i = 0; i < 3; i++)
+		if (!(dm->sig[i] = evsignal_new(dm->base, sigs[i], on_signal, dm)) ||
+		    evsignal_add(dm->sig[i], NULL) < 0) {
+			fprintf(stderr, "pop53d: cannot watch signal %d\n", sigs[i]);
+			return -1;
+		}
+	dm->ops = (struct ctl_ops){
+		.arg = dm, .push = op_push, .load = op_load, .refused = op_refused,
+		.status = op_status, .stats = op_stats, .metrics = op_metrics,
+		.drain = op_drain, .reload_config = op_reload_config,
+		.served_serial = op_served_serial,
+	};
+	return 0;
 }
+
+/* The control socket, the push API and the metrics page, as configured. */
+static int control_start(struct daemon *dm)
+{
+	const struct ctl_daemon_opts *o = dm->o;
+	struct ctl_push_conf pc = {
+		.listen = o->push_listen, .cert = o->tls_cert, .key = o->tls_key,
+		.client_ca = o->tls_client_ca, .max_bytes = o->push_max_bytes,
+		.timeout_ms = o->push_timeout_ms,
+	};
+	char err[512] = "";
+
+	if (o->control_socket &&
+	    ctl_sock_start(dm->base, o->control_socket, &dm->ops, &dm->sock, err, sizeof(err)) < 0)
+		goto fail;
+	if (o->push_listen &&
+	    ctl_http_push_start(dm->base, &pc, &dm->ops, &dm->push, err, sizeof(err)) < 0)
+		goto fail;
+	if (o->metrics_listen &&
+	    ctl_http_metrics_start(dm->base, o->metrics_listen, &dm->ops, &dm->metrics, err,
+				   sizeof(err)) < 0)
+		goto fail;
+	if (o->control_socket)
+		fprintf(stderr, "pop53d: control socket %s\n", o->control_socket);
+	if (o->push_listen)
+		fprintf(stderr, "pop53d: push API on https %s (client certificates from %s, %zu "
+			"trusted key%s)\n", o->push_listen, o->tls_client_ca, o->nkeys,
+			o->nkeys == 1 ? "" : "s");
+	if (o->metrics_listen)
+		fprintf(stderr, "pop53d: metrics on http %s/metrics\n", o->metrics_listen);
+	return 0;
+fail:
+	fprintf(stderr, "pop53d: %s\n", err);
+	return -1;
+}
+
+/* Run the loop until SIGTERM/SIGINT; returns the signal. */
+static int loop(struct daemon *dm)
+{
+	sigset_t set;
+
+	signal_set(&set);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	event_base_dispatch(dm->base);
+	fprintf(stderr, "pop53d: %u reload%s (%u failed, %u snapshots leaked)\n", dm->reloads,
+		dm->reloads == 1 ? "" : "s", dm->failed, dm->leaked);
+	return dm->stop_sig;
+}
+
+/* Everything the loop owns, once no server thread reads a snapshot. */
+static void teardown(struct daemon *dm)
+{
+	ctl_http_free(dm->push);
+	ctl_http_free(dm->metrics);
+	ctl_sock_free(dm->sock);
+	for (int i = 0; i < 3; i++)
+		if (dm->sig[i])
+			event_free(dm->sig[i]);
+	if (dm->retire_ev)
+		event_free(dm->retire_ev);
+	if (dm->base)
+		event_base_free(dm->base);
+	while (dm->retired) {
+		struct retired *r = dm->retired;
+		dm->retired = r->next;
+		unload(&r->l);
+		free(r);
+	}
+	unload(&dm->cur);
+	snap_keyring_free(dm->kr);
+	/* The first configuration is the caller's; those that replaced it
+	 * are ours. */
+	for (unsigned i = 0; i < dm->nold_confs; i++)
+		ctl_conf_free(dm->old_confs[i]);
+	if (ctl_conf_of(dm->o) != dm->first_conf)
+		ctl_conf_free((struct ctl_conf *)ctl_conf_of(dm->o));
+}
+
+/* ---- options and DPDK ----------------------------------------------------------- */
 
 int ctl_parse_prefix(const char *text, struct ctl_prefix *p)
 {
@@ -284,8 +1031,9 @@ static void print_dp_stats(void)
 }
 
 /* DPDK mode: UDP on the lcores, TCP on kernel sockets (same addresses). */
-static int run_dpdk(struct ctl_daemon_opts *o, struct serving *sv)
+static int run_dpdk(struct daemon *dm)
 {
+	struct ctl_daemon_opts *o = dm->o;
 	static char eal_buf[4096];
 	char *argv[EAL_MAX_ARGS];
 	struct dp_conf conf;
@@ -319,90 +1067,80 @@ static int run_dpdk(struct ctl_daemon_opts *o, struct serving *sv)
 	}
 	/* Exception interfaces get their addresses here, before TCP binds. */
 	if (dp_port_setup(&conf, err, sizeof(err)) < 0 ||
-	    dp_start(sv->cur.s, err, sizeof(err)) < 0) {
+	    dp_start(dm->cur.s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pop53d: %s\n", err);
 		goto out;
 	}
-	sv->dpdk = 1;
+	dm->dpdk = 1;
 	tcp = o->srv;
 	tcp.no_udp = 1;
-	if (srv_start(&tcp, &sv->current, &sv->srv, err, sizeof(err)) < 0) {
+	if (srv_start(&tcp, &dm->current, &dm->srv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pop53d: %s\n", err);
 		goto out;
 	}
+	if (control_start(dm) < 0)
+		goto out;
 	fprintf(stderr, "pop53d: ready (dpdk: %u worker%s, UDP on the ports; TCP on %zu kernel "
 		"listen addresses)\n", dp_workers(), dp_workers() == 1 ? "" : "s", tcp.nlisten);
-	int sig = serve(o, sv);
-	srv_stats(sv->srv, &st);
+	int sig = loop(dm);
+	srv_stats(dm->srv, &st);
 	fprintf(stderr, "pop53d: signal %d: stopping; tcp: %llu queries, %llu responses\n", sig,
 		(unsigned long long)st.queries, (unsigned long long)st.responses);
 	print_dp_stats();
 	status = 0;
 out:
-	srv_stop(sv->srv);
-	sv->srv = NULL;
+	srv_stop(dm->srv);
+	dm->srv = NULL;
 	dp_stop();   /* workers, ports (XDP detached, TAPs removed), EAL */
 	return status;
 }
 #endif
 
-int ctl_daemon_run(struct ctl_daemon_opts *o)
+static int run_kernel(struct daemon *dm)
 {
-	static struct serving sv;
 	struct srv_stats st;
-	struct diag d;
 	char err[256] = "";
-	sigset_t set;
-	int ret, status = 1;
+	int status = 1;
 
-#ifndef POP53_DPDK
-	if (o->io == CTL_IO_DPDK) {
-		fprintf(stderr, "pop53d: --io dpdk: this pop53d was built without DPDK "
-			"(libdpdk-dev and libbpf-dev missing, or -Ddpdk=disabled)\n");
-		return 2;
-	}
-#endif
-	if (o->io != CTL_IO_DPDK && (o->exception != CTL_EXC_NONE || o->nexc_addr)) {
-		fprintf(stderr, "pop53d: --exception and --exception-addr need --io dpdk (with "
-			"kernel sockets the kernel sees every frame itself)\n");
-		return 2;
-	}
-	if (o->nexc_addr && o->exception == CTL_EXC_NONE) {
-		fprintf(stderr, "pop53d: --exception-addr needs --exception tap\n");
-		return 2;
-	}
-	diag_init(&d, stderr);
-	d.hide_warnings = 1;
-	ret = load(o, &d, &sv.cur);
-	if (ret < 0) {
-		fprintf(stderr, "pop53d: nothing to serve: %s\n", d.errors ? d.first : p53_strerror(ret));
-		return 1;
-	}
-	print_serving(sv.cur.s, "serving ");
-	atomic_store(&sv.current, sv.cur.s);
-	/* Threads inherit the mask: only sigwait() sees SIGTERM/SIGINT/SIGHUP. */
-	signal_set(&set);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-#ifdef POP53_DPDK
-	if (o->io == CTL_IO_DPDK) {
-		status = run_dpdk(o, &sv);
-		goto fail;
-	}
-#endif
-	if (srv_start(&o->srv, &sv.current, &sv.srv, err, sizeof(err)) < 0) {
+	if (srv_start(&dm->o->srv, &dm->current, &dm->srv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pop53d: %s\n", err);
-		goto fail;
+		goto out;
 	}
-	fprintf(stderr, "pop53d: ready (%zu listen addresses)\n", o->srv.nlisten);
-	int sig = serve(o, &sv);
-	srv_stats(sv.srv, &st);
+	if (control_start(dm) < 0)
+		goto out;
+	fprintf(stderr, "pop53d: ready (%zu listen addresses)\n", dm->o->srv.nlisten);
+	int sig = loop(dm);
+	srv_stats(dm->srv, &st);
 	fprintf(stderr, "pop53d: signal %d: stopping; %llu queries, %llu responses, %llu dropped\n",
 		sig, (unsigned long long)st.queries, (unsigned long long)st.responses,
 		(unsigned long long)st.dropped);
 	status = 0;
+out:
+	srv_stop(dm->srv);   /* every reader gone: the snapshots can go */
+	dm->srv = NULL;
+	return status;
+}
+
+int ctl_daemon_run(struct ctl_daemon_opts *o)
+{
+	static struct daemon dm;
+	int status = 1;
+
+	if (check_opts(o) < 0)
+		return 2;
+	memset(&dm, 0, sizeof(dm));
+	dm.o = o;
+	dm.first_conf = ctl_conf_of(o);
+	if (prepare(&dm) < 0 || initial(&dm) < 0 || events_setup(&dm) < 0)
+		goto fail;
+#ifdef POP53_DPDK
+	if (o->io == CTL_IO_DPDK) {
+		status = run_dpdk(&dm);
+		goto fail;
+	}
+#endif
+	status = run_kernel(&dm);
 fail:
-	srv_stop(sv.srv);   /* every reader gone: the last snapshot can go */
-	sv.srv = NULL;
-	unload(&sv.cur);
+	teardown(&dm);
 	return status;
 }

@@ -202,10 +202,11 @@ static void count_answer(struct srv_stats *st, size_t len, const struct engine_r
 {
 	if (len == 0) {
 		st->dropped++;
+		st->drop_engine++;
 		return;
 	}
 	st->responses++;
-	st->rcode[r->rcode & 0xf]++;
+	st->rcode[r->rcode < SRV_RCODES - 1 ? r->rcode : SRV_RCODES - 1]++;
 }
 
 /* ---- UDP ---------------------------------------------------------------- */
@@ -244,11 +245,14 @@ static void udp_drain(struct udp_worker *w, int fd, struct udp_batch *b)
 			struct engine_result r;
 			size_t len = 0;
 			w->stats->queries++;
-			if (!(b->rx[i].msg_hdr.msg_flags & MSG_TRUNC)) {
-				client_from(&b->peer[i], ENGINE_UDP, &c);
-				len = engine_answer(conf, s, b->rbuf[i], b->rx[i].msg_len,
-						    &c, b->tbuf[out], UDP_BUF, &r);
+			if (b->rx[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				w->stats->dropped++;
+				w->stats->drop_oversize++;
+				continue;
 			}
+			client_from(&b->peer[i], ENGINE_UDP, &c);
+			len = engine_answer(conf, s, b->rbuf[i], b->rx[i].msg_len,
+					    &c, b->tbuf[out], UDP_BUF, &r);
 			count_answer(w->stats, len, &r);
 			if (len == 0)
 				continue;
@@ -263,6 +267,7 @@ static void udp_drain(struct udp_worker *w, int fd, struct udp_batch *b)
 			int k = sendmmsg(fd, b->tx + sent, (unsigned)(out - sent), 0);
 			if (k <= 0) {
 				w->stats->dropped += (uint64_t)(out - sent);
+				w->stats->drop_send += (uint64_t)(out - sent);
 				break;
 			}
 			sent += k;
@@ -640,20 +645,35 @@ int srv_synchronize(struct srv *s, unsigned timeout_ms)
 	return 0;
 }
 
+static void stats_add(struct srv_stats *total, const struct srv_stats *st)
+{
+	total->queries += st->queries;
+	total->responses += st->responses;
+	total->dropped += st->dropped;
+	total->drop_engine += st->drop_engine;
+	total->drop_oversize += st->drop_oversize;
+	total->drop_send += st->drop_send;
+	for (int i = 0; i < SRV_RCODES; i++)
+		total->rcode[i] += st->rcode[i];
+	total->tcp_conns += st->tcp_conns;
+	total->tcp_refused += st->tcp_refused;
+	total->tcp_timeouts += st->tcp_timeouts;
+}
+
 void srv_stats(const struct srv *s, struct srv_stats *total)
 {
 	memset(total, 0, sizeof(*total));
-	for (unsigned t = 0; t <= s->nudp; t++) {
-		const struct srv_stats *st = &s->stats[t];
-		total->queries += st->queries;
-		total->responses += st->responses;
-		total->dropped += st->dropped;
-		for (int i = 0; i < 16; i++)
-			total->rcode[i] += st->rcode[i];
-		total->tcp_conns += st->tcp_conns;
-		total->tcp_refused += st->tcp_refused;
-		total->tcp_timeouts += st->tcp_timeouts;
-	}
+	for (unsigned t = 0; t <= s->nudp; t++)
+		stats_add(total, &s->stats[t]);
+}
+
+void srv_stats_split(const struct srv *s, struct srv_stats *udp, struct srv_stats *tcp)
+{
+	memset(udp, 0, sizeof(*udp));
+	memset(tcp, 0, sizeof(*tcp));
+	for (unsigned t = 0; t < s->nudp; t++)
+		stats_add(udp, &s->stats[t]);
+	stats_add(tcp, &s->stats[s->nudp]);
 }
 
 void srv_stop(struct srv *s)

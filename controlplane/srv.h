@@ -36,12 +36,19 @@ struct srv_conf {
 	struct engine_conf engine;
 };
 
-/* Counters of one thread, summed on demand; one cache line each. */
+#define SRV_RCODES 17            /* RCODE 0..15, [16]: extended (BADVERS...) */
+
+/* Counters of one thread, summed on demand; written by that thread only
+ * (no atomics: readers see them a little late, never torn on 64-bit). */
 struct srv_stats {
 	uint64_t queries;
 	uint64_t responses;
-	uint64_t dropped;
-	uint64_t rcode[16];
+	uint64_t dropped;            /* every query left unanswered: */
+	uint64_t drop_engine;        /* ... the engine gave no answer (malformed,
+				      * a response, ...) */
+	uint64_t drop_oversize;      /* ... a datagram over the receive buffer */
+	uint64_t drop_send;          /* ... sendmmsg / send failed */
+	uint64_t rcode[SRV_RCODES];
 	uint64_t tcp_conns;
 	uint64_t tcp_refused;        /* over the connection limit */
 	uint64_t tcp_timeouts;
@@ -76,6 +83,10 @@ int srv_synchronize(struct srv *s, unsigned timeout_ms);
 
 /* Sum the counters of every thread into *total. */
 void srv_stats(const struct srv *s, struct srv_stats *total);
+
+/* The same, split by transport: the UDP threads into *udp, the TCP thread
+ * into *tcp. */
+void srv_stats_split(const struct srv *s, struct srv_stats *udp, struct srv_stats *tcp);
 
 /* Stop every thread, close every socket, free s. NULL is fine. */
 void srv_stop(struct srv *s);

@@ -55,11 +55,20 @@ int ctl_store_accept(const char *state_dir, const uint8_t *buf, size_t len,
 /* At start: open the last good snapshot in state_dir (current.snap, else
  * previous.snap when current is damaged; the signature is checked when kr
  * is not NULL) into *out. Removes temporary files a crash left behind.
- * P53_ENOTFOUND when the directory has none. */
+ * A damaged current.snap is renamed current.snap.bad (kept for the
+ * operator; the next push must not make it previous.snap) and the
+ * fallback is reported with diag_warn in d. P53_ENOTFOUND when the
+ * directory has no snapshot (or does not exist); when both files are
+ * damaged, the error of current.snap with both reasons in d. */
 int ctl_store_load(const char *state_dir, const struct snap_keyring *kr,
 		   struct diag *d, struct ctl_accepted *out);
 
 /* Release what an accept or load returned. */
 void ctl_accepted_free(struct ctl_accepted *a);
+
+/* Create state_dir (mode 0700) unless it exists, and check that it is a
+ * writable directory: a daemon learns at start, not at the first push,
+ * that it cannot persist. 0 or P53_EIO with the reason in d. (Addition.) */
+int ctl_store_init(const char *state_dir, struct diag *d);
 
 #endif

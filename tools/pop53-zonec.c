@@ -9,10 +9,13 @@
 static void usage(FILE *f)
 {
 	fputs("usage: pop53-zonec check [--origin NAME] [-Werror] FILE...\n"
-	      "       pop53-zonec compile -o OUT.snap [--origin NAME] [--serial N] [-Werror] FILE...\n"
+	      "       pop53-zonec compile -o OUT.snap [--origin NAME] [--serial N] [--sign PRIV] [-Werror] FILE...\n"
 	      "       pop53-zonec dump SNAPSHOT\n"
 	      "       pop53-zonec lookup SNAPSHOT NAME [TYPE]\n"
 	      "       pop53-zonec bench-load SNAPSHOT [ROUNDS]\n"
+	      "       pop53-zonec keygen PRIV PUB                    new Ed25519 controller key pair\n"
+	      "       pop53-zonec sign --key PRIV [-o OUT] SNAPSHOT   (in place without -o)\n"
+	      "       pop53-zonec verify --key PUB [--key PUB]... SNAPSHOT\n"
 	      "Each FILE is one zone; its name comes from its SOA owner, $ORIGIN or --origin.\n",
 	      f);
 }
@@ -24,6 +27,8 @@ int main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "serial", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "sign", required_argument, NULL, 'S' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -43,6 +48,14 @@ int main(int argc, char **argv)
 		case 'O': o.origin = optarg; break;
 		case 'o': o.output = optarg; break;
 		case 'q': o.quiet = 1; break;
+		case 'S': o.sign_key = optarg; break;
+		case 'k':
+			if (o.nkeys == sizeof(o.keys) / sizeof(o.keys[0])) {
+				fprintf(stderr, "pop53-zonec: at most %zu --key\n", o.nkeys);
+				return 2;
+			}
+			o.keys[o.nkeys++] = optarg;
+			break;
 		case 'W':
 			if (strcmp(optarg, "error") != 0) {
 				fprintf(stderr, "pop53-zonec: unknown option -W%s\n", optarg);
@@ -71,6 +84,14 @@ int main(int argc, char **argv)
 		return zonec_dump(&o, argv[0]);
 	if (!strcmp(cmd, "lookup") && (argc == 2 || argc == 3))
 		return zonec_lookup(&o, argv[0], argv[1], argc == 3 ? argv[2] : "A");
+	if (!strcmp(cmd, "keygen") && argc == 2)
+		return zonec_keygen(&o, argv[0], argv[1]);
+	if (!strcmp(cmd, "sign") && argc == 1 && o.nkeys == 1) {
+		o.sign_key = o.keys[0];
+		return zonec_sign(&o, argv[0]);
+	}
+	if (!strcmp(cmd, "verify") && argc == 1 && o.nkeys >= 1)
+		return zonec_verify(&o, argv[0]);
 	if (!strcmp(cmd, "bench-load") && (argc == 1 || argc == 2))
 		return zonec_bench_load(&o, argv[0], argc == 2 ? atoi(argv[1]) : 5);
 	usage(stderr);

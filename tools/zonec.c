@@ -1,5 +1,6 @@
 /*
- * zonec.c — pop53-zonec commands: check, compile, dump, lookup, bench-load.
+ * zonec.c — pop53-zonec commands: check, compile, dump, lookup, bench-load,
+ * and the controller's keygen, sign and verify.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "error.h"
 #include "rdata.h"
 #include "snap.h"
+#include "snap_sign.h"
 #include "zone.h"
 #include "zonec.h"
 
@@ -96,6 +98,27 @@ int zonec_check(const struct zonec_opts *o, char *const *files, size_t n)
 	return status;
 }
 
+/* Compile, sign and only then write: no unsigned file is ever left at
+ * the output path for something to pick up. */
+static int compile_signed(const struct zonec_opts *o, struct zone **z,
+			  size_t n, const struct snap_compile_opts *co,
+			  struct diag *d)
+{
+	uint8_t *blob, *signed_blob;
+	size_t len, signed_len;
+	int ret;
+
+	if ((ret = snap_compile(z, n, co, d, &blob, &len)) < 0)
+		return ret;
+	ret = snap_sign(blob, len, o->sign_key, d, &signed_blob, &signed_len);
+	free(blob);
+	if (ret < 0)
+		return ret;
+	ret = snap_file_write(o->output, signed_blob, signed_len, d);
+	free(signed_blob);
+	return ret;
+}
+
 int zonec_compile(const struct zonec_opts *o, char *const *files, size_t n)
 {
 	struct snap_compile_opts co = { .serial = o->serial };
@@ -115,12 +138,14 @@ int zonec_compile(const struct zonec_opts *o, char *const *files, size_t n)
 		return status;
 	}
 	double t1 = now_ms();
-	ret = snap_compile_file(z, n, &co, &d, o->output);
+	ret = o->sign_key ? compile_signed(o, z, n, &co, &d)
+			  : snap_compile_file(z, n, &co, &d, o->output);
 	for (size_t i = 0; i < n; i++)
 		records += (zone_rrs(z[i], &count), count);
 	free_zones(z, n);
 	if (ret < 0) {
-		fprintf(stderr, "pop53-zonec: cannot write %s: %s\n", o->output,
+		fprintf(stderr, "pop53-zonec: %s %s: %s\n", o->sign_key ?
+			"no signed snapshot written to" : "cannot write", o->output,
 			d.errors ? d.first : p53_strerror(ret));
 		return ret == P53_EZONE ? 1 : 2;
 	}
@@ -313,4 +338,70 @@ int zonec_bench_load(const struct zonec_opts *o, const char *path, int rounds)
 	printf("load_ms %.2f min_ms %.2f max_ms %.2f rounds %d\n", t[rounds / 2], t[0],
 	       t[rounds - 1], rounds);
 	return 0;
+}
+
+/* ---- keys and signatures ------------------------------------------------- */
+
+int zonec_keygen(const struct zonec_opts *o, const char *priv, const char *pub)
+{
+	uint8_t id[32];
+	char hex[65];
+	struct diag d;
+
+	diag_init(&d, stderr);
+	if (snap_key_generate(priv, pub, &d) < 0 || snap_key_id(pub, id, &d) < 0)
+		return 1;
+	snap_key_id_hex(id, 32, hex);
+	if (!o->quiet)
+		printf("private key %s (keep it on the controller, mode 0600)\n"
+		       "public key  %s (trusted_keys on every node)\n"
+		       "key id      %s\n", priv, pub, hex);
+	return 0;
+}
+
+int zonec_sign(const struct zonec_opts *o, const char *path)
+{
+	const char *out = o->output ? o->output : path;
+	uint8_t id[32];
+	char hex[17];
+	struct diag d;
+
+	diag_init(&d, stderr);
+	if (snap_sign_file(path, o->sign_key, out, &d) < 0)
+		return 1;
+	if (!o->quiet && snap_key_id(o->sign_key, id, &d) == 0) {
+		snap_key_id_hex(id, 8, hex);
+		fprintf(stderr, "%s: signed with key %s\n", out, hex);
+	}
+	return 0;
+}
+
+int zonec_verify(const struct zonec_opts *o, const char *path)
+{
+	struct snap_keyring *kr = NULL;
+	struct snap *s = NULL;
+	uint8_t id[32];
+	char hex[17];
+	struct diag d;
+	int status = 1;
+
+	diag_init(&d, stderr);
+	if (snap_keyring_load(o->keys, o->nkeys, &d, &kr) < 0)
+		return 2;
+	if (snap_open(path, &d, &s) < 0)
+		goto done;
+	diag_init(&d, NULL);
+	if (snap_sig_verify(snap_data(s), snap_size(s), kr, &d) < 0) {
+		fprintf(stderr, "%s: error: %s\n", path, d.first);
+		goto done;
+	}
+	snap_sig_key_id(snap_data(s), snap_size(s), id);
+	snap_key_id_hex(id, 8, hex);
+	printf("%s: serial %llu, signature good (key %s)\n", path,
+	       (unsigned long long)snap_header(s)->serial, hex);
+	status = 0;
+done:
+	snap_close(s);
+	snap_keyring_free(kr);
+	return status;
 }

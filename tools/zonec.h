@@ -13,6 +13,9 @@ struct zonec_opts {
 	uint64_t serial;        /* --serial: snapshot serial (0 = now) */
 	int werror;             /* -Werror: warnings fail the run */
 	int quiet;              /* -q: no warnings, no statistics */
+	const char *sign_key;   /* compile --sign / sign --key: private key */
+	const char *keys[16];   /* verify --key: trusted public keys */
+	size_t nkeys;
 };
 
 /* Parse and check each file as one zone; print diagnostics to stderr.
@@ -31,5 +34,14 @@ int zonec_lookup(const struct zonec_opts *o, const char *snap,
 
 /* Time open+verify of a snapshot `rounds` times; print the median in ms. */
 int zonec_bench_load(const struct zonec_opts *o, const char *snap, int rounds);
+
+/* Make an Ed25519 key pair: priv (mode 0600, never overwritten), pub. */
+int zonec_keygen(const struct zonec_opts *o, const char *priv, const char *pub);
+
+/* Sign a snapshot file with o->sign_key, in place or into o->output. */
+int zonec_sign(const struct zonec_opts *o, const char *snap);
+
+/* Verify a snapshot file and its signature against o->keys; 0 valid, 1 not. */
+int zonec_verify(const struct zonec_opts *o, const char *snap);
 
 #endif

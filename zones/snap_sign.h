@@ -49,4 +49,41 @@ size_t snap_keyring_count(const struct snap_keyring *kr);
 int snap_sig_verify(const uint8_t *blob, size_t len,
 		    const struct snap_keyring *kr, struct diag *d);
 
+/* ---- additions: helpers for the tools and the control plane ------------ */
+
+/* The domain string in front of header.sha256 in the signed message, NUL
+ * included (docs/snapshot-format.md): a signature made for a snapshot can
+ * never be replayed as a signature over anything else the key signs. */
+#define SNAP_SIG_DOMAIN     "pop53 snapshot v1"
+
+/* The key id (SHA-256 of the raw public key) of the Ed25519 key in the PEM
+ * file at path, private or public. 0, P53_EIO or P53_EFORMAT (reason in d). */
+int snap_key_id(const char *path, uint8_t id[32], struct diag *d);
+
+/* The key id in the trailer of blob (structure already verified): 0, or
+ * P53_ESIG when blob carries no signature. */
+int snap_sig_key_id(const uint8_t *blob, size_t len, uint8_t id[32]);
+
+/* The first n bytes of id as 2n lower-case hex digits into out (2n + 1
+ * bytes): how keys are named in messages. */
+void snap_key_id_hex(const uint8_t *id, size_t n, char *out);
+
+/* Read the whole file at path into a new buffer (malloc'd, 8-byte aligned,
+ * caller frees): 0, P53_EIO, P53_ERANGE (larger than any snapshot) or
+ * P53_ENOMEM, with the reason in d. */
+int snap_file_read(const char *path, struct diag *d, uint8_t **out,
+		   size_t *out_len);
+
+/* Write buf to path so that readers see the old file or the whole new one,
+ * even across a crash (temporary file, fsync, rename, fsync of the
+ * directory). 0, or P53_EIO / P53_ENOMEM with the reason in d; nothing is
+ * left behind on failure. */
+int snap_file_write(const char *path, const uint8_t *buf, size_t len,
+		    struct diag *d);
+
+/* snap_file_read(in_path) + snap_sign + snap_file_write(out_path); out_path
+ * may be in_path. Errors as those three; out_path is untouched on error. */
+int snap_sign_file(const char *in_path, const char *priv_path,
+		   const char *out_path, struct diag *d);
+
 #endif

@@ -1,0 +1,217 @@
+/*
+ * metrics.c — Prometheus text exposition of pop53d's counters.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dname.h"
+#include "error.h"
+#include "metrics.h"
+
+const char *metrics_rcode_name(unsigned i)
+{
+	static const char *const names[METRICS_RCODES] = {
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "DSOTYPENI",
+		"RCODE12", "RCODE13", "RCODE14", "RCODE15", "BADVERS",
+	};
+	return i < METRICS_RCODES ? names[i] : "unknown";
+}
+
+/* Label values may hold anything a zone name can (escaped dname text has
+ * backslashes); the format allows \\, \" and \n inside the quotes. */
+static void put_escaped(FILE *f, const char *s, int quotes)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else if (*s == '"' && quotes)
+			fputs("\\\"", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void metrics_family(FILE *f, const char *name, enum metrics_type t, const char *help)
+{
+	fprintf(f, "# HELP %s ", name);
+	put_escaped(f, help, 0);
+	fprintf(f, "\n# TYPE %s %s\n", name, t == METRICS_COUNTER ? "counter" : "gauge");
+}
+
+static void put_labels(FILE *f, va_list ap)
+{
+	const char *k = va_arg(ap, const char *);
+
+	if (!k)
+		return;
+	fputc('{', f);
+	for (int first = 1; k; k = va_arg(ap, const char *), first = 0) {
+		const char *v = va_arg(ap, const char *);
+		fprintf(f, "%s%s=\"", first ? "" : ",", k);
+		put_escaped(f, v ? v : "", 1);
+		fputc('"', f);
+	}
+	fputc('}', f);
+}
+
+void metrics_u64(FILE *f, const char *name, uint64_t v, ...)
+{
+	va_list ap;
+
+	fputs(name, f);
+	va_start(ap, v);
+	put_labels(f, ap);
+	va_end(ap);
+	fprintf(f, " %llu\n", (unsigned long long)v);
+}
+
+void metrics_f64(FILE *f, const char *name, double v, ...)
+{
+	va_list ap;
+
+	fputs(name, f);
+	va_start(ap, v);
+	put_labels(f, ap);
+	va_end(ap);
+	if (isnan(v))
+		fputs(" NaN\n", f);
+	else if (isinf(v))
+		fputs(v > 0 ? " +Inf\n" : " -Inf\n", f);
+	else
+		fprintf(f, " %.17g\n", v);
+}
+
+/* Common RCODEs always appear (a zero is information); rare ones only
+ * once they happened, so the page stays short. */
+static int rcode_shown(const struct metrics_input *in, unsigned r)
+{
+	if (r <= 5)
+		return 1;
+	for (size_t t = 0; t < in->ntr; t++)
+		if (in->tr[t].rcode[r])
+			return 1;
+	return 0;
+}
+
+static void render_dns(const struct metrics_input *in, FILE *f)
+{
+	metrics_family(f, "pop53_queries_total", METRICS_COUNTER,
+		       "DNS queries received, by transport.");
+	for (size_t t = 0; t < in->ntr; t++)
+		metrics_u64(f, "pop53_queries_total", in->tr[t].queries,
+			    "transport", in->tr[t].name, NULL);
+	metrics_family(f, "pop53_responses_total", METRICS_COUNTER,
+		       "DNS responses sent, by transport and RCODE.");
+	for (size_t t = 0; t < in->ntr; t++)
+		for (unsigned r = 0; r < METRICS_RCODES; r++)
+			if (rcode_shown(in, r))
+				metrics_u64(f, "pop53_responses_total", in->tr[t].rcode[r],
+					    "transport", in->tr[t].name,
+					    "rcode", metrics_rcode_name(r), NULL);
+	metrics_family(f, "pop53_drops_total", METRICS_COUNTER,
+		       "Queries or frames dropped without an answer, by transport and reason.");
+	for (size_t t = 0; t < in->ntr; t++)
+		for (size_t d = 0; d < in->tr[t].ndrop; d++)
+			metrics_u64(f, "pop53_drops_total", in->tr[t].drop[d].n,
+				    "transport", in->tr[t].name,
+				    "reason", in->tr[t].drop[d].name, NULL);
+}
+
+static void render_lcores(const struct metrics_input *in, FILE *f)
+{
+	char id[16];
+
+	if (!in->nlcore)
+		return;
+	metrics_family(f, "pop53_lcore_received_packets_total", METRICS_COUNTER,
+		       "Frames received by each DPDK worker lcore.");
+	for (size_t i = 0; i < in->nlcore; i++) {
+		snprintf(id, sizeof(id), "%u", in->lcore[i].lcore);
+		metrics_u64(f, "pop53_lcore_received_packets_total", in->lcore[i].rx,
+			    "lcore", id, NULL);
+	}
+	metrics_family(f, "pop53_lcore_sent_packets_total", METRICS_COUNTER,
+		       "Responses sent by each DPDK worker lcore.");
+	for (size_t i = 0; i < in->nlcore; i++) {
+		snprintf(id, sizeof(id), "%u", in->lcore[i].lcore);
+		metrics_u64(f, "pop53_lcore_sent_packets_total", in->lcore[i].tx,
+			    "lcore", id, NULL);
+	}
+}
+
+/* Zone names as dname text: the zone label of the per-zone families. */
+static void zone_name(const struct snap *s, const struct snap_zone *z, char *buf)
+{
+	dname_to_text(snap_ptr(s, z->apex_name), buf, DNAME_TEXT_MAX);
+}
+
+static void render_zones(const struct metrics_input *in, FILE *f)
+{
+	const struct snap *s = in->snap;
+	char name[DNAME_TEXT_MAX];
+	uint32_t n = s ? snap_zone_count(s) : 0;
+	uint64_t created = s ? snap_header(s)->created : 0;
+	double age = in->now > created ? (double)(in->now - created) : 0.0;
+
+	metrics_family(f, "pop53_snapshot_serial", METRICS_GAUGE,
+		       "Serial of the snapshot being served (0: none).");
+	metrics_u64(f, "pop53_snapshot_serial", s ? snap_header(s)->serial : 0, NULL);
+	metrics_family(f, "pop53_snapshot_loaded_timestamp_seconds", METRICS_GAUGE,
+		       "Unix time the served snapshot was published (0: none).");
+	metrics_u64(f, "pop53_snapshot_loaded_timestamp_seconds", s ? in->loaded_at : 0, NULL);
+	metrics_family(f, "pop53_zones", METRICS_GAUGE, "Zones in the served snapshot.");
+	metrics_u64(f, "pop53_zones", n, NULL);
+	metrics_family(f, "pop53_zone_serial", METRICS_GAUGE,
+		       "SOA serial of each served zone.");
+	for (uint32_t i = 0; i < n; i++) {
+		zone_name(s, snap_zone_at(s, i), name);
+		metrics_u64(f, "pop53_zone_serial", snap_zone_at(s, i)->soa_serial,
+			    "zone", name, NULL);
+	}
+	metrics_family(f, "pop53_zone_names", METRICS_GAUGE,
+		       "Names (nodes) in each served zone.");
+	for (uint32_t i = 0; i < n; i++) {
+		zone_name(s, snap_zone_at(s, i), name);
+		metrics_u64(f, "pop53_zone_names", snap_zone_at(s, i)->node_count,
+			    "zone", name, NULL);
+	}
+	metrics_family(f, "pop53_snapshot_age_seconds", METRICS_GAUGE,
+		       "Seconds since the snapshot serving each zone was compiled.");
+	for (uint32_t i = 0; i < n; i++) {
+		zone_name(s, snap_zone_at(s, i), name);
+		metrics_f64(f, "pop53_snapshot_age_seconds", age, "zone", name, NULL);
+	}
+}
+
+static void render_control(const struct metrics_input *in, FILE *f)
+{
+	metrics_family(f, "pop53_pushes_total", METRICS_COUNTER,
+		       "Snapshot pushes and loads, by result.");
+	for (size_t i = 0; i < in->npush; i++)
+		metrics_u64(f, "pop53_pushes_total", in->push[i].n,
+			    "result", in->push[i].name, NULL);
+	metrics_family(f, "pop53_reloads_total", METRICS_COUNTER,
+		       "Reloads of the configured zones or snapshot (SIGHUP), by result.");
+	metrics_u64(f, "pop53_reloads_total", in->reloads_ok, "result", "ok", NULL);
+	metrics_u64(f, "pop53_reloads_total", in->reloads_failed, "result", "failed", NULL);
+	metrics_family(f, "pop53_snapshots_leaked_total", METRICS_COUNTER,
+		       "Replaced snapshots never freed because a reader did not move on.");
+	metrics_u64(f, "pop53_snapshots_leaked_total", in->leaked, NULL);
+	metrics_family(f, "pop53_drained", METRICS_GAUGE,
+		       "1 when an operator drained this node (pop53ctl drain).");
+	metrics_u64(f, "pop53_drained", in->drained ? 1 : 0, NULL);
+}
+
+int metrics_render(const struct metrics_input *in, FILE *f)
+{
+	render_dns(in, f);
+	render_lcores(in, f);
+	render_zones(in, f);
+	render_control(in, f);
+	return fflush(f) == 0 && !ferror(f) ? 0 : P53_EIO;
+}

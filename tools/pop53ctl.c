@@ -1,0 +1,92 @@
+/* pop53ctl — talk to a running pop53d over its control socket. main()
+ * only parses arguments; controlplane/ctl_sock.c does the rest. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_sock.h"
+#include "error.h"
+
+#define DEFAULT_SOCKET "/run/pop53/control.sock"
+
+static void usage(FILE *f)
+{
+	fputs("usage: pop53ctl [-s SOCKET] [--json] [--timeout-ms N] COMMAND\n"
+	      "commands:\n"
+	      "  status               what is served (serial, zones), health, drained\n"
+	      "  stats                query, response, drop, push and reload counters\n"
+	      "  load FILE [--force]  verify, keep and serve a snapshot file (--force: even\n"
+	      "                       when its serial is not newer than the one served)\n"
+	      "  drain | undrain      mark this node drained (withdrawn) or not\n"
+	      "  reload-config        re-read pop53d's configuration file\n"
+	      "-s SOCKET is pop53d's control socket (default " DEFAULT_SOCKET ").\n"
+	      "--json prints the daemon's JSON answer as is.\n"
+	      "Exit status: 0 done, 1 refused or failed, 2 usage error or no daemon.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_SOCKET;
+	bool json = false, force = false;
+	unsigned long timeout = 0;
+	char err[512], *req, *reply, *end;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "s:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': path = optarg; break;
+		case 'j': json = true; break;
+		case 'f': force = true; break;
+		case 't':
+			timeout = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || timeout == 0 || timeout > 3600000) {
+				fprintf(stderr, "pop53ctl: --timeout-ms wants 1..3600000, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc || argc - optind > 2 ||
+	    (argc - optind == 2) != !strcmp(argv[optind], "load") ||
+	    (force && strcmp(argv[optind], "load"))) {
+		usage(stderr);
+		return 2;
+	}
+	if (ctl_sock_request(argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL, force,
+			     &req, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pop53ctl: %s\n", err);
+		return 2;
+	}
+	/* A load verifies and writes a big snapshot: give it time. */
+	if (!timeout)
+		timeout = strcmp(argv[optind], "load") ? 10000 : 300000;
+	ret = ctl_sock_call(path, req, (unsigned)timeout, &reply, err, sizeof(err));
+	free(req);
+	if (ret < 0) {
+		fprintf(stderr, "pop53ctl: %s\n", err);
+		return ret == P53_ETIMEOUT ? 1 : 2;
+	}
+	if (json) {
+		puts(reply);
+		ret = ctl_sock_reply_ok(reply);
+	} else {
+		ret = ctl_sock_print_human(reply, stdout);
+	}
+	if (ret < 0)
+		fprintf(stderr, "pop53ctl: the daemon's answer is not JSON: %s\n", reply);
+	free(reply);
+	return ret == 1 ? 0 : 1;
+}
