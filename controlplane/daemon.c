@@ -27,6 +27,7 @@
 #include "ctl_sock.h"
 #include "conf.h"
 #include "daemon.h"
+#include "node.h"
 #include "diag.h"
 #include "dname.h"
 #include "error.h"
@@ -100,6 +101,7 @@ struct daemon {
 	struct retired *retired;
 	struct ctl_http *push, *metrics;
 	struct ctl_sock *sock;
+	struct ctl_node *node;       /* health: NULL until serving */
 	struct ctl_ops ops;
 	int stop_sig;
 	unsigned reloads, failed, leaked;
@@ -386,6 +388,7 @@ static void op_drain(void *arg, bool on)
 	if (dm->drained != on)
 		fprintf(stderr, "pop53d: %s by the operator\n", on ? "drained" : "undrained");
 	dm->drained = on;
+	ctl_node_poke(dm->node);
 }
 
 static bool same_str(const char *a, const char *b)
@@ -493,6 +496,7 @@ static int op_reload_config(void *arg, char *err, size_t errlen)
 	if (running != dm->first_conf && dm->nold_confs < CTL_MAX_RELOADS)
 		dm->old_confs[dm->nold_confs++] = (struct ctl_conf *)running;
 	dm->o = no;
+	ctl_node_set_max_age(dm->node, no->max_snapshot_age_s);
 	fprintf(stderr, "pop53d: configuration reloaded from %s (%zu trusted key%s, maximum "
 		"snapshot age %u s)\n", no->config_path, no->nkeys, no->nkeys == 1 ? "" : "s",
 		no->max_snapshot_age_s);
@@ -502,10 +506,14 @@ fail:
 	return P53_EINVAL;
 }
 
+/* The health decision once the node is watched; before that, whether a
+ * fresh enough snapshot is loaded. */
 static bool healthy(const struct daemon *dm)
 {
 	uint64_t now = (uint64_t)time(NULL), created;
 
+	if (dm->node)
+		return health_up(ctl_node_health(dm->node));
 	if (!dm->cur.s)
 		return false;
 	created = snap_header(dm->cur.s)->created;
@@ -533,6 +541,10 @@ static void op_status(void *arg, struct evbuffer *out)
 			    "\"version\": ", (unsigned long long)(s ? dm->loaded_at : 0),
 			    healthy(dm) ? "true" : "false", dm->drained ? "true" : "false");
 	ctl_json_str(out, POP53_VERSION);
+	if (dm->node) {
+		evbuffer_add_printf(out, ", \"health_reason\": ");
+		ctl_json_str(out, ctl_node_reason(dm->node));
+	}
 }
 
 static void gather_srv(struct metrics_transport *t, const char *name,
@@ -598,6 +610,17 @@ static void gather(struct daemon *dm, struct metrics_input *in)
 	in->reloads_failed = dm->failed;
 	in->leaked = dm->leaked;
 	in->drained = dm->drained;
+	if (dm->node) {
+		const struct health *h = ctl_node_health(dm->node);
+
+		in->health_known = true;
+		in->healthy = health_up(h);
+		in->health_transitions = h->transitions;
+		in->health_canaries = ctl_node_canaries(dm->node);
+		for (int c = 0; c < HEALTH_CHECK_COUNT && in->nhealth_fail < METRICS_MAX_RESULTS; c++)
+			in->health_fail[in->nhealth_fail++] = (struct metrics_count){
+				health_check_name((enum health_check)c), h->failures[c] };
+	}
 }
 
 static void op_metrics(void *arg, struct evbuffer *out)
@@ -843,6 +866,74 @@ static int events_setup(struct daemon *dm)
 }
 
 /* The control socket, the push API and the metrics page, as configured. */
+/* ---- node health ----------------------------------------------------------- */
+
+static const struct snap *nd_snapshot(void *arg)
+{
+	return ((struct daemon *)arg)->cur.s;
+}
+
+static bool nd_drained(void *arg)
+{
+	return ((struct daemon *)arg)->drained;
+}
+
+static void nd_changed(void *arg, bool up, const char *reason)
+{
+	(void)arg;
+	fprintf(stderr, "pop53d: health: %s (%s)\n", up ? "up" : "down", reason);
+}
+
+/* The canary's target: the first service address; a wildcard one is
+ * reached over loopback. */
+static void canary_target(const struct ctl_daemon_opts *o, struct ctl_node_conf *c)
+{
+	const struct srv_listen *l = &o->srv.listen[0];
+
+	c->service = l->addr;
+	c->service_len = l->len;
+	if (l->addr.ss_family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&c->service;
+
+		if (a->sin_addr.s_addr == htonl(INADDR_ANY))
+			a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else if (l->addr.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&c->service;
+
+		if (IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr))
+			a->sin6_addr = in6addr_loopback;
+	}
+}
+
+static int node_start(struct daemon *dm)
+{
+	const struct ctl_daemon_opts *o = dm->o;
+	struct ctl_node_conf c = {
+		.interval_ms = o->health_interval_ms,
+		.health = {
+			.fall = o->health_fall ? o->health_fall : 2,
+			.rise = o->health_rise ? o->health_rise : 3,
+			.hold_down_ms = o->health_hold_down_ms,
+		},
+		.max_snapshot_age_s = o->max_snapshot_age_s,
+		.dpdk = dm->dpdk,
+	};
+	struct ctl_node_ops ops = {
+		.arg = dm, .snapshot = nd_snapshot, .drained = nd_drained,
+		.changed = nd_changed,
+	};
+	char err[256];
+
+	if (!o->srv.nlisten)
+		return 0;
+	canary_target(o, &c);
+	if (ctl_node_start(dm->base, &c, &ops, &dm->node, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pop53d: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int control_start(struct daemon *dm)
 {
 	const struct ctl_daemon_opts *o = dm->o;
@@ -871,6 +962,8 @@ static int control_start(struct daemon *dm)
 			o->nkeys == 1 ? "" : "s");
 	if (o->metrics_listen)
 		fprintf(stderr, "pop53d: metrics on http %s/metrics\n", o->metrics_listen);
+	if (node_start(dm) < 0)
+		return -1;
 	return 0;
 fail:
 	fprintf(stderr, "pop53d: %s\n", err);
@@ -899,6 +992,8 @@ static void teardown(struct daemon *dm)
 	for (int i = 0; i < 3; i++)
 		if (dm->sig[i])
 			event_free(dm->sig[i]);
+	ctl_node_free(dm->node);
+	dm->node = NULL;
 	if (dm->retire_ev)
 		event_free(dm->retire_ev);
 	if (dm->base)

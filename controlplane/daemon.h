@@ -59,6 +59,10 @@ struct ctl_daemon_opts {
 	const char *metrics_listen;         /* ADDR@PORT, plain HTTP */
 	const char *control_socket;         /* pop53ctl's Unix socket path */
 	unsigned max_snapshot_age_s;        /* health (issue 6); 0 = no limit */
+	unsigned health_interval_ms;        /* observe every; 0 = 200 */
+	unsigned health_fall;               /* failures to withdraw; 0 = 2 */
+	unsigned health_rise;               /* successes to announce; 0 = 3 */
+	unsigned health_hold_down_ms;       /* least time withdrawn; 0 = none */
 };
 
 /* Parse "ADDR/LEN" (IPv4 or IPv6; "/LEN" required) into p. 0 or -1. */

@@ -205,6 +205,24 @@ static void render_control(const struct metrics_input *in, FILE *f)
 	metrics_family(f, "pop53_drained", METRICS_GAUGE,
 		       "1 when an operator drained this node (pop53ctl drain).");
 	metrics_u64(f, "pop53_drained", in->drained ? 1 : 0, NULL);
+	if (in->health_known) {
+		metrics_family(f, "pop53_healthy", METRICS_GAUGE,
+			       "1 while the node passes its health checks (the service prefix is "
+			       "announced).");
+		metrics_u64(f, "pop53_healthy", in->healthy ? 1 : 0, NULL);
+		metrics_family(f, "pop53_health_transitions_total", METRICS_COUNTER,
+			       "Changes between healthy and unhealthy.");
+		metrics_u64(f, "pop53_health_transitions_total", in->health_transitions, NULL);
+		metrics_family(f, "pop53_health_canaries_total", METRICS_COUNTER,
+			       "Canary queries the health check sent (in kernel mode they are also "
+			       "in pop53_queries_total).");
+		metrics_u64(f, "pop53_health_canaries_total", in->health_canaries, NULL);
+		metrics_family(f, "pop53_health_check_failures_total", METRICS_COUNTER,
+			       "Observations in which a health check failed, by check.");
+		for (size_t i = 0; i < in->nhealth_fail; i++)
+			metrics_u64(f, "pop53_health_check_failures_total", in->health_fail[i].n,
+				    "check", in->health_fail[i].name, NULL);
+	}
 }
 
 int metrics_render(const struct metrics_input *in, FILE *f)

@@ -58,6 +58,13 @@ struct metrics_input {
 	uint64_t reloads_ok, reloads_failed;
 	uint64_t leaked;             /* snapshots never freed (hung reader) */
 	bool drained;
+	/* Node health (health.h), when watched. */
+	bool health_known;
+	bool healthy;
+	uint64_t health_transitions;
+	uint64_t health_canaries;
+	struct metrics_count health_fail[METRICS_MAX_RESULTS];  /* by check */
+	size_t nhealth_fail;
 };
 
 /* Name of RCODE i (0..16) as used in the rcode label ("NOERROR", ...,

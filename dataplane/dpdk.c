@@ -1037,6 +1037,24 @@ const struct snap *dp_stop(void)
 	return last;
 }
 
+int dp_ports_up(unsigned *down)
+{
+	for (unsigned i = 0; i < dp.nports; i++) {
+		struct rte_eth_link link;
+
+		if (!dp.port_started[i])
+			continue;
+		memset(&link, 0, sizeof(link));
+		if (rte_eth_link_get_nowait(dp.ports[i], &link) != 0 ||
+		    link.link_status != RTE_ETH_LINK_UP) {
+			if (down)
+				*down = dp.ports[i];
+			return 0;
+		}
+	}
+	return 1;
+}
+
 int dp_canary_send(unsigned wid, const uint8_t *frame, size_t len)
 {
 	struct dp_canary *c;

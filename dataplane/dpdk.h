@@ -144,6 +144,10 @@ void dp_worker_stats(unsigned w, struct dp_stats *out);
 /* Heartbeat of worker w: grows while its loop runs (0 if no such worker). */
 uint64_t dp_heartbeat(unsigned w);
 
+/* Whether every started port has link: 1 yes, 0 no (the first port
+ * without link's id goes to *down), for the health check. Never blocks. */
+int dp_ports_up(unsigned *down);
+
 /* Canary: the health check's query through a worker's own loop. The
  * control plane hands worker w a query frame (pkt_build); in its next loop
  * iteration the worker answers it as it answers a received frame
