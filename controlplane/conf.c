@@ -34,7 +34,7 @@ enum field_id {
 	F_CONFIG, F_IO, F_LISTEN, F_ZONE, F_SNAPSHOT, F_UDP, F_IDLE, F_CONNS, F_NSID,
 	F_VERSION, F_IDENTITY, F_EAL, F_EXC, F_EXC_MODE, F_EXC_IFNAME, F_EXC_ADDR, F_STATE,
 	F_CONTROL, F_PUSH, F_CERT, F_KEY, F_CA, F_TRUSTED, F_MAXB, F_TIMEOUT, F_METRICS,
-	F_AGE, F_HINT, F_HFALL, F_HRISE, F_HHOLD, F_COUNT
+	F_AGE, F_HINT, F_HFALL, F_HRISE, F_HHOLD, F_FAULT, F_COUNT
 };
 
 struct field {
@@ -98,6 +98,8 @@ static const struct field fields[F_COUNT] = {
 	[F_HRISE] = { "health-rise", "health.rise", V_UINT, OFF(health_rise), 1, 100, NULL },
 	[F_HHOLD] = { "health-hold-down-ms", "health.hold_down_ms", V_UINT,
 		      OFF(health_hold_down_ms), 0, 3600000, NULL },
+	[F_FAULT] = { "fault-injection", "debug.fault_injection", V_UINT, OFF(fault_injection),
+		      0, 1, "0 or 1" },
 };
 
 /* Sections of later issues: named so that a file written for a newer
@@ -873,6 +875,7 @@ void ctl_conf_usage(FILE *f)
 	      "              [--push-max-bytes N[K|M|G]] [--push-timeout-ms N]\n"
 	      "              [--max-snapshot-age SECONDS] [--health-interval-ms N]\n"
 	      "              [--health-fall N] [--health-rise N] [--health-hold-down-ms N]\n"
+	      "              [--fault-injection 0|1]\n"
 	      "--config FILE reads a YAML configuration (docs/config.md); every flag given\n"
 	      "overrides the file, and a repeated flag replaces the file's whole list.\n"
 	      "SIGHUP reloads the zones (or the snapshot); a failed reload changes nothing.\n"

@@ -69,6 +69,10 @@ struct ctl_ops {
 	int (*reload_config)(void *arg, char *err, size_t errlen);
 	/* Serial of the snapshot served now (0: none). */
 	uint64_t (*served_serial)(void *arg);
+	/* Fault injection (pop53d --fault-injection only): what is e.g.
+	 * "stall:MS" (every worker stops answering for MS ms) or
+	 * "stall:W:MS" (DPDK worker W). 0, or a p53_err with err. */
+	int (*fault)(void *arg, const char *what, char *err, size_t errlen);
 };
 
 struct ctl_push_conf {

@@ -354,6 +354,18 @@ static void answer(struct ctl_sock *s, const char *line, struct evbuffer *out)
 		s->ops->drain(s->ops->arg, c[0] == 'd');
 		evbuffer_add_printf(out, "{\"ok\": true, \"drained\": %s}",
 				    c[0] == 'd' ? "true" : "false");
+	} else if (!strcmp(c, "fault")) {
+		const struct jv *what = member(req, "what");
+		int ret = !what || what->t != J_STR ? P53_EINVAL :
+			  !s->ops->fault ? P53_ENOTSUP :
+			  s->ops->fault(s->ops->arg, what->str, err, sizeof(err));
+
+		if (!what || what->t != J_STR)
+			answer_error(out, "bad-request", "fault needs a \"what\" string");
+		else if (ret < 0)
+			answer_error(out, ret == P53_ENOTSUP ? "not-supported" : "refused", err);
+		else
+			evbuffer_add_printf(out, "{\"ok\": true}");
 	} else if (!strcmp(c, "reload-config")) {
 		int ret = s->ops->reload_config(s->ops->arg, err, sizeof(err));
 		if (ret < 0)
@@ -528,7 +540,7 @@ int ctl_sock_request(const char *cmd, const char *file, bool force, char **out,
 		     char *err, size_t errlen)
 {
 	static const char *const known[] = { "status", "stats", "load", "drain", "undrain",
-					     "reload-config" };
+					     "reload-config", "fault" };
 	struct evbuffer *b;
 	char abs[PATH_MAX];
 	int found = 0;
@@ -545,6 +557,10 @@ int ctl_sock_request(const char *cmd, const char *file, bool force, char **out,
 		snprintf(err, errlen, "load needs a snapshot file");
 		return P53_EINVAL;
 	}
+	if (!strcmp(cmd, "fault") && !file) {
+		snprintf(err, errlen, "fault needs what to inject (stall:MS or stall:WORKER:MS)");
+		return P53_EINVAL;
+	}
 	if (!strcmp(cmd, "load") && !realpath(file, abs)) {
 		snprintf(err, errlen, "%s: %s", file, strerror(errno));
 		return P53_EIO;
@@ -553,6 +569,10 @@ int ctl_sock_request(const char *cmd, const char *file, bool force, char **out,
 		return P53_ENOMEM;
 	evbuffer_add_printf(b, "{\"cmd\": ");
 	ctl_json_str(b, cmd);
+	if (!strcmp(cmd, "fault")) {
+		evbuffer_add_printf(b, ", \"what\": ");
+		ctl_json_str(b, file);
+	}
 	if (!strcmp(cmd, "load")) {
 		evbuffer_add_printf(b, ", \"file\": ");
 		ctl_json_str(b, abs);

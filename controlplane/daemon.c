@@ -391,6 +391,53 @@ static void op_drain(void *arg, bool on)
 	ctl_node_poke(dm->node);
 }
 
+/* pop53ctl fault: "stall:MS" or "stall:WORKER:MS". */
+static int op_fault(void *arg, const char *what, char *err, size_t errlen)
+{
+	struct daemon *dm = arg;
+	unsigned a = 0, b = 0;
+	int n = 0, ret;
+
+	if (!dm->o->fault_injection) {
+		snprintf(err, errlen, "fault injection is off (start pop53d with "
+			 "--fault-injection 1)");
+		return P53_ENOTSUP;
+	}
+	if (sscanf(what, "stall:%u:%u%n", &a, &b, &n) == 2 && !what[n]) {
+#ifdef POP53_DPDK
+		if (dm->dpdk) {
+			if ((ret = dp_stall(a, b)) < 0)
+				snprintf(err, errlen, "no DPDK worker %u (or 0 ms)", a);
+			goto done;
+		}
+#endif
+		snprintf(err, errlen, "stall:WORKER:MS needs --io dpdk");
+		return P53_EINVAL;
+	}
+	n = 0;
+	if (sscanf(what, "stall:%u%n", &a, &n) != 1 || what[n] || !a) {
+		snprintf(err, errlen, "unknown fault '%.64s' (stall:MS, stall:WORKER:MS)", what);
+		return P53_EINVAL;
+	}
+	ret = 0;
+#ifdef POP53_DPDK
+	if (dm->dpdk) {
+		for (unsigned w = 0; w < dp_workers() && ret == 0; w++)
+			ret = dp_stall(w, a);
+		goto done;
+	}
+#endif
+	ret = srv_stall(dm->srv, a);
+	if (ret < 0)
+		snprintf(err, errlen, "no UDP threads to stall");
+#ifdef POP53_DPDK
+done:
+#endif
+	if (ret == 0)
+		fprintf(stderr, "pop53d: fault injected: %s\n", what);
+	return ret;
+}
+
 static bool same_str(const char *a, const char *b)
 {
 	return a == b || (a && b && !strcmp(a, b));
@@ -859,7 +906,7 @@ static int events_setup(struct daemon *dm)
 	dm->ops = (struct ctl_ops){
 		.arg = dm, .push = op_push, .load = op_load, .refused = op_refused,
 		.status = op_status, .stats = op_stats, .metrics = op_metrics,
-		.drain = op_drain, .reload_config = op_reload_config,
+		.drain = op_drain, .reload_config = op_reload_config, .fault = op_fault,
 		.served_serial = op_served_serial,
 	};
 	return 0;

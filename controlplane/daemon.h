@@ -63,6 +63,7 @@ struct ctl_daemon_opts {
 	unsigned health_fall;               /* failures to withdraw; 0 = 2 */
 	unsigned health_rise;               /* successes to announce; 0 = 3 */
 	unsigned health_hold_down_ms;       /* least time withdrawn; 0 = none */
+	unsigned fault_injection;           /* 1: pop53ctl fault works (tests) */
 };
 
 /* Parse "ADDR/LEN" (IPv4 or IPv6; "/LEN" required) into p. 0 or -1. */

@@ -41,6 +41,7 @@ struct udp_worker {
 	int epfd;
 	struct srv_stats *stats;
 	struct srv_epoch *epoch;
+	atomic_uint stall_ms;     /* srv_stall: fault injection */
 };
 
 struct tcp_conn {
@@ -290,6 +291,14 @@ static void *udp_main(void *arg)
 	udp_prepare(b);
 	while (!atomic_load(&w->srv->stop)) {
 		int n = epoll_wait(w->epfd, ev, SRV_MAX_LISTEN + 1, 1000);
+		unsigned stall = atomic_exchange_explicit(&w->stall_ms, 0, memory_order_relaxed);
+
+		if (stall) {
+			struct timespec ts = { stall / 1000, (long)(stall % 1000) * 1000000L };
+
+			while (nanosleep(&ts, &ts) != 0)
+				;
+		}
 		for (int i = 0; i < n; i++)
 			if ((int)ev[i].data.u64 != w->srv->stop_fd)
 				udp_drain(w, (int)ev[i].data.u64, b);
@@ -711,4 +720,15 @@ void srv_stop(struct srv *s)
 	free(s->stats);
 	free(s->epochs);
 	free(s);
+}
+
+int srv_stall(struct srv *s, unsigned ms)
+{
+	if (!s || !ms || !s->nudp)
+		return P53_EINVAL;
+	for (unsigned i = 0; i < s->nudp; i++)
+		atomic_store(&s->udp[i].stall_ms, ms);
+	/* A thread asleep in epoll_wait takes it when it next wakes: at the
+	 * next query, or within a second. */
+	return 0;
 }

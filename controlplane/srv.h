@@ -91,4 +91,9 @@ void srv_stats_split(const struct srv *s, struct srv_stats *udp, struct srv_stat
 /* Stop every thread, close every socket, free s. NULL is fine. */
 void srv_stop(struct srv *s);
 
+/* Fault injection for tests and demos: every UDP thread stops answering
+ * for ms milliseconds when it next wakes (as a thread stuck in a bug
+ * would). 0, or P53_EINVAL (no UDP threads, ms 0). */
+int srv_stall(struct srv *s, unsigned ms);
+
 #endif

@@ -67,6 +67,7 @@ struct dp_queue {
 struct dp_canary {
 	_Atomic uint32_t req;
 	_Atomic uint32_t done;
+	_Atomic uint32_t stall_ms;   /* dp_stall: fault injection */
 	uint32_t len;
 	uint8_t frame[DP_CANARY_MAX];
 } __attribute__((aligned(64)));
@@ -863,6 +864,16 @@ static void answer_canary(struct dp_worker *w, const struct snap *s,
 	atomic_store_explicit(&c->done, req, memory_order_release);
 }
 
+/* dp_stall's effect: no polling, no quiescent state, no heartbeat. */
+static void stall(struct dp_worker *w)
+{
+	uint32_t ms = atomic_exchange(&w->canary.stall_ms, 0);
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
 unsigned dp_poll(unsigned wid)
 {
 	struct dp_worker *w = &dp.w[wid];
@@ -880,6 +891,8 @@ unsigned dp_poll(unsigned wid)
 	req = atomic_load_explicit(&w->canary.req, memory_order_acquire);
 	if (unlikely(req != w->canary_seen))
 		answer_canary(w, s, req);
+	if (unlikely(atomic_load_explicit(&w->canary.stall_ms, memory_order_relaxed)))
+		stall(w);
 	rte_rcu_qsbr_quiescent(dp.qsbr, wid);
 	CNT_ADD(w->st.heartbeat, 1);
 	return n;
@@ -1035,6 +1048,14 @@ const struct snap *dp_stop(void)
 	rte_eal_cleanup();
 	dp.state = DP_STOPPED;
 	return last;
+}
+
+int dp_stall(unsigned wid, unsigned ms)
+{
+	if (!dp.w || wid >= dp.nworkers || !ms)
+		return P53_EINVAL;
+	atomic_store(&dp.w[wid].canary.stall_ms, ms);
+	return 0;
 }
 
 int dp_ports_up(unsigned *down)

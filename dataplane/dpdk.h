@@ -144,6 +144,11 @@ void dp_worker_stats(unsigned w, struct dp_stats *out);
 /* Heartbeat of worker w: grows while its loop runs (0 if no such worker). */
 uint64_t dp_heartbeat(unsigned w);
 
+/* Fault injection for tests and demos: worker w stops looping for ms
+ * milliseconds at its next iteration (as a worker stuck in a bug would),
+ * then carries on. 0 or P53_EINVAL. */
+int dp_stall(unsigned w, unsigned ms);
+
 /* Whether every started port has link: 1 yes, 0 no (the first port
  * without link's id goes to *down), for the health check. Never blocks. */
 int dp_ports_up(unsigned *down);

@@ -21,6 +21,9 @@ static void usage(FILE *f)
 	      "                       when its serial is not newer than the one served)\n"
 	      "  drain | undrain      mark this node drained (withdrawn) or not\n"
 	      "  reload-config        re-read pop53d's configuration file\n"
+	      "  fault stall:MS | stall:WORKER:MS\n"
+	      "                       tests and demos (pop53d --fault-injection): the\n"
+	      "                       workers (or one DPDK worker) stop answering for MS ms\n"
 	      "-s SOCKET is pop53d's control socket (default " DEFAULT_SOCKET ").\n"
 	      "--json prints the daemon's JSON answer as is.\n"
 	      "Exit status: 0 done, 1 refused or failed, 2 usage error or no daemon.\n", f);
@@ -60,7 +63,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc || argc - optind > 2 ||
-	    (argc - optind == 2) != !strcmp(argv[optind], "load") ||
+	    (argc - optind == 2) != (!strcmp(argv[optind], "load") ||
+				     !strcmp(argv[optind], "fault")) ||
 	    (force && strcmp(argv[optind], "load"))) {
 		usage(stderr);
 		return 2;
