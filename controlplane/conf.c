@@ -34,7 +34,8 @@ enum field_id {
 	F_CONFIG, F_IO, F_LISTEN, F_ZONE, F_SNAPSHOT, F_UDP, F_IDLE, F_CONNS, F_NSID,
 	F_VERSION, F_IDENTITY, F_EAL, F_EXC, F_EXC_MODE, F_EXC_IFNAME, F_EXC_ADDR, F_STATE,
 	F_CONTROL, F_PUSH, F_CERT, F_KEY, F_CA, F_TRUSTED, F_MAXB, F_TIMEOUT, F_METRICS,
-	F_AGE, F_HINT, F_HFALL, F_HRISE, F_HHOLD, F_FAULT, F_COUNT
+	F_AGE, F_HINT, F_HFALL, F_HRISE, F_HHOLD, F_FAULT, F_BIRD, F_BSTATE, F_BHOLD,
+	F_BDRAIN, F_COUNT
 };
 
 struct field {
@@ -100,11 +101,19 @@ static const struct field fields[F_COUNT] = {
 		      OFF(health_hold_down_ms), 0, 3600000, NULL },
 	[F_FAULT] = { "fault-injection", "debug.fault_injection", V_UINT, OFF(fault_injection),
 		      0, 1, "0 or 1" },
+	[F_BIRD] = { "bird-socket", "bgp.bird_socket", V_SOCKET, OFF(bgp_socket), 0, 0,
+		     "a socket path of 1..107 bytes" },
+	[F_BSTATE] = { "bgp-state-file", "bgp.state_file", V_SOCKET, OFF(bgp_state_file), 0, 0,
+		       "a file name" },
+	[F_BHOLD] = { "failsafe-interface", "bgp.failsafe_interface", V_TEXT,
+		      OFF(bgp_failsafe_ifname), 0, 15, "an interface name of 1..15 bytes" },
+	[F_BDRAIN] = { "drain-wait-ms", "bgp.drain_wait_ms", V_UINT, OFF(bgp_drain_wait_ms), 0,
+		       600000, NULL },
 };
 
 /* Sections of later issues: named so that a file written for a newer
  * pop53d fails clearly rather than as a typo. */
-static const char *const reserved[] = { "rrl", "bgp", NULL };
+static const char *const reserved[] = { "rrl", NULL };
 
 struct ctl_conf {
 	struct ctl_daemon_opts o;
@@ -739,6 +748,19 @@ static void check_push(struct ld *l)
 			  "key: push.trusted_keys (--trusted-key)");
 }
 
+/* Anycast needs both ends of the BIRD configuration it drives. */
+static void check_bgp(struct ld *l)
+{
+	const struct ctl_daemon_opts *o = &l->c->o;
+
+	if (o->bgp_socket && !o->bgp_state_file)
+		report_at(l, &l->at[F_BIRD], "announcing through BIRD needs bgp.state_file "
+			  "(--bgp-state-file): the include file BIRD's static protocols read");
+	if (!o->bgp_socket && (o->bgp_state_file || o->bgp_failsafe_ifname))
+		report_at(l, o->bgp_state_file ? &l->at[F_BSTATE] : &l->at[F_BHOLD],
+			  "this needs bgp.bird_socket (--bird-socket)");
+}
+
 static void check(struct ld *l)
 {
 	const struct ctl_daemon_opts *o = &l->c->o;
@@ -746,6 +768,7 @@ static void check(struct ld *l)
 	if (!o->srv.nlisten)
 		diag_error(l->d, "pop53d", 0, 0, "need at least one --listen ADDR[@PORT] "
 			   "(server.listen in the configuration file)");
+	check_bgp(l);
 	if (o->nzones && o->snapshot)
 		diag_error(l->d, "pop53d", 0, 0, "--zone and --snapshot exclude each other: "
 			   "give one of them");
@@ -875,7 +898,8 @@ void ctl_conf_usage(FILE *f)
 	      "              [--push-max-bytes N[K|M|G]] [--push-timeout-ms N]\n"
 	      "              [--max-snapshot-age SECONDS] [--health-interval-ms N]\n"
 	      "              [--health-fall N] [--health-rise N] [--health-hold-down-ms N]\n"
-	      "              [--fault-injection 0|1]\n"
+	      "              [--bird-socket PATH --bgp-state-file FILE [--failsafe-interface NAME]\n"
+	      "               [--drain-wait-ms N]] [--fault-injection 0|1]\n"
 	      "--config FILE reads a YAML configuration (docs/config.md); every flag given\n"
 	      "overrides the file, and a repeated flag replaces the file's whole list.\n"
 	      "SIGHUP reloads the zones (or the snapshot); a failed reload changes nothing.\n"

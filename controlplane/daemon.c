@@ -28,6 +28,8 @@
 #include "conf.h"
 #include "daemon.h"
 #include "node.h"
+#include "anycast.h"
+#include "failsafe.h"
 #include "diag.h"
 #include "dname.h"
 #include "error.h"
@@ -102,6 +104,12 @@ struct daemon {
 	struct ctl_http *push, *metrics;
 	struct ctl_sock *sock;
 	struct ctl_node *node;       /* health: NULL until serving */
+	struct bgp_anycast *any;     /* announcing through BIRD, or NULL */
+	struct bgp_failsafe *fs;     /* the interface BIRD's routes need */
+	struct event *bgp_ev;        /* anycast tick */
+	struct event *stop_ev;       /* the end of the drain before stopping */
+	unsigned bgp_ticks;
+	bool stopping;               /* SIGTERM: draining, then stop */
 	struct ctl_ops ops;
 	int stop_sig;
 	unsigned reloads, failed, leaked;
@@ -388,7 +396,8 @@ static void op_drain(void *arg, bool on)
 	if (dm->drained != on)
 		fprintf(stderr, "pop53d: %s by the operator\n", on ? "drained" : "undrained");
 	dm->drained = on;
-	ctl_node_poke(dm->node);
+	if (dm->any)
+		(void)bgp_anycast_drain(dm->any, on, now_ms());
 }
 
 /* pop53ctl fault: "stall:MS" or "stall:WORKER:MS". */
@@ -568,6 +577,37 @@ static bool healthy(const struct daemon *dm)
 	       now - created <= dm->o->max_snapshot_age_s;
 }
 
+#define MAX_PROTOS 32
+
+/* "anycast": the phase wanted and whether BIRD holds it, and BIRD's BGP
+ * sessions as it lists them. */
+static void status_anycast(struct daemon *dm, struct evbuffer *out)
+{
+	struct bgp_proto p[MAX_PROTOS];
+	struct bgp_anycast_status st;
+	int n;
+
+	bgp_anycast_status(dm->any, now_ms(), &st);
+	evbuffer_add_printf(out, ", \"anycast\": {\"phase\": \"%s\", \"applied\": %s, "
+			    "\"bird_connected\": %s, \"last_error\": ", bgp_phase_name(st.phase),
+			    st.applied ? "true" : "false", st.bird_connected ? "true" : "false");
+	ctl_json_str(out, st.last_error);
+	evbuffer_add_printf(out, ", \"sessions\": [");
+	n = bgp_anycast_protocols(dm->any, p, MAX_PROTOS);
+	for (int i = 0, k = 0; i < n; i++) {
+		if (strcmp(p[i].proto, "BGP"))
+			continue;
+		evbuffer_add_printf(out, "%s{\"name\": ", k++ ? ", " : "");
+		ctl_json_str(out, p[i].name);
+		evbuffer_add_printf(out, ", \"state\": ");
+		ctl_json_str(out, p[i].state);
+		evbuffer_add_printf(out, ", \"info\": ");
+		ctl_json_str(out, p[i].info);
+		evbuffer_add_printf(out, "}");
+	}
+	evbuffer_add_printf(out, "]}");
+}
+
 static void op_status(void *arg, struct evbuffer *out)
 {
 	struct daemon *dm = arg;
@@ -592,6 +632,8 @@ static void op_status(void *arg, struct evbuffer *out)
 		evbuffer_add_printf(out, ", \"health_reason\": ");
 		ctl_json_str(out, ctl_node_reason(dm->node));
 	}
+	if (dm->any)
+		status_anycast(dm, out);
 }
 
 static void gather_srv(struct metrics_transport *t, const char *name,
@@ -670,14 +712,45 @@ static void gather(struct daemon *dm, struct metrics_input *in)
 	}
 }
 
+/* The anycast part of the metrics; the session names are copied into
+ * names (they must outlive the rendering). */
+static void gather_anycast(struct daemon *dm, struct metrics_input *in,
+			   char (*names)[64], size_t max)
+{
+	struct bgp_proto p[MAX_PROTOS];
+	struct bgp_anycast_status st;
+	int n;
+
+	if (!dm->any)
+		return;
+	bgp_anycast_status(dm->any, now_ms(), &st);
+	in->anycast_known = true;
+	in->announced = st.phase != BGP_WITHDRAWN && st.applied;
+	in->draining = st.phase == BGP_DRAINING && st.applied;
+	in->bird_connected = st.bird_connected;
+	in->anycast_changes = st.changes;
+	n = bgp_anycast_protocols(dm->any, p, MAX_PROTOS);
+	for (int i = 0; i < n && in->nbgp < max && in->nbgp < METRICS_MAX_RESULTS; i++) {
+		if (strcmp(p[i].proto, "BGP"))
+			continue;
+		memcpy(names[in->nbgp], p[i].name, sizeof(p[i].name));
+		names[in->nbgp][63] = '\0';
+		in->bgp_up[in->nbgp] = (struct metrics_count){
+			names[in->nbgp], !strcmp(p[i].info, "Established") };
+		in->nbgp++;
+	}
+}
+
 static void op_metrics(void *arg, struct evbuffer *out)
 {
+	char names[METRICS_MAX_RESULTS][64];
 	struct metrics_input in;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
 	gather(arg, &in);
+	gather_anycast(arg, &in, names, METRICS_MAX_RESULTS);
 	if (f && metrics_render(&in, f) == 0 && fclose(f) == 0)
 		evbuffer_add(out, text, len);
 	else if (f)
@@ -861,6 +934,38 @@ static int prepare(struct daemon *dm)
 	return 0;
 }
 
+#define STOP_SETTLE_MS 500       /* after the withdraw: the router's FIB */
+
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *dm = arg;
+
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(dm->base);
+}
+
+/* Start the drain that precedes a stop; false when there is nothing to
+ * drain (not announced). */
+static bool stop_drain(struct daemon *dm)
+{
+	struct bgp_anycast_status st;
+	uint64_t wait = (uint64_t)dm->o->bgp_drain_wait_ms + STOP_SETTLE_MS;
+	struct timeval tv = { (time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000 };
+
+	bgp_anycast_status(dm->any, now_ms(), &st);
+	if (st.phase != BGP_ANNOUNCED)
+		return false;
+	dm->stopping = true;
+	(void)bgp_anycast_drain(dm->any, true, now_ms());
+	dm->stop_ev = evtimer_new(dm->base, on_stop, dm);
+	if (!dm->stop_ev || evtimer_add(dm->stop_ev, &tv) < 0)
+		return false;
+	fprintf(stderr, "pop53d: signal %d: draining for %u ms before stopping (again to stop "
+		"now)\n", dm->stop_sig, dm->o->bgp_drain_wait_ms);
+	return true;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *dm = arg;
@@ -871,6 +976,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	dm->stop_sig = (int)sig;
+	/* A planned stop of an announced node drains first (RFC 8326), keeps
+	 * answering while the router moves the traffic away, and stops once
+	 * withdrawn; a second signal stops at once. */
+	if (!dm->stopping && dm->any && dm->o->bgp_drain_wait_ms && stop_drain(dm))
+		return;
 	event_base_loopbreak(dm->base);
 }
 
@@ -920,15 +1030,83 @@ static const struct snap *nd_snapshot(void *arg)
 	return ((struct daemon *)arg)->cur.s;
 }
 
+/* The operator's drain is the anycast module's (a graceful drain, not
+ * a failed check): health judges the checks alone. */
 static bool nd_drained(void *arg)
 {
-	return ((struct daemon *)arg)->drained;
+	(void)arg;
+	return false;
 }
 
 static void nd_changed(void *arg, bool up, const char *reason)
 {
-	(void)arg;
-	fprintf(stderr, "pop53d: health: %s (%s)\n", up ? "up" : "down", reason);
+	struct daemon *dm = arg;
+
+	fprintf(stderr, "pop53d: health: %s (%s)%s\n", up ? "up" : "down", reason,
+		!dm->any ? "" : up ? (dm->drained ? "; drained: not announcing" : "; announcing")
+		: "; withdrawing");
+	if (dm->any)
+		(void)bgp_anycast_set_healthy(dm->any, up, now_ms());
+}
+
+/* ---- anycast ------------------------------------------------------------------ */
+
+static void on_bgp_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *dm = arg;
+	char err[256];
+
+	(void)fd;
+	(void)what;
+	(void)bgp_anycast_tick(dm->any, now_ms());
+	/* Someone deleting or downing the fail-safe interface would withdraw
+	 * the routes behind our back: put it back (once a second). */
+	if (dm->fs && ++dm->bgp_ticks % 10 == 0 &&
+	    bgp_failsafe_check(dm->fs, err, sizeof(err)) < 0)
+		fprintf(stderr, "pop53d: fail-safe interface: %s\n", err);
+}
+
+/* Withdrawn first (the state file says so before BIRD is asked), then the
+ * interface the routes point at; announcing waits for health. */
+static int anycast_start(struct daemon *dm)
+{
+	const struct ctl_daemon_opts *o = dm->o;
+	struct bgp_anycast_conf c = {
+		.bird_socket = o->bgp_socket, .state_file = o->bgp_state_file,
+		.drain_wait_ms = o->bgp_drain_wait_ms,
+	};
+	struct timeval tv = { 0, 100000 };
+	char err[512];
+
+	if (!o->bgp_socket)
+		return 0;
+	if (bgp_anycast_open(&dm->any, &c, err, sizeof(err)) < 0 ||
+	    bgp_failsafe_open(&dm->fs, o->bgp_failsafe_ifname, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pop53d: anycast: %s\n", err);
+		return -1;
+	}
+	dm->bgp_ev = event_new(dm->base, -1, EV_PERSIST, on_bgp_tick, dm);
+	if (!dm->bgp_ev || event_add(dm->bgp_ev, &tv) < 0) {
+		fprintf(stderr, "pop53d: anycast: cannot start its timer\n");
+		return -1;
+	}
+	fprintf(stderr, "pop53d: anycast through BIRD at %s (state file %s, fail-safe interface "
+		"%s): withdrawn until healthy\n", o->bgp_socket, o->bgp_state_file,
+		bgp_failsafe_ifname(dm->fs));
+	return 0;
+}
+
+/* Withdraw and let go of the interface: before the ports stop, so that
+ * the router moves traffic away while this node still answers. */
+static void anycast_stop(struct daemon *dm)
+{
+	if (dm->bgp_ev)
+		event_free(dm->bgp_ev);
+	dm->bgp_ev = NULL;
+	bgp_anycast_close(dm->any);
+	dm->any = NULL;
+	bgp_failsafe_close(dm->fs);
+	dm->fs = NULL;
 }
 
 /* The canary's target: the first service address; a wildcard one is
@@ -1009,7 +1187,7 @@ static int control_start(struct daemon *dm)
 			o->nkeys == 1 ? "" : "s");
 	if (o->metrics_listen)
 		fprintf(stderr, "pop53d: metrics on http %s/metrics\n", o->metrics_listen);
-	if (node_start(dm) < 0)
+	if (anycast_start(dm) < 0 || node_start(dm) < 0)
 		return -1;
 	return 0;
 fail:
@@ -1041,6 +1219,10 @@ static void teardown(struct daemon *dm)
 			event_free(dm->sig[i]);
 	ctl_node_free(dm->node);
 	dm->node = NULL;
+	anycast_stop(dm);
+	if (dm->stop_ev)
+		event_free(dm->stop_ev);
+	dm->stop_ev = NULL;
 	if (dm->retire_ev)
 		event_free(dm->retire_ev);
 	if (dm->base)
@@ -1225,6 +1407,7 @@ static int run_dpdk(struct daemon *dm)
 	fprintf(stderr, "pop53d: ready (dpdk: %u worker%s, UDP on the ports; TCP on %zu kernel "
 		"listen addresses)\n", dp_workers(), dp_workers() == 1 ? "" : "s", tcp.nlisten);
 	int sig = loop(dm);
+	anycast_stop(dm);
 	srv_stats(dm->srv, &st);
 	fprintf(stderr, "pop53d: signal %d: stopping; tcp: %llu queries, %llu responses\n", sig,
 		(unsigned long long)st.queries, (unsigned long long)st.responses);
@@ -1252,6 +1435,7 @@ static int run_kernel(struct daemon *dm)
 		goto out;
 	fprintf(stderr, "pop53d: ready (%zu listen addresses)\n", dm->o->srv.nlisten);
 	int sig = loop(dm);
+	anycast_stop(dm);
 	srv_stats(dm->srv, &st);
 	fprintf(stderr, "pop53d: signal %d: stopping; %llu queries, %llu responses, %llu dropped\n",
 		sig, (unsigned long long)st.queries, (unsigned long long)st.responses,

@@ -64,6 +64,11 @@ struct ctl_daemon_opts {
 	unsigned health_rise;               /* successes to announce; 0 = 3 */
 	unsigned health_hold_down_ms;       /* least time withdrawn; 0 = none */
 	unsigned fault_injection;           /* 1: pop53ctl fault works (tests) */
+	/* Anycast through BIRD (bgp/): off without bgp_socket. */
+	const char *bgp_socket;             /* BIRD's control socket */
+	const char *bgp_state_file;         /* the include file BIRD reads */
+	const char *bgp_failsafe_ifname;    /* NULL: p53hold0 */
+	unsigned bgp_drain_wait_ms;         /* GRACEFUL_SHUTDOWN before withdraw */
 };
 
 /* Parse "ADDR/LEN" (IPv4 or IPv6; "/LEN" required) into p. 0 or -1. */

@@ -223,6 +223,26 @@ static void render_control(const struct metrics_input *in, FILE *f)
 			metrics_u64(f, "pop53_health_check_failures_total", in->health_fail[i].n,
 				    "check", in->health_fail[i].name, NULL);
 	}
+	if (in->anycast_known) {
+		metrics_family(f, "pop53_anycast_announced", METRICS_GAUGE,
+			       "1 while the service prefix is announced through BIRD (also while "
+			       "draining).");
+		metrics_u64(f, "pop53_anycast_announced", in->announced ? 1 : 0, NULL);
+		metrics_family(f, "pop53_anycast_draining", METRICS_GAUGE,
+			       "1 while announced with GRACEFUL_SHUTDOWN before a withdraw.");
+		metrics_u64(f, "pop53_anycast_draining", in->draining ? 1 : 0, NULL);
+		metrics_family(f, "pop53_anycast_changes_total", METRICS_COUNTER,
+			       "Announce, drain and withdraw changes.");
+		metrics_u64(f, "pop53_anycast_changes_total", in->anycast_changes, NULL);
+		metrics_family(f, "pop53_bird_connected", METRICS_GAUGE,
+			       "1 while pop53d holds a connection to BIRD's control socket.");
+		metrics_u64(f, "pop53_bird_connected", in->bird_connected ? 1 : 0, NULL);
+		metrics_family(f, "pop53_bgp_session_up", METRICS_GAUGE,
+			       "1 when BIRD's BGP session is Established, by protocol name.");
+		for (size_t i = 0; i < in->nbgp; i++)
+			metrics_u64(f, "pop53_bgp_session_up", in->bgp_up[i].n, "protocol",
+				    in->bgp_up[i].name, NULL);
+	}
 }
 
 int metrics_render(const struct metrics_input *in, FILE *f)

@@ -65,6 +65,14 @@ struct metrics_input {
 	uint64_t health_canaries;
 	struct metrics_count health_fail[METRICS_MAX_RESULTS];  /* by check */
 	size_t nhealth_fail;
+	/* Anycast through BIRD, when configured. */
+	bool anycast_known;
+	bool announced;              /* the service prefix is announced */
+	bool draining;               /* ... tagged GRACEFUL_SHUTDOWN */
+	bool bird_connected;
+	uint64_t anycast_changes;
+	struct metrics_count bgp_up[METRICS_MAX_RESULTS];  /* session -> 1 up */
+	size_t nbgp;
 };
 
 /* Name of RCODE i (0..16) as used in the rcode label ("NOERROR", ...,

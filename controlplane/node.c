@@ -225,6 +225,9 @@ static void observe(struct ctl_node *n)
 #ifdef POP53_DPDK
 	if (n->c.dpdk)
 		dpdk_observe(n, &o, wwhy, sizeof(wwhy), pwhy, sizeof(pwhy));
+#else
+	(void)wwhy;
+	(void)pwhy;
 #endif
 	if (!s) {
 		o.ok[HEALTH_SNAPSHOT] = false;

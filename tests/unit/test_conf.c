@@ -428,8 +428,9 @@ static void test_file_errors(void **state)
 		     "tcp_idle_ms, tcp_max_conns, nsid, version_string, identity)");
 	file_refused("server:\n  listen: [ 127.0.0.1 ]\nzones: [ a.zone ]\nrrl:\n  rate: 5\n",
 		     ":4:1: section 'rrl' is not supported by this version of pop53d");
-	file_refused("server:\n  listen: [ 127.0.0.1 ]\nzones: [ a.zone ]\nbgp: {}\n",
-		     ":4:1: section 'bgp' is not supported by this version of pop53d");
+	file_refused("server:\n  listen: [ 127.0.0.1 ]\nzones: [ a.zone ]\nbgp:\n  bird: x\n",
+		     ":5:3: unknown key 'bird' in 'bgp' (known: bird_socket, state_file, "
+		     "failsafe_interface, drain_wait_ms)");
 	file_refused("server: [ 127.0.0.1 ]\nzones: [ a.zone ]\n",
 		     ":1:9: 'server' must be a mapping (key: value lines), got a list");
 	file_refused("server:\n  listen: 127.0.0.1\nzones: [ a.zone ]\n",
