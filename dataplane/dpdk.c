@@ -40,6 +40,7 @@
 #include <rte_mempool.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_cycles.h>
 
 #include "dpdk.h"
 #include "error.h"
@@ -74,6 +75,8 @@ struct dp_canary {
 
 struct dp_worker {
 	struct dp_stats st;          /* written by this worker only */
+	struct engine_conf eng;      /* dp.engine, with this worker's clock */
+	struct rrl *rrl;             /* this worker's RRL table, or NULL */
 	unsigned id;
 	unsigned lcore;              /* RTE_MAX_LCORE when driven by dp_poll */
 	unsigned nq;
@@ -88,6 +91,11 @@ static struct {
 	enum dp_state state;
 	struct pkt_services svc;
 	struct engine_conf engine;
+	int rrl_on;
+	struct rrl_conf rrl;
+	/* The workers' clock: TSC cycles since tsc0, and Unix time then. */
+	uint64_t tsc0, tsc_hz;
+	uint32_t unix0;
 	struct rte_mempool *pool;
 	struct rte_rcu_qsbr *qsbr;
 	struct dp_worker *w;         /* nworkers, rte_zmalloc'ed */
@@ -568,9 +576,41 @@ static int exc_setup(unsigned i, unsigned nq, unsigned nb_desc, char *err, size_
 	return 0;
 }
 
+/*
+ * Each worker's answering options (its own copy: it sets the time in
+ * it), its RRL table, and the clock the workers read once per burst: the
+ * TSC, converted with the Unix time taken here (no system call on the
+ * hot path). With RSS over `cores` queues, the tables share the limit
+ * (rrl.h).
+ */
+static int workers_setup(unsigned cores, char *err, size_t errlen)
+{
+	struct rrl_conf rc = dp.rrl;
+	int ret;
+
+	dp.tsc_hz = rte_get_tsc_hz();
+	dp.tsc0 = rte_rdtsc();
+	dp.unix0 = (uint32_t)time(NULL);
+	rc.cores = cores;
+	for (unsigned i = 0; i < dp.nworkers; i++) {
+		dp.w[i].eng = dp.engine;
+		dp.w[i].eng.now = dp.unix0;
+		if (dp.rrl_on && (ret = rrl_create(&rc, &dp.w[i].rrl, err, errlen)) < 0)
+			return ret;
+	}
+	if (dp.rrl_on)
+		fprintf(stderr, "pop53d: rrl: %u responses/s per prefix and name, window %u s, "
+			"slip %u, /%u and /%u, %u RSS queue%s share it%s\n",
+			rc.responses_per_second, rc.window, rc.slip, rc.ipv4_prefix_length,
+			rc.ipv6_prefix_length, cores, cores == 1 ? "" : "s",
+			rc.log_only ? " (log only)" : "");
+	return 0;
+}
+
 int dp_port_setup(const struct dp_conf *conf, char *err, size_t errlen)
 {
 	unsigned nb_desc = conf->nb_desc ? conf->nb_desc : DP_DEFAULT_DESC, nmbufs, nexc = 0;
+	unsigned rss_queues = 1;
 	uint16_t pid;
 	size_t sz;
 	int ret;
@@ -581,6 +621,10 @@ int dp_port_setup(const struct dp_conf *conf, char *err, size_t errlen)
 	}
 	dp.svc = conf->svc;
 	dp.engine = conf->engine;
+	dp.rrl_on = conf->rrl_on;
+	dp.rrl = conf->rrl;
+	if (dp.rrl_on && (ret = rrl_conf_check(&dp.rrl, err, errlen)) < 0)
+		return ret;
 	dp.nworkers = conf->nworkers ? conf->nworkers : rte_lcore_count() - 1;
 	if (dp.nworkers == 0) {
 		msg(err, errlen, "DPDK: no worker lcore: give the EAL at least two lcores "
@@ -654,7 +698,11 @@ int dp_port_setup(const struct dp_conf *conf, char *err, size_t errlen)
 			return ret;
 		if (dp.has_exc[i] && (ret = exc_setup(i, nq, nb_desc, err, errlen)) < 0)
 			return ret;
+		if (nq > rss_queues)
+			rss_queues = nq;
 	}
+	if ((ret = workers_setup(rss_queues, err, errlen)) < 0)
+		return ret;
 	/* Every worker is a registered, online RCU reader from now on: it
 	 * reports quiescence on every loop iteration. */
 	for (unsigned i = 0; i < dp.nworkers; i++) {
@@ -716,8 +764,48 @@ struct dp_burst {
 	struct engine_result res[DP_BURST];
 	struct pkt_info info[DP_BURST];
 	struct rte_mbuf *m[DP_BURST];
+	uint8_t drop[DP_BURST];      /* RRL dropped it */
 	uint16_t n;
 };
+
+/* The time for this burst, from the TSC: Unix seconds for the cookies,
+ * monotonic seconds for RRL. One read and one division per burst. */
+static inline void clock_tick(struct dp_worker *w)
+{
+	uint32_t secs = (uint32_t)((rte_rdtsc() - dp.tsc0) / dp.tsc_hz);
+
+	w->eng.now = dp.unix0 + secs;
+	if (w->rrl)
+		rrl_begin(w->rrl, secs);
+}
+
+/* RRL over the burst's responses: drop[i] for the dropped ones; a
+ * slipped one shrinks to header, question and OPT with TC=1 (BADCOOKIE
+ * with a fresh cookie when the query had a cookie). */
+static inline void rate_limit(struct dp_worker *w, struct dp_burst *b)
+{
+	struct rrl_job job[DP_BURST];
+	uint8_t idx[DP_BURST];
+	unsigned n = 0;
+
+	for (uint16_t i = 0; i < b->n; i++) {
+		b->drop[i] = 0;
+		if (b->job[i].len) {
+			job[n] = (struct rrl_job){ &b->info[i].client, &b->res[i], 0 };
+			idx[n++] = (uint8_t)i;
+		}
+	}
+	rrl_check_burst(w->rrl, job, n);
+	for (unsigned k = 0; k < n; k++) {
+		struct engine_job *j = &b->job[idx[k]];
+
+		if (job[k].action == RRL_DROP)
+			b->drop[idx[k]] = 1;
+		else if (job[k].action == RRL_SLIP &&
+			 !(j->len = engine_truncate(j->out, j->len, &b->res[idx[k]], 1)))
+			b->drop[idx[k]] = 1;
+	}
+}
 
 /* Sort one received frame: a query for the burst, the exception port, or
  * dropped with its reason counted. */
@@ -766,13 +854,16 @@ static inline unsigned poll_queue(struct dp_worker *w, const struct dp_queue *q,
 	if (n == 0)
 		return 0;
 	CNT_ADD(st->rx, n);
+	clock_tick(w);
 	b.n = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
 		sort_frame(w, q, rx[i], &b, exc, &nexc);
 	}
-	engine_answer_burst(&dp.engine, s, b.job, b.n);
+	engine_answer_burst(&w->eng, s, b.job, b.n);
+	if (w->rrl)
+		rate_limit(w, &b);
 	for (uint16_t i = 0; i < b.n; i++) {
 		struct rte_mbuf *m = b.m[i];
 		uint16_t rcode = b.res[i].rcode;
@@ -781,6 +872,10 @@ static inline unsigned poll_queue(struct dp_worker *w, const struct dp_queue *q,
 		if (len == 0) {
 			CNT_ADD(st->drop_engine, 1);
 			rte_pktmbuf_free(m);
+			continue;
+		}
+		if (w->rrl && b.drop[i]) {
+			rte_pktmbuf_free(m);   /* counted by the RRL table */
 			continue;
 		}
 		CNT_ADD(st->rcode[rcode < DP_RCODES - 1 ? rcode : DP_RCODES - 1], 1);
@@ -855,7 +950,7 @@ static void answer_canary(struct dp_worker *w, const struct snap *s,
 			.client = &info.client, .out = c->frame + info.dns,
 			.cap = DP_CANARY_MAX - info.dns,
 		};
-		engine_answer_burst(&dp.engine, s, &job, 1);
+		engine_answer_burst(&w->eng, s, &job, 1);
 		if (job.len)
 			len = pkt_reply(c->frame, &info, job.len, 0);
 	}
@@ -947,18 +1042,14 @@ const struct snap *dp_current(void)
 	return atomic_load_explicit(&dp.snap, memory_order_acquire);
 }
 
-int dp_publish(const struct snap *s, const struct snap **old, unsigned timeout_ms)
+/* Wait until every worker has reported a quiescent state after now. */
+static int grace(unsigned timeout_ms)
 {
 	struct timespec t0, now, nap = { 0, 50 * 1000 };
-	const struct snap *prev;
 	uint64_t token;
 
-	*old = NULL;
-	prev = atomic_exchange_explicit(&dp.snap, s, memory_order_acq_rel);
-	if (!dp.qsbr || dp.nworkers == 0) {
-		*old = prev;
+	if (!dp.qsbr || dp.nworkers == 0)
 		return 0;
-	}
 	token = rte_rcu_qsbr_start(dp.qsbr);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (rte_rcu_qsbr_check(dp.qsbr, token, false) != 1) {
@@ -968,8 +1059,25 @@ int dp_publish(const struct snap *s, const struct snap **old, unsigned timeout_m
 			return P53_ETIMEOUT;
 		nanosleep(&nap, NULL);
 	}
+	return 0;
+}
+
+int dp_publish(const struct snap *s, const struct snap **old, unsigned timeout_ms)
+{
+	const struct snap *prev;
+	int ret;
+
+	*old = NULL;
+	prev = atomic_exchange_explicit(&dp.snap, s, memory_order_acq_rel);
+	if ((ret = grace(timeout_ms)) < 0)
+		return ret;
 	*old = prev;
 	return 0;
+}
+
+int dp_sync(unsigned timeout_ms)
+{
+	return grace(timeout_ms);
 }
 
 /* ---- counters ----------------------------------------------------------- */
@@ -986,15 +1094,32 @@ static void add_stats(struct dp_stats *t, const struct dp_stats *w)
 void dp_worker_stats(unsigned w, struct dp_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (dp.w && w < dp.nworkers)
+	if (dp.w && w < dp.nworkers) {
 		add_stats(out, &dp.w[w].st);
+		if (dp.w[w].rrl)
+			rrl_stats_read(dp.w[w].rrl, &out->rrl);
+	}
 }
 
 void dp_stats(struct dp_stats *total)
 {
 	memset(total, 0, sizeof(*total));
-	for (unsigned i = 0; dp.w && i < dp.nworkers; i++)
+	for (unsigned i = 0; dp.w && i < dp.nworkers; i++) {
 		add_stats(total, &dp.w[i].st);
+		if (dp.w[i].rrl)
+			rrl_stats_read(dp.w[i].rrl, &total->rrl);
+	}
+}
+
+unsigned dp_rrl_report(struct rrl_report *out, unsigned max)
+{
+	struct rrl *t[DP_MAX_WORKERS];
+	unsigned n = 0;
+
+	for (unsigned i = 0; dp.w && i < dp.nworkers; i++)
+		if (dp.w[i].rrl)
+			t[n++] = dp.w[i].rrl;
+	return n ? rrl_report(t, n, out, max) : 0;
 }
 
 uint64_t dp_heartbeat(unsigned w)
@@ -1038,6 +1163,8 @@ const struct snap *dp_stop(void)
 	if (dp.pool)
 		rte_mempool_free(dp.pool);
 	rte_free(dp.qsbr);
+	for (unsigned i = 0; dp.w && i < dp.nworkers; i++)
+		rrl_destroy(dp.w[i].rrl);
 	rte_free(dp.w);
 	dp.pool = NULL;
 	dp.qsbr = NULL;

@@ -38,6 +38,7 @@
 
 #include "engine.h"
 #include "pkt.h"
+#include "rrl.h"
 #include "snap.h"
 
 #define DP_MAX_WORKERS 32
@@ -62,7 +63,17 @@ enum dp_exception {
 
 struct dp_conf {
 	struct pkt_services svc;     /* service addresses and port */
-	struct engine_conf engine;   /* answering options (copied) */
+	/* Answering options, copied into each worker. engine.cookies (the
+	 * DNS cookie secrets' holder, which the caller keeps and swaps) must
+	 * outlive dp_stop; engine.now is the workers' own: each sets it
+	 * from the TSC once per burst. */
+	struct engine_conf engine;
+	/* Response rate limiting: with rrl_on, each worker gets its own table
+	 * for rrl (rrl.cores is set here: the number of RSS queues, see
+	 * rrl.h). Limited responses are dropped or slipped (engine_truncate)
+	 * after engine_answer_burst. */
+	int rrl_on;
+	struct rrl_conf rrl;
 	unsigned nb_desc;            /* RX and TX ring size, 0 = 1024 */
 	unsigned nb_mbufs;           /* mbuf pool size, 0 = sized from queues */
 	/* Number of workers, 0 = one per EAL worker lcore (-l). A non-zero
@@ -97,6 +108,7 @@ struct dp_stats {
 	uint64_t exc_drop;           /* PKT_KERNEL frames dropped: exception TX full */
 	uint64_t exc_out;            /* frames the kernel sent (exception RX) ... */
 	uint64_t exc_out_sent;       /* ... and of those, sent on the physical port */
+	struct rrl_stats rrl;        /* rate limiting (limited, slipped, dropped) */
 	uint64_t heartbeat;          /* loop iterations (liveness) */
 } __attribute__((aligned(64)));
 
@@ -140,6 +152,17 @@ unsigned dp_workers(void);
 void dp_stats(struct dp_stats *total);
 /* Counters of worker w alone (zero if no such worker). */
 void dp_worker_stats(unsigned w, struct dp_stats *out);
+
+/* The control plane's periodic RRL log hook: the prefixes most limited
+ * by all workers in the last period, at most max into out (rrl_report).
+ * Returns the count (0 without RRL). */
+unsigned dp_rrl_report(struct rrl_report *out, unsigned max);
+
+/* Wait up to timeout_ms until every worker has passed a quiescent state
+ * (started a new burst) since the call: what they read before, e.g.
+ * cookie secrets replaced through cookie_box_set, may then be freed.
+ * 0, or P53_ETIMEOUT (a hung worker: leak it). */
+int dp_sync(unsigned timeout_ms);
 
 /* Heartbeat of worker w: grows while its loop runs (0 if no such worker). */
 uint64_t dp_heartbeat(unsigned w);

@@ -19,6 +19,9 @@
  */
 #include <string.h>
 
+#include <sys/socket.h>
+
+#include "cookie.h"
 #include "dname.h"
 #include "engine.h"
 #include "error.h"
@@ -28,6 +31,8 @@
 #define PTR_MAX         0x3fff  /* highest offset a compression pointer reaches */
 #define OPT_FIXED       11      /* root owner, TYPE, CLASS, TTL, RDLENGTH */
 #define EDNS_NSID       3       /* RFC 5001 option code */
+#define EDNS_COOKIE     10      /* RFC 7873 option code */
+#define COOKIE_OUT      (COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN)
 #define UDP_MIN         512
 #define MAX_CHAIN       16      /* CNAME/DNAME links followed per query */
 
@@ -58,6 +63,11 @@ struct query {
 	uint8_t version;
 	uint8_t do_bit;
 	uint8_t nsid;           /* NSID option present */
+	uint8_t cookie;         /* enum engine_cookie: what to answer with */
+	uint16_t cookie_len;    /* COOKIE option length, when cookie_at */
+	const uint8_t *cookie_at;       /* the first COOKIE option's data (in
+					 * the query: read before answering) */
+	uint8_t ocookie[COOKIE_OUT];    /* the COOKIE option we send */
 };
 
 /* The response under construction. `end` leaves room for the OPT RR. */
@@ -67,6 +77,9 @@ struct writer {
 	uint32_t end;
 	uint16_t an, ns, ar;
 	uint8_t tc;
+	uint8_t opt_nsid;       /* our OPT carries NSID ... */
+	uint8_t opt_cookie;     /* ... and COOKIE */
+	uint32_t opt_at;        /* where finish() wrote the OPT RR */
 };
 
 /* State of one IN-class answer: the name being resolved (the qname, then
@@ -205,6 +218,10 @@ static bool parse_opt_rdata(struct query *pq, const uint8_t *rd, size_t len)
 			return false;
 		if (code == EDNS_NSID)
 			pq->nsid = 1;
+		if (code == EDNS_COOKIE && !pq->cookie_at) {
+			pq->cookie_at = rd + p;
+			pq->cookie_len = olen;
+		}
 		p += olen;
 	}
 	return true;
@@ -852,18 +869,19 @@ static int answer_chaos(const struct engine_conf *conf, const struct query *pq,
 
 /* ---- the response ----------------------------------------------------------- */
 
-/* Bytes of our OPT RR, with NSID when asked for and configured. */
-static uint32_t opt_size(const struct engine_conf *conf, const struct query *pq)
+/* Bytes of our OPT RR with the options w says it carries. */
+static uint32_t opt_size(const struct engine_conf *conf, const struct query *pq,
+			 const struct writer *w)
 {
 	if (!pq->edns)
 		return 0;
-	if (pq->nsid && conf->nsid && conf->nsid_len)
-		return OPT_FIXED + 4u + conf->nsid_len;
-	return OPT_FIXED;
+	return OPT_FIXED + (w->opt_nsid ? 4u + conf->nsid_len : 0) +
+	       (w->opt_cookie ? 4u + COOKIE_OUT : 0);
 }
 
 static void put_opt(const struct engine_conf *conf, const struct query *pq,
-		    uint8_t *p, uint32_t size, uint16_t rcode)
+		    const struct writer *w, uint8_t *p, uint32_t size,
+		    uint16_t rcode)
 {
 	uint16_t payload = conf->udp_payload < UDP_MIN ? UDP_MIN :
 			   conf->udp_payload;
@@ -875,10 +893,17 @@ static void put_opt(const struct engine_conf *conf, const struct query *pq,
 	p[6] = 0;       /* version 0 */
 	put16(p + 7, pq->do_bit ? EDNS_DO : 0);
 	put16(p + 9, (uint16_t)(size - OPT_FIXED));
-	if (size > OPT_FIXED) {
-		put16(p + 11, EDNS_NSID);
-		put16(p + 13, conf->nsid_len);
-		memcpy(p + 15, conf->nsid, conf->nsid_len);
+	p += OPT_FIXED;
+	if (w->opt_nsid) {
+		put16(p, EDNS_NSID);
+		put16(p + 2, conf->nsid_len);
+		memcpy(p + 4, conf->nsid, conf->nsid_len);
+		p += 4u + conf->nsid_len;
+	}
+	if (w->opt_cookie) {
+		put16(p, EDNS_COOKIE);
+		put16(p + 2, COOKIE_OUT);
+		memcpy(p + 4, pq->ocookie, COOKIE_OUT);
 	}
 }
 
@@ -910,14 +935,22 @@ static bool start_response(const struct engine_conf *conf,
 {
 	uint32_t lim = client_limit(conf, pq, c);
 	const uint8_t *q = pq->wire;
+	uint32_t head = (uint32_t)HDR_LEN + pq->qsec_len;
 
 	if (cap < lim)
 		lim = (uint32_t)cap;
-	*optlen = opt_size(conf, pq);
-	if ((uint32_t)HDR_LEN + pq->qsec_len + *optlen > lim &&
-	    *optlen > OPT_FIXED)
-		*optlen = OPT_FIXED;    /* NSID is the first thing to go */
-	if ((uint32_t)HDR_LEN + pq->qsec_len + *optlen > lim)
+	w->opt_nsid = pq->nsid && conf->nsid && conf->nsid_len;
+	w->opt_cookie = pq->cookie != ENGINE_COOKIE_NONE;
+	*optlen = opt_size(conf, pq, w);
+	if (head + *optlen > lim && w->opt_nsid) {
+		w->opt_nsid = 0;        /* NSID is the first thing to go ... */
+		*optlen = opt_size(conf, pq, w);
+	}
+	if (head + *optlen > lim && w->opt_cookie) {
+		w->opt_cookie = 0;      /* ... the cookie the second */
+		*optlen = opt_size(conf, pq, w);
+	}
+	if (head + *optlen > lim)
 		return false;
 	out[0] = q[0];
 	out[1] = q[1];
@@ -947,13 +980,25 @@ static size_t finish(const struct engine_conf *conf, const struct query *pq,
 	out[3] = (uint8_t)(out[3] | (rcode & 0xf));
 	put16(out + 6, w->an);
 	put16(out + 8, w->ns);
+	w->opt_at = w->pos;
 	if (optlen) {
-		put_opt(conf, pq, out + w->pos, optlen, rcode);
+		put_opt(conf, pq, w, out + w->pos, optlen, rcode);
 		w->pos += optlen;
 		w->ar++;
 	}
 	put16(out + 10, w->ar);
 	return w->pos;
+}
+
+/* Where the question ends and the OPT RR sits, for engine_truncate. */
+static void set_layout(struct engine_result *res, const struct query *pq,
+		       const struct writer *w)
+{
+	if (!res)
+		return;
+	res->qend = (uint16_t)(HDR_LEN + pq->qsec_len);
+	res->opt_off = (uint16_t)w->opt_at;
+	res->opt_len = (uint16_t)(w->pos - w->opt_at);
 }
 
 static void set_result(struct engine_result *res, const struct query *pq,
@@ -970,6 +1015,8 @@ static void set_result(struct engine_result *res, const struct query *pq,
 	res->zone = NULL;
 	res->rrl_name = NULL;
 	res->rrl_name_len = 0;
+	res->cookie = pq->cookie;
+	res->qend = res->opt_off = res->opt_len = 0;
 }
 
 /* A response that is only header, question (if any) and OPT. */
@@ -982,10 +1029,14 @@ static size_t error_response(const struct engine_conf *conf,
 	struct writer w;
 	uint32_t optlen;
 
+	size_t len;
+
 	set_result(res, pq, rcode, ENGINE_KIND_ERROR, false);
 	if (!start_response(conf, pq, c, out, cap, &optlen, &w))
 		return 0;
-	return finish(conf, pq, &w, optlen, rcode, false);
+	len = finish(conf, pq, &w, optlen, rcode, false);
+	set_layout(res, pq, &w);
+	return len;
 }
 
 static size_t chaos_response(const struct engine_conf *conf,
@@ -997,6 +1048,7 @@ static size_t chaos_response(const struct engine_conf *conf,
 	uint32_t optlen;
 	uint8_t aa = 0;
 	int rcode;
+	size_t len;
 
 	if (!start_response(conf, pq, c, out, cap, &optlen, &w)) {
 		set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_ERROR, false);
@@ -1005,7 +1057,9 @@ static size_t chaos_response(const struct engine_conf *conf,
 	rcode = answer_chaos(conf, pq, &w, &aa);
 	set_result(res, pq, (uint16_t)rcode,
 		   rcode ? ENGINE_KIND_ERROR : ENGINE_KIND_ANSWER, w.tc);
-	return finish(conf, pq, &w, optlen, (uint16_t)rcode, aa);
+	len = finish(conf, pq, &w, optlen, (uint16_t)rcode, aa);
+	set_layout(res, pq, &w);
+	return len;
 }
 
 /* Answer from the snapshot into out. a->qn holds the lower-cased qname
@@ -1043,6 +1097,7 @@ static size_t answer_from_snap(const struct engine_conf *conf,
 		res->zone = a->zone;
 		res->rrl_name = a->rrl_name;
 		res->rrl_name_len = a->rrl_len;
+		set_layout(res, pq, &a->w);
 	}
 	return len;
 }
@@ -1051,31 +1106,79 @@ static const struct engine_conf defaults = {
 	.udp_payload = ENGINE_UDP_PAYLOAD_DEFAULT,
 };
 
-/* What a parsed query gets: dropped, an answer from the snapshot, a CHAOS
- * answer, or an error response with the RCODE given (> 0). */
-enum { ACT_DROP = -1, ACT_SNAP = -2, ACT_CHAOS = -3 };
+/*
+ * RFC 7873 5.2, with cookies on: the query's COOKIE option. False when it
+ * is malformed (5.2.2: FORMERR). Otherwise pq->cookie says what it proved
+ * and pq->ocookie holds what we send back: the client cookie and a fresh
+ * server cookie (made with the current secret every time, so clients
+ * move to a new secret as soon as it is in use). The option is read here,
+ * before the response overwrites the query.
+ */
+static bool take_cookie(const struct engine_conf *conf,
+			const struct engine_client *c, struct query *pq)
+{
+	const struct cookie_secrets *sec;
+	const uint8_t *cc = pq->cookie_at;
+	uint16_t n = pq->cookie_len;
+	size_t alen;
 
-static int classify(const struct snap *s, struct query *pq)
+	if (!cc || !c || !(sec = cookie_box_get(conf->cookies)))
+		return true;
+	if (n < COOKIE_CLIENT_LEN ||
+	    (n > COOKIE_CLIENT_LEN && n < COOKIE_CLIENT_LEN + COOKIE_SERVER_MIN) ||
+	    n > COOKIE_CLIENT_LEN + COOKIE_SERVER_MAX)
+		return false;
+	alen = c->family == AF_INET6 ? 16 : 4;
+	if (n == COOKIE_CLIENT_LEN)
+		pq->cookie = ENGINE_COOKIE_CLIENT;
+	else if (cookie_check(sec, cc, cc + COOKIE_CLIENT_LEN,
+			      n - COOKIE_CLIENT_LEN, c->addr, alen,
+			      conf->now) >= COOKIE_VALID)
+		pq->cookie = ENGINE_COOKIE_VALID;
+	else
+		pq->cookie = ENGINE_COOKIE_BAD;
+	memcpy(pq->ocookie, cc, COOKIE_CLIENT_LEN);
+	cookie_make(sec->current, cc, c->addr, alen, conf->now,
+		    pq->ocookie + COOKIE_CLIENT_LEN);
+	return true;
+}
+
+/* What a parsed query gets: dropped, an answer from the snapshot, a CHAOS
+ * answer, a server cookie alone (RFC 7873 5.4), or an error response with
+ * the RCODE given (> 0). */
+enum { ACT_DROP = -1, ACT_SNAP = -2, ACT_CHAOS = -3, ACT_COOKIE = -4 };
+
+static int classify(const struct engine_conf *conf, const struct snap *s,
+		    const struct engine_client *c, struct query *pq)
 {
 	const uint8_t *q = pq->wire;
 	int rcode = RCODE_FORMERR;
+	bool noq, ok, cookie_ok;
 
 	if (!q || pq->len < HDR_LEN || (q[2] & FLAG_QR))
 		return ACT_DROP;
 	parse_question(pq);
-	if (pq->qsec_len)
+	/* No question is FORMERR, except a query for a server cookie. */
+	noq = get16(q + 4) == 0;
+	if (pq->qsec_len || noq)
 		rcode = parse_sections(pq);
+	ok = rcode == RCODE_NOERROR;
+	cookie_ok = !ok || !pq->edns || take_cookie(conf, c, pq);
 	if (q[2] & FLAG_OPCODE) {
-		if (!pq->qsec_len || rcode != RCODE_NOERROR)
+		if (!pq->qsec_len || !ok)
 			pq->edns = 0;
 		return RCODE_NOTIMP;
 	}
-	if (!pq->qsec_len || rcode != RCODE_NOERROR) {
+	if (!ok || (noq && pq->cookie == ENGINE_COOKIE_NONE && cookie_ok)) {
 		pq->edns = 0;
 		return RCODE_FORMERR;
 	}
+	if (!cookie_ok)
+		return RCODE_FORMERR;
 	if (pq->edns && pq->version)
 		return RCODE_BADVERS;
+	if (noq)
+		return ACT_COOKIE;
 	if (pq->qtype == RRTYPE_OPT)
 		return RCODE_FORMERR;
 	if (pq->qtype == RRTYPE_AXFR || pq->qtype == RRTYPE_IXFR)
@@ -1098,6 +1201,10 @@ static size_t respond(const struct engine_conf *conf, struct query *pq,
 	}
 	if (act == ACT_CHAOS)
 		return chaos_response(conf, pq, c, out, cap, res);
+	if (act == ACT_COOKIE)  /* RFC 7873 5.4 */
+		return error_response(conf, pq, c, out, cap,
+				      pq->cookie == ENGINE_COOKIE_BAD ?
+				      ENGINE_RCODE_BADCOOKIE : RCODE_NOERROR, res);
 	return error_response(conf, pq, c, out, cap, act, res);
 }
 
@@ -1106,11 +1213,12 @@ size_t engine_answer(const struct engine_conf *conf, const struct snap *s,
 		     uint8_t *out, size_t cap, struct engine_result *res)
 {
 	struct query pq = { .wire = q, .len = qlen };
-	int act = out ? classify(s, &pq) : ACT_DROP;
 	struct ans a;
+	int act;
 
 	if (!conf)
 		conf = &defaults;
+	act = out ? classify(conf, s, c, &pq) : ACT_DROP;
 	if (act != ACT_SNAP)
 		return respond(conf, &pq, act, c, out, cap, res);
 	return answer_from_snap(conf, s, &pq, c, out, cap, res, &a, PRE_NONE);
@@ -1167,7 +1275,7 @@ void engine_answer_burst(const struct engine_conf *conf, const struct snap *s,
 		int act;
 
 		pq[k] = (struct query){ .wire = j->q, .len = j->qlen };
-		act = j->out ? classify(s, &pq[k]) : ACT_DROP;
+		act = j->out ? classify(conf, s, j->client, &pq[k]) : ACT_DROP;
 		if (act == ACT_SNAP && burst) {
 			idx[m++] = (uint8_t)k;
 			continue;
@@ -1185,4 +1293,26 @@ void engine_answer_burst(const struct engine_conf *conf, const struct snap *s,
 	}
 	if (m)
 		answer_burst_snap(conf, s, jobs, pq, idx, m);
+}
+
+size_t engine_truncate(uint8_t *r, size_t len, const struct engine_result *res,
+		       int badcookie)
+{
+	size_t qend = res->qend, olen = res->opt_len;
+
+	if (qend < HDR_LEN || qend > len || res->opt_off < qend ||
+	    (size_t)res->opt_off + olen > len)
+		return 0;
+	memmove(r + qend, r + res->opt_off, olen);
+	put16(r + 6, 0);
+	put16(r + 8, 0);
+	put16(r + 10, olen ? 1 : 0);
+	if (badcookie && olen && res->cookie != ENGINE_COOKIE_NONE) {
+		r[2] = (uint8_t)(r[2] & ~(FLAG_AA | FLAG_TC));
+		r[3] = (uint8_t)((r[3] & 0xf0) | (ENGINE_RCODE_BADCOOKIE & 0xf));
+		r[qend + 5] = ENGINE_RCODE_BADCOOKIE >> 4;
+	} else {
+		r[2] |= FLAG_TC;
+	}
+	return qend + olen;
 }

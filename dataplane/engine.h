@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cookie.h"
 #include "snap.h"
 
 #define ENGINE_UDP_PAYLOAD_DEFAULT 1232   /* DNS flag day 2020 */
@@ -35,6 +36,14 @@ struct engine_conf {
 	const char *version;     /* CH TXT version.bind/version.server, NULL = REFUSED */
 	const char *identity;    /* CH TXT id.server/hostname.bind, NULL = REFUSED */
 	uint8_t interleave;      /* enum engine_interleave, for bursts */
+	/* DNS Cookies (RFC 7873/9018): the secrets' holder, which the control
+	 * plane swaps atomically (NULL, or holding NULL: cookies off, the
+	 * COOKIE option is ignored). */
+	const struct cookie_box *cookies;
+	/* Unix time in seconds for cookie timestamps. Set by the caller once
+	 * per burst (each answering thread owns its engine_conf copy): the
+	 * engine never reads a clock. */
+	uint32_t now;
 };
 
 /* Whether engine_answer_burst interleaves the lookups of a burst. */
@@ -54,6 +63,18 @@ enum engine_kind {
 	ENGINE_KIND_COUNT
 };
 
+/* What the query's COOKIE option proved (with cookies on). */
+enum engine_cookie {
+	ENGINE_COOKIE_NONE = 0,  /* no COOKIE option, or cookies off */
+	ENGINE_COOKIE_CLIENT,    /* a client cookie only */
+	ENGINE_COOKIE_BAD,       /* a server cookie that is not valid (not
+				  * ours, or expired) */
+	ENGINE_COOKIE_VALID,     /* a valid server cookie: the source address
+				  * is not spoofed */
+};
+
+#define ENGINE_RCODE_BADCOOKIE 23   /* RFC 7873 8 */
+
 /* Details of one engine_answer() call. */
 struct engine_result {
 	uint16_t rcode;          /* full 12-bit RCODE incl. EDNS extension */
@@ -70,6 +91,13 @@ struct engine_result {
 	 * node holds the qname. NULL for errors and CHAOS answers. */
 	const uint8_t *rrl_name;
 	uint8_t rrl_name_len;
+	uint8_t cookie;          /* enum engine_cookie */
+	/* Layout of the response, for engine_truncate: where the question
+	 * ends, and where our OPT RR sits (opt_len 0: none). Zero when the
+	 * response is dropped. */
+	uint16_t qend;
+	uint16_t opt_off;
+	uint16_t opt_len;
 };
 
 /* Fill conf with the defaults (payload 1232, no NSID, no CHAOS). */
@@ -85,6 +113,12 @@ void engine_conf_init(struct engine_conf *conf);
  * when it parsed). conf NULL means the defaults, c NULL means UDP.
  * out may be q itself (answering in place, in the packet buffer); any
  * other overlap is not allowed.
+ * With cookies on (conf->cookies holding secrets, c given), a COOKIE
+ * option is answered per RFC 7873 5.2: a malformed one is FORMERR, any
+ * other gets the client cookie back with a fresh server cookie (RFC 9018)
+ * and a normal answer; res->cookie says whether its server cookie was
+ * valid. A query without a question but with a cookie (5.4) gets NOERROR,
+ * or BADCOOKIE when its server cookie is not valid.
  * res (may be NULL) receives the details.
  */
 size_t engine_answer(const struct engine_conf *conf, const struct snap *s,
@@ -114,5 +148,18 @@ struct engine_job {
  */
 void engine_answer_burst(const struct engine_conf *conf, const struct snap *s,
 			 struct engine_job *jobs, size_t n);
+
+/*
+ * Turn response r (len bytes, as engine_answer wrote it, res its result)
+ * into the minimal response RRL sends when it slips: header, question
+ * and our OPT RR (with the cookie) only, TC=1 so that a real client
+ * retries over TCP (as BIND does). With badcookie, when the query carried
+ * a COOKIE option, the response is BADCOOKIE with the fresh server cookie
+ * instead of TC (as BIND: the client retries over UDP with the cookie).
+ * Works in place; returns the new length, or 0 when res does not
+ * describe r (drop it).
+ */
+size_t engine_truncate(uint8_t *r, size_t len, const struct engine_result *res,
+		       int badcookie);
 
 #endif

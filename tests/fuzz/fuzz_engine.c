@@ -3,7 +3,9 @@
  * from a snapshot compiled from a fixed zone, over UDP and over TCP. The
  * two bytes of the message ID (which the engine only copies) choose the
  * server's EDNS payload size, the output buffer size, NSID and CHAOS
- * settings, so the corpus stays made of plain DNS messages.
+ * settings, so the corpus stays made of plain DNS messages. One more UDP
+ * run has DNS cookies on (a COOKIE option in the input is then parsed,
+ * checked and answered).
  *
  * Every response must be well-formed: within the buffer and the size limit,
  * the ID copied, QR set, and every section parsable with compression
@@ -245,6 +247,26 @@ static void check_burst(const struct engine_conf *conf, const uint8_t *data,
 	free(inp);
 }
 
+/* RRL's minimal response (engine_truncate) is well-formed and no longer
+ * than the response, in both variants. */
+static void check_truncate(const uint8_t *q, size_t qlen, const uint8_t *r,
+			   size_t n, const struct engine_result *res)
+{
+	uint8_t *t = malloc(n);
+	size_t m;
+
+	if (!t)
+		abort();
+	for (int badcookie = 0; badcookie < 2; badcookie++) {
+		memcpy(t, r, n);
+		m = engine_truncate(t, n, res, badcookie);
+		CHECK(m > 0 && m <= n);
+		check_response(q, qlen, t, m);
+		CHECK(get16(t + 6) == 0 && get16(t + 8) == 0);
+	}
+	free(t);
+}
+
 static void run(const struct engine_conf *conf, const uint8_t *data,
 		size_t size, uint8_t transport, size_t cap)
 {
@@ -270,6 +292,7 @@ static void run(const struct engine_conf *conf, const uint8_t *data,
 		CHECK((out[3] & 0x0f) == (res.rcode & 0x0f));
 		CHECK(res.kind < ENGINE_KIND_COUNT);
 		CHECK(!res.rrl_name || res.rrl_name_len);
+		check_truncate(data, size, out, n, &res);
 	}
 	free(out);
 }
@@ -277,11 +300,15 @@ static void run(const struct engine_conf *conf, const uint8_t *data,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const size_t caps[8] = { 65535, 4096, 1232, 512, 300, 100, 12, 0 };
+	static const struct cookie_secrets secrets = { .current = { 0xf0, 0x0d } };
+	static struct cookie_box box;
 	struct engine_conf conf;
 	uint8_t a = size > 0 ? data[0] : 0, b = size > 1 ? data[1] : 0;
 
-	if (!snap)
+	if (!snap) {
 		init();
+		cookie_box_set(&box, &secrets);
+	}
 	engine_conf_init(&conf);
 	conf.udp_payload = (uint16_t)(a << 4 | b >> 4);    /* 0..4095 */
 	if (b & 1) {
@@ -295,6 +322,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run(&conf, data, size, ENGINE_UDP, caps[(b >> 2) & 3]);
 	run(&conf, data, size, ENGINE_TCP, caps[(b >> 2) & 7]);
 	run(&conf, data, size, ENGINE_UDP, 65535);
+	conf.cookies = &box;
+	conf.now = 1700000000u + a;
+	run(&conf, data, size, ENGINE_UDP, caps[(b >> 2) & 3]);
 	return 0;
 }
 

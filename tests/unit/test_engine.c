@@ -229,6 +229,7 @@ struct qspec {
 	uint8_t do_bit;
 	uint8_t nsid;
 	uint8_t unknown_opt;
+	uint8_t cookie;         /* enum qcookie: a COOKIE option */
 	uint8_t tcp;
 	uint8_t no_snap;
 	size_t cap;             /* 0 = 65535 */
@@ -236,6 +237,31 @@ struct qspec {
 };
 
 static size_t QSEC;     /* question section bytes of the last query built */
+
+/* COOKIE options for build_query; server cookies are made with CK_SECRET
+ * for the all-zero IPv4 address at CK_NOW - 10 (what test_burst_same's
+ * client and clock say). */
+enum qcookie { QC_NONE = 0, QC_CLIENT, QC_VALID, QC_BOGUS, QC_MALFORMED, QC_COUNT };
+static const struct cookie_secrets CK_SECRET = { .current = { 1, 2, 3, 4, 5 } };
+static struct cookie_box CK_BOX;
+#define CK_NOW 1700000000u
+
+static size_t put_cookie(uint8_t *p, uint8_t kind)
+{
+	static const uint8_t cc[8] = { 0xc0, 0x0c, 0x1e, 0, 1, 2, 3, 4 };
+	static const uint8_t zero[4] = { 0 };
+	size_t len = kind == QC_CLIENT ? 8 : kind == QC_MALFORMED ? 9 : 24;
+
+	p[0] = 0;
+	p[1] = 10;
+	p[2] = 0;
+	p[3] = (uint8_t)len;
+	memcpy(p + 4, cc, 8);
+	memset(p + 12, 0x5a, len - 8);
+	if (kind == QC_VALID)
+		cookie_make(CK_SECRET.current, cc, zero, 4, CK_NOW - 10, p + 12);
+	return 4 + len;
+}
 
 static size_t build_query(uint8_t *q, const struct qspec *o, const char *name,
 			  uint16_t qtype)
@@ -258,7 +284,9 @@ static size_t build_query(uint8_t *q, const struct qspec *o, const char *name,
 	q[n++] = (uint8_t)(o->qclass ? o->qclass : RRCLASS_IN);
 	QSEC = n - 12;
 	if (o->edns) {
-		size_t rdl = (o->nsid ? 4 : 0) + (o->unknown_opt ? 8 : 0);
+		uint8_t ck[64];
+		size_t ckl = o->cookie ? put_cookie(ck, o->cookie) : 0;
+		size_t rdl = (o->nsid ? 4 : 0) + (o->unknown_opt ? 8 : 0) + ckl;
 
 		q[n++] = 0;
 		q[n++] = 0;
@@ -279,6 +307,8 @@ static size_t build_query(uint8_t *q, const struct qspec *o, const char *name,
 			memcpy(q + n, "\x00\x03\x00\x00", 4);
 			n += 4;
 		}
+		memcpy(q + n, ck, ckl);
+		n += ckl;
 	}
 	return n;
 }
@@ -1470,7 +1500,10 @@ static void test_burst_same(void **state)
 	size_t nq = 0, at = 0;
 
 	(void)state;
-	conf.interleave = ENGINE_INTERLEAVE_ALWAYS;
+	/* with DNS cookies on: every kind of COOKIE option in the mix */
+	cookie_box_set(&CK_BOX, &CK_SECRET);
+	conf.cookies = &CK_BOX;
+	conf.now = CK_NOW;
 	for (size_t v = 0; v < 4; v++) {
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
@@ -1478,12 +1511,13 @@ static void test_burst_same(void **state)
 
 				o.id = (uint16_t)nq;
 				o.qclass = v == 3 && i % 7 == 0 ? RRCLASS_CH : 0;
+				o.cookie = (uint8_t)((i + t) % QC_COUNT);
 				qlen[nq] = build_query(q[nq], &o, names[i], types[t]);
 				if (v == 2 && i % 5 == 0)
 					qlen[nq] = 14;  /* cut short: FORMERR */
 				if (v == 2 && i % 11 == 0)
 					q[nq][2] |= 0x80;       /* QR: dropped */
-				rlen[nq] = engine_answer(&F.conf, F.s, q[nq],
+				rlen[nq] = engine_answer(&conf, F.s, q[nq],
 							 qlen[nq], &c, ref[nq],
 							 sizeof(ref[nq]), NULL);
 				nq++;
@@ -1491,6 +1525,7 @@ static void test_burst_same(void **state)
 		}
 	}
 	assert_int_equal(nq, NQ);
+	conf.interleave = ENGINE_INTERLEAVE_ALWAYS;
 	/* Four sweeps over the sizes cover every query about once. */
 	for (size_t sweep = 0, size = 1; sweep < 4;
 	     size = size < 8 ? size + 1 : size + 7) {

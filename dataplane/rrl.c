@@ -1,0 +1,597 @@
+/*
+ * rrl.c — response rate limiting: the accounts table, BIND's credit
+ * arithmetic and slip pattern, exemptions, counters and the top-prefixes
+ * report.
+ *
+ * Accounts live in buckets of four 16-byte entries (one cache line); a
+ * key looks at its bucket and the next one (RRL_PROBE entries). An entry
+ * holds 32 bits of the key's hash as its tag (the other bits chose the
+ * bucket), so a false match needs a 32-bit tag collision within eight
+ * entries. The hash is keyed with a random seed per table: a flood cannot
+ * aim its keys at one bucket to evict a victim's account.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "error.h"
+#include "rrl.h"
+
+#define BUCKET          4       /* entries per bucket: one cache line */
+#define MIN_ENTRIES     64
+#define MAX_ENTRIES     (1u << 24)
+
+struct rrl_entry {
+	uint32_t tag;           /* 0: empty */
+	int32_t balance;        /* credits, in 1/cores of a response */
+	uint32_t last;          /* second of the last response */
+	uint8_t slip;           /* limited responses since the last slip */
+	uint8_t pad[3];
+};
+
+_Static_assert(sizeof(struct rrl_entry) * BUCKET == 64, "a bucket is one cache line");
+
+/* The prefixes limited during one report period (space-saving counts). */
+struct rrl_top {
+	struct rrl_report e[RRL_TOP];
+	unsigned n;
+};
+
+struct rrl {
+	struct rrl_entry *e;
+	uint32_t mask;          /* entries - 1 */
+	uint32_t now;
+	int32_t rate[ENGINE_KIND_COUNT];        /* 0: not limited */
+	int32_t cost;           /* credits one response costs (cores) */
+	uint64_t seed[2];
+	unsigned top_cur;       /* buffer being filled (the table's thread) */
+	struct rrl_stats st;
+	struct rrl_conf conf;
+	struct rrl_top top[2];
+	_Atomic unsigned cur;   /* top_cur, published */
+	_Atomic unsigned want;  /* the buffer the control plane asks for */
+};
+
+/* Single-writer counter update, readable by other threads. */
+#define CNT_ADD(field, n) \
+	__atomic_store_n(&(field), (field) + (uint64_t)(n), __ATOMIC_RELAXED)
+
+void rrl_conf_init(struct rrl_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->responses_per_second = 5;
+	conf->nodata_per_second = RRL_INHERIT;
+	conf->nxdomains_per_second = RRL_INHERIT;
+	conf->referrals_per_second = RRL_INHERIT;
+	conf->errors_per_second = RRL_INHERIT;
+	conf->window = 15;
+	conf->slip = 2;
+	conf->ipv4_prefix_length = 24;
+	conf->ipv6_prefix_length = 56;
+	conf->table_size = 65536;
+	conf->cores = 1;
+}
+
+static uint32_t inherit(uint32_t v, uint32_t base)
+{
+	return v == RRL_INHERIT ? base : v;
+}
+
+/* The rate of each engine kind. */
+static void kind_rates(const struct rrl_conf *c, uint32_t r[ENGINE_KIND_COUNT])
+{
+	uint32_t base = c->responses_per_second;
+
+	r[ENGINE_KIND_ANSWER] = base;
+	r[ENGINE_KIND_NODATA] = inherit(c->nodata_per_second, base);
+	r[ENGINE_KIND_NXDOMAIN] = inherit(c->nxdomains_per_second, base);
+	r[ENGINE_KIND_REFERRAL] = inherit(c->referrals_per_second, base);
+	r[ENGINE_KIND_ERROR] = inherit(c->errors_per_second, base);
+}
+
+static int bad(char *err, size_t errlen, int code, const char *fmt, unsigned v,
+	       unsigned lo, unsigned hi)
+{
+	if (err && errlen)
+		snprintf(err, errlen, fmt, v, lo, hi);
+	return code;
+}
+
+int rrl_conf_check(const struct rrl_conf *c, char *err, size_t errlen)
+{
+	static const char *const names[ENGINE_KIND_COUNT] = {
+		"responses_per_second", "referrals_per_second",
+		"nodata_per_second", "nxdomains_per_second",
+		"errors_per_second",
+	};
+	uint32_t r[ENGINE_KIND_COUNT];
+
+	kind_rates(c, r);
+	for (int k = 0; k < ENGINE_KIND_COUNT; k++) {
+		if (r[k] > RRL_MAX_RATE) {
+			if (err && errlen)
+				snprintf(err, errlen, "rrl: %s is %u, at most %u",
+					 names[k], r[k], RRL_MAX_RATE);
+			return P53_ERANGE;
+		}
+	}
+	if (c->window < 1 || c->window > RRL_MAX_WINDOW)
+		return bad(err, errlen, P53_ERANGE, "rrl: window is %u s, want %u..%u",
+			   c->window, 1, RRL_MAX_WINDOW);
+	if (c->slip > RRL_MAX_SLIP)
+		return bad(err, errlen, P53_ERANGE, "rrl: slip is %u, want %u..%u",
+			   c->slip, 0, RRL_MAX_SLIP);
+	if (c->ipv4_prefix_length > 32)
+		return bad(err, errlen, P53_ERANGE, "rrl: ipv4_prefix_length is %u, want %u..%u",
+			   c->ipv4_prefix_length, 0, 32);
+	if (c->ipv6_prefix_length > 128)
+		return bad(err, errlen, P53_ERANGE, "rrl: ipv6_prefix_length is %u, want %u..%u",
+			   c->ipv6_prefix_length, 0, 128);
+	if (c->table_size < 1 || c->table_size > MAX_ENTRIES)
+		return bad(err, errlen, P53_ERANGE, "rrl: table_size is %u, want %u..%u",
+			   c->table_size, 1, MAX_ENTRIES);
+	if (c->cores < 1 || c->cores > RRL_MAX_CORES)
+		return bad(err, errlen, P53_ERANGE, "rrl: %u cores share the limit, want %u..%u",
+			   c->cores, 1, RRL_MAX_CORES);
+	if (c->nexempt > RRL_MAX_EXEMPT)
+		return bad(err, errlen, P53_ELIMIT, "rrl: %u exempt_clients, want %u..%u",
+			   c->nexempt, 0, RRL_MAX_EXEMPT);
+	for (unsigned i = 0; i < c->nexempt; i++) {
+		const struct rrl_prefix *p = &c->exempt[i];
+
+		if ((p->family != AF_INET && p->family != AF_INET6) ||
+		    p->len > (p->family == AF_INET ? 32 : 128))
+			return bad(err, errlen, P53_ERANGE,
+				   "rrl: exempt_clients entry %u is not a prefix (%u..%u)",
+				   i + 1, 0, 0);
+	}
+	return 0;
+}
+
+/* ---- prefixes ------------------------------------------------------------ */
+
+/* Copy addr cut to len bits into out (16 bytes, the rest zero). */
+static void cut(const uint8_t *addr, unsigned alen, unsigned len, uint8_t out[16])
+{
+	unsigned full = len / 8, rest = len % 8;
+
+	memset(out, 0, 16);
+	if (full > alen)
+		full = alen;
+	memcpy(out, addr, full);
+	if (rest && full < alen)
+		out[full] = (uint8_t)(addr[full] & (0xff00u >> rest));
+}
+
+int rrl_prefix_parse(const char *text, struct rrl_prefix *out)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	uint8_t a[16];
+	const char *slash;
+	unsigned long len;
+	size_t n;
+	int family;
+
+	if (!text || (n = strlen(text)) >= sizeof(buf))
+		return P53_ESYNTAX;
+	memcpy(buf, text, n + 1);
+	slash = strchr(buf, '/');
+	if (slash)
+		buf[slash - buf] = 0;
+	family = strchr(buf, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(family, buf, a) != 1)
+		return P53_ESYNTAX;
+	len = family == AF_INET ? 32 : 128;
+	if (slash) {
+		char *end;
+
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (!slash[1] || *end || errno)
+			return P53_ESYNTAX;
+		if (len > (family == AF_INET ? 32u : 128u))
+			return P53_ERANGE;
+	}
+	out->family = (uint8_t)family;
+	out->len = (uint8_t)len;
+	cut(a, family == AF_INET ? 4 : 16, (unsigned)len, out->addr);
+	return 0;
+}
+
+const char *rrl_prefix_format(const struct rrl_prefix *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(p->family == AF_INET6 ? AF_INET6 : AF_INET, p->addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, p->len);
+	return buf;
+}
+
+static bool in_prefix(const struct rrl_prefix *p, const struct engine_client *c)
+{
+	uint8_t m[16];
+
+	if (p->family != c->family)
+		return false;
+	cut(c->addr, c->family == AF_INET ? 4 : 16, p->len, m);
+	return memcmp(m, p->addr, 16) == 0;
+}
+
+/* ---- the table ------------------------------------------------------------- */
+
+static void make_seed(uint64_t seed[2])
+{
+	if (getrandom(seed, 2 * sizeof(seed[0]), GRND_NONBLOCK) ==
+	    (ssize_t)(2 * sizeof(seed[0])))
+		return;
+	/* No entropy yet (early boot): still unpredictable enough for a
+	 * hash seed, and never worse than a fixed one. */
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	seed[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)seed;
+	seed[1] = (uint64_t)ts.tv_sec * 0xc2b2ae3d27d4eb4full ^ (uint64_t)getpid();
+}
+
+int rrl_create(const struct rrl_conf *conf, struct rrl **out, char *err,
+	       size_t errlen)
+{
+	uint32_t r[ENGINE_KIND_COUNT], n = MIN_ENTRIES;
+	struct rrl *t = NULL;
+	int ret;
+
+	*out = NULL;
+	if ((ret = rrl_conf_check(conf, err, errlen)) < 0)
+		return ret;
+	while (n < conf->table_size)
+		n <<= 1;
+	t = aligned_alloc(64, (sizeof(*t) + 63) & ~(size_t)63);
+	if (!t)
+		goto fail;
+	memset(t, 0, sizeof(*t));
+	t->e = aligned_alloc(64, (size_t)n * sizeof(struct rrl_entry));
+	if (!t->e)
+		goto fail;
+	memset(t->e, 0, (size_t)n * sizeof(struct rrl_entry));
+	t->mask = n - 1;
+	t->conf = *conf;
+	t->cost = (int32_t)conf->cores;
+	kind_rates(conf, r);
+	for (int k = 0; k < ENGINE_KIND_COUNT; k++)
+		t->rate[k] = (int32_t)r[k];
+	make_seed(t->seed);
+	*out = t;
+	return 0;
+fail:
+	if (err && errlen)
+		snprintf(err, errlen, "rrl: no memory for %u accounts", n);
+	rrl_destroy(t);
+	return P53_ENOMEM;
+}
+
+void rrl_destroy(struct rrl *t)
+{
+	if (!t)
+		return;
+	free(t->e);
+	free(t);
+}
+
+void rrl_begin(struct rrl *t, uint32_t now_s)
+{
+	unsigned w = atomic_load_explicit(&t->want, memory_order_acquire);
+
+	t->now = now_s;
+	if (w != t->top_cur) {
+		t->top[w].n = 0;
+		t->top_cur = w;
+		atomic_store_explicit(&t->cur, w, memory_order_release);
+	}
+}
+
+/* ---- accounts -------------------------------------------------------------- */
+
+static inline uint64_t mum(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+
+	return (uint64_t)(r >> 64) ^ (uint64_t)r;
+}
+
+static inline uint64_t load_upto8(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p, n < 8 ? n : 8);
+	return v;
+}
+
+/* Keyed hash of the account: prefix, family, kind, qtype, name. */
+static uint64_t key_hash(const struct rrl *t, const uint8_t pfx[16],
+			 uint64_t what, const uint8_t *name, size_t len)
+{
+	uint64_t h = t->seed[0], a, b;
+
+	memcpy(&a, pfx, 8);
+	memcpy(&b, pfx + 8, 8);
+	h = mum(a ^ t->seed[1], b ^ h ^ what);
+	for (size_t i = 0; i < len; i += 16) {
+		a = load_upto8(name + i, len - i);
+		b = i + 8 < len ? load_upto8(name + i + 8, len - i - 8) : 0;
+		h = mum(a ^ t->seed[1], b ^ h);
+	}
+	return mum(h ^ len, t->seed[1] ^ 0x9e3779b97f4a7c15ull);
+}
+
+/* How good a victim e is: empty, then recovered (idle past the window:
+ * a fresh account is the same), then in credit, then the least recently
+ * used account in debt (forgetting a debt lets a flood through). */
+static int64_t victim_score(const struct rrl *t, const struct rrl_entry *e)
+{
+	int32_t idle = (int32_t)(t->now - e->last);
+
+	if (!e->tag)
+		return INT64_MAX;
+	if (idle > (int32_t)t->conf.window)
+		return INT64_MAX - 1;
+	if (e->balance > 0)
+		return ((int64_t)1 << 40) + idle;
+	return idle;
+}
+
+/* The account of hash h: its entry, or the best victim among the probed
+ * entries, made fresh with a full second of credit. */
+static struct rrl_entry *account(struct rrl *t, uint64_t h, int32_t rate)
+{
+	uint32_t tag = (uint32_t)(h >> 32) | 1, first = (uint32_t)h * BUCKET;
+	struct rrl_entry *victim = &t->e[first & t->mask];
+	int64_t best = INT64_MIN;
+
+	for (uint32_t i = 0; i < RRL_PROBE; i++) {
+		struct rrl_entry *e = &t->e[(first + i) & t->mask];
+
+		if (e->tag == tag)
+			return e;
+	}
+	for (uint32_t i = 0; i < RRL_PROBE; i++) {
+		struct rrl_entry *e = &t->e[(first + i) & t->mask];
+		int64_t score = victim_score(t, e);
+
+		if (score > best) {
+			best = score;
+			victim = e;
+		}
+	}
+	if (victim->tag && victim->balance <= 0 && best < INT64_MAX - 1)
+		CNT_ADD(t->st.evicted, 1);
+	victim->tag = tag;
+	victim->balance = rate;
+	victim->last = t->now;
+	victim->slip = 0;
+	return victim;
+}
+
+/* BIND's arithmetic: earn `rate` per second since the last response, up
+ * to one second of credit; a response is allowed while the account is
+ * positive, and is debited in any case, down to `window` seconds of
+ * debt. */
+static bool debit(const struct rrl *t, struct rrl_entry *e, int32_t rate)
+{
+	int32_t age = (int32_t)(t->now - e->last);
+	int64_t bal = e->balance, floor = -(int64_t)t->conf.window * rate;
+	bool ok;
+
+	if (age > 0) {
+		if ((uint32_t)age > t->conf.window)
+			age = (int32_t)t->conf.window + 1;
+		bal += (int64_t)age * rate;
+		if (bal > rate)
+			bal = rate;
+		e->last = t->now;
+	}
+	ok = bal > 0;
+	bal -= t->cost;
+	e->balance = (int32_t)(bal < floor ? floor : bal);
+	return ok;
+}
+
+/* Every slip-th limited response slips, the first one first (as BIND). */
+static bool slips(const struct rrl *t, struct rrl_entry *e)
+{
+	uint32_t slip = t->conf.slip;
+
+	if (!slip)
+		return false;
+	if (e->slip++ == 0) {
+		if (e->slip >= slip)
+			e->slip = 0;
+		return true;
+	}
+	if (e->slip >= slip)
+		e->slip = 0;
+	return false;
+}
+
+static void note_limited(struct rrl *t, const struct rrl_prefix *p)
+{
+	struct rrl_top *b = &t->top[t->top_cur];
+	unsigned min = 0;
+
+	for (unsigned i = 0; i < b->n; i++) {
+		if (b->e[i].prefix.family == p->family &&
+		    memcmp(b->e[i].prefix.addr, p->addr, 16) == 0) {
+			b->e[i].limited++;
+			return;
+		}
+		if (b->e[i].limited < b->e[min].limited)
+			min = i;
+	}
+	if (b->n < RRL_TOP) {
+		b->e[b->n].prefix = *p;
+		b->e[b->n++].limited = 1;
+		return;
+	}
+	/* Space-saving: the newcomer inherits the smallest count. */
+	b->e[min].prefix = *p;
+	b->e[min].limited++;
+}
+
+/* The part of a check that needs no account: exemptions and what is
+ * not limited. True when the response is to be sent as it is; otherwise
+ * *h is the account's hash and *p the client's prefix. */
+static bool unlimited(struct rrl *t, const struct engine_client *c,
+		      const struct engine_result *res, struct rrl_prefix *p,
+		      uint64_t *h)
+{
+	unsigned kind = res->kind < ENGINE_KIND_COUNT ? res->kind : ENGINE_KIND_ERROR;
+	uint64_t what;
+
+	if (!t->rate[kind] || !c || c->transport == ENGINE_TCP ||
+	    (c->family != AF_INET && c->family != AF_INET6))
+		return true;
+	if (res->cookie == ENGINE_COOKIE_VALID) {
+		CNT_ADD(t->st.cookie_exempt, 1);
+		return true;
+	}
+	for (unsigned i = 0; i < t->conf.nexempt; i++) {
+		if (in_prefix(&t->conf.exempt[i], c)) {
+			CNT_ADD(t->st.exempt, 1);
+			return true;
+		}
+	}
+	p->family = c->family;
+	p->len = c->family == AF_INET ? t->conf.ipv4_prefix_length :
+				       t->conf.ipv6_prefix_length;
+	cut(c->addr, c->family == AF_INET ? 4 : 16, p->len, p->addr);
+	what = (uint64_t)c->family << 40 | (uint64_t)kind << 32 |
+	       (kind == ENGINE_KIND_ANSWER || kind == ENGINE_KIND_NODATA ?
+		res->qtype : 0);
+	*h = key_hash(t, p->addr, what, res->rrl_name,
+		      res->rrl_name ? res->rrl_name_len : 0);
+	return false;
+}
+
+/* The account of hash h decides. */
+static enum rrl_action decide(struct rrl *t, const struct engine_result *res,
+			      const struct rrl_prefix *p, uint64_t h)
+{
+	unsigned kind = res->kind < ENGINE_KIND_COUNT ? res->kind : ENGINE_KIND_ERROR;
+	int32_t rate = t->rate[kind];
+	struct rrl_entry *e = account(t, h, rate);
+
+	if (debit(t, e, rate))
+		return RRL_SEND;
+	CNT_ADD(t->st.limited[kind], 1);
+	note_limited(t, p);
+	if (t->conf.log_only)
+		return RRL_SEND;
+	if (kind != ENGINE_KIND_ERROR && slips(t, e)) {
+		CNT_ADD(t->st.slipped[kind], 1);
+		return RRL_SLIP;
+	}
+	CNT_ADD(t->st.dropped[kind], 1);
+	return RRL_DROP;
+}
+
+enum rrl_action rrl_check(struct rrl *t, const struct engine_client *c,
+			  const struct engine_result *res)
+{
+	struct rrl_prefix p;
+	uint64_t h;
+
+	if (unlimited(t, c, res, &p, &h))
+		return RRL_SEND;
+	return decide(t, res, &p, h);
+}
+
+void rrl_check_burst(struct rrl *t, struct rrl_job *jobs, unsigned n)
+{
+	struct rrl_prefix p[RRL_BURST_MAX];
+	uint64_t h[RRL_BURST_MAX];
+	bool done[RRL_BURST_MAX];
+
+	if (n > RRL_BURST_MAX)
+		n = RRL_BURST_MAX;
+	/* Hash everything first and prefetch the buckets, so that the
+	 * table's cache misses of a burst overlap. */
+	for (unsigned i = 0; i < n; i++) {
+		done[i] = unlimited(t, jobs[i].client, jobs[i].res, &p[i], &h[i]);
+		if (!done[i]) {
+			uint32_t first = (uint32_t)h[i] * BUCKET;
+
+			__builtin_prefetch(&t->e[first & t->mask], 1);
+			__builtin_prefetch(&t->e[(first + BUCKET) & t->mask], 1);
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		jobs[i].action = (uint8_t)(done[i] ? RRL_SEND :
+					   decide(t, jobs[i].res, &p[i], h[i]));
+}
+
+void rrl_stats_read(const struct rrl *t, struct rrl_stats *sum)
+{
+	const uint64_t *src = (const uint64_t *)&t->st;
+	uint64_t *dst = (uint64_t *)sum;
+
+	for (size_t i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
+		dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+/* ---- the report ------------------------------------------------------------ */
+
+/* Add one table's finished period into out[0..*k) (at most max). */
+static void merge(const struct rrl_top *b, struct rrl_report *out,
+		  unsigned *k, unsigned max)
+{
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct rrl_report *r = &b->e[i];
+		unsigned j, min = 0;
+
+		for (j = 0; j < *k; j++) {
+			if (out[j].prefix.family == r->prefix.family &&
+			    memcmp(out[j].prefix.addr, r->prefix.addr, 16) == 0)
+				break;
+			if (out[j].limited < out[min].limited)
+				min = j;
+		}
+		if (j < *k)
+			out[j].limited += r->limited;
+		else if (*k < max)
+			out[(*k)++] = *r;
+		else if (*k && out[min].limited < r->limited)
+			out[min] = *r;
+	}
+}
+
+static int by_limited(const void *a, const void *b)
+{
+	const struct rrl_report *x = a, *y = b;
+
+	return x->limited < y->limited ? 1 : x->limited > y->limited ? -1 : 0;
+}
+
+unsigned rrl_report(struct rrl *const *t, unsigned n, struct rrl_report *out,
+		    unsigned max)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned c = atomic_load_explicit(&t[i]->cur, memory_order_acquire);
+
+		/* Not switched since the last call: nothing finished. */
+		if (atomic_load_explicit(&t[i]->want, memory_order_relaxed) != c)
+			continue;
+		merge(&t[i]->top[c ^ 1], out, &k, max);
+		t[i]->top[c ^ 1].n = 0;
+		atomic_store_explicit(&t[i]->want, c ^ 1, memory_order_release);
+	}
+	qsort(out, k, sizeof(*out), by_limited);
+	return k;
+}
