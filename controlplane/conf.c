@@ -35,7 +35,9 @@ enum field_id {
 	F_VERSION, F_IDENTITY, F_EAL, F_EXC, F_EXC_MODE, F_EXC_IFNAME, F_EXC_ADDR, F_STATE,
 	F_CONTROL, F_PUSH, F_CERT, F_KEY, F_CA, F_TRUSTED, F_MAXB, F_TIMEOUT, F_METRICS,
 	F_AGE, F_HINT, F_HFALL, F_HRISE, F_HHOLD, F_FAULT, F_BIRD, F_BSTATE, F_BHOLD,
-	F_BDRAIN, F_COUNT
+	F_BDRAIN, F_RRL_R, F_RRL_ND, F_RRL_NX, F_RRL_REF, F_RRL_ERR, F_RRL_WIN, F_RRL_SLIP,
+	F_RRL_V4, F_RRL_V6, F_RRL_LOG, F_RRL_TABLE, F_RRL_EXEMPT, F_COOKIE, F_COOKIE_FILE,
+	F_COUNT
 };
 
 struct field {
@@ -109,11 +111,37 @@ static const struct field fields[F_COUNT] = {
 		      OFF(bgp_failsafe_ifname), 0, 15, "an interface name of 1..15 bytes" },
 	[F_BDRAIN] = { "drain-wait-ms", "bgp.drain_wait_ms", V_UINT, OFF(bgp_drain_wait_ms), 0,
 		       600000, NULL },
+	[F_RRL_R] = { "rrl-responses-per-second", "rrl.responses_per_second", V_UINT,
+		      OFF(rrl_responses), 0, 1000000, NULL },
+	[F_RRL_ND] = { "rrl-nodata-per-second", "rrl.nodata_per_second", V_UINT, OFF(rrl_nodata),
+		       0, 1000000, NULL },
+	[F_RRL_NX] = { "rrl-nxdomains-per-second", "rrl.nxdomains_per_second", V_UINT,
+		       OFF(rrl_nxdomains), 0, 1000000, NULL },
+	[F_RRL_REF] = { "rrl-referrals-per-second", "rrl.referrals_per_second", V_UINT,
+			OFF(rrl_referrals), 0, 1000000, NULL },
+	[F_RRL_ERR] = { "rrl-errors-per-second", "rrl.errors_per_second", V_UINT, OFF(rrl_errors),
+			0, 1000000, NULL },
+	[F_RRL_WIN] = { "rrl-window", "rrl.window", V_UINT, OFF(rrl_window), 1, 3600, NULL },
+	[F_RRL_SLIP] = { "rrl-slip", "rrl.slip", V_UINT, OFF(rrl_slip), 0, 10, NULL },
+	[F_RRL_V4] = { "rrl-ipv4-prefix-length", "rrl.ipv4_prefix_length", V_UINT, OFF(rrl_v4len),
+		       8, 32, NULL },
+	[F_RRL_V6] = { "rrl-ipv6-prefix-length", "rrl.ipv6_prefix_length", V_UINT, OFF(rrl_v6len),
+		       16, 128, NULL },
+	[F_RRL_LOG] = { "rrl-log-only", "rrl.log_only", V_UINT, OFF(rrl_log_only), 0, 1,
+			"0 or 1" },
+	[F_RRL_TABLE] = { "rrl-table-size", "rrl.table_size", V_UINT, OFF(rrl_table_size), 64,
+			  16777216, NULL },
+	[F_RRL_EXEMPT] = { "rrl-exempt", "rrl.exempt_clients", V_PREFIX, 0, 0, 0,
+			   "ADDR/LEN (at most 32)" },
+	[F_COOKIE] = { "cookie-secret", "cookies.secret", V_TEXT, OFF(cookie_secret), 0, 64,
+		       "32 hexadecimal digits" },
+	[F_COOKIE_FILE] = { "cookie-secret-file", "cookies.secret_file", V_FILE,
+			    OFF(cookie_secret_file), 0, 0, "a file name" },
 };
 
 /* Sections of later issues: named so that a file written for a newer
  * pop53d fails clearly rather than as a typo. */
-static const char *const reserved[] = { "rrl", NULL };
+static const char *const reserved[] = { NULL };
 
 struct ctl_conf {
 	struct ctl_daemon_opts o;
@@ -318,6 +346,15 @@ static int add_item(struct ld *l, enum field_id id, const char *text, bool from_
 			return P53_ESYNTAX;
 		o->srv.nlisten++;
 		return 0;
+	case F_RRL_EXEMPT: {
+		struct ctl_prefix p;
+
+		if (o->nrrl_exempt == CTL_MAX_RRL_EXEMPT)
+			return P53_ELIMIT;
+		if (ctl_parse_prefix(text, &p) < 0)
+			return P53_ESYNTAX;
+		return (o->rrl_exempt[o->nrrl_exempt++] = keep(l->c, text)) ? 0 : P53_ENOMEM;
+	}
 	case F_EXC_ADDR:
 		if (o->nexc_addr == CTL_MAX_EXC_ADDRS)
 			return P53_ELIMIT;
@@ -629,6 +666,8 @@ static void first_use(struct ld *l, enum field_id id)
 		o->srv.nlisten = 0;
 	else if (id == F_EXC_ADDR)
 		o->nexc_addr = 0;
+	else if (id == F_RRL_EXEMPT)
+		o->nrrl_exempt = 0;
 	else if (id == F_TRUSTED)
 		o->nkeys = 0;
 	else if ((id == F_ZONE || id == F_SNAPSHOT) &&
@@ -794,6 +833,14 @@ static struct ctl_conf *conf_new(int argc, char *const *argv)
 		if (!(c->argv[c->argc] = strdup(argv[c->argc])))
 			goto fail;
 	engine_conf_init(&c->o.srv.engine);
+	/* RRL: BIND's recommendations; the kinds inherit responses. */
+	c->o.rrl_nodata = c->o.rrl_nxdomains = c->o.rrl_referrals = c->o.rrl_errors =
+		CTL_RRL_INHERIT;
+	c->o.rrl_window = 15;
+	c->o.rrl_slip = 2;
+	c->o.rrl_v4len = 24;
+	c->o.rrl_v6len = 56;
+	c->o.rrl_table_size = 65536;
 	c->o.push_max_bytes = CTL_CONF_PUSH_MAX_BYTES;
 	c->o.push_timeout_ms = CTL_CONF_PUSH_TIMEOUT_MS;
 	return c;
@@ -900,6 +947,12 @@ void ctl_conf_usage(FILE *f)
 	      "              [--health-fall N] [--health-rise N] [--health-hold-down-ms N]\n"
 	      "              [--bird-socket PATH --bgp-state-file FILE [--failsafe-interface NAME]\n"
 	      "               [--drain-wait-ms N]] [--fault-injection 0|1]\n"
+	      "              [--rrl-responses-per-second N (0: off) [--rrl-nxdomains-per-second N]\n"
+	      "               [--rrl-nodata-per-second N] [--rrl-referrals-per-second N]\n"
+	      "               [--rrl-errors-per-second N] [--rrl-window S] [--rrl-slip N]\n"
+	      "               [--rrl-ipv4-prefix-length N] [--rrl-ipv6-prefix-length N]\n"
+	      "               [--rrl-log-only 0|1] [--rrl-table-size N] [--rrl-exempt ADDR/LEN]...]\n"
+	      "              [--cookie-secret HEX | --cookie-secret-file FILE]\n"
 	      "--config FILE reads a YAML configuration (docs/config.md); every flag given\n"
 	      "overrides the file, and a repeated flag replaces the file's whole list.\n"
 	      "SIGHUP reloads the zones (or the snapshot); a failed reload changes nothing.\n"

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@
 #include "daemon.h"
 #include "node.h"
 #include "anycast.h"
+#include "cookie.h"
+#include "rrl.h"
 #include "failsafe.h"
 #include "diag.h"
 #include "dname.h"
@@ -110,6 +113,13 @@ struct daemon {
 	struct event *stop_ev;       /* the end of the drain before stopping */
 	unsigned bgp_ticks;
 	bool stopping;               /* SIGTERM: draining, then stop */
+	/* DNS cookie secrets: two slots, the answering threads read the one
+	 * the box points to; a rotation fills the other and swaps. */
+	struct cookie_secrets secrets[2];
+	unsigned secret_slot;
+	struct cookie_box cookies;
+	uint8_t secret[COOKIE_SECRET_LEN];   /* the configured current one */
+	struct event *rrl_ev;        /* the periodic RRL report */
 	struct ctl_ops ops;
 	int stop_sig;
 	unsigned reloads, failed, leaked;
@@ -400,6 +410,167 @@ static void op_drain(void *arg, bool on)
 		(void)bgp_anycast_drain(dm->any, on, now_ms());
 }
 
+/* ---- rate limiting and cookies ----------------------------------------------- */
+
+/* The RRL settings of the options, checked; off (0) without a rate. */
+static int rrl_of(const struct ctl_daemon_opts *o, struct rrl_conf *rc, char *err,
+		  size_t errlen)
+{
+	const unsigned *rate[] = { &o->rrl_nodata, &o->rrl_nxdomains, &o->rrl_referrals,
+				   &o->rrl_errors };
+	uint32_t *to[] = { &rc->nodata_per_second, &rc->nxdomains_per_second,
+			   &rc->referrals_per_second, &rc->errors_per_second };
+
+	rrl_conf_init(rc);
+	rc->responses_per_second = o->rrl_responses;
+	for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++)
+		*to[i] = *rate[i] == CTL_RRL_INHERIT ? RRL_INHERIT : *rate[i];
+	rc->window = o->rrl_window;
+	rc->slip = o->rrl_slip;
+	rc->ipv4_prefix_length = (uint8_t)o->rrl_v4len;
+	rc->ipv6_prefix_length = (uint8_t)o->rrl_v6len;
+	rc->log_only = (uint8_t)o->rrl_log_only;
+	rc->table_size = o->rrl_table_size;
+	for (size_t i = 0; i < o->nrrl_exempt && i < RRL_MAX_EXEMPT; i++) {
+		if (rrl_prefix_parse(o->rrl_exempt[i], &rc->exempt[rc->nexempt]) < 0) {
+			snprintf(err, errlen, "rrl.exempt_clients: bad prefix %s", o->rrl_exempt[i]);
+			return P53_EINVAL;
+		}
+		rc->nexempt++;
+	}
+	return rrl_conf_check(rc, err, errlen);
+}
+
+static int rrl_setup(struct daemon *dm)
+{
+	struct ctl_daemon_opts *o = dm->o;
+	char err[256];
+
+	if (!o->rrl_responses)
+		return 0;
+	if (rrl_of(o, &o->srv.rrl, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pop53d: rrl: %s\n", err);
+		return -1;
+	}
+	o->srv.rrl_on = 1;
+	fprintf(stderr, "pop53d: response rate limiting: %u responses/s per /%u or /%u, window %u s, "
+		"slip %u%s\n", o->rrl_responses, o->rrl_v4len, o->rrl_v6len, o->rrl_window,
+		o->rrl_slip, o->rrl_log_only ? " (log only)" : "");
+	return 0;
+}
+
+#define RRL_REPORT_S  10
+#define RRL_REPORT_N  10
+
+/* Aggregate RRL log: the prefixes limited most in the last period, one
+ * line each, never a line per packet. */
+static void on_rrl_report(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *dm = arg;
+	struct rrl_report r[RRL_REPORT_N];
+	unsigned n;
+	char p[64];
+
+	(void)fd;
+	(void)what;
+#ifdef POP53_DPDK
+	if (dm->dpdk)
+		n = dp_rrl_report(r, RRL_REPORT_N);
+	else
+#endif
+		n = srv_rrl_report(dm->srv, r, RRL_REPORT_N);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(stderr, "pop53d: rrl: limited %s: %llu responses in %u s%s\n",
+			rrl_prefix_format(&r[i].prefix, p, sizeof(p)),
+			(unsigned long long)r[i].limited, RRL_REPORT_S,
+			dm->o->rrl_log_only ? " (log only)" : "");
+}
+
+static int rrl_report_start(struct daemon *dm)
+{
+	struct timeval tv = { RRL_REPORT_S, 0 };
+
+	if (!dm->o->srv.rrl_on)
+		return 0;
+	dm->rrl_ev = event_new(dm->base, -1, EV_PERSIST, on_rrl_report, dm);
+	return dm->rrl_ev && event_add(dm->rrl_ev, &tv) == 0 ? 0 : -1;
+}
+
+/* The secret of the options: given, from a file, or NULL for random. */
+static int secret_of(const struct ctl_daemon_opts *o, uint8_t out[COOKIE_SECRET_LEN],
+		     char *err, size_t errlen)
+{
+	char text[256] = "";
+	FILE *f;
+
+	if (o->cookie_secret_file) {
+		if (!(f = fopen(o->cookie_secret_file, "r")) || !fgets(text, sizeof(text), f)) {
+			snprintf(err, errlen, "cannot read %s", o->cookie_secret_file);
+			if (f)
+				fclose(f);
+			return P53_EIO;
+		}
+		fclose(f);
+		text[strcspn(text, " \t\r\n")] = '\0';
+	} else if (o->cookie_secret) {
+		snprintf(text, sizeof(text), "%s", o->cookie_secret);
+	} else {
+		return 1;
+	}
+	if (cookie_secret_parse(text, out) < 0) {
+		snprintf(err, errlen, "the cookie secret must be %d hexadecimal digits",
+			 2 * COOKIE_SECRET_LEN);
+		return P53_EINVAL;
+	}
+	return 0;
+}
+
+/* Server cookies are always on (RFC 7873 servers answer clients' cookies);
+ * the engine of every door reads the secrets through dm->cookies. */
+static int cookies_setup(struct daemon *dm)
+{
+	char err[256];
+	int ret = secret_of(dm->o, dm->secret, err, sizeof(err));
+
+	if (ret < 0) {
+		fprintf(stderr, "pop53d: cookies: %s\n", err);
+		return -1;
+	}
+	if (ret == 1) {
+		if (getrandom(dm->secret, sizeof(dm->secret), 0) != (ssize_t)sizeof(dm->secret)) {
+			fprintf(stderr, "pop53d: cookies: no random secret: %s\n", strerror(errno));
+			return -1;
+		}
+		fprintf(stderr, "pop53d: cookies: random secret (set cookies.secret, the same on "
+			"every PoP, so that a client's cookie is valid anywhere in the anycast)\n");
+	}
+	memset(dm->secrets, 0, sizeof(dm->secrets));
+	memcpy(dm->secrets[0].current, dm->secret, sizeof(dm->secret));
+	cookie_box_set(&dm->cookies, &dm->secrets[0]);
+	dm->o->srv.engine.cookies = &dm->cookies;
+	return 0;
+}
+
+/* reload-config gave another secret: it becomes current, the old one
+ * previous (cookies made with it stay valid), once every reader has
+ * passed a quiescent state the old slot is free for the next rotation. */
+static void cookies_rotate(struct daemon *dm, const uint8_t fresh[COOKIE_SECRET_LEN])
+{
+	unsigned next = dm->secret_slot ^ 1;
+
+	cookie_secrets_rotate(&dm->secrets[next], &dm->secrets[dm->secret_slot], fresh);
+	cookie_box_set(&dm->cookies, &dm->secrets[next]);
+	dm->secret_slot = next;
+	memcpy(dm->secret, fresh, COOKIE_SECRET_LEN);
+#ifdef POP53_DPDK
+	if (dm->dpdk)
+		(void)dp_sync(1000);
+#endif
+	if (dm->srv)
+		(void)srv_synchronize(dm->srv, 1000);
+	fprintf(stderr, "pop53d: cookies: secret rotated (the previous one is still accepted)\n");
+}
+
 /* pop53ctl fault: "stall:MS" or "stall:WORKER:MS". */
 static int op_fault(void *arg, const char *what, char *err, size_t errlen)
 {
@@ -541,6 +712,20 @@ static int op_reload_config(void *arg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", d.first);
 		goto fail;
 	}
+	if (dm->o->rrl_responses != no->rrl_responses ||
+	    dm->o->rrl_window != no->rrl_window || dm->o->rrl_slip != no->rrl_slip) {
+		snprintf(err, errlen, "rrl changed: restart pop53d to apply it (nothing was changed)");
+		goto fail;
+	}
+	{
+		uint8_t fresh[COOKIE_SECRET_LEN];
+		int sret = secret_of(no, fresh, err, errlen);
+
+		if (sret < 0)
+			goto fail;
+		if (sret == 0 && memcmp(fresh, dm->secret, sizeof(fresh)))
+			cookies_rotate(dm, fresh);
+	}
 	if (dm->push && !no->nkeys) {
 		snprintf(err, errlen, "push.trusted_keys: the push API needs at least one");
 		goto fail;
@@ -551,6 +736,9 @@ static int op_reload_config(void *arg, char *err, size_t errlen)
 		ctl_http_set_limits(dm->push, no->push_max_bytes, no->push_timeout_ms);
 	if (running != dm->first_conf && dm->nold_confs < CTL_MAX_RELOADS)
 		dm->old_confs[dm->nold_confs++] = (struct ctl_conf *)running;
+	no->srv.engine.cookies = &dm->cookies;
+	no->srv.rrl_on = dm->o->srv.rrl_on;
+	no->srv.rrl = dm->o->srv.rrl;
 	dm->o = no;
 	ctl_node_set_max_age(dm->node, no->max_snapshot_age_s);
 	fprintf(stderr, "pop53d: configuration reloaded from %s (%zu trusted key%s, maximum "
@@ -646,6 +834,7 @@ static void gather_srv(struct metrics_transport *t, const char *name,
 	if (udp) {
 		t->drop[t->ndrop++] = (struct metrics_count){ "oversize", st->drop_oversize };
 		t->drop[t->ndrop++] = (struct metrics_count){ "send", st->drop_send };
+		t->drop[t->ndrop++] = (struct metrics_count){ "rrl", st->drop_rrl };
 	}
 }
 
@@ -699,6 +888,18 @@ static void gather(struct daemon *dm, struct metrics_input *in)
 	in->reloads_failed = dm->failed;
 	in->leaked = dm->leaked;
 	in->drained = dm->drained;
+	if (dm->o->srv.rrl_on) {
+		in->rrl_known = true;
+#ifdef POP53_DPDK
+		if (dm->dpdk) {
+			struct dp_stats ds;
+
+			dp_stats(&ds);
+			in->rrl = ds.rrl;
+		} else
+#endif
+			srv_rrl_stats(dm->srv, &in->rrl);
+	}
 	if (dm->node) {
 		const struct health *h = ctl_node_health(dm->node);
 
@@ -931,7 +1132,7 @@ static int prepare(struct daemon *dm)
 	if (o->push_listen && !o->state_dir)
 		fprintf(stderr, "pop53d: warning: no state directory: pushed snapshots are served "
 			"but not kept across a restart\n");
-	return 0;
+	return rrl_setup(dm) < 0 || cookies_setup(dm) < 0 ? -1 : 0;
 }
 
 #define STOP_SETTLE_MS 500       /* after the withdraw: the router's FIB */
@@ -1187,7 +1388,7 @@ static int control_start(struct daemon *dm)
 			o->nkeys == 1 ? "" : "s");
 	if (o->metrics_listen)
 		fprintf(stderr, "pop53d: metrics on http %s/metrics\n", o->metrics_listen);
-	if (anycast_start(dm) < 0 || node_start(dm) < 0)
+	if (anycast_start(dm) < 0 || node_start(dm) < 0 || rrl_report_start(dm) < 0)
 		return -1;
 	return 0;
 fail:
@@ -1223,6 +1424,9 @@ static void teardown(struct daemon *dm)
 	if (dm->stop_ev)
 		event_free(dm->stop_ev);
 	dm->stop_ev = NULL;
+	if (dm->rrl_ev)
+		event_free(dm->rrl_ev);
+	dm->rrl_ev = NULL;
 	if (dm->retire_ev)
 		event_free(dm->retire_ev);
 	if (dm->base)
@@ -1372,6 +1576,8 @@ static int run_dpdk(struct daemon *dm)
 		return 2;
 	}
 	conf.engine = o->srv.engine;
+	conf.rrl_on = o->srv.rrl_on;
+	conf.rrl = o->srv.rrl;
 	conf.exception = o->exception == CTL_EXC_TAP ? DP_EXC_TAP : DP_EXC_NONE;
 	conf.exc_ifname = o->exc_ifname;
 	for (size_t i = 0; i < o->nexc_addr && i < DP_MAX_EXC_ADDRS; i++) {

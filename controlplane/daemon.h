@@ -12,6 +12,8 @@
 
 #define CTL_MAX_ZONES 256
 #define CTL_MAX_KEYS  16
+#define CTL_MAX_RRL_EXEMPT 32
+#define CTL_RRL_INHERIT 0xffffffffu
 
 enum ctl_io { CTL_IO_KERNEL = 0, CTL_IO_DPDK = 1 };
 
@@ -69,6 +71,16 @@ struct ctl_daemon_opts {
 	const char *bgp_state_file;         /* the include file BIRD reads */
 	const char *bgp_failsafe_ifname;    /* NULL: p53hold0 */
 	unsigned bgp_drain_wait_ms;         /* GRACEFUL_SHUTDOWN before withdraw */
+	/* Response rate limiting (BIND's semantics): on when rrl_responses
+	 * is not 0. The other rates: CTL_RRL_INHERIT = as rrl_responses. */
+	unsigned rrl_responses, rrl_nodata, rrl_nxdomains, rrl_referrals, rrl_errors;
+	unsigned rrl_window, rrl_slip, rrl_v4len, rrl_v6len, rrl_log_only, rrl_table_size;
+	const char *rrl_exempt[CTL_MAX_RRL_EXEMPT];   /* prefixes never limited */
+	size_t nrrl_exempt;
+	/* DNS cookies (RFC 7873/9018): the fleet's shared server secret (32
+	 * hex digits), given or read from a file; random when neither. */
+	const char *cookie_secret;
+	const char *cookie_secret_file;
 };
 
 /* Parse "ADDR/LEN" (IPv4 or IPv6; "/LEN" required) into p. 0 or -1. */

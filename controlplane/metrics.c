@@ -3,6 +3,7 @@
  */
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -222,6 +223,34 @@ static void render_control(const struct metrics_input *in, FILE *f)
 		for (size_t i = 0; i < in->nhealth_fail; i++)
 			metrics_u64(f, "pop53_health_check_failures_total", in->health_fail[i].n,
 				    "check", in->health_fail[i].name, NULL);
+	}
+	if (in->rrl_known) {
+		static const char *const kind[ENGINE_KIND_COUNT] = {
+			"answer", "referral", "nodata", "nxdomain", "error",
+		};
+		static const struct { const char *name, *help; size_t off; } fam[] = {
+			{ "pop53_rrl_limited_total", "Responses over their rate limit (also in "
+			  "log-only mode), by kind.", offsetof(struct rrl_stats, limited) },
+			{ "pop53_rrl_slipped_total", "Limited responses sent truncated (TC=1) or as "
+			  "BADCOOKIE, by kind.", offsetof(struct rrl_stats, slipped) },
+			{ "pop53_rrl_dropped_total", "Limited responses not sent, by kind.",
+			  offsetof(struct rrl_stats, dropped) },
+		};
+
+		for (size_t i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
+			const uint64_t *v = (const uint64_t *)(const void *)
+					    ((const char *)&in->rrl + fam[i].off);
+
+			metrics_family(f, fam[i].name, METRICS_COUNTER, fam[i].help);
+			for (int k = 0; k < ENGINE_KIND_COUNT; k++)
+				metrics_u64(f, fam[i].name, v[k], "kind", kind[k], NULL);
+		}
+		metrics_family(f, "pop53_rrl_exempt_total", METRICS_COUNTER,
+			       "Responses not limited: exempt clients, or a valid server cookie.");
+		metrics_u64(f, "pop53_rrl_exempt_total", in->rrl.exempt, "why", "exempt-clients",
+			    NULL);
+		metrics_u64(f, "pop53_rrl_exempt_total", in->rrl.cookie_exempt, "why", "cookie",
+			    NULL);
 	}
 	if (in->anycast_known) {
 		metrics_family(f, "pop53_anycast_announced", METRICS_GAUGE,

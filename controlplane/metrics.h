@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "rrl.h"
 #include "snap.h"
 
 #define METRICS_RCODES      17   /* RCODE 0..15, [16]: extended (BADVERS...) */
@@ -73,6 +74,9 @@ struct metrics_input {
 	uint64_t anycast_changes;
 	struct metrics_count bgp_up[METRICS_MAX_RESULTS];  /* session -> 1 up */
 	size_t nbgp;
+	/* Response rate limiting, when on. */
+	bool rrl_known;
+	struct rrl_stats rrl;
 };
 
 /* Name of RCODE i (0..16) as used in the rcode label ("NOERROR", ...,

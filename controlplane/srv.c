@@ -42,6 +42,8 @@ struct udp_worker {
 	struct srv_stats *stats;
 	struct srv_epoch *epoch;
 	atomic_uint stall_ms;     /* srv_stall: fault injection */
+	struct engine_conf eng;   /* the server's, with this thread's clock */
+	struct rrl *rrl;          /* this thread's rate limiting, or NULL */
 };
 
 struct tcp_conn {
@@ -218,6 +220,9 @@ struct udp_batch {
 	struct sockaddr_storage peer[UDP_BATCH];
 	uint8_t rbuf[UDP_BATCH][UDP_BUF];
 	uint8_t tbuf[UDP_BATCH][UDP_BUF];
+	struct engine_client cl[UDP_BATCH];     /* of the answers in tbuf */
+	struct engine_result res[UDP_BATCH];
+	struct rrl_job job[UDP_BATCH];
 };
 
 static void udp_prepare(struct udp_batch *b)
@@ -230,20 +235,63 @@ static void udp_prepare(struct udp_batch *b)
 	}
 }
 
+/* Rate limiting of a batch's answers (out of them in b): limited ones are
+ * dropped or slipped (TC=1, or BADCOOKIE for a cookie client); returns
+ * how many answers remain, compacted in order. */
+static int udp_limit(struct udp_worker *w, struct udp_batch *b, int out)
+{
+	int keep = 0;
+
+	for (int i = 0; i < out; i++)
+		b->job[i] = (struct rrl_job){ .client = &b->cl[i], .res = &b->res[i] };
+	rrl_check_burst(w->rrl, b->job, (unsigned)out);
+	for (int i = 0; i < out; i++) {
+		size_t len = b->txio[i].iov_len;
+
+		if (b->job[i].action == RRL_SLIP)
+			len = engine_truncate(b->tbuf[i], len, &b->res[i], 1);
+		if (b->job[i].action == RRL_DROP || len == 0) {
+			w->stats->dropped++;
+			w->stats->drop_rrl++;
+			continue;
+		}
+		count_answer(w->stats, len, &b->res[i]);
+		if (keep != i) {
+			memcpy(b->tbuf[keep], b->tbuf[i], len);
+			b->tx[keep].msg_hdr = b->tx[i].msg_hdr;
+		}
+		b->txio[keep] = (struct iovec){ b->tbuf[keep], len };
+		b->tx[keep].msg_hdr.msg_iov = &b->txio[keep];
+		keep++;
+	}
+	return keep;
+}
+
+/* The thread's clock, read once per batch (vDSO, no system call): the
+ * engine's cookie timestamps and the rate limiter's seconds. */
+static void batch_clock(struct udp_worker *w)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	w->eng.now = (uint32_t)ts.tv_sec;
+	if (w->rrl) {
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		rrl_begin(w->rrl, (uint32_t)ts.tv_sec);
+	}
+}
+
 /* Drain one socket: receive a batch, answer it, send the answers. */
 static void udp_drain(struct udp_worker *w, int fd, struct udp_batch *b)
 {
-	const struct engine_conf *conf = &w->srv->conf.engine;
-
 	for (;;) {
 		int n = recvmmsg(fd, b->rx, UDP_BATCH, MSG_DONTWAIT, NULL);
 		int out = 0;
 		if (n <= 0)
 			return;
+		batch_clock(w);
 		const struct snap *s = snap_enter(w->srv, w->epoch);
 		for (int i = 0; i < n; i++) {
-			struct engine_client c;
-			struct engine_result r;
 			size_t len = 0;
 			w->stats->queries++;
 			if (b->rx[i].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -251,10 +299,11 @@ static void udp_drain(struct udp_worker *w, int fd, struct udp_batch *b)
 				w->stats->drop_oversize++;
 				continue;
 			}
-			client_from(&b->peer[i], ENGINE_UDP, &c);
-			len = engine_answer(conf, s, b->rbuf[i], b->rx[i].msg_len,
-					    &c, b->tbuf[out], UDP_BUF, &r);
-			count_answer(w->stats, len, &r);
+			client_from(&b->peer[i], ENGINE_UDP, &b->cl[out]);
+			len = engine_answer(&w->eng, s, b->rbuf[i], b->rx[i].msg_len,
+					    &b->cl[out], b->tbuf[out], UDP_BUF, &b->res[out]);
+			if (!w->rrl || len == 0)
+				count_answer(w->stats, len, &b->res[out]);
 			if (len == 0)
 				continue;
 			b->txio[out] = (struct iovec){ b->tbuf[out], len };
@@ -263,7 +312,11 @@ static void udp_drain(struct udp_worker *w, int fd, struct udp_batch *b)
 				.msg_iov = &b->txio[out], .msg_iovlen = 1 };
 			out++;
 		}
-		snap_exit(w->epoch);   /* the answers are copies in tbuf */
+		/* The answers are copies in tbuf; RRL reads rrl_name, which
+		 * points into the snapshot: limit before leaving it. */
+		if (w->rrl && out)
+			out = udp_limit(w, b, out);
+		snap_exit(w->epoch);
 		for (int sent = 0; sent < out;) {
 			int k = sendmmsg(fd, b->tx + sent, (unsigned)(out - sent), 0);
 			if (k <= 0) {
@@ -322,6 +375,16 @@ static int udp_start(struct srv *s, char *err, size_t errlen)
 		w->srv = s;
 		w->stats = &s->stats[t];
 		w->epoch = &s->epochs[t];
+		w->eng = s->conf.engine;
+		if (s->conf.rrl_on) {
+			/* SO_REUSEPORT hashes ports too: one client's queries
+			 * spread over every thread, which share the limit. */
+			struct rrl_conf rc = s->conf.rrl;
+
+			rc.cores = s->nudp;
+			if (rrl_create(&rc, &w->rrl, err, errlen) < 0)
+				return P53_EINVAL;
+		}
 		if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 		    epoll_add(w->epfd, s->stop_fd, EPOLLIN, (uint64_t)s->stop_fd) < 0)
 			goto fail;
@@ -453,8 +516,14 @@ static int conn_answer(struct srv *s, struct tcp_conn *c, struct srv_stats *st,
 		struct engine_result r;
 		if (c->rlen - off < 2 + mlen)
 			break;
+		struct engine_conf conf = s->conf.engine;
+		struct timespec now;
+
+		/* cookies need the time; TCP is not the hot path */
+		clock_gettime(CLOCK_REALTIME_COARSE, &now);
+		conf.now = (uint32_t)now.tv_sec;
 		st->queries++;
-		size_t len = engine_answer(&s->conf.engine, snap, c->rbuf + off + 2, mlen,
+		size_t len = engine_answer(&conf, snap, c->rbuf + off + 2, mlen,
 					   &ec, out + 2, ENGINE_MAX_RESPONSE, &r);
 		count_answer(st, len, &r);
 		off += 2 + mlen;
@@ -662,6 +731,7 @@ static void stats_add(struct srv_stats *total, const struct srv_stats *st)
 	total->drop_engine += st->drop_engine;
 	total->drop_oversize += st->drop_oversize;
 	total->drop_send += st->drop_send;
+	total->drop_rrl += st->drop_rrl;
 	for (int i = 0; i < SRV_RCODES; i++)
 		total->rcode[i] += st->rcode[i];
 	total->tcp_conns += st->tcp_conns;
@@ -698,6 +768,7 @@ void srv_stop(struct srv *s)
 		struct udp_worker *w = &s->udp[t];
 		if (w->started)
 			pthread_join(w->thread, NULL);
+		rrl_destroy(w->rrl);
 		for (size_t i = 0; i < w->nfds; i++)
 			close(w->fds[i]);
 		if (w->epfd >= 0)
@@ -731,4 +802,23 @@ int srv_stall(struct srv *s, unsigned ms)
 	/* A thread asleep in epoll_wait takes it when it next wakes: at the
 	 * next query, or within a second. */
 	return 0;
+}
+
+void srv_rrl_stats(const struct srv *s, struct rrl_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned t = 0; s && t < s->nudp; t++)
+		if (s->udp[t].rrl)
+			rrl_stats_read(s->udp[t].rrl, sum);     /* adds */
+}
+
+unsigned srv_rrl_report(struct srv *s, struct rrl_report *out, unsigned max)
+{
+	struct rrl *t[RRL_MAX_CORES];
+	unsigned n = 0;
+
+	for (unsigned i = 0; s && i < s->nudp && n < RRL_MAX_CORES; i++)
+		if (s->udp[i].rrl)
+			t[n++] = s->udp[i].rrl;
+	return n ? rrl_report(t, n, out, max) : 0;
 }

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "engine.h"
+#include "rrl.h"
 #include "snap.h"
 
 #define SRV_MAX_LISTEN 16
@@ -34,6 +35,8 @@ struct srv_conf {
 	unsigned tcp_max_conns;      /* 0 = 1024 */
 	unsigned tcp_idle_ms;        /* 0 = 10000 (RFC 7766 6.2.3: seconds) */
 	struct engine_conf engine;
+	int rrl_on;                  /* rate limit UDP answers (never TCP) */
+	struct rrl_conf rrl;         /* cores is set per thread count */
 };
 
 #define SRV_RCODES 17            /* RCODE 0..15, [16]: extended (BADVERS...) */
@@ -48,6 +51,7 @@ struct srv_stats {
 				      * a response, ...) */
 	uint64_t drop_oversize;      /* ... a datagram over the receive buffer */
 	uint64_t drop_send;          /* ... sendmmsg / send failed */
+	uint64_t drop_rrl;           /* ... rate limited (RRL drop) */
 	uint64_t rcode[SRV_RCODES];
 	uint64_t tcp_conns;
 	uint64_t tcp_refused;        /* over the connection limit */
@@ -90,6 +94,12 @@ void srv_stats_split(const struct srv *s, struct srv_stats *udp, struct srv_stat
 
 /* Stop every thread, close every socket, free s. NULL is fine. */
 void srv_stop(struct srv *s);
+
+/* Rate limiting counters of every UDP thread, summed. */
+void srv_rrl_stats(const struct srv *s, struct rrl_stats *sum);
+
+/* The prefixes limited most in the last period (rrl_report). */
+unsigned srv_rrl_report(struct srv *s, struct rrl_report *out, unsigned max);
 
 /* Fault injection for tests and demos: every UDP thread stops answering
  * for ms milliseconds when it next wakes (as a thread stuck in a bug

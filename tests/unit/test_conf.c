@@ -426,8 +426,11 @@ static void test_file_errors(void **state)
 	file_refused("server:\n  listen: [ 127.0.0.1 ]\n  lisen: x\nzones: [ a.zone ]\n",
 		     ":3:3: unknown key 'lisen' in 'server' (known: io, listen, udp_threads, "
 		     "tcp_idle_ms, tcp_max_conns, nsid, version_string, identity)");
-	file_refused("server:\n  listen: [ 127.0.0.1 ]\nzones: [ a.zone ]\nrrl:\n  rate: 5\n",
-		     ":4:1: section 'rrl' is not supported by this version of pop53d");
+	file_refused("server:\n  listen: [ 127.0.0.1 ]\nzones: [ a.zone ]\nrrl:\n  slip: 11\n",
+		     ":5:9: 'slip' must be an integer 0..10, got \"11\"");
+	file_refused("server:\n  listen: [ 127.0.0.1 ]\nzones: [ a.zone ]\nrrl:\n"
+		     "  exempt_clients: [ 10.0.0.0/33 ]\n",
+		     ":5:21: item 1 of 'exempt_clients' must be ADDR/LEN (at most 32), got \"10.0.0.0/33\"");
 	file_refused("server:\n  listen: [ 127.0.0.1 ]\nzones: [ a.zone ]\nbgp:\n  bird: x\n",
 		     ":5:3: unknown key 'bird' in 'bgp' (known: bird_socket, state_file, "
 		     "failsafe_interface, drain_wait_ms)");
