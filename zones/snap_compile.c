@@ -26,6 +26,7 @@
 #include "error.h"
 #include "rdata.h"
 #include "snap.h"
+#include "snap_sign.h"
 
 #define ALIGN8(x)       (((x) + 7) & ~(uint64_t)7)
 #define RR_HDR          12      /* C0 0C TYPE CLASS TTL RDLENGTH */
@@ -1128,84 +1129,6 @@ fail:
 	return ret;
 }
 
-/* ---- writing the file ---------------------------------------------------- */
-
-static int sync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char dir[4096];
-	int fd, ret;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else if ((size_t)(slash - path) < sizeof(dir))
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	else
-		return -1;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	ret = fsync(fd);
-	close(fd);
-	return ret;
-}
-
-/* Readers of `path` see the old file or the whole new one, never a part,
- * even across a crash: temporary file, fsync, rename, fsync the directory. */
-static int write_atomic(const char *path, const uint8_t *buf, size_t len,
-			struct diag *d)
-{
-	size_t plen = strlen(path), done = 0;
-	char *tmp = malloc(plen + sizeof(".tmpXXXXXX"));
-	const char *what = "create";
-	int fd = -1;
-
-	if (!tmp)
-		return P53_ENOMEM;
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmpXXXXXX", sizeof(".tmpXXXXXX"));
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
-		goto fail;
-	what = "write";
-	if (fchmod(fd, 0644) < 0)
-		goto fail;
-	while (done < len) {
-		ssize_t w = write(fd, buf + done, len - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		done += (size_t)w;
-	}
-	if (fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	what = "rename";
-	if (rename(tmp, path) < 0)
-		goto fail;
-	/* The new file is in place; a failure here only leaves its
-	 * durability across a power loss unknown, still worth reporting. */
-	what = "sync the directory of";
-	if (sync_dir(path) < 0)
-		goto fail;
-	free(tmp);
-	return 0;
-fail:
-	diag_error(d, path, 0, 0, "cannot %s snapshot: %s", what,
-		   strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	return P53_EIO;
-}
-
 int snap_compile_file(struct zone *const *zones, size_t n,
 		      const struct snap_compile_opts *opts, struct diag *d,
 		      const char *path)
@@ -1216,7 +1139,8 @@ int snap_compile_file(struct zone *const *zones, size_t n,
 
 	if (ret < 0)
 		return ret;
-	ret = write_atomic(path, blob, len, d);
+	/* temp file, fsync, rename, fsync of the directory */
+	ret = snap_file_write(path, blob, len, d);
 	free(blob);
 	return ret;
 }
