@@ -147,6 +147,24 @@ int bgp_failsafe_check(struct bgp_failsafe *f, char *err, size_t errlen)
 	return rc < 0 ? rc : 1;
 }
 
+int bgp_failsafe_down(const char *ifname)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = P53_EIO;
+
+	if (s < 0)
+		return P53_EIO;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags &= ~IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) == 0)
+			ret = 0;
+	}
+	close(s);
+	return ret;
+}
+
 const char *bgp_failsafe_ifname(const struct bgp_failsafe *f)
 {
 	return f->name;

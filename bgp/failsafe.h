@@ -47,6 +47,13 @@ const char *bgp_failsafe_ifname(const struct bgp_failsafe *f);
 /* The descriptor holding the interface (-1 after a failed check). */
 int bgp_failsafe_fd(const struct bgp_failsafe *f);
 
+/* Take the interface ifname down (BIRD then withdraws the routes through
+ * it) without touching the descriptor: for a watchdog thread that finds
+ * pop53d's event loop hung (bgp_failsafe_check brings it up again once
+ * the loop runs). Thread-safe: only ioctls on a socket of its own.
+ * 0, or P53_EIO. */
+int bgp_failsafe_down(const char *ifname);
+
 /* Close the descriptor (the interface vanishes, BIRD withdraws) and free
  * f. NULL is fine. */
 void bgp_failsafe_close(struct bgp_failsafe *f);

@@ -120,6 +120,14 @@ struct daemon {
 	struct cookie_box cookies;
 	uint8_t secret[COOKIE_SECRET_LEN];   /* the configured current one */
 	struct event *rrl_ev;        /* the periodic RRL report */
+	/* Loop watchdog: the anycast tick beats; a thread takes the fail-safe
+	 * interface down when the beat stops (a hung event loop cannot
+	 * withdraw by itself). */
+	_Atomic uint64_t loop_beat;
+	atomic_bool wd_stop;
+	pthread_t wd_thread;
+	bool wd_started;
+	char wd_ifname[32];
 	struct ctl_ops ops;
 	int stop_sig;
 	unsigned reloads, failed, leaked;
@@ -595,8 +603,19 @@ static int op_fault(void *arg, const char *what, char *err, size_t errlen)
 		return P53_EINVAL;
 	}
 	n = 0;
+	if (sscanf(what, "hang:%u%n", &a, &n) == 1 && !what[n] && a && a <= 60000) {
+		/* The event loop itself stops (as a deadlock would). */
+		struct timespec ts = { a / 1000, (long)(a % 1000) * 1000000L };
+
+		fprintf(stderr, "pop53d: fault injected: %s\n", what);
+		while (nanosleep(&ts, &ts) != 0)
+			;
+		return 0;
+	}
+	n = 0;
 	if (sscanf(what, "stall:%u%n", &a, &n) != 1 || what[n] || !a) {
-		snprintf(err, errlen, "unknown fault '%.64s' (stall:MS, stall:WORKER:MS)", what);
+		snprintf(err, errlen, "unknown fault '%.64s' (stall:MS, stall:WORKER:MS, hang:MS)",
+			 what);
 		return P53_EINVAL;
 	}
 	ret = 0;
@@ -1259,12 +1278,52 @@ static void on_bgp_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	atomic_fetch_add_explicit(&dm->loop_beat, 1, memory_order_relaxed);
 	(void)bgp_anycast_tick(dm->any, now_ms());
 	/* Someone deleting or downing the fail-safe interface would withdraw
 	 * the routes behind our back: put it back (once a second). */
 	if (dm->fs && ++dm->bgp_ticks % 10 == 0 &&
 	    bgp_failsafe_check(dm->fs, err, sizeof(err)) < 0)
 		fprintf(stderr, "pop53d: fail-safe interface: %s\n", err);
+}
+
+#define WD_HANG_MS  2000        /* the loop beats every 100 ms */
+#define WD_POLL_MS  200
+
+/* A hung event loop keeps the fail-safe descriptor open and stops the
+ * health checks: this thread notices the missing beats and takes the
+ * interface down, so BIRD withdraws within WD_HANG_MS plus its netlink
+ * delay. A frozen process (all threads) is a supervisor's watchdog's. */
+static void *watchdog(void *arg)
+{
+	struct daemon *dm = arg;
+	uint64_t last = atomic_load(&dm->loop_beat), since = now_ms();
+	bool fired = false;
+
+	while (!atomic_load(&dm->wd_stop)) {
+		struct timespec ts = { 0, WD_POLL_MS * 1000000L };
+		uint64_t beat = atomic_load(&dm->loop_beat), t = now_ms();
+
+		nanosleep(&ts, NULL);
+		if (beat != last) {
+			last = beat;
+			since = t;
+			if (fired)
+				fprintf(stderr, "pop53d: watchdog: the event loop runs again\n");
+			fired = false;
+			continue;
+		}
+		if (!fired && t - since >= WD_HANG_MS) {
+			fired = true;
+			fprintf(stderr, "pop53d: watchdog: the event loop is stuck for %llu ms: "
+				"taking %s down (BIRD withdraws)\n", (unsigned long long)(t - since),
+				dm->wd_ifname);
+			if (bgp_failsafe_down(dm->wd_ifname) < 0)
+				fprintf(stderr, "pop53d: watchdog: cannot take %s down\n",
+					dm->wd_ifname);
+		}
+	}
+	return NULL;
 }
 
 /* Withdrawn first (the state file says so before BIRD is asked), then the
@@ -1294,6 +1353,13 @@ static int anycast_start(struct daemon *dm)
 	fprintf(stderr, "pop53d: anycast through BIRD at %s (state file %s, fail-safe interface "
 		"%s): withdrawn until healthy\n", o->bgp_socket, o->bgp_state_file,
 		bgp_failsafe_ifname(dm->fs));
+	snprintf(dm->wd_ifname, sizeof(dm->wd_ifname), "%s", bgp_failsafe_ifname(dm->fs));
+	atomic_store(&dm->wd_stop, false);
+	if (pthread_create(&dm->wd_thread, NULL, watchdog, dm) != 0) {
+		fprintf(stderr, "pop53d: anycast: cannot start the loop watchdog\n");
+		return -1;
+	}
+	dm->wd_started = true;
 	return 0;
 }
 
@@ -1301,6 +1367,11 @@ static int anycast_start(struct daemon *dm)
  * the router moves traffic away while this node still answers. */
 static void anycast_stop(struct daemon *dm)
 {
+	if (dm->wd_started) {
+		atomic_store(&dm->wd_stop, true);
+		pthread_join(dm->wd_thread, NULL);
+		dm->wd_started = false;
+	}
 	if (dm->bgp_ev)
 		event_free(dm->bgp_ev);
 	dm->bgp_ev = NULL;

@@ -21,9 +21,10 @@ static void usage(FILE *f)
 	      "                       when its serial is not newer than the one served)\n"
 	      "  drain | undrain      mark this node drained (withdrawn) or not\n"
 	      "  reload-config        re-read pop53d's configuration file\n"
-	      "  fault stall:MS | stall:WORKER:MS\n"
-	      "                       tests and demos (pop53d --fault-injection): the\n"
-	      "                       workers (or one DPDK worker) stop answering for MS ms\n"
+	      "  fault stall:MS | stall:WORKER:MS | hang:MS\n"
+	      "                       tests and demos (pop53d --fault-injection 1): the\n"
+	      "                       workers (or one DPDK worker) stop answering, or the\n"
+	      "                       event loop stops (hang), for MS ms\n"
 	      "-s SOCKET is pop53d's control socket (default " DEFAULT_SOCKET ").\n"
 	      "--json prints the daemon's JSON answer as is.\n"
 	      "Exit status: 0 done, 1 refused or failed, 2 usage error or no daemon.\n", f);

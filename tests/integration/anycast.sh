@@ -12,6 +12,8 @@
 #   drain: GRACEFUL_SHUTDOWN (65535:0) seen at the router first, withdrawn
 #     after the drain wait; undrain announces again;
 #   BIRD restarted under pop53d: the state comes back as it was;
+#   the event loop hangs: withdrawn within 3 s (the watchdog thread takes
+#     the fail-safe interface down), back when it runs again;
 #   SIGKILL of pop53d: withdrawn within 3 s by BIRD alone (fail-safe);
 #   SIGTERM: drained first, answers continue, then withdrawn and stopped.
 # Exit 0 PASS, 1 FAIL, 77 SKIP (no network namespaces or TUN/TAP).
@@ -122,14 +124,26 @@ t=$(time_until announced) && ok "BIRD restarted: announced again after $t ms" ||
 lab_ctl 1 --json status | grep -q '"bird_connected": true' && ok "pop53d reconnected to BIRD" ||
 	bad "pop53d did not reconnect to BIRD"
 
-# 6. SIGKILL: BIRD withdraws by itself (the fail-safe interface is gone).
+# 6. The event loop hangs (as a deadlock would): the watchdog thread takes
+# the fail-safe interface down; back once the loop runs again.
+t0=$(now_ms)
+lab_ctl 1 --timeout-ms 20000 fault hang:5000 >/dev/null &
+hang=$!
+t=$(time_until withdrawn) && ((t < 3000)) &&
+	ok "event loop hung: withdrawn $(( $(now_ms) - t0 )) ms after the hang began (watchdog)" ||
+	bad "event loop hung: not withdrawn within 3 s ($t)"
+wait "$hang"
+t=$(time_until announced) && ok "the loop runs again: announced after $t ms" ||
+	bad "not announced after the hang"
+
+# 7. SIGKILL: BIRD withdraws by itself (the fail-safe interface is gone).
 t0=$(now_ms)
 lab_pop53d_kill 1 KILL
 t=$(time_until withdrawn) && ((t < 3000)) &&
 	ok "SIGKILL: withdrawn $(( $(now_ms) - t0 )) ms after the kill, with no other process acting" ||
 	bad "SIGKILL: not withdrawn within 3 s ($t)"
 
-# 7. SIGTERM: drain, keep answering, then withdrawn and stopped.
+# 8. SIGTERM: drain, keep answering, then withdrawn and stopped.
 lab_pop53d_start 1 || bad "pop53d did not start again"
 time_until announced >/dev/null || bad "not announced after the restart"
 pid=${LAB_POP_PID[1]}
