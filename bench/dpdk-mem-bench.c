@@ -40,6 +40,8 @@
  *   -e           queries carry an EDNS OPT record (payload 1232)
  *   -l LCORES    EAL core list, main first (default "0,1")
  *   -p PREFIX    EAL --file-prefix (default p53mem<pid>)
+ *   -R RATE      response rate limiting on, RATE responses/s per prefix
+ *                (set it above what the run sends: the accounting's cost)
  * Output: a human summary on stderr and one line on stdout:
  *   answers_per_s N answers N seconds S wrong N checked N compared N
  *   nxdomain_pct P noerror_pct P other_rcode N avg_burst B feeder_idle_pct P
@@ -233,6 +235,9 @@ static int build_frame(struct query *q, const char *name, int qtype, uint16_t id
 	ip[8] = 64;
 	ip[9] = 17;
 	inet_pton(AF_INET, cli_addr, ip + 12);
+	/* Clients all over a /16 (256 /24s): RRL keeps an account each. */
+	ip[14] = (uint8_t)(id >> 8);
+	ip[15] = (uint8_t)(id | 1);
 	inet_pton(AF_INET, svc_addr, ip + 16);
 	uint16_t c = pkt_csum_fold(pkt_csum_add(0, ip, 20));
 	ip[10] = (uint8_t)(c >> 8);
@@ -338,8 +343,9 @@ int main(int argc, char **argv)
 	double seconds = 5, warmup = 1;
 	unsigned inflight = 32768;
 	int edns = 0, opt;
+	unsigned rrl_rate = 0;
 
-	while ((opt = getopt(argc, argv, "s:i:t:w:n:el:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:i:t:w:n:el:p:R:h")) != -1) {
 		switch (opt) {
 		case 's': snap_path = optarg; break;
 		case 'i': qpath = optarg; break;
@@ -347,6 +353,7 @@ int main(int argc, char **argv)
 		case 'w': warmup = atof(optarg); break;
 		case 'n': inflight = (unsigned)atoi(optarg); break;
 		case 'e': edns = 1; break;
+		case 'R': rrl_rate = (unsigned)atoi(optarg); break;
 		case 'l': lcores = optarg; break;
 		case 'p': snprintf(prefix, sizeof(prefix), "%s", optarg); break;
 		default:
@@ -402,6 +409,13 @@ int main(int argc, char **argv)
 	inet_pton(AF_INET, svc_addr, conf.svc.v4[0]);
 	conf.svc.n4 = 1;
 	conf.svc.port = 53;
+	if (rrl_rate) {
+		/* RRL accounting on every response, a limit no query reaches:
+		 * what rate limiting costs the worker (issue 7). */
+		rrl_conf_init(&conf.rrl);
+		conf.rrl.responses_per_second = rrl_rate;
+		conf.rrl_on = 1;
+	}
 	conf.nb_desc = 1024;
 	conf.nb_mbufs = inflight + 8191;
 	if (dp_port_setup(&conf, err, sizeof(err)) < 0) {
