@@ -1134,6 +1134,7 @@ uint64_t dp_heartbeat(unsigned w)
 const struct snap *dp_stop(void)
 {
 	const struct snap *last;
+	char rundir[PATH_MAX];
 
 	if (dp.state == DP_NONE || dp.state == DP_STOPPED)
 		return NULL;
@@ -1172,7 +1173,12 @@ const struct snap *dp_stop(void)
 	dp.nworkers = 0;
 	dp.nports = 0;
 	last = atomic_exchange(&dp.snap, NULL);
+	/* The EAL leaves its runtime directory behind, empty with
+	 * --no-shconf: one per run would pile up in /var/run/dpdk. */
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	if (rundir[0])
+		(void)rmdir(rundir);
 	dp.state = DP_STOPPED;
 	return last;
 }

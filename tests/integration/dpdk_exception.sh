@@ -34,6 +34,8 @@
 # Exit: 0 PASS, 1 FAIL, 77 SKIP (only when the kernel lacks veth, tun or
 # AF_PACKET). Everything is removed on every exit path.
 set -uo pipefail
+# shellcheck source=tests/integration/lib.bash
+. "$(dirname "$0")/lib.bash"
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=${POP53_ROOT:-$(cd "$here/../.." && pwd)}
@@ -57,12 +59,7 @@ pop_made=0 cli_made=0 veth_made=0
 say() { printf '[dpdk_exception] %s\n' "$*"; }
 
 cleanup() {
-	if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
+	itest_stop "$pid"
 	pid=
 	if ((veth_made)); then
 		ip link del "$va" 2>/dev/null || ip -n "$nspop" link del "$va" 2>/dev/null

@@ -29,6 +29,8 @@
 #
 # Exit: 0 PASS, 1 FAIL, 77 SKIP (only when the kernel lacks veth or AF_XDP).
 set -uo pipefail
+# shellcheck source=tests/integration/lib.bash
+. "$(dirname "$0")/lib.bash"
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=${POP53_ROOT:-$(cd "$here/../.." && pwd)}
@@ -52,12 +54,7 @@ veth_made=0 ns_made=0 svc_added=0 nft_made=0
 say() { printf '[dpdk_veth] %s\n' "$*"; }
 
 cleanup() {
-	if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
+	itest_stop "$pid"
 	pid=
 	if ((nft_made)); then nft delete table inet "$nftab" 2>/dev/null; nft_made=0; fi
 	if ((veth_made)); then

@@ -29,6 +29,8 @@
 # namespaces / veth / AF_XDP for the modes asked). Everything is removed on
 # every exit path.
 set -uo pipefail
+# shellcheck source=tests/integration/lib.bash
+. "$(dirname "$0")/lib.bash"
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=${POP53_ROOT:-$(cd "$here/../.." && pwd)}
@@ -57,12 +59,7 @@ nss_made=0 nsc_made=0
 say() { printf '[reload_under_load] %s\n' "$*"; }
 
 cleanup() {
-	if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
+	itest_stop "$pid"
 	pid=
 	[[ -n ${lpid:-} ]] && kill "$lpid" 2>/dev/null
 	if ((nss_made)); then

@@ -1,0 +1,14 @@
+# tests/integration/lib.bash — helpers shared by the integration tests.
+# Sourced, not run (scripts/test.sh runs only executable *.sh files).
+
+# itest_stop PID: SIGTERM, up to 5 s for it to go, then SIGKILL; reaps it
+# when it is this shell's child. Nothing happens for an empty or dead PID.
+itest_stop() {
+	local p=${1:-}
+	[[ -n $p ]] && kill -0 "$p" 2>/dev/null || return 0
+	kill -TERM "$p" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	return 0
+}
