@@ -97,6 +97,9 @@ CONF
 		lab_link rtr "pop$i" "10.53.$i.2/30" "fd53:$i::2/64" "pop$i" eth0 "10.53.$i.1/30" "fd53:$i::1/64" || return 1
 		lab_ns "pop$i" ip route add default via "10.53.$i.2"
 		lab_ns "pop$i" ip -6 route add default via "fd53:$i::2"
+		# Real UDP checksums towards the PoP, as from a NIC: a DPDK PoP
+		# (AF_XDP) checks them itself (see tests/integration/dpdk_veth.sh).
+		lab_ns rtr ethtool -K "pop$i" tx off >/dev/null 2>&1 || true
 	done
 	lab_bird rtr "$LAB_DIR/rtr.conf"
 }
@@ -127,13 +130,13 @@ lab_pop() {   # I [extra pop53d args]
 	    -e "s|neighbor 2001:db8:ffff::2 as 65000;|neighbor fd53:$i::2 as 65000;|" \
 	    "$LAB_ROOT/bgp/examples/pop-bird.conf" >"$d/bird.conf"
 	lab_bird "pop$i" "$d/bird.conf" || return 1
-	LAB_POP_ARGS[$i]="$*"
+	LAB_POP_ARGS[$i]=$(printf '%q ' "$@")   # arguments may hold blanks (--eal)
 	lab_pop53d_start "$i"
 }
 
 lab_pop53d_start() {   # I: pop53d in pop I's namespace; waits for "ready"
 	local i=$1 d=$LAB_DIR/pop$1 args
-	read -r -a args <<<"${LAB_POP_ARGS[$i]}"
+	eval "args=(${LAB_POP_ARGS[$i]})"
 	# ip netns exec execs the command: $! is pop53d's own PID.
 	ip netns exec "${LAB_TAG}pop$i" "$LAB_BUILD/controlplane/pop53d" --listen "$LAB_SVC4@53" --listen "$LAB_SVC6@53" \
 		--zone "$LAB_ROOT/zones/examples/example.com.zone" --nsid "pop$i" --identity "pop$i" \
