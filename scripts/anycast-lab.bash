@@ -189,6 +189,34 @@ lab_wait_route() {
 	return 1
 }
 
+# ---- for the tests --------------------------------------------------------
+
+lab_now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# lab_time_until CMD...: ms until CMD succeeds (polled every 10 ms, 15 s at
+# most), or "never" and non-zero
+lab_time_until() {
+	local t0 i
+	t0=$(lab_now_ms)
+	for ((i = 0; i < 1500; i++)); do
+		"$@" && { echo $(( $(lab_now_ms) - t0 )); return 0; }
+		sleep 0.01
+	done
+	echo never
+	return 1
+}
+lab_announced() { [[ $(lab_best_pop) == "${1:-1}" ]]; }
+lab_withdrawn() { [[ $(lab_best_pop) == 0 ]]; }
+
+# The preamble of a test: root, namespaces and TUN/TAP, or exit 77.
+lab_need() {   # NAME
+	[[ $(id -u) -eq 0 ]] || { echo "SKIP $1: needs root (namespaces, BIRD, TAP)"; exit 77; }
+	command -v bird >/dev/null || { echo "FAIL $1: bird not installed (bird2)"; exit 1; }
+	ip netns add "p53probe$$" 2>/dev/null || { echo "SKIP $1: no network namespaces"; exit 77; }
+	ip netns del "p53probe$$"
+	[[ -c /dev/net/tun ]] || { echo "SKIP $1: no /dev/net/tun (the fail-safe interface)"; exit 77; }
+}
+
 lab_cleanup() {
 	local i p
 	set +e      # from an EXIT trap under set -e: every step must run

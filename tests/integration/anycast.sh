@@ -29,13 +29,9 @@ LAB_ROOT=$root
 fail=0
 ok()  { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=1; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+now_ms() { lab_now_ms; }
 
-[[ $(id -u) -eq 0 ]] || { echo "SKIP anycast: needs root (namespaces, BIRD, TAP)"; exit 77; }
-command -v bird >/dev/null || { echo "FAIL anycast: bird not installed (bird2)"; exit 1; }
-ip netns add p53probe$$ 2>/dev/null || { echo "SKIP anycast: no network namespaces"; exit 77; }
-ip netns del p53probe$$
-[[ -c /dev/net/tun ]] || { echo "SKIP anycast: no /dev/net/tun (the fail-safe interface)"; exit 77; }
+lab_need anycast
 
 lab_init "p53a$$"
 trap lab_cleanup EXIT
@@ -49,24 +45,12 @@ rtr_rib() { birdc -s "$LAB_DIR/rtr.ctl" show route all "$1" 2>/dev/null; }
 v6_route() { lab_ns rtr ip -6 route show "$LAB_SVC6/128" 2>/dev/null; }
 answers() { lab_ns cli dig +short +tries=1 +time=1 "@$LAB_SVC4" www.example.com A 2>/dev/null; }
 
-# time_until CMD...: ms until CMD succeeds (polled every 10 ms, 10 s at most), or "never"
-time_until() {
-	local t0 i
-	t0=$(now_ms)
-	for ((i = 0; i < 1000; i++)); do
-		"$@" && { echo $(( $(now_ms) - t0 )); return 0; }
-		sleep 0.01
-	done
-	echo never
-	return 1
-}
-announced() { [[ $(lab_best_pop) == 1 ]]; }
-withdrawn() { [[ $(lab_best_pop) == 0 ]]; }
 
 # 1. Announced when healthy.
-t=$(time_until announced) && ok "announced once healthy (IPv4, $t ms after ready)" ||
+t=$(lab_time_until lab_announced) && ok "announced once healthy (IPv4, $t ms after ready)" ||
 	bad "not announced: $(lab_route4); $(tail -n 3 "$LAB_DIR/pop1/pop53d.log")"
-t=$(time_until test -n "$(v6_route)") || true
+v6_announced() { [[ -n $(v6_route) ]]; }
+t=$(lab_time_until v6_announced) || true
 [[ -n $(v6_route) ]] && ok "announced over IPv6 too" || bad "no IPv6 route at the router"
 [[ $(answers) == 192.0.2.10 ]] && ok "the client is answered through the router" ||
 	bad "no answer through the router"
@@ -74,9 +58,9 @@ t=$(time_until test -n "$(v6_route)") || true
 # 2. Stalled workers: withdrawn; back only after rise and hold-down.
 t0=$(now_ms)
 lab_ctl 1 fault stall:2000 >/dev/null
-t=$(time_until withdrawn) && ok "withdrawn $t ms after the workers stalled" ||
+t=$(lab_time_until lab_withdrawn) && ok "withdrawn $t ms after the workers stalled" ||
 	bad "not withdrawn after a stall"
-t=$(time_until announced)
+t=$(lab_time_until lab_announced)
 back=$(( $(now_ms) - t0 ))
 min=$((2000 + RISE * INTERVAL))
 ((back >= min)) && ok "announced again $back ms after the stall began (stall 2000 + rise $RISE x $INTERVAL ms)" ||
@@ -89,27 +73,27 @@ touch_old() {   # a snapshot made 2 hours ago: SOURCE_DATE_EPOCH sets its creati
 }
 touch_old 200 "$LAB_DIR/old.snap"
 lab_ctl 1 load "$LAB_DIR/old.snap" --force >/dev/null
-t=$(time_until withdrawn) && ok "withdrawn $t ms after a snapshot older than the maximum age was loaded" ||
+t=$(lab_time_until lab_withdrawn) && ok "withdrawn $t ms after a snapshot older than the maximum age was loaded" ||
 	bad "not withdrawn with an expired snapshot: $(lab_ctl 1 status | grep health)"
 "$LAB_BUILD/tools/pop53-zonec" compile --serial 300 -o "$LAB_DIR/new.snap" \
 	"$root/zones/examples/example.com.zone" >/dev/null 2>&1
 lab_ctl 1 load "$LAB_DIR/new.snap" --force >/dev/null
-t=$(time_until announced) && ok "announced again $t ms after a fresh snapshot was loaded" ||
+t=$(lab_time_until lab_announced) && ok "announced again $t ms after a fresh snapshot was loaded" ||
 	bad "not announced after a fresh snapshot"
 
 # 4. Drain: the community first, then the withdraw.
 has_gshut() { rtr_rib "$LAB_SVC4/32" | grep -q "(65535,0)"; }
 t0=$(now_ms)
 lab_ctl 1 drain >/dev/null
-t=$(time_until has_gshut) && ok "drain: GRACEFUL_SHUTDOWN (65535,0) at the router after $t ms, route still installed" ||
+t=$(lab_time_until has_gshut) && ok "drain: GRACEFUL_SHUTDOWN (65535,0) at the router after $t ms, route still installed" ||
 	bad "drain: no 65535:0 at the router"
-announced || bad "drain: withdrawn before the drain wait"
-time_until withdrawn >/dev/null
+lab_announced || bad "drain: withdrawn before the drain wait"
+lab_time_until lab_withdrawn >/dev/null
 t=$(( $(now_ms) - t0 ))
 ((t >= DRAIN)) && ok "drain: withdrawn $t ms after the drain began (drain wait $DRAIN ms)" ||
 	bad "drain: withdrawn after $t ms, before the drain wait"
 lab_ctl 1 undrain >/dev/null
-t=$(time_until announced) && ok "undrain: announced again after $t ms" || bad "undrain: not announced"
+t=$(lab_time_until lab_announced) && ok "undrain: announced again after $t ms" || bad "undrain: not announced"
 has_gshut && bad "undrain: the community is still there" || true
 
 # 5. BIRD restarted under pop53d: announced again, by the state file and
@@ -117,9 +101,9 @@ has_gshut && bad "undrain: the community is still there" || true
 pidf=$LAB_DIR/pop1.pid
 kill -TERM "$(cat "$pidf")"
 for _ in $(seq 50); do [[ -e $pidf ]] || break; sleep 0.1; done
-t=$(time_until withdrawn) || true
+t=$(lab_time_until lab_withdrawn) || true
 lab_ns pop1 bird -c "$LAB_DIR/pop1/bird.conf" -s "$LAB_DIR/pop1.ctl" -P "$pidf"
-t=$(time_until announced) && ok "BIRD restarted: announced again after $t ms" ||
+t=$(lab_time_until lab_announced) && ok "BIRD restarted: announced again after $t ms" ||
 	bad "BIRD restarted: not announced again"
 lab_ctl 1 --json status | grep -q '"bird_connected": true' && ok "pop53d reconnected to BIRD" ||
 	bad "pop53d did not reconnect to BIRD"
@@ -129,30 +113,30 @@ lab_ctl 1 --json status | grep -q '"bird_connected": true' && ok "pop53d reconne
 t0=$(now_ms)
 lab_ctl 1 --timeout-ms 20000 fault hang:5000 >/dev/null &
 hang=$!
-t=$(time_until withdrawn) && ((t < 3000)) &&
+t=$(lab_time_until lab_withdrawn) && ((t < 3000)) &&
 	ok "event loop hung: withdrawn $(( $(now_ms) - t0 )) ms after the hang began (watchdog)" ||
 	bad "event loop hung: not withdrawn within 3 s ($t)"
 wait "$hang"
-t=$(time_until announced) && ok "the loop runs again: announced after $t ms" ||
+t=$(lab_time_until lab_announced) && ok "the loop runs again: announced after $t ms" ||
 	bad "not announced after the hang"
 
 # 7. SIGKILL: BIRD withdraws by itself (the fail-safe interface is gone).
 t0=$(now_ms)
 lab_pop53d_kill 1 KILL
-t=$(time_until withdrawn) && ((t < 3000)) &&
+t=$(lab_time_until lab_withdrawn) && ((t < 3000)) &&
 	ok "SIGKILL: withdrawn $(( $(now_ms) - t0 )) ms after the kill, with no other process acting" ||
 	bad "SIGKILL: not withdrawn within 3 s ($t)"
 
 # 8. SIGTERM: drain, keep answering, then withdrawn and stopped.
 lab_pop53d_start 1 || bad "pop53d did not start again"
-time_until announced >/dev/null || bad "not announced after the restart"
+lab_time_until lab_announced >/dev/null || bad "not announced after the restart"
 pid=${LAB_POP_PID[1]}
 t0=$(now_ms)
 kill -TERM "$pid"
-t=$(time_until has_gshut) && ok "SIGTERM: drained first ($t ms)" || bad "SIGTERM: no drain"
+t=$(lab_time_until has_gshut) && ok "SIGTERM: drained first ($t ms)" || bad "SIGTERM: no drain"
 [[ $(answers) == 192.0.2.10 ]] && ok "SIGTERM: still answering while drained" ||
 	bad "SIGTERM: no answer while draining"
-time_until withdrawn >/dev/null
+lab_time_until lab_withdrawn >/dev/null
 for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$pid" 2>/dev/null && bad "SIGTERM: pop53d still running" ||
 	ok "SIGTERM: withdrawn and stopped after $(( $(now_ms) - t0 )) ms"

@@ -20,15 +20,12 @@ LAB_ROOT=$root
 fail=0
 ok()  { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=1; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+now_ms() { lab_now_ms; }
 
-[[ $(id -u) -eq 0 ]] || { echo "SKIP anycast_dpdk: needs root"; exit 77; }
+lab_need anycast_dpdk
 # The XDP program is built with the DPDK dataplane (meson -Ddpdk).
 [[ -r $LAB_BUILD/dataplane/xdp_dns.o ]] ||
 	{ echo "SKIP anycast_dpdk: this build has no DPDK dataplane (-Ddpdk=disabled, or libdpdk-dev missing)"; exit 77; }
-ip netns add p53probe$$ 2>/dev/null || { echo "SKIP anycast_dpdk: no network namespaces"; exit 77; }
-ip netns del p53probe$$
-[[ -c /dev/net/tun ]] || { echo "SKIP anycast_dpdk: no /dev/net/tun"; exit 77; }
 
 lab_init "p53x$$"
 cleanup() { lab_cleanup; rm -rf "/var/run/dpdk/p53ax$$"; }
@@ -40,38 +37,26 @@ eal+=" --vdev net_af_xdp0,iface=eth0,xdp_prog=$LAB_BUILD/dataplane/xdp_dns.o"
 lab_pop 1 --io dpdk --eal "$eal" --health-interval-ms 100 --health-fall 2 --health-rise 5 ||
 	{ echo "FAIL anycast_dpdk: pop53d --io dpdk did not start:"; tail -n 5 "$LAB_DIR/pop1/pop53d.log"; exit 1; }
 
-time_until() {
-	local t0 i
-	t0=$(now_ms)
-	for ((i = 0; i < 1500; i++)); do
-		"$@" && { echo $(( $(now_ms) - t0 )); return 0; }
-		sleep 0.01
-	done
-	echo never
-	return 1
-}
-announced() { [[ $(lab_best_pop) == 1 ]]; }
-withdrawn() { [[ $(lab_best_pop) == 0 ]]; }
 answers() { lab_ns cli dig +short +tries=1 +time=1 "@$LAB_SVC4" www.example.com A 2>/dev/null; }
 
-t=$(time_until announced) && ok "announced once the DPDK worker answered the canary ($t ms)" ||
+t=$(lab_time_until lab_announced) && ok "announced once the DPDK worker answered the canary ($t ms)" ||
 	bad "not announced: $(lab_ctl 1 status | grep -i health)"
 [[ $(answers) == 192.0.2.10 ]] && ok "the client is answered by the DPDK worker through the router" ||
 	bad "no answer through the router"
 t0=$(now_ms)
 lab_ctl 1 fault stall:0:2000 >/dev/null
-t=$(time_until withdrawn) && ok "withdrawn $t ms after DPDK worker 0 stalled" ||
+t=$(lab_time_until lab_withdrawn) && ok "withdrawn $t ms after DPDK worker 0 stalled" ||
 	bad "not withdrawn after a stalled lcore"
 grep -q "workers: worker 0 stalled\|canary: worker 0" "$LAB_DIR/pop1/pop53d.log" &&
 	ok "the reason names the worker: $(grep -m1 "health: down" "$LAB_DIR/pop1/pop53d.log" | sed 's/^pop53d: //')" ||
 	bad "no reason naming the worker in the log"
-time_until announced >/dev/null
+lab_time_until lab_announced >/dev/null
 back=$(( $(now_ms) - t0 ))
 ((back >= 2500)) && ok "announced again $back ms after the stall began (2000 + rise 5 x 100 ms)" ||
 	bad "announced again after $back ms: before the stall and the rise"
 t0=$(now_ms)
 lab_pop53d_kill 1 KILL
-t=$(time_until withdrawn) && ((t < 3000)) &&
+t=$(lab_time_until lab_withdrawn) && ((t < 3000)) &&
 	ok "SIGKILL: withdrawn $(( $(now_ms) - t0 )) ms after the kill" || bad "SIGKILL: not withdrawn within 3 s"
 
 if ((fail)); then echo "FAIL anycast_dpdk"; exit 1; fi
