@@ -115,22 +115,6 @@ fail:
 
 /* ---- persisting ---------------------------------------------------------------- */
 
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t w = write(fd, buf + done, len - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		done += (size_t)w;
-	}
-	return fsync(fd);
-}
-
 /* The new file, whole and on disk, under a temporary name in tmp. */
 static int write_temp(const char *dir, const uint8_t *blob, size_t len,
 		      char *tmp, struct diag *d)
@@ -145,7 +129,7 @@ static int write_temp(const char *dir, const uint8_t *blob, size_t len,
 		tmp[0] = '\0';
 		return P53_EIO;
 	}
-	if (fchmod(fd, 0644) < 0 || write_all(fd, blob, len) < 0) {
+	if (fchmod(fd, 0644) < 0 || snap_fd_write(fd, blob, len) < 0) {
 		err = errno;
 		close(fd);
 		diag_error(d, tmp, 0, 0, "cannot write: %s", strerror(err));

@@ -493,7 +493,7 @@ static int sync_parent(const char *path)
 	return ret;
 }
 
-static int write_fd(int fd, const uint8_t *buf, size_t len)
+int snap_fd_write(int fd, const uint8_t *buf, size_t len)
 {
 	size_t done = 0;
 
@@ -525,7 +525,7 @@ int snap_file_write(const char *path, const uint8_t *buf, size_t len,
 		goto fail;
 	made = 1;
 	what = "write";
-	if (fchmod(fd, 0644) < 0 || write_fd(fd, buf, len) < 0)
+	if (fchmod(fd, 0644) < 0 || snap_fd_write(fd, buf, len) < 0)
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;

@@ -81,6 +81,11 @@ int snap_file_read(const char *path, struct diag *d, uint8_t **out,
 int snap_file_write(const char *path, const uint8_t *buf, size_t len,
 		    struct diag *d);
 
+/* All of buf (len bytes) to fd, retrying short writes and EINTR, then
+ * fsync: the write half of snap_file_write, for callers that name and
+ * place the file themselves (the node's store). 0, or -1 with errno. */
+int snap_fd_write(int fd, const uint8_t *buf, size_t len);
+
 /* snap_file_read(in_path) + snap_sign + snap_file_write(out_path); out_path
  * may be in_path. Errors as those three; out_path is untouched on error. */
 int snap_sign_file(const char *in_path, const char *priv_path,
