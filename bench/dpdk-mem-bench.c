@@ -80,6 +80,7 @@
 
 #include "diag.h"
 #include "dpdk.h"
+#include "dname.h"
 #include "engine.h"
 #include "pkt.h"
 #include "snap.h"
@@ -91,8 +92,6 @@
 
 static const char svc_addr[] = "198.18.99.1";
 static const char cli_addr[] = "198.18.99.2";
-static const uint8_t mac_srv[6] = { 0x02, 0x53, 0, 0, 0, 0x01 };
-static const uint8_t mac_cli[6] = { 0x02, 0x53, 0, 0, 0, 0x02 };
 
 struct query {
 	uint8_t frame[MAX_FRAME];
@@ -190,76 +189,37 @@ static int type_code(const char *t)
 /* The frame of query q: Ethernet, IPv4, UDP (checksummed), DNS. */
 static int build_frame(struct query *q, const char *name, int qtype, uint16_t id, int edns)
 {
-	uint8_t dns[300], *f = q->frame, *ip, *u;
-	size_t dl = 12;
-	const char *p = name;
+	/* root, OPT, payload 1232, no flags */
+	static const uint8_t opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0 };
+	struct engine_client cl = { .family = AF_INET, .port = (uint16_t)(1024 + id % 60000) };
+	uint8_t dns[12 + DNAME_MAXLEN + 4 + sizeof(opt)], svc[4];
+	int nl = dname_from_text(name, strlen(name), NULL, dns + 12);
+	size_t dl, len;
 
+	if (nl <= 0)
+		return -1;
 	memset(dns, 0, 12);
 	dns[0] = (uint8_t)(id >> 8);
 	dns[1] = (uint8_t)id;
 	dns[5] = 1;                  /* QDCOUNT */
-	if (edns)
-		dns[11] = 1;         /* ARCOUNT */
-	while (*p && strcmp(p, ".") != 0) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
-
-		if (l == 0 || l > 63 || dl + l + 1 > 255 + 12)
-			return -1;
-		dns[dl++] = (uint8_t)l;
-		memcpy(dns + dl, p, l);
-		dl += l;
-		p += l + (dot ? 1 : 0);
-	}
-	dns[dl++] = 0;
+	dns[11] = edns ? 1 : 0;      /* ARCOUNT */
+	dl = 12 + (size_t)nl;
 	dns[dl++] = (uint8_t)(qtype >> 8);
 	dns[dl++] = (uint8_t)qtype;
 	dns[dl++] = 0;
 	dns[dl++] = 1;
-	if (edns) {                  /* root, OPT, payload 1232, no flags */
-		static const uint8_t opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0 };
+	if (edns) {
 		memcpy(dns + dl, opt, sizeof(opt));
 		dl += sizeof(opt);
 	}
-
-	size_t ulen = 8 + dl;
-	memcpy(f, mac_srv, 6);
-	memcpy(f + 6, mac_cli, 6);
-	f[12] = 0x08;
-	f[13] = 0x00;
-	ip = f + 14;
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)((20 + ulen) >> 8);
-	ip[3] = (uint8_t)(20 + ulen);
-	ip[8] = 64;
-	ip[9] = 17;
-	inet_pton(AF_INET, cli_addr, ip + 12);
 	/* Clients all over a /16 (256 /24s): RRL keeps an account each. */
-	ip[14] = (uint8_t)(id >> 8);
-	ip[15] = (uint8_t)(id | 1);
-	inet_pton(AF_INET, svc_addr, ip + 16);
-	uint16_t c = pkt_csum_fold(pkt_csum_add(0, ip, 20));
-	ip[10] = (uint8_t)(c >> 8);
-	ip[11] = (uint8_t)c;
-	u = ip + 20;
-	uint16_t sport = (uint16_t)(1024 + id % 60000);
-	u[0] = (uint8_t)(sport >> 8);
-	u[1] = (uint8_t)sport;
-	u[2] = 0;
-	u[3] = 53;
-	u[4] = (uint8_t)(ulen >> 8);
-	u[5] = (uint8_t)ulen;
-	u[6] = u[7] = 0;
-	memcpy(u + 8, dns, dl);
-	uint8_t ph[4] = { 0, 17, (uint8_t)(ulen >> 8), (uint8_t)ulen };
-	uint32_t sum = pkt_csum_add(pkt_csum_add(0, ip + 12, 8), ph, 4);
-	c = pkt_csum_fold(pkt_csum_add(sum, u, ulen));
-	if (c == 0)
-		c = 0xffff;
-	u[6] = (uint8_t)(c >> 8);
-	u[7] = (uint8_t)c;
-	q->len = (uint16_t)(42 + dl);
+	inet_pton(AF_INET, cli_addr, cl.addr);
+	cl.addr[2] = (uint8_t)(id >> 8);
+	cl.addr[3] = (uint8_t)(id | 1);
+	inet_pton(AF_INET, svc_addr, svc);
+	if (!(len = pkt_build(q->frame, sizeof(q->frame), &cl, svc, 53, dns, dl)))
+		return -1;
+	q->len = (uint16_t)len;
 	q->id = id;
 	return 0;
 }
