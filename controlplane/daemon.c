@@ -1250,14 +1250,6 @@ static const struct snap *nd_snapshot(void *arg)
 	return ((struct daemon *)arg)->cur.s;
 }
 
-/* The operator's drain is the anycast module's (a graceful drain, not
- * a failed check): health judges the checks alone. */
-static bool nd_drained(void *arg)
-{
-	(void)arg;
-	return false;
-}
-
 static void nd_changed(void *arg, bool up, const char *reason)
 {
 	struct daemon *dm = arg;
@@ -1416,7 +1408,7 @@ static int node_start(struct daemon *dm)
 		.dpdk = dm->dpdk,
 	};
 	struct ctl_node_ops ops = {
-		.arg = dm, .snapshot = nd_snapshot, .drained = nd_drained,
+		.arg = dm, .snapshot = nd_snapshot,
 		.changed = nd_changed,
 	};
 	char err[256];

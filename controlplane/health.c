@@ -88,20 +88,6 @@ void health_observe(struct health *h, const struct health_obs *obs,
 		h->bad_run++;
 		h->good_run = 0;
 	}
-	if (obs->drained != h->drained) {
-		h->drained = obs->drained;
-		if (obs->drained) {
-			set(h, ev, false, now_ms);
-			snprintf(ev->reason, sizeof(ev->reason), "drained");
-			ev->up = false;
-			return;
-		}
-	}
-	if (h->drained) {
-		ev->up = false;
-		snprintf(ev->reason, sizeof(ev->reason), "drained");
-		return;
-	}
 	if (h->up && !good && h->bad_run >= h->conf.fall) {
 		set(h, ev, false, now_ms);
 		failing(obs, ev->reason, sizeof(ev->reason));

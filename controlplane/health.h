@@ -4,16 +4,15 @@
  * The node is healthy only while every check passes: each worker makes
  * progress, its ports are up, a snapshot is loaded and not older than the
  * configured maximum, the canary query is answered correctly through the
- * real answering path, and the operator has not drained it (plus any extra
- * checks registered later). The caller gathers one observation per
+ * real answering path (plus any extra checks registered later). The
+ * operator's drain is not a check: the anycast module drains gracefully
+ * (bgp/anycast.h) whatever the health. The caller gathers one observation per
  * interval and feeds it to health_observe(); this module only decides, so
  * that the decision is testable without a dataplane.
  *
  * Flap damping: `fall` consecutive failing observations take the node
  * down, `rise` consecutive good ones bring it back, and after going down it
- * stays down for at least `hold_down_ms`. A drain is the operator's intent
- * and takes effect at once, as does the end of a drain (subject to the
- * hold-down and rise like any recovery only if a check failed meanwhile).
+ * stays down for at least `hold_down_ms`.
  */
 #ifndef POP53_HEALTH_H
 #define POP53_HEALTH_H
@@ -44,22 +43,20 @@ struct health_conf {
 struct health_obs {
 	bool ok[HEALTH_CHECK_COUNT];
 	const char *why[HEALTH_CHECK_COUNT];
-	bool drained;           /* operator drain in force */
 };
 
 /* What health_observe decided. */
 struct health_event {
 	bool changed;           /* the up/down state changed now */
 	bool up;                /* the state after this observation */
-	char reason[256];       /* the failing checks, or "recovered",
-				 * "drained", "undrained"; for logs */
+	char reason[256];       /* the failing checks, or "healthy",
+				 * "recovered"; for logs */
 };
 
 struct health {
 	struct health_conf conf;
 	bool up;                /* may announce */
 	bool started;           /* first observation seen */
-	bool drained;
 	unsigned bad_run;       /* consecutive failing observations */
 	unsigned good_run;      /* consecutive good observations */
 	uint64_t down_since_ms;

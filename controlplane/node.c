@@ -221,7 +221,6 @@ static void observe(struct ctl_node *n)
 	memset(&o, 0, sizeof(o));
 	for (int c = 0; c < HEALTH_CHECK_COUNT; c++)
 		o.ok[c] = true;
-	o.drained = n->ops.drained(n->ops.arg);
 #ifdef POP53_DPDK
 	if (n->c.dpdk)
 		dpdk_observe(n, &o, wwhy, sizeof(wwhy), pwhy, sizeof(pwhy));
@@ -322,26 +321,6 @@ int ctl_node_start(struct event_base *base, const struct ctl_node_conf *c,
 	observe(n);     /* the first canary leaves now */
 	*out = n;
 	return 0;
-}
-
-/* A drain or undrain takes effect now; the checks keep their last
- * results (the canary in flight is judged at the next tick). */
-void ctl_node_poke(struct ctl_node *n)
-{
-	struct health_obs o;
-	struct health_event ev;
-
-	if (!n)
-		return;
-	memset(&o, 0, sizeof(o));
-	for (int c = 0; c < HEALTH_CHECK_COUNT; c++)
-		o.ok[c] = n->h.last_ok[c];
-	o.drained = n->ops.drained(n->ops.arg);
-	if (o.drained == n->h.drained)
-		return;
-	health_observe(&n->h, &o, mono_ms(), &ev);
-	if (ev.changed)
-		n->ops.changed(n->ops.arg, ev.up, ev.reason);
 }
 
 void ctl_node_set_max_age(struct ctl_node *n, unsigned seconds)

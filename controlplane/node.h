@@ -37,7 +37,6 @@ struct ctl_node_conf {
 struct ctl_node_ops {
 	void *arg;
 	const struct snap *(*snapshot)(void *arg);      /* served now, or NULL */
-	bool (*drained)(void *arg);
 	/* The decision changed: announce (up) or withdraw, and why. */
 	void (*changed)(void *arg, bool up, const char *reason);
 };
@@ -49,9 +48,6 @@ struct ctl_node;
 int ctl_node_start(struct event_base *base, const struct ctl_node_conf *c,
 		   const struct ctl_node_ops *ops, struct ctl_node **out,
 		   char *err, size_t errlen);
-
-/* Observe now rather than at the next interval (after a drain, a push). */
-void ctl_node_poke(struct ctl_node *n);
 
 /* New maximum snapshot age (configuration reload). */
 void ctl_node_set_max_age(struct ctl_node *n, unsigned seconds);

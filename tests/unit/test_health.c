@@ -1,6 +1,6 @@
 /*
  * test_health.c — the node's up/down decision: fall, rise, hold-down,
- * drain, reasons, counters.
+ * reasons, counters (the drain is bgp/anycast's: tests/unit/test_bird.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,36 +117,6 @@ static void test_rise_and_hold_down(void **state)
 	assert_int_equal(h.transitions, 5);
 }
 
-/* A drain takes the node down at once, whatever fall says, and keeps it
- * down; undrain brings it back once it is healthy. */
-static void test_drain(void **state)
-{
-	struct health_conf c = { .fall = 5, .rise = 1, .hold_down_ms = 0 };
-	struct health h;
-	struct health_event ev;
-	struct health_obs o = good();
-
-	(void)state;
-	health_init(&h, &c);
-	assert_true(feed(&h, good(), 0, &ev));
-	o.drained = true;
-	assert_false(feed(&h, o, 1, &ev));
-	assert_true(ev.changed);
-	assert_string_equal(ev.reason, "drained");
-	assert_false(feed(&h, o, 2, &ev));
-	assert_false(ev.changed);
-	o.drained = false;
-	assert_true(feed(&h, o, 3, &ev));
-	assert_true(ev.changed);
-	/* undrained while a check fails: stays down */
-	o.drained = true;
-	feed(&h, o, 4, &ev);
-	o = bad(HEALTH_CANARY, "timeout");
-	assert_false(feed(&h, o, 5, &ev));
-	assert_false(ev.changed);
-	assert_true(feed(&h, good(), 6, &ev));
-}
-
 static void test_names(void **state)
 {
 	(void)state;
@@ -161,7 +131,6 @@ int main(void)
 		cmocka_unit_test(test_starts_down),
 		cmocka_unit_test(test_fall),
 		cmocka_unit_test(test_rise_and_hold_down),
-		cmocka_unit_test(test_drain),
 		cmocka_unit_test(test_names),
 	};
 
