@@ -157,12 +157,12 @@ for d in os.listdir("/proc"):
                 parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             pass
-tree, todo = [], [int(sys.argv[1])]
-while todo:
-    p = todo.pop()
+tree, pending = [], [int(sys.argv[1])]
+while pending:
+    p = pending.pop()
     if p in parent:
         tree.append(p)
-        todo += [c for c, pp in parent.items() if pp == p]
+        pending += [c for c, pp in parent.items() if pp == p]
 print(*tree)
 EOF
 }
