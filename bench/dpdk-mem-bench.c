@@ -303,9 +303,9 @@ int main(int argc, char **argv)
 	double seconds = 5, warmup = 1;
 	unsigned inflight = 32768;
 	int edns = 0, opt;
-	unsigned rrl_rate = 0;
+	unsigned rrl_rate = 0, rrl_table = 0;
 
-	while ((opt = getopt(argc, argv, "s:i:t:w:n:el:p:R:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:i:t:w:n:el:p:R:T:h")) != -1) {
 		switch (opt) {
 		case 's': snap_path = optarg; break;
 		case 'i': qpath = optarg; break;
@@ -314,6 +314,7 @@ int main(int argc, char **argv)
 		case 'n': inflight = (unsigned)atoi(optarg); break;
 		case 'e': edns = 1; break;
 		case 'R': rrl_rate = (unsigned)atoi(optarg); break;
+		case 'T': rrl_table = (unsigned)atoi(optarg); break;
 		case 'l': lcores = optarg; break;
 		case 'p': snprintf(prefix, sizeof(prefix), "%s", optarg); break;
 		default:
@@ -374,6 +375,8 @@ int main(int argc, char **argv)
 		 * what rate limiting costs the worker (issue 7). */
 		rrl_conf_init(&conf.rrl);
 		conf.rrl.responses_per_second = rrl_rate;
+		if (rrl_table)
+			conf.rrl.table_size = rrl_table;
 		conf.rrl_on = 1;
 	}
 	conf.nb_desc = 1024;

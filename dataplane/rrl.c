@@ -4,10 +4,10 @@
  * report.
  *
  * Accounts live in buckets of four 16-byte entries (one cache line); a
- * key looks at its bucket and the next one (RRL_PROBE entries). An entry
- * holds 32 bits of the key's hash as its tag (the other bits chose the
- * bucket), so a false match needs a 32-bit tag collision within eight
- * entries. The hash is keyed with a random seed per table: a flood cannot
+ * key looks only at its bucket (RRL_PROBE entries): one line per
+ * response, which the burst prefetches. An entry holds 32 bits of the
+ * key's hash as its tag (the other bits chose the bucket), so a false
+ * match needs a 32-bit tag collision within four entries. The hash is keyed with a random seed per table: a flood cannot
  * aim its keys at one bucket to evict a victim's account.
  */
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 
@@ -37,6 +38,7 @@ struct rrl_entry {
 };
 
 _Static_assert(sizeof(struct rrl_entry) * BUCKET == 64, "a bucket is one cache line");
+_Static_assert(RRL_PROBE == BUCKET, "a key probes its bucket");
 
 /* The prefixes limited during one report period (space-saving counts). */
 struct rrl_top {
@@ -48,6 +50,8 @@ struct rrl {
 	struct rrl_entry *e;
 	uint32_t mask;          /* entries - 1 */
 	uint32_t now;
+	uint64_t pfx4;          /* ipv4_prefix_length as a mask of addr[0..8) */
+	uint64_t pfx6[2];       /* ipv6_prefix_length, of addr[0..16) */
 	int32_t rate[ENGINE_KIND_COUNT];        /* 0: not limited */
 	int32_t cost;           /* credits one response costs (cores) */
 	uint64_t seed[2];
@@ -240,6 +244,39 @@ static void make_seed(uint64_t seed[2])
 	seed[1] = (uint64_t)ts.tv_sec * 0xc2b2ae3d27d4eb4full ^ (uint64_t)getpid();
 }
 
+/* The prefix lengths as masks over the address words, so that cutting a
+ * client's address costs two ANDs per response. */
+static void prefix_masks(struct rrl *t)
+{
+	static const uint8_t ones[16] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	};
+	uint8_t m[16];
+
+	cut(ones, 4, t->conf.ipv4_prefix_length, m);
+	memcpy(&t->pfx4, m, 8);
+	cut(ones, 16, t->conf.ipv6_prefix_length, m);
+	memcpy(t->pfx6, m, 16);
+}
+
+/* Every response probes a random bucket: with 4 KiB pages a large table
+ * costs a TLB miss (a nested page walk under a hypervisor) on top of the
+ * cache miss, so the table lives in 2 MiB-aligned memory that can be
+ * backed by transparent huge pages (only a hint: harmless where THP is
+ * off). Zeroed. */
+static struct rrl_entry *table_alloc(size_t bytes)
+{
+	size_t huge = (size_t)2 << 20, len = (bytes + huge - 1) & ~(huge - 1);
+	void *p = aligned_alloc(huge, len);
+
+	if (!p)
+		return NULL;
+	(void)madvise(p, len, MADV_HUGEPAGE);
+	memset(p, 0, len);
+	return p;
+}
+
 int rrl_create(const struct rrl_conf *conf, struct rrl **out, char *err,
 	       size_t errlen)
 {
@@ -256,12 +293,11 @@ int rrl_create(const struct rrl_conf *conf, struct rrl **out, char *err,
 	if (!t)
 		goto fail;
 	memset(t, 0, sizeof(*t));
-	t->e = aligned_alloc(64, (size_t)n * sizeof(struct rrl_entry));
-	if (!t->e)
+	if (!(t->e = table_alloc((size_t)n * sizeof(struct rrl_entry))))
 		goto fail;
-	memset(t->e, 0, (size_t)n * sizeof(struct rrl_entry));
 	t->mask = n - 1;
 	t->conf = *conf;
+	prefix_masks(t);
 	t->cost = (int32_t)conf->cores;
 	kind_rates(conf, r);
 	for (int k = 0; k < ENGINE_KIND_COUNT; k++)
@@ -305,29 +341,47 @@ static inline uint64_t mum(uint64_t a, uint64_t b)
 	return (uint64_t)(r >> 64) ^ (uint64_t)r;
 }
 
-static inline uint64_t load_upto8(const uint8_t *p, size_t n)
+static inline uint64_t ld8(const uint8_t *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	memcpy(&v, p, n < 8 ? n : 8);
+	memcpy(&v, p, 8);
 	return v;
 }
 
-/* Keyed hash of the account: prefix, family, kind, qtype, name. */
-static uint64_t key_hash(const struct rrl *t, const uint8_t pfx[16],
+static inline uint64_t ld4(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Keyed hash of the account: the client's prefix (two words), family,
+ * kind and qtype (what), and the name. The name is read in whole words,
+ * its tail by an overlapping load, never past its last byte (it may end
+ * a mapping). */
+static uint64_t key_hash(const struct rrl *t, uint64_t w0, uint64_t w1,
 			 uint64_t what, const uint8_t *name, size_t len)
 {
-	uint64_t h = t->seed[0], a, b;
+	uint64_t h = mum(w0 ^ t->seed[0], w1 ^ t->seed[1] ^ what), a, b;
 
-	memcpy(&a, pfx, 8);
-	memcpy(&b, pfx + 8, 8);
-	h = mum(a ^ t->seed[1], b ^ h ^ what);
-	for (size_t i = 0; i < len; i += 16) {
-		a = load_upto8(name + i, len - i);
-		b = i + 8 < len ? load_upto8(name + i + 8, len - i - 8) : 0;
-		h = mum(a ^ t->seed[1], b ^ h);
+	for (; len > 16; name += 16, len -= 16)
+		h = mum(ld8(name) ^ t->seed[1], ld8(name + 8) ^ h);
+	if (len >= 8) {
+		a = ld8(name);
+		b = ld8(name + len - 8);
+	} else if (len >= 4) {
+		a = ld4(name);
+		b = ld4(name + len - 4);
+	} else if (len) {
+		a = (uint64_t)name[0] << 16 | (uint64_t)name[len >> 1] << 8 | name[len - 1];
+		b = 0;
+	} else {
+		a = b = 0;
 	}
-	return mum(h ^ len, t->seed[1] ^ 0x9e3779b97f4a7c15ull);
+	h = mum(a ^ t->seed[1] ^ len, b ^ h);
+	return mum(h, t->seed[0] ^ 0x9e3779b97f4a7c15ull);
 }
 
 /* How good a victim e is: empty, then recovered (idle past the window:
@@ -346,27 +400,23 @@ static int64_t victim_score(const struct rrl *t, const struct rrl_entry *e)
 	return idle;
 }
 
-/* The account of hash h: its entry, or the best victim among the probed
- * entries, made fresh with a full second of credit. */
+/* The account of hash h: its entry, or the best victim of its bucket,
+ * made fresh with a full second of credit. One pass over the bucket. */
 static struct rrl_entry *account(struct rrl *t, uint64_t h, int32_t rate)
 {
-	uint32_t tag = (uint32_t)(h >> 32) | 1, first = (uint32_t)h * BUCKET;
-	struct rrl_entry *victim = &t->e[first & t->mask];
+	uint32_t tag = (uint32_t)(h >> 32) | 1;
+	struct rrl_entry *b = &t->e[((uint32_t)h * BUCKET) & t->mask], *victim = b;
 	int64_t best = INT64_MIN;
 
 	for (uint32_t i = 0; i < RRL_PROBE; i++) {
-		struct rrl_entry *e = &t->e[(first + i) & t->mask];
+		int64_t score;
 
-		if (e->tag == tag)
-			return e;
-	}
-	for (uint32_t i = 0; i < RRL_PROBE; i++) {
-		struct rrl_entry *e = &t->e[(first + i) & t->mask];
-		int64_t score = victim_score(t, e);
-
+		if (b[i].tag == tag)
+			return &b[i];
+		score = victim_score(t, &b[i]);
 		if (score > best) {
 			best = score;
-			victim = e;
+			victim = &b[i];
 		}
 	}
 	if (victim->tag && victim->balance <= 0 && best < INT64_MAX - 1)
@@ -445,13 +495,12 @@ static void note_limited(struct rrl *t, const struct rrl_prefix *p)
 
 /* The part of a check that needs no account: exemptions and what is
  * not limited. True when the response is to be sent as it is; otherwise
- * *h is the account's hash and *p the client's prefix. */
-static bool unlimited(struct rrl *t, const struct engine_client *c,
-		      const struct engine_result *res, struct rrl_prefix *p,
-		      uint64_t *h)
+ * *h is the account's hash. */
+static inline bool unlimited(struct rrl *t, const struct engine_client *c,
+			     const struct engine_result *res, uint64_t *h)
 {
 	unsigned kind = res->kind < ENGINE_KIND_COUNT ? res->kind : ENGINE_KIND_ERROR;
-	uint64_t what;
+	uint64_t what, w0, w1;
 
 	if (!t->rate[kind] || !c || c->transport == ENGINE_TCP ||
 	    (c->family != AF_INET && c->family != AF_INET6))
@@ -466,30 +515,40 @@ static bool unlimited(struct rrl *t, const struct engine_client *c,
 			return true;
 		}
 	}
-	p->family = c->family;
-	p->len = c->family == AF_INET ? t->conf.ipv4_prefix_length :
-				       t->conf.ipv6_prefix_length;
-	cut(c->addr, c->family == AF_INET ? 4 : 16, p->len, p->addr);
+	w0 = ld8(c->addr);
+	w1 = ld8(c->addr + 8);
+	if (c->family == AF_INET) {
+		w0 &= t->pfx4;
+		w1 = 0;
+	} else {
+		w0 &= t->pfx6[0];
+		w1 &= t->pfx6[1];
+	}
 	what = (uint64_t)c->family << 40 | (uint64_t)kind << 32 |
 	       (kind == ENGINE_KIND_ANSWER || kind == ENGINE_KIND_NODATA ?
 		res->qtype : 0);
-	*h = key_hash(t, p->addr, what, res->rrl_name,
+	*h = key_hash(t, w0, w1, what, res->rrl_name,
 		      res->rrl_name ? res->rrl_name_len : 0);
 	return false;
 }
 
-/* The account of hash h decides. */
-static enum rrl_action decide(struct rrl *t, const struct engine_result *res,
-			      const struct rrl_prefix *p, uint64_t h)
+/* The account of hash h decides for client c. */
+static enum rrl_action decide(struct rrl *t, const struct engine_client *c,
+			      const struct engine_result *res, uint64_t h)
 {
 	unsigned kind = res->kind < ENGINE_KIND_COUNT ? res->kind : ENGINE_KIND_ERROR;
 	int32_t rate = t->rate[kind];
 	struct rrl_entry *e = account(t, h, rate);
+	struct rrl_prefix p;
 
 	if (debit(t, e, rate))
 		return RRL_SEND;
 	CNT_ADD(t->st.limited[kind], 1);
-	note_limited(t, p);
+	p.family = c->family;
+	p.len = c->family == AF_INET ? t->conf.ipv4_prefix_length :
+				       t->conf.ipv6_prefix_length;
+	cut(c->addr, c->family == AF_INET ? 4 : 16, p.len, p.addr);
+	note_limited(t, &p);
 	if (t->conf.log_only)
 		return RRL_SEND;
 	if (kind != ENGINE_KIND_ERROR && slips(t, e)) {
@@ -503,17 +562,15 @@ static enum rrl_action decide(struct rrl *t, const struct engine_result *res,
 enum rrl_action rrl_check(struct rrl *t, const struct engine_client *c,
 			  const struct engine_result *res)
 {
-	struct rrl_prefix p;
 	uint64_t h;
 
-	if (unlimited(t, c, res, &p, &h))
+	if (unlimited(t, c, res, &h))
 		return RRL_SEND;
-	return decide(t, res, &p, h);
+	return decide(t, c, res, h);
 }
 
 void rrl_check_burst(struct rrl *t, struct rrl_job *jobs, unsigned n)
 {
-	struct rrl_prefix p[RRL_BURST_MAX];
 	uint64_t h[RRL_BURST_MAX];
 	bool done[RRL_BURST_MAX];
 
@@ -522,17 +579,13 @@ void rrl_check_burst(struct rrl *t, struct rrl_job *jobs, unsigned n)
 	/* Hash everything first and prefetch the buckets, so that the
 	 * table's cache misses of a burst overlap. */
 	for (unsigned i = 0; i < n; i++) {
-		done[i] = unlimited(t, jobs[i].client, jobs[i].res, &p[i], &h[i]);
-		if (!done[i]) {
-			uint32_t first = (uint32_t)h[i] * BUCKET;
-
-			__builtin_prefetch(&t->e[first & t->mask], 1);
-			__builtin_prefetch(&t->e[(first + BUCKET) & t->mask], 1);
-		}
+		done[i] = unlimited(t, jobs[i].client, jobs[i].res, &h[i]);
+		if (!done[i])
+			__builtin_prefetch(&t->e[((uint32_t)h[i] * BUCKET) & t->mask], 1);
 	}
 	for (unsigned i = 0; i < n; i++)
 		jobs[i].action = (uint8_t)(done[i] ? RRL_SEND :
-					   decide(t, jobs[i].res, &p[i], h[i]));
+					   decide(t, jobs[i].client, jobs[i].res, h[i]));
 }
 
 void rrl_stats_read(const struct rrl *t, struct rrl_stats *sum)

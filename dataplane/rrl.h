@@ -51,7 +51,7 @@
 
 #define RRL_MAX_EXEMPT    32
 #define RRL_TOP           16        /* prefixes tracked for the report */
-#define RRL_PROBE         8         /* accounts looked at per response */
+#define RRL_PROBE         4         /* accounts looked at per response */
 #define RRL_INHERIT       UINT32_MAX /* a kind's rate: as responses_per_second */
 #define RRL_MAX_RATE      100000
 #define RRL_MAX_WINDOW    3600

@@ -26,8 +26,10 @@ POP53_PACKAGES=(
 	build-essential gcc clang libclang-rt-dev llvm meson ninja-build pkg-config
 	# libraries: OpenSSL (hashes, Ed25519, TLS), cmocka (unit tests),
 	# libyaml (configuration), libevent (control plane loop, HTTP),
-	# libcurl (pop53-push)
+	# libcurl (pop53-push, HTTP health checks), libmaxminddb (geolocation
+	# databases compiled into snapshots; mmdblookup checks test databases)
 	libssl-dev libcmocka-dev libyaml-dev libevent-dev libcurl4-openssl-dev
+	libmaxminddb-dev mmdb-bin
 	# scripts (test result parsing, bench zone generator, DNS differential
 	# tests, metrics parsing); openssl and curl make and use test certificates
 	python3 python3-dnspython python3-prometheus-client openssl curl

@@ -558,8 +558,15 @@ static void test_speed(void **state)
 
 	(void)state;
 	rrl_conf_init(&c);
+	uint32_t keys = UINT32_MAX;
+
 	if (getenv("RRL_SPEED_TABLE"))
 		c.table_size = (uint32_t)atoi(getenv("RRL_SPEED_TABLE"));
+	/* RRL_SPEED_KEYS: distinct accounts (default: every one new) */
+	if (getenv("RRL_SPEED_KEYS"))
+		keys = (uint32_t)atoi(getenv("RRL_SPEED_KEYS"));
+	if (getenv("RRL_SPEED_RATE"))
+		c.responses_per_second = (uint32_t)atoi(getenv("RRL_SPEED_RATE"));
 	t = make(&c);
 	for (int pass = 0; pass < 2; pass++) {
 		struct timespec t0, t1;
@@ -569,7 +576,7 @@ static void test_speed(void **state)
 		for (uint32_t i = 0; i < N; i += 32) {
 			rrl_begin(t, 100 + pass * 10 + i / 500000);
 			for (uint32_t k = 0; k < 32; k++) {
-				uint32_t x = (i + k) * 2654435761u;
+				uint32_t x = ((i + k) % keys) * 2654435761u;
 
 				a[k] = base;
 				a[k].addr[1] = (uint8_t)(x >> 8);
