@@ -17,6 +17,7 @@
  * two-byte pointer. Beyond offset 0x3fff a pointer cannot reach; there the
  * name is copied out instead.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <sys/socket.h>
@@ -32,6 +33,11 @@
 #define OPT_FIXED       11      /* root owner, TYPE, CLASS, TTL, RDLENGTH */
 #define EDNS_NSID       3       /* RFC 5001 option code */
 #define EDNS_COOKIE     10      /* RFC 7873 option code */
+#define EDNS_ECS        8       /* RFC 7871 option code */
+#define ECS_IP4         1       /* ECS FAMILY (IANA address family numbers) */
+#define ECS_IP6         2
+#define ECS_FIXED       4       /* FAMILY, SOURCE and SCOPE PREFIX-LENGTH */
+#define ECS_MAX         (ECS_FIXED + 16)
 #define COOKIE_OUT      (COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN)
 #define UDP_MIN         512
 #define MAX_CHAIN       16      /* CNAME/DNAME links followed per query */
@@ -67,7 +73,16 @@ struct query {
 	uint16_t cookie_len;    /* COOKIE option length, when cookie_at */
 	const uint8_t *cookie_at;       /* the first COOKIE option's data (in
 					 * the query: read before answering) */
+	uint8_t ecs;            /* enum engine_ecs */
+	uint8_t ecs_dup;        /* more than one ECS option */
+	uint16_t ecs_len;       /* ECS option length, when ecs_at */
+	uint8_t oecs_len;
+	const uint8_t *ecs_at;  /* the first ECS option's data (in the query) */
+	/* Copies of options, written before they are read (cookie, ecs say
+	 * when): query_init leaves them as they are. */
 	uint8_t ocookie[COOKIE_OUT];    /* the COOKIE option we send */
+	uint8_t oecs[ECS_MAX];  /* the ECS option data we echo (the query's,
+				 * kept before the response overwrites it) */
 };
 
 /* The response under construction. `end` leaves room for the OPT RR. */
@@ -78,7 +93,9 @@ struct writer {
 	uint16_t an, ns, ar;
 	uint8_t tc;
 	uint8_t opt_nsid;       /* our OPT carries NSID ... */
-	uint8_t opt_cookie;     /* ... and COOKIE */
+	uint8_t opt_cookie;     /* ... and COOKIE ... */
+	uint8_t opt_ecs;        /* ... and the ECS echo */
+	uint8_t scope;          /* its SCOPE PREFIX-LENGTH (see note_scope) */
 	uint32_t opt_at;        /* where finish() wrote the OPT RR */
 };
 
@@ -100,6 +117,13 @@ struct ans {
 	uint8_t rrl_len;
 	const struct snap_node *seen[MAX_CHAIN + 1];
 	struct snap_lookup lk;
+	/* The client: client_loc() works out its location (what answers
+	 * that depend on the client go by) when one first asks. */
+	const struct engine_conf *conf;
+	const struct query *pq;
+	const struct engine_client *c;
+	uint8_t located;
+	struct engine_loc loc;
 	struct snap_qname *qn;  /* current name, lower-cased: own, or the
 				 * burst's copy (no need to copy it again) */
 	struct snap_qname own;  /* (last: it is big and only its used
@@ -129,9 +153,20 @@ void engine_conf_init(struct engine_conf *conf)
 {
 	memset(conf, 0, sizeof(*conf));
 	conf->udp_payload = ENGINE_UDP_PAYLOAD_DEFAULT;
+	conf->ecs_v4_cap = ENGINE_ECS_V4_CAP;
+	conf->ecs_v6_cap = ENGINE_ECS_V6_CAP;
 }
 
 /* ---- query parsing ------------------------------------------------------ */
+
+/* A query not parsed yet. Clearing the option copies too would cost every
+ * query stores that only queries with options need. */
+static inline void query_init(struct query *pq, const uint8_t *q, size_t len)
+{
+	memset(pq, 0, offsetof(struct query, ocookie));
+	pq->wire = q;
+	pq->len = len;
+}
 
 /* Length of the uncompressed question name at p (n bytes available), or
  * -1: compression and extended label types, labels over 63, names over
@@ -222,6 +257,11 @@ static bool parse_opt_rdata(struct query *pq, const uint8_t *rd, size_t len)
 			pq->cookie_at = rd + p;
 			pq->cookie_len = olen;
 		}
+		if (code == EDNS_ECS) {
+			pq->ecs_dup = pq->ecs_at != NULL;
+			pq->ecs_at = rd + p;
+			pq->ecs_len = olen;
+		}
 		p += olen;
 	}
 	return true;
@@ -282,6 +322,83 @@ static void parse_question(struct query *pq)
 	pq->qsec_len = (uint16_t)(n + 4);
 	pq->qtype = get16(m + HDR_LEN + n);
 	pq->qclass = get16(m + HDR_LEN + n + 2);
+}
+
+/* ---- EDNS Client Subnet (RFC 7871) -------------------------------------- */
+
+/*
+ * RFC 7871 6, with ECS on: the query's ECS option. False when it is
+ * malformed or repeated, which is FORMERR (7.2.1): a FAMILY other than
+ * IPv4 and IPv6 (also with SOURCE 0: 7.1.2 has clients send the family
+ * of their transport), a SOURCE PREFIX-LENGTH beyond the family's width,
+ * a SCOPE PREFIX-LENGTH other than 0, an ADDRESS that is not exactly the
+ * octets SOURCE needs, or that has bits set beyond SOURCE. A valid one
+ * is kept for the echo: the response may overwrite the query.
+ */
+static bool take_ecs(const struct engine_conf *conf, struct query *pq)
+{
+	const uint8_t *o = pq->ecs_at;
+	uint16_t n = pq->ecs_len;
+	unsigned width, src;
+
+	if (!o || !conf->ecs)
+		return true;
+	pq->ecs = ENGINE_ECS_BAD;
+	if (pq->ecs_dup || n < ECS_FIXED)
+		return false;
+	width = get16(o) == ECS_IP4 ? 32 : get16(o) == ECS_IP6 ? 128 : 0;
+	src = o[2];
+	if (!width || src > width || o[3] || n != ECS_FIXED + (src + 7) / 8)
+		return false;
+	if ((src & 7) && (o[n - 1] & (0xffu >> (src & 7))))
+		return false;
+	memcpy(pq->oecs, o, n);
+	pq->oecs_len = (uint8_t)n;
+	pq->ecs = ENGINE_ECS_ECHO;
+	return true;
+}
+
+/* The source prefix length of an ECS location: SOURCE cut to the cap of
+ * its family (0: the default). SOURCE is within the family's width
+ * already, so a cap beyond it changes nothing. */
+static unsigned ecs_len(const struct engine_conf *conf, bool v6, unsigned src)
+{
+	unsigned cap = v6 ? conf->ecs_v6_cap : conf->ecs_v4_cap;
+
+	if (!cap)
+		cap = v6 ? ENGINE_ECS_V6_CAP : ENGINE_ECS_V4_CAP;
+	return src < cap ? src : cap;
+}
+
+/* Where the client is (struct engine_loc), from the ECS option taken by
+ * take_ecs or from the source address. */
+static void locate(const struct engine_conf *conf, const struct query *pq,
+		   const struct engine_client *c, struct engine_loc *loc)
+{
+	const uint8_t *o = pq->oecs;
+	bool v6;
+	unsigned len;
+
+	if (pq->ecs != ENGINE_ECS_ECHO && c) {
+		loc->from = ENGINE_LOC_ADDR;
+		loc->family = c->family;
+		loc->len = c->family == AF_INET6 ? 128 : 32;
+		memcpy(loc->addr, c->addr, sizeof(loc->addr));
+		return;
+	}
+	memset(loc, 0, sizeof(*loc));
+	if (pq->ecs != ENGINE_ECS_ECHO)
+		return;
+	v6 = get16(o) == ECS_IP6;
+	len = ecs_len(conf, v6, o[2]);
+	if (!len)
+		return;
+	loc->from = ENGINE_LOC_ECS;
+	loc->family = v6 ? AF_INET6 : AF_INET;
+	loc->len = (uint8_t)len;
+	memcpy(loc->addr, o + ECS_FIXED, (len + 7) / 8);
+	if (len & 7)
+		loc->addr[len / 8] &= (uint8_t)(0xff00u >> (len & 7));
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -393,6 +510,38 @@ static void set_rrl(struct ans *a, const uint8_t *name, uint32_t len)
 {
 	a->rrl_name = name;
 	a->rrl_len = (uint8_t)len;
+}
+
+/* Where the client is: most answers never ask, so it is worked out on
+ * demand, once. */
+static const struct engine_loc *client_loc(struct ans *a)
+{
+	if (!a->located) {
+		locate(a->conf, a->pq, a->c, &a->loc);
+		a->located = 1;
+	}
+	return &a->loc;
+}
+
+/*
+ * The answer depended on the first `len` bits of the client's ECS prefix:
+ * the echo's SCOPE PREFIX-LENGTH is the longest such length (RFC 7871
+ * 7.2.1: one scope for the whole answer). Whatever decides by location
+ * (a geolocation or latency match of client_loc()) calls this with the length
+ * of the prefix that matched. Without an ECS location there is nothing
+ * to scope: no echo, or SOURCE 0, whose answer covers everyone.
+ */
+static inline void note_scope(struct ans *a, unsigned len)
+{
+	const struct engine_loc *loc = client_loc(a);
+	unsigned width = loc->family == AF_INET6 ? 128 : 32;
+
+	if (loc->from != ENGINE_LOC_ECS)
+		return;
+	if (len > width)
+		len = width;
+	if (len > a->w.scope)
+		a->w.scope = (uint8_t)len;
 }
 
 /*
@@ -876,7 +1025,15 @@ static uint32_t opt_size(const struct engine_conf *conf, const struct query *pq,
 	if (!pq->edns)
 		return 0;
 	return OPT_FIXED + (w->opt_nsid ? 4u + conf->nsid_len : 0) +
-	       (w->opt_cookie ? 4u + COOKIE_OUT : 0);
+	       (w->opt_cookie ? 4u + COOKIE_OUT : 0) +
+	       (w->opt_ecs ? 4u + pq->oecs_len : 0);
+}
+
+/* The echo's SCOPE: a response without answer records (negative answers,
+ * referrals, errors) holds nothing tailored and says 0 (RFC 7871 7.4). */
+static inline uint8_t ecs_scope(const struct writer *w)
+{
+	return w->an ? w->scope : 0;
 }
 
 static void put_opt(const struct engine_conf *conf, const struct query *pq,
@@ -899,6 +1056,13 @@ static void put_opt(const struct engine_conf *conf, const struct query *pq,
 		put16(p + 2, conf->nsid_len);
 		memcpy(p + 4, conf->nsid, conf->nsid_len);
 		p += 4u + conf->nsid_len;
+	}
+	if (w->opt_ecs) {       /* RFC 7871 7.2.1: the query's, but SCOPE */
+		put16(p, EDNS_ECS);
+		put16(p + 2, pq->oecs_len);
+		memcpy(p + 4, pq->oecs, pq->oecs_len);
+		p[7] = ecs_scope(w);
+		p += 4u + pq->oecs_len;
 	}
 	if (w->opt_cookie) {
 		put16(p, EDNS_COOKIE);
@@ -941,13 +1105,19 @@ static bool start_response(const struct engine_conf *conf,
 		lim = (uint32_t)cap;
 	w->opt_nsid = pq->nsid && conf->nsid && conf->nsid_len;
 	w->opt_cookie = pq->cookie != ENGINE_COOKIE_NONE;
+	w->opt_ecs = pq->ecs == ENGINE_ECS_ECHO;
+	w->scope = 0;
 	*optlen = opt_size(conf, pq, w);
 	if (head + *optlen > lim && w->opt_nsid) {
 		w->opt_nsid = 0;        /* NSID is the first thing to go ... */
 		*optlen = opt_size(conf, pq, w);
 	}
 	if (head + *optlen > lim && w->opt_cookie) {
-		w->opt_cookie = 0;      /* ... the cookie the second */
+		w->opt_cookie = 0;      /* ... the cookie the second ... */
+		*optlen = opt_size(conf, pq, w);
+	}
+	if (head + *optlen > lim && w->opt_ecs) {
+		w->opt_ecs = 0;         /* ... the ECS echo the last */
 		*optlen = opt_size(conf, pq, w);
 	}
 	if (head + *optlen > lim)
@@ -999,6 +1169,10 @@ static void set_layout(struct engine_result *res, const struct query *pq,
 	res->qend = (uint16_t)(HDR_LEN + pq->qsec_len);
 	res->opt_off = (uint16_t)w->opt_at;
 	res->opt_len = (uint16_t)(w->pos - w->opt_at);
+	if (w->opt_ecs && res->opt_len) {
+		res->ecs = ENGINE_ECS_ECHO;
+		res->ecs_scope = ecs_scope(w);
+	}
 }
 
 static void set_result(struct engine_result *res, const struct query *pq,
@@ -1016,6 +1190,8 @@ static void set_result(struct engine_result *res, const struct query *pq,
 	res->rrl_name = NULL;
 	res->rrl_name_len = 0;
 	res->cookie = pq->cookie;
+	res->ecs = pq->ecs == ENGINE_ECS_BAD ? ENGINE_ECS_BAD : ENGINE_ECS_NONE;
+	res->ecs_scope = 0;
 	res->qend = res->opt_off = res->opt_len = 0;
 }
 
@@ -1090,7 +1266,13 @@ static size_t answer_from_snap(const struct engine_conf *conf,
 		a->qn = &a->own;
 		snap_qname_init(a->qn, pq->wire + HDR_LEN, pq->qname_len);
 	}
+	a->conf = conf;
+	a->pq = pq;
+	a->c = c;
+	a->located = 0;
 	answer_in(a, pre);
+	if (conf->ecs_scope_test)
+		note_scope(a, conf->ecs_scope_test);
 	len = finish(conf, pq, &a->w, optlen, a->rcode, a->aa);
 	if (res) {
 		set_result(res, pq, a->rcode, a->kind, a->w.tc);
@@ -1153,7 +1335,7 @@ static int classify(const struct engine_conf *conf, const struct snap *s,
 {
 	const uint8_t *q = pq->wire;
 	int rcode = RCODE_FORMERR;
-	bool noq, ok, cookie_ok;
+	bool noq, ok, cookie_ok, ecs_ok;
 
 	if (!q || pq->len < HDR_LEN || (q[2] & FLAG_QR))
 		return ACT_DROP;
@@ -1164,6 +1346,7 @@ static int classify(const struct engine_conf *conf, const struct snap *s,
 		rcode = parse_sections(pq);
 	ok = rcode == RCODE_NOERROR;
 	cookie_ok = !ok || !pq->edns || take_cookie(conf, c, pq);
+	ecs_ok = !ok || !pq->edns || take_ecs(conf, pq);
 	if (q[2] & FLAG_OPCODE) {
 		if (!pq->qsec_len || !ok)
 			pq->edns = 0;
@@ -1175,8 +1358,12 @@ static int classify(const struct engine_conf *conf, const struct snap *s,
 	}
 	if (!cookie_ok)
 		return RCODE_FORMERR;
-	if (pq->edns && pq->version)
+	if (pq->edns && pq->version) {
+		pq->ecs = ENGINE_ECS_NONE;  /* options of a version we lack */
 		return RCODE_BADVERS;
+	}
+	if (!ecs_ok)
+		return RCODE_FORMERR;
 	if (noq)
 		return ACT_COOKIE;
 	if (pq->qtype == RRTYPE_OPT)
@@ -1212,16 +1399,37 @@ size_t engine_answer(const struct engine_conf *conf, const struct snap *s,
 		     const uint8_t *q, size_t qlen, const struct engine_client *c,
 		     uint8_t *out, size_t cap, struct engine_result *res)
 {
-	struct query pq = { .wire = q, .len = qlen };
+	struct query pq;
 	struct ans a;
 	int act;
 
 	if (!conf)
 		conf = &defaults;
+	query_init(&pq, q, qlen);
 	act = out ? classify(conf, s, c, &pq) : ACT_DROP;
 	if (act != ACT_SNAP)
 		return respond(conf, &pq, act, c, out, cap, res);
 	return answer_from_snap(conf, s, &pq, c, out, cap, res, &a, PRE_NONE);
+}
+
+int engine_locate(const struct engine_conf *conf, const uint8_t *q,
+		  size_t qlen, const struct engine_client *c,
+		  struct engine_loc *loc)
+{
+	struct query pq;
+	int act;
+
+	if (!conf)
+		conf = &defaults;
+	query_init(&pq, q, qlen);
+	/* Without a snapshot, what would be looked up gets SERVFAIL here. */
+	act = classify(conf, NULL, c, &pq);
+	if (act == ACT_DROP)
+		return -1;
+	if (act > 0 && act != RCODE_SERVFAIL)
+		return act;
+	locate(conf, &pq, c, loc);
+	return 0;
 }
 
 /* The part of a burst that needs the snapshot: lookups interleaved, then
@@ -1274,7 +1482,7 @@ void engine_answer_burst(const struct engine_conf *conf, const struct snap *s,
 		struct engine_job *j = &jobs[k];
 		int act;
 
-		pq[k] = (struct query){ .wire = j->q, .len = j->qlen };
+		query_init(&pq[k], j->q, j->qlen);
 		act = j->out ? classify(conf, s, j->client, &pq[k]) : ACT_DROP;
 		if (act == ACT_SNAP && burst) {
 			idx[m++] = (uint8_t)k;

@@ -17,6 +17,10 @@
 
 #define ENGINE_UDP_PAYLOAD_DEFAULT 1232   /* DNS flag day 2020 */
 #define ENGINE_MAX_RESPONSE        65535
+/* What the big public resolvers send at most (RFC 7871 11.1 asks for no
+ * more): longer ECS source prefixes are cut to these by default. */
+#define ENGINE_ECS_V4_CAP          24
+#define ENGINE_ECS_V6_CAP          56
 
 enum engine_transport { ENGINE_UDP = 0, ENGINE_TCP = 1 };
 
@@ -28,6 +32,23 @@ struct engine_client {
 	uint8_t addr[16];        /* IPv4 in the first 4 bytes */
 };
 
+/*
+ * Where the client is, for answers that depend on it (traffic policies):
+ * with ECS on and a valid ECS option in the query, its source prefix
+ * (capped, bits beyond it zero); else the packet's source address at full
+ * length. ENGINE_LOC_NONE: unknown (ECS SOURCE PREFIX-LENGTH 0 asks that
+ * no address be used, RFC 7871 7.1.2; or no client given): policies use
+ * their default, and the answer does not depend on the client.
+ */
+enum engine_loc_from { ENGINE_LOC_NONE = 0, ENGINE_LOC_ADDR, ENGINE_LOC_ECS };
+
+struct engine_loc {
+	uint8_t from;            /* enum engine_loc_from */
+	uint8_t family;          /* AF_INET or AF_INET6; 0 with ENGINE_LOC_NONE */
+	uint8_t len;             /* prefix length: the bits of addr that count */
+	uint8_t addr[16];        /* IPv4 in the first 4 bytes */
+};
+
 /* Server-wide answering options; read-only while queries run. */
 struct engine_conf {
 	uint16_t udp_payload;    /* our EDNS UDP payload size (512..4096) */
@@ -36,6 +57,21 @@ struct engine_conf {
 	const char *version;     /* CH TXT version.bind/version.server, NULL = REFUSED */
 	const char *identity;    /* CH TXT id.server/hostname.bind, NULL = REFUSED */
 	uint8_t interleave;      /* enum engine_interleave, for bursts */
+	/* EDNS Client Subnet (RFC 7871, docs/ecs.md). Off (0, the default,
+	 * as RFC 7871 11.3 asks): the option is ignored like any unknown one
+	 * and never echoed. On: it is checked (FORMERR when malformed),
+	 * echoed, and locates the client for answers that depend on it. */
+	uint8_t ecs;
+	/* The longest SOURCE PREFIX-LENGTH taken as sent, per family: a
+	 * longer one counts as this long (the echo still repeats the
+	 * query's). 0 = ENGINE_ECS_V4_CAP / ENGINE_ECS_V6_CAP; values over
+	 * the family's width mean the width. */
+	uint8_t ecs_v4_cap;
+	uint8_t ecs_v6_cap;
+	/* Tests only, until traffic policies set the scope themselves: the
+	 * SCOPE PREFIX-LENGTH every IN answer with records claims. 0 in
+	 * service. */
+	uint8_t ecs_scope_test;
 	/* DNS Cookies (RFC 7873/9018): the secrets' holder, which the control
 	 * plane swaps atomically (NULL, or holding NULL: cookies off, the
 	 * COOKIE option is ignored). */
@@ -75,6 +111,15 @@ enum engine_cookie {
 
 #define ENGINE_RCODE_BADCOOKIE 23   /* RFC 7873 8 */
 
+/* What became of the query's EDNS Client Subnet option (with ECS on). */
+enum engine_ecs {
+	ENGINE_ECS_NONE = 0,     /* none, ECS off, or not processed (BADVERS,
+				  * NOTIMP without a question) */
+	ENGINE_ECS_ECHO,         /* valid: the response carries it back */
+	ENGINE_ECS_BAD,          /* malformed or repeated: FORMERR (NOTIMP
+				  * for another opcode), no echo */
+};
+
 /* Details of one engine_answer() call. */
 struct engine_result {
 	uint16_t rcode;          /* full 12-bit RCODE incl. EDNS extension */
@@ -92,6 +137,8 @@ struct engine_result {
 	const uint8_t *rrl_name;
 	uint8_t rrl_name_len;
 	uint8_t cookie;          /* enum engine_cookie */
+	uint8_t ecs;             /* enum engine_ecs */
+	uint8_t ecs_scope;       /* the echo's SCOPE PREFIX-LENGTH */
 	/* Layout of the response, for engine_truncate: where the question
 	 * ends, and where our OPT RR sits (opt_len 0: none). Zero when the
 	 * response is dropped. */
@@ -100,7 +147,8 @@ struct engine_result {
 	uint16_t opt_len;
 };
 
-/* Fill conf with the defaults (payload 1232, no NSID, no CHAOS). */
+/* Fill conf with the defaults (payload 1232, no NSID, no CHAOS, no ECS;
+ * ECS caps /24 and /56). */
 void engine_conf_init(struct engine_conf *conf);
 
 /*
@@ -119,11 +167,26 @@ void engine_conf_init(struct engine_conf *conf);
  * and a normal answer; res->cookie says whether its server cookie was
  * valid. A query without a question but with a cookie (5.4) gets NOERROR,
  * or BADCOOKIE when its server cookie is not valid.
+ * With conf->ecs on, an EDNS Client Subnet option (RFC 7871) that is
+ * malformed, or a second one, gets FORMERR (with an OPT); a valid one is
+ * echoed in every response that has an OPT (BADVERS aside), with SCOPE
+ * PREFIX-LENGTH 0 unless the answer section depends on the client.
  * res (may be NULL) receives the details.
  */
 size_t engine_answer(const struct engine_conf *conf, const struct snap *s,
 		     const uint8_t *q, size_t qlen, const struct engine_client *c,
 		     uint8_t *out, size_t cap, struct engine_result *res);
+
+/*
+ * The client location (struct engine_loc) engine_answer would go by for
+ * query q from client c (NULL: none known): for tools and tests, not for
+ * the query path. Returns 0 with *loc set when the query would get an
+ * answer, the RCODE of the error it gets instead (> 0: FORMERR for a
+ * malformed ECS option, ...), or -1 when it would be dropped.
+ */
+int engine_locate(const struct engine_conf *conf, const uint8_t *q,
+		  size_t qlen, const struct engine_client *c,
+		  struct engine_loc *loc);
 
 /* One query of a burst for engine_answer_burst: the arguments of
  * engine_answer, and its return value in len. */
@@ -156,6 +219,9 @@ void engine_answer_burst(const struct engine_conf *conf, const struct snap *s,
  * retries over TCP (as BIND does). With badcookie, when the query carried
  * a COOKIE option, the response is BADCOOKIE with the fresh server cookie
  * instead of TC (as BIND: the client retries over UDP with the cookie).
+ * The OPT RR is moved untouched: an ECS echo keeps its SCOPE (resolvers
+ * retry such a response rather than cache it, RFC 7871 7.3; the retry
+ * gets the answer's own).
  * Works in place; returns the new length, or 0 when res does not
  * describe r (drop it).
  */

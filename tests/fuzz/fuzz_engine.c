@@ -3,9 +3,10 @@
  * from a snapshot compiled from a fixed zone, over UDP and over TCP. The
  * two bytes of the message ID (which the engine only copies) choose the
  * server's EDNS payload size, the output buffer size, NSID and CHAOS
- * settings, so the corpus stays made of plain DNS messages. One more UDP
- * run has DNS cookies on (a COOKIE option in the input is then parsed,
- * checked and answered).
+ * settings, so the corpus stays made of plain DNS messages. The last two
+ * runs have EDNS Client Subnet on (an ECS option is checked and echoed),
+ * the last one DNS cookies too (a COOKIE option in the input is then
+ * parsed, checked and answered).
  *
  * Every response must be well-formed: within the buffer and the size limit,
  * the ID copied, QR set, and every section parsable with compression
@@ -292,6 +293,7 @@ static void run(const struct engine_conf *conf, const uint8_t *data,
 		CHECK((out[3] & 0x0f) == (res.rcode & 0x0f));
 		CHECK(res.kind < ENGINE_KIND_COUNT);
 		CHECK(!res.rrl_name || res.rrl_name_len);
+		CHECK(res.ecs != ENGINE_ECS_ECHO || (conf->ecs && res.edns));
 		check_truncate(data, size, out, n, &res);
 	}
 	free(out);
@@ -321,6 +323,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	run(&conf, data, size, ENGINE_UDP, caps[(b >> 2) & 3]);
 	run(&conf, data, size, ENGINE_TCP, caps[(b >> 2) & 7]);
+	conf.ecs = 1;
+	conf.ecs_scope_test = (uint8_t)(b >> 3);
 	run(&conf, data, size, ENGINE_UDP, 65535);
 	conf.cookies = &box;
 	conf.now = 1700000000u + a;

@@ -230,6 +230,8 @@ struct qspec {
 	uint8_t nsid;
 	uint8_t unknown_opt;
 	uint8_t cookie;         /* enum qcookie: a COOKIE option */
+	const uint8_t *opts;    /* more options, as they are on the wire */
+	size_t opts_len;
 	uint8_t tcp;
 	uint8_t no_snap;
 	size_t cap;             /* 0 = 65535 */
@@ -286,7 +288,8 @@ static size_t build_query(uint8_t *q, const struct qspec *o, const char *name,
 	if (o->edns) {
 		uint8_t ck[64];
 		size_t ckl = o->cookie ? put_cookie(ck, o->cookie) : 0;
-		size_t rdl = (o->nsid ? 4 : 0) + (o->unknown_opt ? 8 : 0) + ckl;
+		size_t rdl = (o->nsid ? 4 : 0) + (o->unknown_opt ? 8 : 0) + ckl +
+			     o->opts_len;
 
 		q[n++] = 0;
 		q[n++] = 0;
@@ -297,7 +300,7 @@ static size_t build_query(uint8_t *q, const struct qspec *o, const char *name,
 		q[n++] = o->version;
 		q[n++] = o->do_bit ? 0x80 : 0;
 		q[n++] = 0;
-		q[n++] = 0;
+		q[n++] = (uint8_t)(rdl >> 8);
 		q[n++] = (uint8_t)rdl;
 		if (o->unknown_opt) {
 			memcpy(q + n, "\xfd\xe9\x00\x04\x01\x02\x03\x04", 8);
@@ -309,6 +312,9 @@ static size_t build_query(uint8_t *q, const struct qspec *o, const char *name,
 		}
 		memcpy(q + n, ck, ckl);
 		n += ckl;
+		if (o->opts_len)
+			memcpy(q + n, o->opts, o->opts_len);
+		n += o->opts_len;
 	}
 	return n;
 }
@@ -1491,6 +1497,14 @@ static void test_burst_same(void **state)
 		RRTYPE_A, RRTYPE_AAAA, RRTYPE_MX, RRTYPE_NS, RRTYPE_DS,
 		RRTYPE_CNAME, RRTYPE_ANY, RRTYPE_TXT, RRTYPE_SOA, RRTYPE_SRV,
 	};
+	/* ECS options: none, valid (IPv4, IPv6, SOURCE 0), malformed */
+	static const struct { const uint8_t *opt; size_t len; } ecs[] = {
+		{ NULL, 0 },
+		{ (const uint8_t *)"\0\10\0\7\0\1\30\0\300\0\2", 11 },
+		{ (const uint8_t *)"\0\10\0\12\0\2\60\0\40\1\15\270\0\1", 14 },
+		{ (const uint8_t *)"\0\10\0\4\0\2\0\0", 8 },
+		{ (const uint8_t *)"\0\10\0\7\0\1\30\30\300\0\2", 11 },
+	};
 	enum { NQ = 4 * 35 * 10 };
 	static uint8_t q[NQ][512], ref[NQ][4096], buf[ENGINE_BURST_MAX][4096];
 	static size_t qlen[NQ], rlen[NQ];
@@ -1500,10 +1514,13 @@ static void test_burst_same(void **state)
 	size_t nq = 0, at = 0;
 
 	(void)state;
-	/* with DNS cookies on: every kind of COOKIE option in the mix */
+	/* with DNS cookies and ECS on: every kind of COOKIE and ECS option in
+	 * the mix, answers claiming a scope */
 	cookie_box_set(&CK_BOX, &CK_SECRET);
 	conf.cookies = &CK_BOX;
 	conf.now = CK_NOW;
+	conf.ecs = 1;
+	conf.ecs_scope_test = 16;
 	for (size_t v = 0; v < 4; v++) {
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
@@ -1512,6 +1529,8 @@ static void test_burst_same(void **state)
 				o.id = (uint16_t)nq;
 				o.qclass = v == 3 && i % 7 == 0 ? RRCLASS_CH : 0;
 				o.cookie = (uint8_t)((i + t) % QC_COUNT);
+				o.opts = ecs[(i + 2 * t) % 5].opt;
+				o.opts_len = ecs[(i + 2 * t) % 5].len;
 				qlen[nq] = build_query(q[nq], &o, names[i], types[t]);
 				if (v == 2 && i % 5 == 0)
 					qlen[nq] = 14;  /* cut short: FORMERR */
@@ -1557,6 +1576,442 @@ static void test_burst_same(void **state)
 	}
 }
 
+/* ---- EDNS Client Subnet (RFC 7871) ------------------------------------------------------- */
+
+/* Options as the query carries them: 192.0.2.0/24, 2001:db8:1:2300::/56 */
+static const uint8_t ECS4_24[] = { 0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2 };
+static const uint8_t ECS6_56[] = { 0, 8, 0, 11, 0, 2, 56, 0,
+				   0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0x23 };
+
+static struct engine_conf ecs_conf(uint8_t scope)
+{
+	struct engine_conf conf = F.conf;
+
+	conf.ecs = 1;
+	conf.ecs_scope_test = scope;
+	return conf;
+}
+
+static struct qspec ecs_q(const struct engine_conf *conf, const uint8_t *opt,
+			  size_t len)
+{
+	struct qspec o = UDP_EDNS;
+
+	o.conf = conf;
+	o.opts = opt;
+	o.opts_len = len;
+	return o;
+}
+
+/* The option with code `code` in the response's OPT, or NULL. */
+static const uint8_t *find_opt(uint16_t code, uint16_t *len)
+{
+	size_t p = 0;
+
+	assert_true(M.opt);
+	while (p + 4 <= M.opt_rdlen) {
+		uint16_t c = g16(M.opt_rd + p), l = g16(M.opt_rd + p + 2);
+
+		assert_true(p + 4 + l <= M.opt_rdlen);
+		if (c == code) {
+			*len = l;
+			return M.opt_rd + p + 4;
+		}
+		p += 4u + l;
+	}
+	return NULL;
+}
+
+/* The response echoes `opt` (a whole option) with SCOPE `scope`. */
+static void expect_echo(const uint8_t *opt, size_t len, uint8_t scope)
+{
+	uint16_t n;
+	const uint8_t *e = find_opt(8, &n);
+
+	assert_non_null(e);
+	assert_int_equal(n, len - 4);
+	assert_memory_equal(e, opt + 4, 3);     /* FAMILY, SOURCE */
+	assert_int_equal(e[3], scope);
+	assert_memory_equal(e + 4, opt + 8, len - 8);
+	assert_int_equal(R.ecs, ENGINE_ECS_ECHO);
+	assert_int_equal(R.ecs_scope, scope);
+}
+
+static void expect_no_echo(void)
+{
+	uint16_t n;
+
+	if (M.opt)
+		assert_null(find_opt(8, &n));
+	assert_int_not_equal(R.ecs, ENGINE_ECS_ECHO);
+	assert_int_equal(R.ecs_scope, 0);
+}
+
+static void test_ecs_echo(void **state)
+{
+	static const uint8_t v4_20[] = { 0, 8, 0, 7, 0, 1, 20, 0, 10, 1, 16 };
+	static const uint8_t v4_0[] = { 0, 8, 0, 4, 0, 1, 0, 0 };
+	static const uint8_t v6_0[] = { 0, 8, 0, 4, 0, 2, 0, 0 };
+	static const uint8_t v4_32[] = { 0, 8, 0, 8, 0, 1, 32, 0, 192, 0, 2, 1 };
+	static const uint8_t v6_128[] = { 0, 8, 0, 20, 0, 2, 128, 0, 0x20, 1,
+					  0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					  0, 0, 0x53 };
+	static const struct { const uint8_t *opt; size_t len; } ok[] = {
+		{ ECS4_24, sizeof(ECS4_24) }, { ECS6_56, sizeof(ECS6_56) },
+		{ v4_20, sizeof(v4_20) }, { v4_0, sizeof(v4_0) },
+		{ v6_0, sizeof(v6_0) }, { v4_32, sizeof(v4_32) },
+		{ v6_128, sizeof(v6_128) },
+	};
+	struct engine_conf conf = ecs_conf(0);
+	struct qspec o;
+	uint8_t q[600], opts[64];
+	uint16_t n;
+	size_t qlen, a;
+
+	(void)state;
+	/* byte for byte: the OPT RDATA is the query's option, SCOPE 0 */
+	o = ecs_q(&conf, ECS4_24, sizeof(ECS4_24));
+	ask(&o, "www.example.com.", RRTYPE_A);
+	assert_int_equal(RCODE(), 0);
+	expect_counts(1, 0, 1);
+	expect_a(0, "192.0.2.80");
+	assert_int_equal(M.opt_rdlen, sizeof(ECS4_24));
+	assert_memory_equal(M.opt_rd, ECS4_24, sizeof(ECS4_24));
+	o = ecs_q(&conf, ECS6_56, sizeof(ECS6_56));
+	ask(&o, "www.example.com.", RRTYPE_AAAA);
+	expect_aaaa(0, "2001:db8::80");
+	assert_int_equal(M.opt_rdlen, sizeof(ECS6_56));
+	assert_memory_equal(M.opt_rd, ECS6_56, sizeof(ECS6_56));
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		o = ecs_q(&conf, ok[i].opt, ok[i].len);
+		ask(&o, "www.example.com.", RRTYPE_A);
+		assert_int_equal(RCODE(), 0);
+		assert_int_equal(M.an, 1);
+		expect_echo(ok[i].opt, ok[i].len, 0);
+		o.tcp = 1;
+		ask(&o, "www.example.com.", RRTYPE_A);
+		expect_echo(ok[i].opt, ok[i].len, 0);
+	}
+
+	/* beside NSID and a cookie: all three, in that order */
+	cookie_box_set(&CK_BOX, &CK_SECRET);
+	conf.cookies = &CK_BOX;
+	conf.now = CK_NOW;
+	conf.nsid = (const uint8_t *)"pop-1";
+	conf.nsid_len = 5;
+	o = ecs_q(&conf, ECS4_24, sizeof(ECS4_24));
+	o.nsid = 1;
+	o.cookie = QC_VALID;
+	ask(&o, "www.example.com.", RRTYPE_A);
+	assert_int_equal(M.opt_rdlen, 9 + sizeof(ECS4_24) + 4 + 24);
+	assert_memory_equal(M.opt_rd, "\x00\x03\x00\x05pop-1", 9);
+	assert_memory_equal(M.opt_rd + 9, ECS4_24, sizeof(ECS4_24));
+	assert_memory_equal(M.opt_rd + 9 + sizeof(ECS4_24), "\x00\x0a\x00\x18", 4);
+	assert_int_equal(R.cookie, ENGINE_COOKIE_VALID);
+	assert_non_null(find_opt(10, &n));
+
+	/* answered in place: the option is kept before the query is
+	 * overwritten */
+	o = ecs_q(&conf, ECS6_56, sizeof(ECS6_56));
+	o.cookie = QC_CLIENT;
+	qlen = build_query(q, &o, "c1.example.com.", RRTYPE_A);
+	a = engine_answer(&conf, F.s, q, qlen, NULL, OUT, sizeof(OUT), NULL);
+	assert_true(a > 0);
+	assert_int_equal(engine_answer(&conf, F.s, q, qlen, NULL, q, sizeof(q),
+				       NULL), a);
+	assert_memory_equal(q, OUT, a);
+
+	/* an unknown option beside it changes nothing */
+	memcpy(opts, "\xfd\xe9\x00\x02\x01\x02", 6);
+	memcpy(opts + 6, ECS4_24, sizeof(ECS4_24));
+	conf = ecs_conf(0);
+	o = ecs_q(&conf, opts, 6 + sizeof(ECS4_24));
+	ask(&o, "www.example.com.", RRTYPE_A);
+	assert_int_equal(M.opt_rdlen, sizeof(ECS4_24));
+	expect_echo(ECS4_24, sizeof(ECS4_24), 0);
+}
+
+/* Malformed ECS options: FORMERR with an OPT (RFC 6891 7), no echo; with
+ * ECS off the same queries get their answer and no echo. */
+static void test_ecs_formerr(void **state)
+{
+	static const uint8_t bad[][28] = {
+		{ 0, 8, 0, 4, 0, 3, 0, 0 },                     /* FAMILY 3 */
+		{ 0, 8, 0, 4, 0, 0, 0, 0 },                     /* FAMILY 0 */
+		{ 0, 8, 0, 9, 0, 1, 33, 0, 1, 2, 3, 4, 0 },     /* SOURCE > 32 */
+		{ 0, 8, 0, 21, 0, 2, 129, 0 },                  /* SOURCE > 128 */
+		{ 0, 8, 0, 7, 0, 1, 24, 24, 192, 0, 2 },        /* SCOPE != 0 */
+		{ 0, 8, 0, 6, 0, 1, 24, 0, 192, 0 },            /* too few */
+		{ 0, 8, 0, 8, 0, 1, 24, 0, 192, 0, 2, 0 },      /* too many */
+		{ 0, 8, 0, 5, 0, 1, 0, 0, 0 },                  /* too many (/0) */
+		{ 0, 8, 0, 7, 0, 1, 20, 0, 10, 1, 17 },         /* bits beyond */
+		{ 0, 8, 0, 11, 0, 2, 52, 0, 0x20, 1, 0xd, 0xb8, 0, 1, 0x23 },
+		{ 0, 8, 0, 3, 0, 1, 24 },                       /* shorter than 4 */
+		{ 0, 8, 0, 0 },                                 /* empty */
+	};
+	uint8_t two[2 * sizeof(ECS4_24)];
+	struct engine_conf on = ecs_conf(24), off = F.conf;
+	struct qspec o;
+
+	(void)state;
+	/* the last case: a second (valid) ECS option */
+	memcpy(two, ECS4_24, sizeof(ECS4_24));
+	memcpy(two + sizeof(ECS4_24), ECS4_24, sizeof(ECS4_24));
+	for (size_t i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+		const uint8_t *opt = i < sizeof(bad) / sizeof(bad[0]) ? bad[i] : two;
+		size_t len = opt == two ? sizeof(two) : 4u + g16(opt + 2);
+
+		o = ecs_q(&on, opt, len);
+		ask(&o, "www.example.com.", RRTYPE_A);
+		assert_int_equal(RCODE(), 1);
+		assert_int_equal(R.rcode, 1);
+		assert_int_equal(R.kind, ENGINE_KIND_ERROR);
+		assert_int_equal(R.ecs, ENGINE_ECS_BAD);
+		assert_int_equal(M.qd, 1);
+		expect_counts(0, 0, 1);
+		assert_int_equal(M.opt_rdlen, 0);
+		assert_false(AA());
+		expect_no_echo();
+
+		o.conf = &off;
+		ask(&o, "www.example.com.", RRTYPE_A);
+		assert_int_equal(RCODE(), 0);
+		expect_counts(1, 0, 1);
+		assert_int_equal(M.opt_rdlen, 0);
+		assert_int_equal(R.ecs, ENGINE_ECS_NONE);
+	}
+	/* a valid one followed by a malformed one */
+	memcpy(two + sizeof(ECS4_24), bad[4], sizeof(ECS4_24));
+	o = ecs_q(&on, two, sizeof(two));
+	ask(&o, "www.example.com.", RRTYPE_A);
+	assert_int_equal(RCODE(), 1);
+	expect_no_echo();
+
+	/* EDNS version 1: BADVERS as before, valid option or not, no echo */
+	o = ecs_q(&on, bad[4], sizeof(ECS4_24));
+	o.version = 1;
+	ask(&o, "www.example.com.", RRTYPE_A);
+	assert_int_equal(R.rcode, 16);
+	assert_int_equal(M.opt_ext, 1);
+	assert_int_equal(M.opt_rdlen, 0);
+	assert_int_equal(R.ecs, ENGINE_ECS_NONE);
+	o = ecs_q(&on, ECS4_24, sizeof(ECS4_24));
+	o.version = 1;
+	ask(&o, "www.example.com.", RRTYPE_A);
+	assert_int_equal(R.rcode, 16);
+	assert_int_equal(M.opt_rdlen, 0);
+	assert_int_equal(R.ecs, ENGINE_ECS_NONE);
+}
+
+/* Every response with an OPT echoes a valid option; the SCOPE an answer
+ * claims (here the test hook: 24) shows only where the answer section
+ * holds records (RFC 7871 7.4: negative answers and referrals say 0). */
+static void test_ecs_kinds(void **state)
+{
+	struct engine_conf conf = ecs_conf(24);
+	struct qspec o = ecs_q(&conf, ECS4_24, sizeof(ECS4_24));
+	size_t n;
+
+	(void)state;
+	ask(&o, "www.example.com.", RRTYPE_A);
+	assert_int_equal(R.kind, ENGINE_KIND_ANSWER);
+	expect_echo(ECS4_24, sizeof(ECS4_24), 24);
+	ask(&o, "c1.example.com.", RRTYPE_A);           /* CNAME chain */
+	assert_int_equal(M.an, 3);
+	expect_echo(ECS4_24, sizeof(ECS4_24), 24);
+	ask(&o, "nothere.example.com.", RRTYPE_A);
+	assert_int_equal(R.kind, ENGINE_KIND_NXDOMAIN);
+	assert_int_equal(RCODE(), 3);
+	expect_echo(ECS4_24, sizeof(ECS4_24), 0);
+	ask(&o, "www.example.com.", RRTYPE_TXT);
+	assert_int_equal(R.kind, ENGINE_KIND_NODATA);
+	expect_echo(ECS4_24, sizeof(ECS4_24), 0);
+	ask(&o, "host.sub.example.com.", RRTYPE_A);
+	assert_int_equal(R.kind, ENGINE_KIND_REFERRAL);
+	assert_true(M.ns > 0);
+	expect_echo(ECS4_24, sizeof(ECS4_24), 0);
+	ask(&o, "www.example.org.", RRTYPE_A);
+	assert_int_equal(RCODE(), 5);
+	expect_echo(ECS4_24, sizeof(ECS4_24), 0);
+	o.qclass = RRCLASS_CH;                          /* CHAOS: REFUSED */
+	ask(&o, "version.bind.", RRTYPE_TXT);
+	assert_int_equal(RCODE(), 5);
+	expect_echo(ECS4_24, sizeof(ECS4_24), 0);
+	conf.version = "pop53 test";
+	ask(&o, "version.bind.", RRTYPE_TXT);
+	assert_int_equal(M.an, 1);
+	expect_echo(ECS4_24, sizeof(ECS4_24), 0);
+	o.qclass = 0;
+	o.no_snap = 1;                                  /* SERVFAIL */
+	ask(&o, "www.example.com.", RRTYPE_A);
+	assert_int_equal(RCODE(), 2);
+	expect_echo(ECS4_24, sizeof(ECS4_24), 0);
+	o.no_snap = 0;
+	o.opcode = 2;                                   /* NOTIMP */
+	ask(&o, "www.example.com.", RRTYPE_A);
+	assert_int_equal(RCODE(), 4);
+	expect_echo(ECS4_24, sizeof(ECS4_24), 0);
+	o.opcode = 0;
+	/* TC: the answer does not fit 512 bytes, the echo is there */
+	o.payload = 512;
+	n = ask(&o, "big.example.com.", RRTYPE_TXT);
+	assert_true(TC());
+	assert_true(n <= 512);
+	expect_echo(ECS4_24, sizeof(ECS4_24), M.an ? 24 : 0);
+}
+
+/* The scope hook (note_scope): what the answer claims, within the
+ * family's width, longer than SOURCE if need be (RFC 7871 7.2.1); 0 for
+ * SOURCE 0, whose answer cannot depend on the client. */
+static void test_ecs_scope(void **state)
+{
+	static const uint8_t v4_0[] = { 0, 8, 0, 4, 0, 1, 0, 0 };
+	struct engine_conf conf = ecs_conf(20);
+	struct qspec o = ecs_q(&conf, ECS4_24, sizeof(ECS4_24));
+	size_t n;
+
+	(void)state;
+	ask(&o, "www.example.com.", RRTYPE_A);
+	expect_echo(ECS4_24, sizeof(ECS4_24), 20);
+	conf.ecs_scope_test = 30;
+	ask(&o, "www.example.com.", RRTYPE_A);
+	expect_echo(ECS4_24, sizeof(ECS4_24), 30);
+	conf.ecs_scope_test = 200;
+	ask(&o, "www.example.com.", RRTYPE_A);
+	expect_echo(ECS4_24, sizeof(ECS4_24), 32);
+	o = ecs_q(&conf, ECS6_56, sizeof(ECS6_56));
+	ask(&o, "www.example.com.", RRTYPE_A);
+	expect_echo(ECS6_56, sizeof(ECS6_56), 128);
+	conf.ecs_scope_test = 24;
+	o = ecs_q(&conf, v4_0, sizeof(v4_0));
+	ask(&o, "www.example.com.", RRTYPE_A);
+	assert_int_equal(M.an, 1);
+	expect_echo(v4_0, sizeof(v4_0), 0);
+	/* no option, or ECS off: nothing to echo */
+	o = ecs_q(&conf, NULL, 0);
+	ask(&o, "www.example.com.", RRTYPE_A);
+	assert_int_equal(M.opt_rdlen, 0);
+	expect_no_echo();
+	conf.ecs = 0;
+	o = ecs_q(&conf, ECS4_24, sizeof(ECS4_24));
+	ask(&o, "www.example.com.", RRTYPE_A);
+	assert_int_equal(M.opt_rdlen, 0);
+	expect_no_echo();
+
+	/* RRL's minimal responses keep the OPT with the echo as it was */
+	conf.ecs = 1;
+	cookie_box_set(&CK_BOX, &CK_SECRET);
+	conf.cookies = &CK_BOX;
+	conf.now = CK_NOW;
+	for (int badcookie = 0; badcookie < 2; badcookie++) {
+		struct engine_result res;
+
+		o.cookie = QC_CLIENT;
+		n = ask(&o, "www.example.com.", RRTYPE_A);
+		res = R;
+		n = engine_truncate(OUT, n, &res, badcookie);
+		assert_true(n > 0);
+		assert_int_equal(parse_msg(OUT, n, &M), 0);
+		expect_counts(0, 0, 1);
+		assert_int_equal(!!TC(), !badcookie);
+		assert_int_equal(M.opt_ext, badcookie ? 1 : 0);
+		expect_echo(ECS4_24, sizeof(ECS4_24), 24);
+	}
+}
+
+static void expect_loc(const struct engine_conf *conf, const uint8_t *opt,
+		       size_t len, const struct engine_client *c, uint8_t from,
+		       uint8_t family, uint8_t plen, const char *addr)
+{
+	struct qspec o = ecs_q(conf, opt, len);
+	struct engine_loc loc;
+	uint8_t q[600], want[16] = { 0 };
+	size_t n = build_query(q, &o, "www.example.com.", RRTYPE_A);
+
+	memset(&loc, 0xa5, sizeof(loc));
+	assert_int_equal(engine_locate(conf, q, n, c, &loc), 0);
+	assert_int_equal(loc.from, from);
+	assert_int_equal(loc.family, family);
+	assert_int_equal(loc.len, plen);
+	if (addr) {
+		assert_int_equal(inet_pton(family, addr, want), 1);
+		assert_memory_equal(loc.addr, want, family == AF_INET ? 4 : 16);
+	}
+}
+
+/* The client location answers go by: from ECS, capped, else the source
+ * address. */
+static void test_ecs_locate(void **state)
+{
+	static const uint8_t v4_32[] = { 0, 8, 0, 8, 0, 1, 32, 0, 192, 0, 255, 77 };
+	static const uint8_t v4_0[] = { 0, 8, 0, 4, 0, 1, 0, 0 };
+	static const uint8_t v6_64[] = { 0, 8, 0, 12, 0, 2, 64, 0, 0x20, 0x01,
+					 0x0d, 0xb8, 0x00, 0x01, 0x23, 0xff };
+	static const uint8_t v6_0[] = { 0, 8, 0, 4, 0, 2, 0, 0 };
+	struct engine_client c4 = { .family = AF_INET, .addr = { 198, 51, 100, 7 } };
+	struct engine_client c6 = { .family = AF_INET6,
+				    .addr = { 0x20, 0x01, 0xd, 0xb8, [15] = 9 } };
+	struct engine_conf conf = F.conf;
+	struct engine_loc loc;
+	struct qspec o;
+	uint8_t q[600];
+	size_t n;
+
+	(void)state;
+	/* ECS off: the source address, option or not */
+	expect_loc(&conf, ECS4_24, sizeof(ECS4_24), &c4, ENGINE_LOC_ADDR,
+		   AF_INET, 32, "198.51.100.7");
+	expect_loc(&conf, NULL, 0, &c6, ENGINE_LOC_ADDR, AF_INET6, 128,
+		   "2001:db8::9");
+	expect_loc(&conf, NULL, 0, NULL, ENGINE_LOC_NONE, 0, 0, NULL);
+
+	conf.ecs = 1;
+	expect_loc(&conf, NULL, 0, &c4, ENGINE_LOC_ADDR, AF_INET, 32,
+		   "198.51.100.7");
+	expect_loc(&conf, ECS4_24, sizeof(ECS4_24), &c6, ENGINE_LOC_ECS,
+		   AF_INET, 24, "192.0.2.0");
+	expect_loc(&conf, ECS6_56, sizeof(ECS6_56), &c4, ENGINE_LOC_ECS,
+		   AF_INET6, 56, "2001:db8:1:2300::");
+	/* SOURCE 0: nowhere */
+	expect_loc(&conf, v4_0, sizeof(v4_0), &c4, ENGINE_LOC_NONE, 0, 0, NULL);
+	expect_loc(&conf, v6_0, sizeof(v6_0), &c6, ENGINE_LOC_NONE, 0, 0, NULL);
+
+	/* the caps, defaults /24 and /56: longer sources are cut */
+	expect_loc(&conf, v4_32, sizeof(v4_32), &c4, ENGINE_LOC_ECS, AF_INET,
+		   24, "192.0.255.0");
+	expect_loc(&conf, v6_64, sizeof(v6_64), &c4, ENGINE_LOC_ECS, AF_INET6,
+		   56, "2001:db8:1:2300::");
+	conf.ecs_v4_cap = 20;
+	conf.ecs_v6_cap = 60;
+	expect_loc(&conf, v4_32, sizeof(v4_32), &c4, ENGINE_LOC_ECS, AF_INET,
+		   20, "192.0.240.0");
+	expect_loc(&conf, v6_64, sizeof(v6_64), &c4, ENGINE_LOC_ECS, AF_INET6,
+		   60, "2001:db8:1:23f0::");
+	expect_loc(&conf, ECS4_24, sizeof(ECS4_24), &c4, ENGINE_LOC_ECS, AF_INET,
+		   20, "192.0.0.0");
+	conf.ecs_v4_cap = 0;                    /* 0: the default */
+	conf.ecs_v6_cap = 200;                  /* past the width: the width */
+	expect_loc(&conf, v4_32, sizeof(v4_32), &c4, ENGINE_LOC_ECS, AF_INET,
+		   24, "192.0.255.0");
+	expect_loc(&conf, v6_64, sizeof(v6_64), &c4, ENGINE_LOC_ECS, AF_INET6,
+		   64, "2001:db8:1:23ff::");
+	conf.ecs_v4_cap = 32;
+	expect_loc(&conf, v4_32, sizeof(v4_32), &c4, ENGINE_LOC_ECS, AF_INET,
+		   32, "192.0.255.77");
+
+	/* no location where there is no answer */
+	o = ecs_q(&conf, (const uint8_t *)"\x00\x08\x00\x04\x00\x03\x00\x00", 8);
+	n = build_query(q, &o, "www.example.com.", RRTYPE_A);
+	assert_int_equal(engine_locate(&conf, q, n, &c4, &loc), 1);
+	o = ecs_q(&conf, ECS4_24, sizeof(ECS4_24));
+	o.version = 1;
+	n = build_query(q, &o, "www.example.com.", RRTYPE_A);
+	assert_int_equal(engine_locate(&conf, q, n, &c4, &loc), 16);
+	q[2] |= 0x80;
+	assert_int_equal(engine_locate(&conf, q, n, &c4, &loc), -1);
+}
+
 /* ---- the shared corpus ------------------------------------------------------------------- */
 
 static void corpus_one(const uint8_t *q, size_t n)
@@ -1569,8 +2024,11 @@ static void corpus_one(const uint8_t *q, size_t n)
 	conf.nsid = (const uint8_t *)"corpus";
 	conf.nsid_len = 6;
 	conf.version = "v";
+	conf.ecs_scope_test = 24;
 	for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
 		struct engine_client c = { .transport = runs[r].tcp };
+
+		conf.ecs = r & 1;
 		size_t len = engine_answer(&conf, F.s, q, n, &c, OUT, runs[r].cap, &R);
 
 		if (!len)
@@ -1693,6 +2151,11 @@ int main(void)
 		cmocka_unit_test(test_header_bits),
 		cmocka_unit_test(test_in_place),
 		cmocka_unit_test(test_burst_same),
+		cmocka_unit_test(test_ecs_echo),
+		cmocka_unit_test(test_ecs_formerr),
+		cmocka_unit_test(test_ecs_kinds),
+		cmocka_unit_test(test_ecs_scope),
+		cmocka_unit_test(test_ecs_locate),
 		cmocka_unit_test(test_corpus),
 		cmocka_unit_test(test_speed),
 	};
