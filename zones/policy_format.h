@@ -1,0 +1,159 @@
+/*
+ * policy_format.h — the byte layout of a compiled policy blob (internal to
+ * zones/policy*.c; described for other readers in docs/policy.md).
+ *
+ * One blob, position-independent: every reference is a 32-bit offset from
+ * the start of the blob or an index into one of its tables, never a
+ * pointer. Little-endian (the only byte order pop53 runs on; the structs
+ * are read in place, so a big-endian build refuses to compile). Sections
+ * start on 8-byte boundaries; padding and reserved fields are zero.
+ *
+ *  header | records | nodes | members | endpoints | checks | check refs |
+ *  regions | data (names, RDATA, strings)
+ */
+#ifndef POP53_POLICY_FORMAT_H
+#define POP53_POLICY_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the policy blob is little-endian and read in place"
+#endif
+
+#define POL_MAGIC          "P53POLCY"
+#define POL_VERSION_MAJOR  1
+#define POL_VERSION_MINOR  0
+#define POL_NONE           UINT32_MAX
+
+/* A string in the data section: len bytes at off, then a NUL. */
+struct pol_str {
+	uint32_t off;
+	uint32_t len;
+};
+
+struct pol_header {
+	char     magic[8];          /* POL_MAGIC, no NUL */
+	uint16_t version_major;
+	uint16_t version_minor;
+	uint32_t size;              /* bytes in the blob */
+	uint32_t nrecords, records; /* struct pol_record[], sorted (name, type) */
+	uint32_t nnodes, nodes;     /* struct pol_node[] */
+	uint32_t nmembers, members; /* struct pol_member[] */
+	uint32_t nendpoints, endpoints;   /* struct pol_endpoint[] */
+	uint32_t nchecks, checks;   /* struct pol_check[], in file order */
+	uint32_t nrefs, refs;       /* uint32_t[]: calculated checks' members */
+	uint32_t nregions, regions; /* struct pol_str[]: latency region names */
+	uint32_t data, data_len;    /* the data section */
+	uint32_t reserved[2];
+};
+
+/* record.flags */
+#define POL_REC_CLIENT  (1u << 0)   /* the tree has a client-dependent policy */
+
+struct pol_record {
+	uint32_t name;              /* offset of the lower-cased wire name */
+	uint16_t name_len;
+	uint16_t type;              /* RRTYPE_A, _AAAA, _CNAME, _TXT */
+	uint32_t ttl;
+	uint32_t root;              /* node index: first node of the tree */
+	uint32_t node_count;        /* the tree is nodes [root, root + node_count) */
+	uint32_t flags;             /* POL_REC_* */
+};
+
+enum pol_kind { POL_SIMPLE, POL_WEIGHTED, POL_LATENCY, POL_GEOLOCATION, POL_GEOPROXIMITY,
+		POL_FAILOVER, POL_MULTIVALUE, POL_KIND_COUNT };
+
+/* node.flags */
+#define POL_NODE_FAIL_OPEN  (1u << 0)   /* all down: answer as if all were up */
+#define POL_NODE_FALLBACK   (1u << 1)   /* geolocation: an unhealthy match falls
+					 * back to the less specific ones */
+
+/* One policy. Its members are [first, first + count); a failover's
+ * last-resort endpoints are members [lr_first, lr_first + lr_count). A
+ * member pointing at a node c requires c > this node's index, c inside the
+ * same record's tree, node c's parent_member = that member and depth + 1:
+ * the nodes of a record form a tree of bounded depth. */
+struct pol_node {
+	uint8_t  kind;              /* enum pol_kind */
+	uint8_t  flags;             /* POL_NODE_* */
+	uint8_t  depth;             /* 1 for a record's root */
+	uint8_t  reserved0;
+	uint16_t pick;              /* weighted: N; multivalue: most; else 0 */
+	uint16_t reserved1;
+	uint32_t first, count;
+	uint32_t lr_first, lr_count;
+	uint32_t parent_member;     /* POL_NONE for a root */
+	uint32_t reserved2;
+};
+
+/* member.kind */
+enum { POL_MEM_ENDPOINT = 0, POL_MEM_NODE = 1 };
+/* member.loc_kind (geolocation) */
+enum { POL_LOC_NONE = 0, POL_LOC_DEFAULT, POL_LOC_CONTINENT, POL_LOC_COUNTRY,
+       POL_LOC_SUBDIVISION };
+/* member.flags */
+#define POL_MEM_COORDS  (1u << 0)   /* lat_e6, lon_e6 and vec are set */
+
+/* One member of a policy: an endpoint or a nested policy, with what its
+ * parent needs to choose it. */
+struct pol_member {
+	uint8_t  kind;              /* POL_MEM_* */
+	uint8_t  loc_kind;          /* POL_LOC_* */
+	int8_t   bias;              /* geoproximity: -99..99 */
+	uint8_t  flags;             /* POL_MEM_* flags */
+	uint32_t target;            /* endpoint or node index */
+	uint32_t check;             /* check index, POL_NONE = always healthy */
+	uint32_t weight;            /* weighted: 0..POLICY_MAX_WEIGHT */
+	uint32_t region;            /* latency: region index, else POL_NONE */
+	char     loc[8];            /* continent "EU"; country "DE"; subdivision
+				     * "US" "CA" -> "USCA"; NUL-padded */
+	int32_t  lat_e6, lon_e6;    /* microdegrees */
+	int32_t  vec[3];            /* unit vector of (lat, lon), scaled by 2^30 */
+};
+
+struct pol_endpoint {
+	uint16_t type;              /* RRTYPE_A, _AAAA, _CNAME, _TXT */
+	uint16_t rdlen;
+	uint32_t rdata;             /* offset of the wire RDATA */
+};
+
+struct pol_check {
+	uint8_t  type;              /* enum policy_check_type */
+	uint8_t  op;                /* enum policy_check_op */
+	uint16_t port;
+	uint16_t status_lo, status_hi;
+	uint32_t interval_ms, timeout_ms;
+	uint8_t  fall, rise, quorum, reserved0;
+	uint32_t level;             /* 0, or 1 + the highest member level: a
+				     * member's level is always lower, so
+				     * calculated checks have no cycle */
+	uint32_t n;                 /* at_least */
+	uint32_t refs, nrefs;       /* calculated: refs[refs .. refs + nrefs) */
+	struct pol_str name, target, host, path, body;
+	uint32_t reserved1;
+};
+
+/* The opened blob (policy.h's struct policy): section pointers set by
+ * policy_open once everything was validated. */
+struct policy {
+	const uint8_t *b;
+	size_t len;
+	const struct pol_header *h;
+	const struct pol_record *recs;
+	const struct pol_node *nodes;
+	const struct pol_member *mem;
+	const struct pol_endpoint *eps;
+	const struct pol_check *checks;
+	const uint32_t *refs;
+	const struct pol_str *regions;
+};
+
+_Static_assert(sizeof(struct pol_header) == 88, "pol_header layout");
+_Static_assert(sizeof(struct pol_record) == 24, "pol_record layout");
+_Static_assert(sizeof(struct pol_node) == 32, "pol_node layout");
+_Static_assert(sizeof(struct pol_member) == 48, "pol_member layout");
+_Static_assert(sizeof(struct pol_endpoint) == 8, "pol_endpoint layout");
+_Static_assert(sizeof(struct pol_check) == 80, "pol_check layout");
+
+#endif
