@@ -302,6 +302,38 @@ for s in "${SYSTEM_LIST[@]}"; do
 		sed -n "s/^rrl_server: rx/$phase: rx/p" "$TMP/$s/server.$phase.log" >>"$TMP/$s.counters" 2>/dev/null || true
 	done
 done
+
+# ---- memory-fed: what RRL costs the worker loop itself --------------------------------
+# The rig's full load is the generator's ceiling (see the note under the table), so
+# the cost is measured where the loop is CPU-bound: bench/dpdk-mem-bench runs the DPDK
+# worker loop on one lcore fed from memory (no kernel, no NIC), clients spread over
+# 256 /24s, with RRL off and on (rate 100000/s: every response accounted, none
+# limited; 256 prefixes x 2000 names: far more accounts than the table holds, so
+# every response also replaces an account: the dearest case). Runs alternate off/on
+# and the cost is the median of the pairs' costs (answers per CPU second of the
+# worker thread): this machine's load drifts more between runs than within a pair.
+MEMBENCH=$BUILD/bench/dpdk-mem-bench
+MEM_PAIRS=$((RUNS * 2 + 1))
+MEM_NA=
+[[ -x $MEMBENCH ]] || MEM_NA="$MEMBENCH not built (DPDK off)"
+if [[ -z $MEM_NA ]]; then
+	for r in $(seq "$MEM_PAIRS"); do
+		for mode in off rrl; do
+			prefix=p53rm$ID$mode$r
+			EAL_PREFIXES+=("$prefix")
+			args=()
+			[[ $mode == off ]] || args=(-R 100000)
+			if ! timeout -k 5 $((LOAD_SECONDS + 60)) "$MEMBENCH" -s "$TMP/zone.snap" \
+				-i "$TMP/queries.txt" -t "$LOAD_SECONDS" -l 0,1 -p "$prefix" "${args[@]}" \
+				>"$TMP/mem.$mode.$r.res" 2>"$TMP/mem.$mode.$r.log"; then
+				log "memory-fed $mode run $r failed: $(tail -n 2 "$TMP/mem.$mode.$r.log" | tr '\n' ' ')"
+				: >"$TMP/mem.$mode.$r.res"
+			fi
+			rm -rf "/var/run/dpdk/$prefix"
+		done
+		log "memory-fed pair $r: off $(awk '{print $NF}' "$TMP/mem.off.$r.res") rrl $(awk '{print $NF}' "$TMP/mem.rrl.$r.res") answers per CPU second"
+	done
+fi
 LOAD_AFTER=$(loadavg)
 
 # ---- the table ----------------------------------------------------------------------
@@ -349,12 +381,30 @@ for s in "${SYSTEM_LIST[@]}"; do
 		"$(ratio "$(loadv "$s" | median)" "$ref" "%.3f\n")"
 done
 echo
+memv() { cat "$TMP"/mem."$1".*.res 2>/dev/null | awk '$1 == "answers_per_s" {print $NF}'; }
+mem_costs() {  # cost in % of each pair that has both runs
+	local r a b
+	for r in $(seq "$MEM_PAIRS"); do
+		a=$(awk '{print $NF}' "$TMP/mem.off.$r.res" 2>/dev/null)
+		b=$(awk '{print $NF}' "$TMP/mem.rrl.$r.res" 2>/dev/null)
+		[[ -n $a && -n $b ]] && awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f\n", (a - b) * 100 / a}'
+	done
+}
+MEM_COST=n/a
+if [[ -z $MEM_NA ]]; then
+	MEM_COST=$(mem_costs | median)
+	echo "memory-fed DPDK worker loop, 1 core ($MEM_PAIRS alternating pairs, answers per CPU second):" \
+		"RRL off $(memv off | cell), RRL on $(memv rrl | cell); RRL cost $(mem_costs | cell) % (median [min-max] of pairs)"
+else
+	echo "memory-fed DPDK worker loop: n/a ($MEM_NA)"
+fi
 POP_AMP=$(jf pop53-rrl amplification | median)
 KNOT_AMP=$(jf knot-rrl amplification | median)
 echo "knot-rrl / pop53-rrl: amplification $(ratio "$KNOT_AMP" "$POP_AMP"), full load $(ratio "$(loadv knot-rrl | median)" "$(loadv pop53-rrl | median)")"
 echo "goals: amplification with RRL < 1.0: $(awk -v a="$POP_AMP" 'BEGIN {print (a != "n/a" && a < 1) ? "met" : "NOT met"}') ($POP_AMP);" \
 	"resolver answered 100 %: $(legit_pct pop53-rrl | awk '$1 < 100 {bad = 1} END {print NR && !bad ? "met" : "NOT met"}');" \
-	"RRL cost < 5 %: $(awk -v r="$(ratio "$(loadv pop53-rrl | median)" "$REF_POP" "%.4f\n")" 'BEGIN {print (r != "n/a" && r > 0.95) ? "met" : "NOT met"}')"
+	"RRL cost < 5 % (memory-fed, CPU-bound): $(awk -v c="$MEM_COST" 'BEGIN {print (c != "n/a" && c < 5) ? "met" : "NOT met"}') ($MEM_COST %);" \
+	"at the rig's full load: $(ratio "$(loadv pop53-rrl | median)" "$REF_POP" "%.3f\n") of RRL off"
 for s in "${SYSTEM_LIST[@]}"; do
 	[[ -n ${NA[$s]:-} ]] && echo "$s: n/a: ${NA[$s]}"
 	[[ -s $TMP/$s.counters ]] && { echo "$s counters at exit:"; sed 's/^/    /' "$TMP/$s.counters"; }
@@ -364,4 +414,5 @@ echo "amplification: Ethernet bytes of the answers to the flood's addresses / by
 echo "full answers: answers to the flood that were not truncated (slip sends every 2nd limited one with TC=1, about the query's size)."
 echo "/RRL off: full-load answers/s against the same server with RRL off (pop53-off, knot-off); goal for pop53-rrl > 0.95."
 echo "% of sent: answered / sent by kxdpgun at full load. Near 100 % the generator, not the server, set the pace: the ratio then"
-echo "only shows that RRL cost no answers at that rate (the per-response cost itself: tests/unit/test_rrl's speed line)."
+echo "only shows that RRL cost no answers at that rate; the memory-fed line above is the loop's own cost (per response in"
+echo "isolation: tests/unit/test_rrl's speed line)."
