@@ -37,7 +37,7 @@ enum field_id {
 	F_AGE, F_HINT, F_HFALL, F_HRISE, F_HHOLD, F_FAULT, F_BIRD, F_BSTATE, F_BHOLD,
 	F_BDRAIN, F_RRL_R, F_RRL_ND, F_RRL_NX, F_RRL_REF, F_RRL_ERR, F_RRL_WIN, F_RRL_SLIP,
 	F_RRL_V4, F_RRL_V6, F_RRL_LOG, F_RRL_TABLE, F_RRL_EXEMPT, F_COOKIE, F_COOKIE_FILE,
-	F_COUNT
+	F_ECS, F_ECS_V4, F_ECS_V6, F_COUNT
 };
 
 struct field {
@@ -137,6 +137,11 @@ static const struct field fields[F_COUNT] = {
 		       "32 hexadecimal digits" },
 	[F_COOKIE_FILE] = { "cookie-secret-file", "cookies.secret_file", V_FILE,
 			    OFF(cookie_secret_file), 0, 0, "a file name" },
+	[F_ECS] = { "ecs", "server.ecs", V_UINT, OFF(ecs), 0, 1, "0 or 1" },
+	[F_ECS_V4] = { "ecs-ipv4-prefix-length", "server.ecs_ipv4_prefix_length", V_UINT,
+		       OFF(ecs_v4len), 1, 32, NULL },
+	[F_ECS_V6] = { "ecs-ipv6-prefix-length", "server.ecs_ipv6_prefix_length", V_UINT,
+		       OFF(ecs_v6len), 1, 128, NULL },
 };
 
 /* Sections of later issues: named so that a file written for a newer
@@ -819,6 +824,10 @@ static void check(struct ld *l)
 		report_at(l, &l->at[F_EXC_IFNAME], "needs dpdk.exception: tap");
 	check_push(l);
 	check_files(l);
+	/* EDNS Client Subnet is the engine's: handed over as it wants it. */
+	l->c->o.srv.engine.ecs = (uint8_t)o->ecs;
+	l->c->o.srv.engine.ecs_v4_cap = (uint8_t)o->ecs_v4len;
+	l->c->o.srv.engine.ecs_v6_cap = (uint8_t)o->ecs_v6len;
 }
 
 /* ---- public ---------------------------------------------------------------- */
@@ -841,6 +850,8 @@ static struct ctl_conf *conf_new(int argc, char *const *argv)
 	c->o.rrl_v4len = 24;
 	c->o.rrl_v6len = 56;
 	c->o.rrl_table_size = 65536;
+	c->o.ecs_v4len = ENGINE_ECS_V4_CAP;
+	c->o.ecs_v6len = ENGINE_ECS_V6_CAP;
 	c->o.push_max_bytes = CTL_CONF_PUSH_MAX_BYTES;
 	c->o.push_timeout_ms = CTL_CONF_PUSH_TIMEOUT_MS;
 	return c;
@@ -953,6 +964,7 @@ void ctl_conf_usage(FILE *f)
 	      "               [--rrl-ipv4-prefix-length N] [--rrl-ipv6-prefix-length N]\n"
 	      "               [--rrl-log-only 0|1] [--rrl-table-size N] [--rrl-exempt ADDR/LEN]...]\n"
 	      "              [--cookie-secret HEX | --cookie-secret-file FILE]\n"
+	      "              [--ecs 0|1 [--ecs-ipv4-prefix-length N] [--ecs-ipv6-prefix-length N]]\n"
 	      "--config FILE reads a YAML configuration (docs/config.md); every flag given\n"
 	      "overrides the file, and a repeated flag replaces the file's whole list.\n"
 	      "SIGHUP reloads the zones (or the snapshot); a failed reload changes nothing.\n"

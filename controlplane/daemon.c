@@ -677,6 +677,9 @@ static bool needs_restart(const struct ctl_daemon_opts *a, const struct ctl_daem
 		 !same_str(x->engine.identity, y->engine.identity) ||
 		 x->engine.udp_payload != y->engine.udp_payload)
 		what = "server.nsid / version_string / identity";
+	else if (x->engine.ecs != y->engine.ecs || x->engine.ecs_v4_cap != y->engine.ecs_v4_cap ||
+		 x->engine.ecs_v6_cap != y->engine.ecs_v6_cap)
+		what = "server.ecs / ecs_ipv4_prefix_length / ecs_ipv6_prefix_length";
 	else if (!same_str(a->eal, b->eal) || a->exception != b->exception ||
 		 !same_str(a->exc_ifname, b->exc_ifname) || a->nexc_addr != b->nexc_addr ||
 		 memcmp(a->exc_addr, b->exc_addr, sizeof(a->exc_addr)))

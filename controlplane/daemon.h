@@ -76,6 +76,9 @@ struct ctl_daemon_opts {
 	unsigned rrl_responses, rrl_nodata, rrl_nxdomains, rrl_referrals, rrl_errors;
 	unsigned rrl_window, rrl_slip, rrl_v4len, rrl_v6len, rrl_log_only, rrl_table_size;
 	const char *rrl_exempt[CTL_MAX_RRL_EXEMPT];   /* prefixes never limited */
+	/* EDNS Client Subnet (RFC 7871, docs/ecs.md): off (0) by default; the
+	 * longest source prefixes taken as sent. Copied into srv.engine. */
+	unsigned ecs, ecs_v4len, ecs_v6len;
 	size_t nrrl_exempt;
 	/* DNS cookies (RFC 7873/9018): the fleet's shared server secret (32
 	 * hex digits), given or read from a file; random when neither. */

@@ -134,7 +134,37 @@ static void test_flags(void **state)
 	assert_null(o->metrics_listen);
 	assert_true(o->push_max_bytes == CTL_CONF_PUSH_MAX_BYTES);
 	assert_int_equal(o->push_timeout_ms, CTL_CONF_PUSH_TIMEOUT_MS);
+	assert_int_equal(o->srv.engine.ecs, 0);              /* ECS off by default */
+	assert_int_equal(o->srv.engine.ecs_v4_cap, ENGINE_ECS_V4_CAP);
+	assert_int_equal(o->srv.engine.ecs_v6_cap, ENGINE_ECS_V6_CAP);
 	ctl_conf_free(c);
+}
+
+/* ECS keys reach the engine's configuration; out of range is refused. */
+static void test_ecs(void **state)
+{
+	struct ctl_conf *c;
+	struct ctl_daemon_opts *o;
+	struct diag d;
+	int ret;
+
+	(void)state;
+	assert_int_equal(run(&d, &c, "--listen", "127.0.0.1", "--zone", at("a.zone"), "--ecs", "1",
+			     "--ecs-ipv4-prefix-length", "20", "--ecs-ipv6-prefix-length", "48",
+			     NULL), 0);
+	o = ctl_conf_opts(c);
+	assert_int_equal(o->srv.engine.ecs, 1);
+	assert_int_equal(o->srv.engine.ecs_v4_cap, 20);
+	assert_int_equal(o->srv.engine.ecs_v6_cap, 48);
+	ctl_conf_free(c);
+	ret = run(&d, &c, "--listen", "127.0.0.1", "--zone", at("a.zone"),
+		  "--ecs-ipv4-prefix-length", "33", NULL);
+	assert_true(ret < 0);
+	assert_null(c);
+	assert_non_null(strstr(d.first, "ecs-ipv4-prefix-length"));
+	ret = run(&d, &c, "--listen", "127.0.0.1", "--zone", at("a.zone"), "--ecs", "2", NULL);
+	assert_true(ret < 0);
+	assert_null(c);
 }
 
 static void test_control_flags(void **state)
@@ -425,7 +455,8 @@ static void test_file_errors(void **state)
 		     ":3:16: 'udp_threads' must be an integer 1..256, got \"many\"");
 	file_refused("server:\n  listen: [ 127.0.0.1 ]\n  lisen: x\nzones: [ a.zone ]\n",
 		     ":3:3: unknown key 'lisen' in 'server' (known: io, listen, udp_threads, "
-		     "tcp_idle_ms, tcp_max_conns, nsid, version_string, identity)");
+		     "tcp_idle_ms, tcp_max_conns, nsid, version_string, identity, ecs, "
+		     "ecs_ipv4_prefix_length, ecs_ipv6_prefix_length)");
 	file_refused("server:\n  listen: [ 127.0.0.1 ]\nzones: [ a.zone ]\nrrl:\n  slip: 11\n",
 		     ":5:9: 'slip' must be an integer 0..10, got \"11\"");
 	file_refused("server:\n  listen: [ 127.0.0.1 ]\nzones: [ a.zone ]\nrrl:\n"
@@ -612,6 +643,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_ecs),
 		cmocka_unit_test(test_control_flags),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_flag_errors),
