@@ -1130,6 +1130,14 @@ static void rebase(struct cc *c, uint32_t data)
 	}
 }
 
+/* Copy an output table; an empty one may have no buffer at all (memcpy
+ * must not be given NULL, even for 0 bytes). */
+static void put_table(uint8_t *dst, const void *src, size_t n)
+{
+	if (n)
+		memcpy(dst, src, n);
+}
+
 static int assemble(struct cc *c, uint8_t **blob, size_t *len)
 {
 	struct pol_header h = { .version_major = POL_VERSION_MAJOR,
@@ -1163,14 +1171,14 @@ static int assemble(struct cc *c, uint8_t **blob, size_t *len)
 	if (!(b = calloc(1, off)))
 		return P53_ENOMEM;
 	memcpy(b, &h, sizeof(h));
-	memcpy(b + h.records, c->recs.v, c->recs.n * sizeof(struct pol_record));
-	memcpy(b + h.nodes, c->nodes.v, c->nodes.n * sizeof(struct pol_node));
-	memcpy(b + h.members, c->mems.v, c->mems.n * sizeof(struct pol_member));
-	memcpy(b + h.endpoints, c->eps.v, c->eps.n * sizeof(struct pol_endpoint));
-	memcpy(b + h.checks, c->checks.v, c->checks.n * sizeof(struct pol_check));
-	memcpy(b + h.refs, c->refs.v, c->refs.n * sizeof(uint32_t));
-	memcpy(b + h.regions, c->regions.v, c->regions.n * sizeof(struct pol_str));
-	memcpy(b + h.data, c->data.v, c->data.n);
+	put_table(b + h.records, c->recs.v, c->recs.n * sizeof(struct pol_record));
+	put_table(b + h.nodes, c->nodes.v, c->nodes.n * sizeof(struct pol_node));
+	put_table(b + h.members, c->mems.v, c->mems.n * sizeof(struct pol_member));
+	put_table(b + h.endpoints, c->eps.v, c->eps.n * sizeof(struct pol_endpoint));
+	put_table(b + h.checks, c->checks.v, c->checks.n * sizeof(struct pol_check));
+	put_table(b + h.refs, c->refs.v, c->refs.n * sizeof(uint32_t));
+	put_table(b + h.regions, c->regions.v, c->regions.n * sizeof(struct pol_str));
+	put_table(b + h.data, c->data.v, c->data.n);
 	*blob = b;
 	*len = (size_t)off;
 	return 0;
