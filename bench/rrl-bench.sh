@@ -160,6 +160,7 @@ ZONEFILE=$TMP/zones/example.com.zone
 	for i in $(seq 2000); do printf 'h%d\tA 192.0.2.%d\n' "$i" $((i % 250 + 1)); done
 } >"$ZONEFILE"
 for i in $(seq 2000); do echo "h$i.example.com A"; done >"$TMP/queries.txt"
+sed 's/\.com /.com. /' "$TMP/queries.txt" >"$TMP/mem-queries.txt"   # dpdk-mem-bench wants absolute names
 "$ZONEC" compile -q -o "$TMP/zone.snap" "$ZONEFILE" >"$TMP/zonec.log" 2>&1 ||
 	die "pop53-zonec compile: $(tail -n 2 "$TMP/zonec.log")"
 
@@ -324,7 +325,7 @@ if [[ -z $MEM_NA ]]; then
 			args=()
 			[[ $mode == off ]] || args=(-R 100000)
 			if ! timeout -k 5 $((LOAD_SECONDS + 60)) "$MEMBENCH" -s "$TMP/zone.snap" \
-				-i "$TMP/queries.txt" -t "$LOAD_SECONDS" -l 0,1 -p "$prefix" "${args[@]}" \
+				-i "$TMP/mem-queries.txt" -t "$LOAD_SECONDS" -l 0,1 -p "$prefix" "${args[@]}" \
 				>"$TMP/mem.$mode.$r.res" 2>"$TMP/mem.$mode.$r.log"; then
 				log "memory-fed $mode run $r failed: $(tail -n 2 "$TMP/mem.$mode.$r.log" | tr '\n' ' ')"
 				: >"$TMP/mem.$mode.$r.res"
@@ -349,8 +350,8 @@ legit_pct() {
 		[[ -s $f ]] && "$PY" -c 'import json,sys; r = json.load(open(sys.argv[1])); print("%.1f" % (100.0 * r["legit_answered"] / r["legit_asked"]))' "$f"
 	done || true
 }
-loadv() { cat "$TMP/$1".load.*.res 2>/dev/null | awk '$3 > 0 {print $3}'; }
-loadpct() { cat "$TMP/$1".load.*.res 2>/dev/null | awk '$1 > 0 {printf "%.1f\n", 100 * $2 / $1}'; }
+loadv() { { cat "$TMP/$1".load.*.res 2>/dev/null || true; } | awk '$3 > 0 {print $3}'; }
+loadpct() { { cat "$TMP/$1".load.*.res 2>/dev/null || true; } | awk '$1 > 0 {printf "%.1f\n", 100 * $2 / $1}'; }
 cell() {  # cell: "MED [MIN-MAX]" of stdin, with FORMAT for the numbers
 	local med lo hi
 	read -r med lo hi < <(med_min_max)
@@ -381,7 +382,7 @@ for s in "${SYSTEM_LIST[@]}"; do
 		"$(ratio "$(loadv "$s" | median)" "$ref" "%.3f\n")"
 done
 echo
-memv() { cat "$TMP"/mem."$1".*.res 2>/dev/null | awk '$1 == "answers_per_s" {print $NF}'; }
+memv() { { cat "$TMP"/mem."$1".*.res 2>/dev/null || true; } | awk '$1 == "answers_per_s" {print $NF}'; }
 mem_costs() {  # cost in % of each pair that has both runs
 	local r a b
 	for r in $(seq "$MEM_PAIRS"); do
