@@ -18,6 +18,7 @@
 #include <event2/listener.h>
 
 #include "ctl_sock.h"
+#include "rdata.h"
 #include "error.h"
 
 #define CONN_TIMEOUT_S 30      /* a client that neither asks nor reads */
@@ -57,13 +58,11 @@ static int hex4(const char *p, unsigned *out)
 {
 	*out = 0;
 	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-		unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0') :
-			     c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) :
-			     c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16;
-		if (d == 16)
+		int d = rdata_hex_value(p[i]);
+
+		if (d < 0)
 			return -1;
-		*out = *out << 4 | d;
+		*out = *out << 4 | (unsigned)d;
 	}
 	return 0;
 }

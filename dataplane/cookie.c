@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cookie.h"
+#include "rdata.h"
 #include "error.h"
 
 static inline uint64_t rotl(uint64_t x, unsigned b)
@@ -78,17 +79,6 @@ void cookie_secrets_rotate(struct cookie_secrets *out,
 	*out = n;   /* out may be old itself */
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int cookie_secret_parse(const char *hex, uint8_t out[COOKIE_SECRET_LEN])
 {
 	uint8_t v[COOKIE_SECRET_LEN];
@@ -96,7 +86,7 @@ int cookie_secret_parse(const char *hex, uint8_t out[COOKIE_SECRET_LEN])
 	if (!hex || strlen(hex) != 2 * COOKIE_SECRET_LEN)
 		return P53_ESYNTAX;
 	for (size_t i = 0; i < COOKIE_SECRET_LEN; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = rdata_hex_value(hex[2 * i]), lo = rdata_hex_value(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return P53_ESYNTAX;

@@ -368,7 +368,7 @@ static const char b64_alphabet[] =
 static const char b32hex_alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
 static const char hex_digits[] = "0123456789ABCDEF";
 
-static int hex_value(char c)
+int rdata_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -763,7 +763,7 @@ static int parse_eui(struct rp *p, const struct field *f, size_t n)
 	if (t->len != n * 3 - 1)
 		goto bad;
 	for (k = 0; k < n; k++) {
-		int hi = hex_value(t->s[k * 3]), lo = hex_value(t->s[k * 3 + 1]);
+		int hi = rdata_hex_value(t->s[k * 3]), lo = rdata_hex_value(t->s[k * 3 + 1]);
 
 		if (hi < 0 || lo < 0 || (k + 1 < n && t->s[k * 3 + 2] != '-'))
 			goto bad;
@@ -890,7 +890,7 @@ static int hex_feed(struct rp *p, size_t ti, int *hi, const char *what)
 
 	p->cur = ti;
 	for (k = 0; k < t->len; k++) {
-		int v = hex_value(t->s[k]);
+		int v = rdata_hex_value(t->s[k]);
 
 		if (v < 0)
 			return perr(p, ti, P53_ESYNTAX, "%s: bad hex digit '%c'",

@@ -38,6 +38,9 @@ enum { RRCLASS_IN = 1, RRCLASS_CH = 3, RRCLASS_HS = 4, RRCLASS_NONE = 254,
  * Returns 0..65535 or P53_ENOTFOUND. */
 int rrtype_from_text(const char *s, size_t len);
 
+/* Value 0..15 of hexadecimal digit c (either case), or -1. */
+int rdata_hex_value(char c);
+
 /* Mnemonic of a type, or NULL when it has none. */
 const char *rrtype_name(uint16_t type);
 
