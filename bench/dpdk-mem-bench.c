@@ -31,6 +31,7 @@
  *
  * Usage: dpdk-mem-bench -s SNAPSHOT -i QUERIES [-t SECONDS] [-w WARMUP]
  *                       [-n INFLIGHT] [-e] [-l LCORES] [-p PREFIX]
+ *                       [-R RATE [-T ACCOUNTS]]
  *   -s SNAPSHOT  a snapshot from pop53-zonec compile
  *   -i QUERIES   query file, "NAME TYPE" per line (bench/udp-bench-queries.py)
  *   -t SECONDS   measured time (default 5)
@@ -42,6 +43,7 @@
  *   -p PREFIX    EAL --file-prefix (default p53mem<pid>)
  *   -R RATE      response rate limiting on, RATE responses/s per prefix
  *                (set it above what the run sends: the accounting's cost)
+ *   -T ACCOUNTS  with -R: accounts per RRL table (default 65536)
  * Output: a human summary on stderr and one line on stdout:
  *   answers_per_s N answers N seconds S wrong N checked N compared N
  *   nxdomain_pct P noerror_pct P other_rcode N avg_burst B feeder_idle_pct P
@@ -319,7 +321,8 @@ int main(int argc, char **argv)
 		case 'p': snprintf(prefix, sizeof(prefix), "%s", optarg); break;
 		default:
 			fprintf(stderr, "usage: %s -s SNAPSHOT -i QUERIES [-t SECONDS] [-w WARMUP] "
-				"[-n INFLIGHT] [-e] [-l LCORES] [-p PREFIX]\n", argv[0]);
+				"[-n INFLIGHT] [-e] [-l LCORES] [-p PREFIX] [-R RATE [-T ACCOUNTS]]\n",
+				argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
 	}

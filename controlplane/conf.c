@@ -824,10 +824,14 @@ static void check(struct ld *l)
 		report_at(l, &l->at[F_EXC_IFNAME], "needs dpdk.exception: tap");
 	check_push(l);
 	check_files(l);
-	/* EDNS Client Subnet is the engine's: handed over as it wants it. */
-	l->c->o.srv.engine.ecs = (uint8_t)o->ecs;
-	l->c->o.srv.engine.ecs_v4_cap = (uint8_t)o->ecs_v4len;
-	l->c->o.srv.engine.ecs_v6_cap = (uint8_t)o->ecs_v6len;
+}
+
+/* Hand checked values to the modules that own them, in their own types. */
+static void apply(struct ctl_daemon_opts *o)
+{
+	o->srv.engine.ecs = (uint8_t)o->ecs;
+	o->srv.engine.ecs_v4_cap = (uint8_t)o->ecs_v4len;
+	o->srv.engine.ecs_v6_cap = (uint8_t)o->ecs_v6len;
 }
 
 /* ---- public ---------------------------------------------------------------- */
@@ -903,6 +907,7 @@ int ctl_conf_from_args(int argc, char *const *argv, struct diag *d, struct ctl_c
 		ret = P53_ESYNTAX;
 		goto fail;
 	}
+	apply(&l->c->o);
 	*out = l->c;
 	l->c->next = live;
 	live = l->c;
