@@ -3,6 +3,8 @@
 # loopback; dnsdiff.py sends a generated corpus to both and compares.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/integration/lib.bash
+. "$here/lib.bash"
 root=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 tmp=$(mktemp -d /tmp/p53-diff.XXXXXX)
@@ -58,14 +60,8 @@ pids+=($!)
 	$(printf -- '--zone %s ' "${zones[@]}") > "$tmp/pop53d.log" 2>&1 &
 pids+=($!)
 
-# Wait (bounded) until both answer the SOA of the first zone.
-for i in $(seq 1 100); do
-	a=$(kdig +short +time=1 +retry=0 @127.0.0.1 -p "$port_ref" diff.test SOA 2>/dev/null || true)
-	b=$(kdig +short +time=1 +retry=0 @127.0.0.1 -p "$port_ours" diff.test SOA 2>/dev/null || true)
-	[ -n "$a" ] && [ -n "$b" ] && break
-	sleep 0.1
-done
-if [ -z "$a" ] || [ -z "$b" ]; then
+# Wait (bounded) until both answer.
+if ! itest_wait_soa diff.test "$port_ref" "$port_ours"; then
 	echo "knotd or pop53d did not start:"; cat "$tmp/knot.log" "$tmp/pop53d.log"
 	echo "FAIL diff_knot"; exit 1
 fi

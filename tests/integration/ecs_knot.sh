@@ -10,6 +10,8 @@
 # 7871 6 and 7.2.1 ask), pop53's answer is checked on its own.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/integration/lib.bash
+. "$here/lib.bash"
 root=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$root/build}
 pop53d=$build/controlplane/pop53d
@@ -67,14 +69,7 @@ pids+=($!)
 pids+=($!)
 
 # Wait (bounded) until both answer.
-a= b=
-for _ in $(seq 1 100); do
-	a=$(kdig +short +time=1 +retry=0 @127.0.0.1 -p "$port_ref" ecs.test SOA 2>/dev/null || true)
-	b=$(kdig +short +time=1 +retry=0 @127.0.0.1 -p "$port_ours" ecs.test SOA 2>/dev/null || true)
-	[ -n "$a" ] && [ -n "$b" ] && break
-	sleep 0.1
-done
-if [ -z "$a" ] || [ -z "$b" ]; then
+if ! itest_wait_soa ecs.test "$port_ref" "$port_ours"; then
 	echo "knotd or pop53d did not start:"; cat "$tmp/knot.log" "$tmp/pop53d.log"
 	echo "FAIL ecs_knot"; exit 1
 fi

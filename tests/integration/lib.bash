@@ -12,3 +12,20 @@ itest_stop() {
 	wait "$p" 2>/dev/null
 	return 0
 }
+
+# itest_wait_soa NAME PORT...: wait (at most about 10 s) until the server on
+# 127.0.0.1 at every PORT answers NAME's SOA; 1 if one never did.
+itest_wait_soa() {
+	local name=$1 p ok
+	shift
+	for _ in $(seq 100); do
+		ok=1
+		for p in "$@"; do
+			[[ -n $(kdig +short +time=1 +retry=0 @127.0.0.1 -p "$p" "$name" SOA 2>/dev/null) ]] ||
+				{ ok=0; break; }
+		done
+		((ok)) && return 0
+		sleep 0.1
+	done
+	return 1
+}
