@@ -9,7 +9,8 @@
 static void usage(FILE *f)
 {
 	fputs("usage: pop53-zonec check [--origin NAME] [-Werror] FILE...\n"
-	      "       pop53-zonec compile -o OUT.snap [--origin NAME] [--serial N] [--sign PRIV] [-Werror] FILE...\n"
+	      "       pop53-zonec compile -o OUT.snap [--origin NAME] [--serial N] [--sign PRIV]\n"
+	      "                           [--policy POLICY.yaml] [-Werror] FILE...\n"
 	      "       pop53-zonec dump SNAPSHOT\n"
 	      "       pop53-zonec lookup SNAPSHOT NAME [TYPE]\n"
 	      "       pop53-zonec bench-load SNAPSHOT [ROUNDS]\n"
@@ -29,6 +30,7 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "sign", required_argument, NULL, 'S' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "policy", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -49,6 +51,7 @@ int main(int argc, char **argv)
 		case 'o': o.output = optarg; break;
 		case 'q': o.quiet = 1; break;
 		case 'S': o.sign_key = optarg; break;
+		case 'P': o.policy = optarg; break;
 		case 'k':
 			if (o.nkeys == sizeof(o.keys) / sizeof(o.keys[0])) {
 				fprintf(stderr, "pop53-zonec: at most %zu --key\n", o.nkeys);

@@ -13,6 +13,7 @@
 #include "dname.h"
 #include "error.h"
 #include "rdata.h"
+#include "policy.h"
 #include "snap.h"
 #include "snap_sign.h"
 #include "zone.h"
@@ -119,9 +120,36 @@ static int compile_signed(const struct zonec_opts *o, struct zone **z,
 	return ret;
 }
 
+/* Compile o->policy into sec (a SNAP_SECT_POLICY section the caller frees)
+ * and give its records their placeholders in the zones. Exit status. */
+static int add_policy(const struct zonec_opts *o, struct zone **z, size_t n,
+		      struct diag *d, struct snap_section_in *sec)
+{
+	uint8_t *blob = NULL;
+	size_t len = 0;
+
+	if (policy_compile_file(o->policy, d, &blob, &len) < 0 ||
+	    snap_policy_prepare(z, n, blob, len, d) < 0) {
+		fprintf(stderr, "pop53-zonec: %u errors, no snapshot written\n", d->errors);
+		free(blob);
+		return 1;
+	}
+	if (o->werror && d->warnings) {
+		fprintf(stderr, "pop53-zonec: %u warnings treated as errors (-Werror)\n",
+			d->warnings);
+		free(blob);
+		return 1;
+	}
+	sec->kind = SNAP_SECT_POLICY;
+	sec->data = blob;
+	sec->len = len;
+	return 0;
+}
+
 int zonec_compile(const struct zonec_opts *o, char *const *files, size_t n)
 {
 	struct snap_compile_opts co = { .serial = o->serial };
+	struct snap_section_in sec = { 0 };
 	struct zone **z = NULL;
 	struct diag d;
 	double t0 = now_ms();
@@ -137,9 +165,16 @@ int zonec_compile(const struct zonec_opts *o, char *const *files, size_t n)
 		free_zones(z, n);
 		return status;
 	}
+	if (o->policy && (status = add_policy(o, z, n, &d, &sec)) != 0) {
+		free_zones(z, n);
+		return status;
+	}
+	co.sections = &sec;
+	co.nsections = o->policy ? 1 : 0;
 	double t1 = now_ms();
 	ret = o->sign_key ? compile_signed(o, z, n, &co, &d)
 			  : snap_compile_file(z, n, &co, &d, o->output);
+	free((void *)sec.data);
 	for (size_t i = 0; i < n; i++)
 		records += (zone_rrs(z[i], &count), count);
 	free_zones(z, n);

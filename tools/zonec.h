@@ -14,6 +14,7 @@ struct zonec_opts {
 	int werror;             /* -Werror: warnings fail the run */
 	int quiet;              /* -q: no warnings, no statistics */
 	const char *sign_key;   /* compile --sign / sign --key: private key */
+	const char *policy;     /* --policy: traffic-policy file (docs/policy.md) */
 	const char *keys[16];   /* verify --key: trusted public keys */
 	size_t nkeys;
 };

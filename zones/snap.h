@@ -20,10 +20,34 @@
 #include "zone.h"
 
 struct snap;  /* an open snapshot: the blob and its size */
+struct policy;
+
+/* A section to carry beside the zones (snap_format.h, SNAP_SECT_*). */
+struct snap_section_in {
+	uint32_t kind;          /* SNAP_SECT_* */
+	const void *data;       /* copied into the snapshot */
+	size_t len;
+};
 
 struct snap_compile_opts {
 	uint64_t serial;    /* snapshot serial; 0 = the compile time */
+	/* Sections, at most one of each kind. A SNAP_SECT_POLICY section is
+	 * a policy_compile blob: the RRset of each of its records is marked
+	 * SNAP_RRSET_POLICY, so snap_policy_prepare must have added their
+	 * placeholders to the zones. */
+	const struct snap_section_in *sections;
+	size_t nsections;
 };
+
+/* Give every record of the compiled policy blob (policy_compile) a
+ * placeholder RR in the zone of zones[0..n) that holds its owner name, so
+ * that the name, its node flags and empty non-terminals exist like any
+ * other data (run zone_check afterwards). The placeholder is never served.
+ * Errors, each naming the record, go to d: an owner outside every zone,
+ * at or below a zone cut, or with static data of the same type
+ * (P53_EZONE); a blob that does not open (P53_EFORMAT); P53_ENOMEM. */
+int snap_policy_prepare(struct zone *const *zones, size_t n, const void *policy,
+			size_t len, struct diag *d);
 
 /* Compile zones[0..n) (already checked with zone_check) into a snapshot in
  * a malloc'd buffer *out of *len bytes that the caller frees. Duplicate
@@ -56,6 +80,12 @@ int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 
 /* Unmap/release s (not a buffer passed to snap_open_mem). NULL is fine. */
 void snap_close(struct snap *s);
+
+/* Section kind of s (SNAP_SECT_*): its bytes and *len, or NULL. */
+const void *snap_section(const struct snap *s, uint32_t kind, size_t *len);
+
+/* The traffic policies of s (opened and validated with s), NULL if none. */
+const struct policy *snap_policy(const struct snap *s);
 
 /* The raw blob and its size (content plus any signature trailer). */
 const uint8_t *snap_data(const struct snap *s);

@@ -24,6 +24,7 @@
 
 #include "dname.h"
 #include "error.h"
+#include "policy.h"
 #include "rdata.h"
 #include "snap.h"
 #include "snap_sign.h"
@@ -59,6 +60,7 @@ struct bset {
 	uint32_t ttl;
 	uint32_t wire_len;
 	uint32_t addl;          /* first word in zb->addl + 1, 0 = none */
+	uint32_t policy;        /* policy record index + 1, 0 = static */
 	uint16_t type;
 	uint16_t count;
 };
@@ -911,6 +913,8 @@ static void emit_set(struct zbuild *zb, uint8_t *blob, struct snap_rrset *out,
 	out->type = s->type;
 	out->count = s->count;
 	out->ttl = s->ttl;
+	out->policy = s->policy;
+	out->flags = s->policy ? SNAP_RRSET_POLICY : 0;
 	out->wire = (uint32_t)*wpos;
 	out->wire_len = s->wire_len;
 	for (uint32_t k = 0; k < s->count; k++) {
@@ -1067,13 +1071,113 @@ static int check_apexes(const struct zbuild *zb, size_t n, struct diag *d)
 	return 0;
 }
 
+/* ---- traffic policies and other sections --------------------------------- */
+
+/* Mark the placeholder RRset of every policy record (snap_policy_prepare
+ * put them in the zones) with its record index. */
+static int mark_policy(struct zbuild *zb, size_t n, const void *blob, size_t len,
+		       struct diag *d)
+{
+	char text[DNAME_TEXT_MAX];
+	struct policy *p;
+	int ret;
+
+	if ((ret = policy_open(blob, len, d, &p)) < 0)
+		return ret;
+	for (uint32_t i = 0; i < policy_record_count(p); i++) {
+		struct policy_record r;
+		struct bset *set = NULL;
+
+		policy_record_get(p, i, &r);
+		for (size_t k = 0; k < n && !set; k++) {
+			uint32_t id = map_find(&zb[k], r.name, r.name_len,
+					       snap_name_hash(r.name, r.name_len));
+
+			if (id != SNAP_NONE)
+				set = (struct bset *)node_set(&zb[k], &zb[k].node[id], r.type);
+		}
+		if (!set || set->count != 1) {
+			dname_to_text(r.name, text, sizeof(text));
+			diag_error(d, NULL, 0, 0, "policy record %s type %u: no "
+				   "placeholder in the zones (snap_policy_prepare)",
+				   text, r.type);
+			ret = P53_EZONE;
+			break;
+		}
+		set->policy = i + 1;
+	}
+	policy_close(p);
+	return ret;
+}
+
+/* Check the sections asked for: known kinds, each at most once, sizes. */
+static int check_sections(const struct snap_compile_opts *o, struct diag *d)
+{
+	uint32_t seen = 0;
+
+	for (size_t i = 0; o && i < o->nsections; i++) {
+		uint32_t k = o->sections[i].kind;
+
+		if (k < SNAP_SECT_POLICY || k > SNAP_SECT_LATENCY || (seen & 1u << k) ||
+		    o->sections[i].len > UINT32_MAX || !o->sections[i].data) {
+			diag_error(d, NULL, 0, 0, "section %zu (kind %u): unknown, "
+				   "repeated or too large", i, k);
+			return P53_EINVAL;
+		}
+		seen |= 1u << k;
+	}
+	return 0;
+}
+
+/* Room for the section table and the sections from off on. */
+static uint64_t sections_layout(const struct snap_compile_opts *o, uint64_t off)
+{
+	if (!o || !o->nsections)
+		return off;
+	off += o->nsections * sizeof(struct snap_section);
+	for (size_t i = 0; i < o->nsections; i++)
+		off = ALIGN8(off) + o->sections[i].len;
+	return ALIGN8(off);
+}
+
+static void emit_sections(uint8_t *blob, const struct snap_compile_opts *o, uint64_t off)
+{
+	struct snap_header *h = (struct snap_header *)blob;
+	struct snap_section *t = (struct snap_section *)(blob + off);
+
+	if (!o || !o->nsections)
+		return;
+	h->sections = (uint32_t)off;
+	h->section_count = (uint32_t)o->nsections;
+	off += o->nsections * sizeof(*t);
+	for (size_t i = 0; i < o->nsections; i++) {
+		off = ALIGN8(off);
+		t[i].kind = o->sections[i].kind;
+		t[i].off = (uint32_t)off;
+		t[i].len = (uint32_t)o->sections[i].len;
+		memcpy(blob + off, o->sections[i].data, o->sections[i].len);
+		off += o->sections[i].len;
+	}
+}
+
+/* The policy section of o, if any. */
+static const struct snap_section_in *policy_in(const struct snap_compile_opts *o)
+{
+	for (size_t i = 0; o && i < o->nsections; i++) {
+		if (o->sections[i].kind == SNAP_SECT_POLICY)
+			return &o->sections[i];
+	}
+	return NULL;
+}
+
 int snap_compile(struct zone *const *zones, size_t n,
 		 const struct snap_compile_opts *opts, struct diag *d,
 		 uint8_t **out, size_t *len)
 {
 	struct zbuild *zb = calloc(n + 1, sizeof(*zb));
 	uint32_t zslots = pow2_at_least((uint64_t)n * 2);
-	uint64_t table, zhash, off;
+	const struct snap_section_in *pin = NULL;
+	uint64_t table, zhash, off, sect;
 	unsigned int mdlen, errors = d ? d->errors : 0;
 	uint8_t *blob = NULL;
 	int ret = P53_ENOMEM;
@@ -1087,13 +1191,19 @@ int snap_compile(struct zone *const *zones, size_t n,
 			goto fail;
 	}
 	qsort(zb, n, sizeof(*zb), zone_cmp);
-	if ((ret = check_apexes(zb, n, d)) < 0)
+	if ((ret = check_apexes(zb, n, d)) < 0 ||
+	    (ret = check_sections(opts, d)) < 0)
+		goto fail;
+	if ((pin = policy_in(opts)) &&
+	    (ret = mark_policy(zb, n, pin->data, pin->len, d)) < 0)
 		goto fail;
 	table = ALIGN8(sizeof(struct snap_header));
 	zhash = table + n * sizeof(struct snap_zone);
 	off = zhash + (uint64_t)zslots * sizeof(struct snap_hslot);
 	for (size_t i = 0; i < n; i++)
 		off = zb_layout(&zb[i], off);
+	sect = ALIGN8(off);
+	off = sections_layout(opts, sect);
 	if (off > UINT32_MAX) {
 		diag_error(d, NULL, 0, 0, "snapshot would be %llu bytes, over "
 			   "the 4 GiB that 32-bit offsets reach",
@@ -1111,6 +1221,9 @@ int snap_compile(struct zone *const *zones, size_t n,
 			  (struct snap_zone *)(blob + table) + i);
 		zb_free(&zb[i]);
 	}
+	emit_sections(blob, opts, sect);
+	if (pin)
+		((struct snap_header *)blob)->features |= SNAP_FEAT_POLICY;
 	if (!EVP_Digest(blob, off, ((struct snap_header *)blob)->sha256,
 			&mdlen, EVP_sha256(), NULL))
 		goto fail;

@@ -21,7 +21,7 @@
 
 #define SNAP_MAGIC          "POP53SNP"
 #define SNAP_VERSION_MAJOR  1
-#define SNAP_VERSION_MINOR  0
+#define SNAP_VERSION_MINOR  1
 #define SNAP_ENDIAN_MARK    0x01020304u
 #define SNAP_NONE           UINT32_MAX   /* "no node" in node indexes */
 
@@ -44,9 +44,27 @@ struct snap_header {
 	uint64_t created;           /* unix seconds when compiled */
 	uint64_t serial;            /* snapshot serial (controller's counter) */
 	uint32_t min_sig_expiry;    /* earliest RRSIG expiration, 0 = none */
-	uint32_t reserved[9];
+	uint32_t sections;          /* offset of struct snap_section[section_count]
+				     * (v1.1), 0 = none */
+	uint32_t section_count;
+	uint32_t reserved[7];
 	uint8_t  sha256[32];        /* SHA-256 of [0, content_size), this
 				     * field taken as 32 zero bytes */
+};
+
+/* Optional data beside the zones (v1.1): each a blob with its own
+ * versioned format, 8-byte aligned, validated by its module when the
+ * snapshot is opened. A kind appears at most once; readers ignore kinds
+ * they do not know. */
+#define SNAP_SECT_POLICY    1   /* traffic policies: policy_compile (zones/policy.h) */
+#define SNAP_SECT_GEO       2   /* client address -> location (zones/geo.h) */
+#define SNAP_SECT_LATENCY   3   /* client address -> latency row (zones/geo.h) */
+
+struct snap_section {
+	uint32_t kind;              /* SNAP_SECT_* */
+	uint32_t off;               /* blob offset, a multiple of 8 */
+	uint32_t len;               /* bytes */
+	uint32_t reserved;
 };
 
 /* Open-addressing hash slot (linear probing). index is the node (or zone)
@@ -119,7 +137,11 @@ struct snap_rrset {
 	uint32_t additional;        /* offset of struct snap_addl, 0 = none */
 	uint32_t rrsig;             /* offset of the covering RRSIG struct
 				     * snap_rrset, 0 = none (DNSSEC issue) */
-	uint32_t policy;            /* offset of policy data, 0 = static */
+	uint32_t policy;            /* with SNAP_RRSET_POLICY: the policy
+				     * section's record index + 1, 0 = static.
+				     * The wire then holds one placeholder RR
+				     * (never served): answers come from
+				     * policy_eval */
 	uint16_t flags;             /* SNAP_RRSET_* */
 	uint16_t reserved;
 };

@@ -23,6 +23,7 @@
 
 #include "dname.h"
 #include "error.h"
+#include "policy.h"
 #include "rdata.h"
 #include "snap.h"
 
@@ -44,6 +45,7 @@ struct snap {
 	uint32_t nzones;
 	uint8_t apex_min;       /* fewest / most labels of any apex: only */
 	uint8_t apex_max;       /* suffixes in between can name a zone */
+	struct policy *policy;  /* the policy section, opened; NULL if none */
 };
 
 /* First problem found, kept until the hash result says which to report. */
@@ -52,6 +54,7 @@ struct vctx {
 	size_t len;
 	uint64_t content;
 	uint32_t hdr_size;
+	struct policy *policy;  /* opened by check_sections */
 	int err;
 	char msg[300];
 };
@@ -212,6 +215,31 @@ static int check_wire(struct vctx *v, uint32_t zi, const struct snap_rrset *s)
 	return 0;
 }
 
+/* A policy RRset names a record of the policy section, of its own type,
+ * and holds its one placeholder RR; a static one has no policy fields. */
+static int check_policy_set(struct vctx *v, uint32_t zi, const struct snap_rrset *s)
+{
+	struct policy_record r;
+
+	if (s->flags & ~SNAP_RRSET_POLICY)
+		return bad(v, P53_EFORMAT, "zone %u: RRset at offset %u has "
+			   "unknown flags 0x%x", zi, s->wire, s->flags);
+	if (!(s->flags & SNAP_RRSET_POLICY))
+		return s->policy ? bad(v, P53_EFORMAT, "zone %u: static RRset "
+				       "with a policy index", zi) : 0;
+	if (!v->policy || !s->policy || s->policy > policy_record_count(v->policy) ||
+	    s->count != 1)
+		return bad(v, P53_EFORMAT, "zone %u: policy RRset names record "
+			   "%u, the policy section has %u", zi, s->policy,
+			   v->policy ? policy_record_count(v->policy) : 0);
+	policy_record_get(v->policy, s->policy - 1, &r);
+	if (r.type != s->type)
+		return bad(v, P53_EFORMAT, "zone %u: policy record %u is of "
+			   "type %u, its RRset of type %u", zi, s->policy - 1,
+			   r.type, s->type);
+	return 0;
+}
+
 static int check_rrset(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 		       const struct snap_rrset *s)
 {
@@ -220,7 +248,7 @@ static int check_rrset(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 	if (!in_blob(v, s->wire, s->wire_len))
 		return bad(v, P53_EFORMAT, "zone %u: RRset wire [%u, +%u) "
 			   "outside the content", zi, s->wire, s->wire_len);
-	if (check_wire(v, zi, s) < 0)
+	if (check_wire(v, zi, s) < 0 || check_policy_set(v, zi, s) < 0)
 		return v->err;
 	if (s->rrsig && !is_rrset(z, s->rrsig))
 		return bad(v, P53_EFORMAT, "zone %u: RRSIG link %u is not an "
@@ -321,10 +349,51 @@ static int check_zone(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 	return 0;
 }
 
+/* The section table, and the sections this reader knows: kinds at most
+ * once, each inside the content and aligned; the policy section opens. */
+static int check_sections(struct vctx *v)
+{
+	const struct snap_header *h = (const void *)v->b;
+	const struct snap_section *t = (const void *)(v->b + h->sections);
+	struct diag pd = { 0 };
+	uint32_t seen = 0;
+	int ret;
+
+	if (!h->sections && !h->section_count)
+		return 0;
+	if (h->sections % 8 || h->section_count > 32 ||
+	    !in_blob(v, h->sections, (uint64_t)h->section_count * sizeof(*t)))
+		return bad(v, P53_EFORMAT, "section table (%u at offset %u) "
+			   "outside the content", h->section_count, h->sections);
+	for (uint32_t i = 0; i < h->section_count; i++) {
+		if (t[i].off % 8 || !in_blob(v, t[i].off, t[i].len) ||
+		    (t[i].kind < 32 && (seen & 1u << t[i].kind)))
+			return bad(v, P53_EFORMAT, "section %u (kind %u) at "
+				   "[%u, +%u): misplaced or repeated", i,
+				   t[i].kind, t[i].off, t[i].len);
+		if (t[i].kind < 32)
+			seen |= 1u << t[i].kind;
+		if (t[i].kind != SNAP_SECT_POLICY)
+			continue;
+		if ((ret = policy_open(v->b + t[i].off, t[i].len, &pd, &v->policy)) < 0) {
+			ret = bad(v, ret, "policy section: %s", pd.first[0] ?
+				  pd.first : p53_strerror(ret));
+			return ret;
+		}
+	}
+	if (!(h->features & SNAP_FEAT_POLICY) != !v->policy)
+		return bad(v, P53_EFORMAT, "the policy feature flag and the "
+			   "policy section disagree");
+	return 0;
+}
+
 static int check_structure(struct vctx *v)
 {
 	const struct snap_header *h = (const void *)v->b;
 	const struct snap_zone *z = (const void *)(v->b + h->zone_table);
+
+	if (check_sections(v) < 0)
+		return v->err;
 
 	if (h->zone_table % 8 ||
 	    !in_blob(v, h->zone_table, (uint64_t)h->zone_count * sizeof(*z)))
@@ -368,7 +437,7 @@ static void *hash_run(void *arg)
 }
 
 static int verify(const uint8_t *b, size_t len, const char *name,
-		  struct diag *d)
+		  struct diag *d, struct policy **pol)
 {
 	struct vctx v = { .b = b, .len = len };
 	struct hash_job job = { .b = b };
@@ -395,9 +464,12 @@ static int verify(const uint8_t *b, size_t len, const char *name,
 		bad(&v, P53_EHASH, "content hash mismatch: the snapshot is "
 		    "damaged or was altered");
 	}
-	if (!v.err)
+	if (!v.err) {
+		*pol = v.policy;
 		return 0;
+	}
 fail:
+	policy_close(v.policy);
 	diag_error(d, name, 0, 0, "%s", v.msg);
 	return v.err;
 }
@@ -431,6 +503,7 @@ static void set_shortcuts(struct snap *s, const uint8_t *blob, size_t len)
 int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 		  struct snap **out)
 {
+	struct policy *pol = NULL;
 	struct snap *s;
 	int ret;
 
@@ -441,11 +514,14 @@ int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 			   "aligned");
 		return P53_EINVAL;
 	}
-	if ((ret = verify(buf, len, NULL, d)) < 0)
+	if ((ret = verify(buf, len, NULL, d, &pol)) < 0)
 		return ret;
-	if (!(s = calloc(1, sizeof(*s))))
+	if (!(s = calloc(1, sizeof(*s)))) {
+		policy_close(pol);
 		return P53_ENOMEM;
+	}
 	set_shortcuts(s, buf, len);
+	s->policy = pol;
 	*out = s;
 	return 0;
 }
@@ -505,6 +581,7 @@ static int read_all(int fd, uint8_t *buf, size_t len)
 int snap_open(const char *path, struct diag *d, struct snap **out)
 {
 	const uint64_t max = (uint64_t)UINT32_MAX + sizeof(struct snap_sig);
+	struct policy *pol = NULL;
 	struct snap *s = NULL;
 	void *map = MAP_FAILED;
 	struct stat st;
@@ -539,18 +616,21 @@ int snap_open(const char *path, struct diag *d, struct snap **out)
 		goto fail;
 	}
 	(void)mprotect(map, map_len, PROT_READ);
-	if ((ret = verify(map, len, path, d)) < 0)
+	if ((ret = verify(map, len, path, d, &pol)) < 0)
 		goto fail;
 	ret = P53_ENOMEM;
 	if (!(s = calloc(1, sizeof(*s))))
 		goto fail;
 	set_shortcuts(s, map, len);
+	s->policy = pol;
+	pol = NULL;
 	s->map = map;
 	s->map_len = map_len;
 	close(fd);
 	*out = s;
 	return 0;
 fail:
+	policy_close(pol);
 	if (map != MAP_FAILED)
 		munmap(map, map_len);
 	if (fd >= 0)
@@ -562,9 +642,30 @@ void snap_close(struct snap *s)
 {
 	if (!s)
 		return;
+	policy_close(s->policy);
 	if (s->map)
 		munmap(s->map, s->map_len);
 	free(s);
+}
+
+const void *snap_section(const struct snap *s, uint32_t kind, size_t *len)
+{
+	const struct snap_header *h = (const void *)s->blob;
+	const struct snap_section *t = (const void *)(s->blob + h->sections);
+
+	for (uint32_t i = 0; h->sections && i < h->section_count; i++) {
+		if (t[i].kind == kind) {
+			*len = t[i].len;
+			return s->blob + t[i].off;
+		}
+	}
+	*len = 0;
+	return NULL;
+}
+
+const struct policy *snap_policy(const struct snap *s)
+{
+	return s->policy;
 }
 
 const uint8_t *snap_data(const struct snap *s)
@@ -1264,6 +1365,14 @@ static int dump_node(const struct snap *s, const struct snap_node *n,
 	for (uint32_t k = 0; k < n->rrset_count; k++) {
 		const uint8_t *p = snap_ptr(s, set[k].wire);
 
+		/* Its answers vary per query: not master-file data. */
+		if (set[k].flags & SNAP_RRSET_POLICY) {
+			if (fprintf(f, "; %s\t%u\tIN\t%s\t(traffic policy record %u)\n",
+				    owner, set[k].ttl, rrtype_to_text(set[k].type, tbuf,
+				    sizeof(tbuf)), set[k].policy - 1) < 0)
+				return P53_EIO;
+			continue;
+		}
 		for (uint32_t r = 0; r < set[k].count; r++) {
 			uint16_t rdlen = get16(p + 10);
 			uint32_t ttl = (uint32_t)p[6] << 24 |
