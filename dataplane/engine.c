@@ -25,6 +25,7 @@
 #include "cookie.h"
 #include "dname.h"
 #include "engine.h"
+#include "policy.h"
 #include "error.h"
 #include "rdata.h"
 
@@ -544,6 +545,63 @@ static inline void note_scope(struct ans *a, unsigned len)
 		a->w.scope = (uint8_t)len;
 }
 
+/* A policy RRset (snap_format.h): the RRs come from policy_eval for this
+ * client, not from the placeholder wire. WIP (issue 8): no geolocation,
+ * latency or health words yet (every check counts as healthy); the
+ * random draw is a hash of the query's ID, port and address. */
+static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset *set,
+		       uint32_t owner, uint16_t *count)
+{
+	const struct policy *p = snap_policy(a->s);
+	const struct engine_loc *loc = client_loc(a);
+	struct policy_input in;
+	struct policy_output out;
+	struct policy_record r;
+	uint32_t osize = owner_size(w, owner);
+	uint64_t h;
+
+	if (!p)
+		return true;
+	memset(&in, 0, sizeof(in));
+	in.family = loc->family == AF_INET6 ? 6 : loc->family == AF_INET ? 4 : 0;
+	in.prefix_len = loc->len;
+	memcpy(in.addr, loc->addr, 16);
+	memcpy(&h, loc->addr, 8);
+	h ^= (uint64_t)get16(a->pq->wire) << 48 ^ (uint64_t)(a->c ? a->c->port : 0) << 32;
+	h *= 0x9e3779b97f4a7c15ull;
+	in.random = h ^ h >> 29;
+	in.rotation = in.random >> 16;
+	policy_eval(p, set->policy - 1, &in, &out);
+	policy_record_get(p, set->policy - 1, &r);
+	note_scope(a, out.scope);
+	for (uint32_t i = 0; i < out.n; i++) {
+		struct policy_endpoint ep;
+
+		policy_endpoint_get(p, out.ep[i], &ep);
+		if (osize + 10u + ep.rdlen > w->end - w->pos || *count == 0xffff)
+			return false;
+		put_owner(w, owner, osize);
+		put16(w->buf + w->pos, ep.type);
+		put16(w->buf + w->pos + 2, 1);
+		put16(w->buf + w->pos + 4, (uint16_t)(r.ttl >> 16));
+		put16(w->buf + w->pos + 6, (uint16_t)r.ttl);
+		put16(w->buf + w->pos + 8, ep.rdlen);
+		memcpy(w->buf + w->pos + 10, ep.rdata, ep.rdlen);
+		w->pos += 10u + ep.rdlen;
+		(*count)++;
+	}
+	return true;
+}
+
+static inline bool put_set(struct ans *a, struct writer *w, const struct snap_rrset *set,
+			   uint32_t owner, uint16_t *count)
+{
+	if (set->flags & SNAP_RRSET_POLICY)
+		return put_policy(a, w, set, owner, count);
+	return put_rrset(w, a->s, set, owner, count);
+}
+
+
 /*
  * DS is the parent's data (RFC 4035 2.4, 3.1.4.1): when the name is the
  * apex of a zone we serve and we also serve a zone above it, the answer
@@ -659,7 +717,7 @@ static bool put_glue(struct ans *a, const struct snap_node *n, uint32_t ref,
 	for (int i = 0; i < 2; i++) {
 		const struct snap_rrset *set = snap_node_rrset(a->s, n, types[i]);
 
-		if (set && !put_rrset(&a->w, a->s, set, ref, &a->w.ar) &&
+		if (set && !put_set(a, &a->w, set, ref, &a->w.ar) &&
 		    required) {
 			set_tc(a);
 			return false;
@@ -787,7 +845,7 @@ static void answer_node(struct ans *a, const struct snap_node *n)
 		return;
 	}
 	a->kind = ENGINE_KIND_ANSWER;
-	if (!put_rrset(&a->w, a->s, set, a->sname, &a->w.an)) {
+	if (!put_set(a, &a->w, set, a->sname, &a->w.an)) {
 		set_tc(a);
 		return;
 	}
@@ -819,7 +877,7 @@ static bool follow_cname(struct ans *a, const struct snap_node *n, bool wild)
 
 	if (!set || (!wild && seen(a, n)))
 		return false;
-	if (!put_rrset(&a->w, a->s, set, a->sname, &a->w.an)) {
+	if (!put_set(a, &a->w, set, a->sname, &a->w.an)) {
 		set_tc(a);
 		return false;
 	}
@@ -850,7 +908,7 @@ static bool follow_dname(struct ans *a, const struct snap_rrset *set)
 
 	if (seen(a, a->lk.encloser))
 		return false;
-	if (!put_rrset(w, a->s, set, owner, &w->an)) {
+	if (!put_set(a, w, set, owner, &w->an)) {
 		set_tc(a);
 		return false;
 	}
