@@ -25,6 +25,8 @@
 #include "cookie.h"
 #include "dname.h"
 #include "engine.h"
+#include "geo.h"
+#include "latency.h"
 #include "policy.h"
 #include "error.h"
 #include "rdata.h"
@@ -97,6 +99,7 @@ struct writer {
 	uint8_t opt_cookie;     /* ... and COOKIE ... */
 	uint8_t opt_ecs;        /* ... and the ECS echo */
 	uint8_t scope;          /* its SCOPE PREFIX-LENGTH (see note_scope) */
+	uint8_t policy;         /* ENGINE_POLICY_* of policy RRsets written */
 	uint32_t opt_at;        /* where finish() wrote the OPT RR */
 };
 
@@ -545,35 +548,94 @@ static inline void note_scope(struct ans *a, unsigned len)
 		a->w.scope = (uint8_t)len;
 }
 
+/* Per-thread random numbers for weighted draws (xorshift64*): no shared
+ * state on the query path. Seeded from the first query the thread sees
+ * and the thread's own address, so threads do not draw in step. */
+static _Thread_local uint64_t policy_rng;
+
+static uint64_t next_random(uint64_t seed)
+{
+	uint64_t x = policy_rng;
+
+	if (!x)
+		x = (seed ^ (uintptr_t)&policy_rng) | 1;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	policy_rng = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/* The client as the snapshot's tables see it: location code, coordinates
+ * and latency row, each with the prefix length that matched. */
+static void locate_client(const struct snap *s, const struct engine_loc *loc,
+			  struct policy_input *in)
+{
+	const struct geo_table *geo = snap_geo(s), *coords = snap_coords(s);
+	const struct latency_table *lat = snap_latency(s);
+	int fam = loc->family == AF_INET6 ? AF_INET6 : AF_INET;
+	struct geo_loc_parts parts;
+	uint32_t v;
+	unsigned m;
+
+	in->family = loc->family == AF_INET6 ? 6 : loc->family == AF_INET ? 4 : 0;
+	in->prefix_len = loc->len;
+	memcpy(in->addr, loc->addr, 16);
+	if (!in->family)
+		return;
+	/* A lookup matches at most the client's own prefix: the ECS source
+	 * bits are all the client told us. */
+	if (geo && geo_lookup(geo, fam, loc->addr, &v, &m) && v &&
+	    geo_loc_unpack(v, &parts) == 0) {
+		memcpy(in->geo.continent, parts.continent, 2);
+		memcpy(in->geo.country, parts.country, 2);
+		memcpy(in->geo.subdivision, parts.subdivision, 3);
+		in->geo_prefix = (uint8_t)(m < loc->len ? m : loc->len);
+	}
+	if (coords && geo_lookup(coords, fam, loc->addr, &v, &m) &&
+	    geo_coord_unpack(v, &in->lat, &in->lon)) {
+		in->has_coords = true;
+		in->coords_prefix = (uint8_t)(m < loc->len ? m : loc->len);
+	}
+	if (lat && (in->latency = latency_lookup(lat, fam, loc->addr, &m))) {
+		in->nlatency = lat->nregions;
+		in->latency_prefix = (uint8_t)(m < loc->len ? m : loc->len);
+	}
+}
+
+/* Map policy_output flags to the engine's (engine.h). */
+static inline uint8_t policy_flags(const struct policy_output *out)
+{
+	return (uint8_t)(ENGINE_POLICY_ANSWERED |
+			 (out->flags & POLICY_FAIL_OPEN ? ENGINE_POLICY_FAIL_OPEN : 0) |
+			 (out->flags & POLICY_LAST_RESORT ? ENGINE_POLICY_LAST_RESORT : 0) |
+			 (out->n ? 0 : ENGINE_POLICY_EMPTY));
+}
+
 /* A policy RRset (snap_format.h): the RRs come from policy_eval for this
- * client, not from the placeholder wire. WIP (issue 8): no geolocation,
- * latency or health words yet (every check counts as healthy); the
- * random draw is a hash of the query's ID, port and address. */
+ * client (its location, latency row and the health words), not from the
+ * placeholder wire. Writes nothing when the policy chose nothing; the
+ * caller answers NODATA then. */
 static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset *set,
 		       uint32_t owner, uint16_t *count)
 {
 	const struct policy *p = snap_policy(a->s);
-	const struct engine_loc *loc = client_loc(a);
 	struct policy_input in;
 	struct policy_output out;
 	struct policy_record r;
 	uint32_t osize = owner_size(w, owner);
-	uint64_t h;
 
 	if (!p)
 		return true;
 	memset(&in, 0, sizeof(in));
-	in.family = loc->family == AF_INET6 ? 6 : loc->family == AF_INET ? 4 : 0;
-	in.prefix_len = loc->len;
-	memcpy(in.addr, loc->addr, 16);
-	memcpy(&h, loc->addr, 8);
-	h ^= (uint64_t)get16(a->pq->wire) << 48 ^ (uint64_t)(a->c ? a->c->port : 0) << 32;
-	h *= 0x9e3779b97f4a7c15ull;
-	in.random = h ^ h >> 29;
-	in.rotation = in.random >> 16;
+	locate_client(a->s, client_loc(a), &in);
+	in.health = snap_health(a->s, &in.nhealth);
+	in.random = next_random(get16(a->pq->wire) ^ (uint64_t)(a->c ? a->c->port : 0) << 16);
+	in.rotation = in.random >> 32;
 	policy_eval(p, set->policy - 1, &in, &out);
 	policy_record_get(p, set->policy - 1, &r);
 	note_scope(a, out.scope);
+	w->policy |= policy_flags(&out);
 	for (uint32_t i = 0; i < out.n; i++) {
 		struct policy_endpoint ep;
 
@@ -583,8 +645,7 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 		put_owner(w, owner, osize);
 		put16(w->buf + w->pos, ep.type);
 		put16(w->buf + w->pos + 2, 1);
-		put16(w->buf + w->pos + 4, (uint16_t)(r.ttl >> 16));
-		put16(w->buf + w->pos + 6, (uint16_t)r.ttl);
+		put32(w->buf + w->pos + 4, r.ttl);
 		put16(w->buf + w->pos + 8, ep.rdlen);
 		memcpy(w->buf + w->pos + 10, ep.rdata, ep.rdlen);
 		w->pos += 10u + ep.rdlen;
@@ -833,6 +894,7 @@ static void answer_node(struct ans *a, const struct snap_node *n)
 {
 	const struct snap_rrset *set;
 	uint32_t start = a->w.pos;
+	uint16_t an;
 
 	if (a->qtype == RRTYPE_ANY)
 		set = any_rrset(a->s, n);
@@ -845,8 +907,16 @@ static void answer_node(struct ans *a, const struct snap_node *n)
 		return;
 	}
 	a->kind = ENGINE_KIND_ANSWER;
+	an = a->w.an;
 	if (!put_set(a, &a->w, set, a->sname, &a->w.an)) {
 		set_tc(a);
+		return;
+	}
+	if (a->w.an == an && (set->flags & SNAP_RRSET_POLICY)) {
+		/* the policy chose nothing for this client */
+		if (!a->chained)
+			a->kind = ENGINE_KIND_NODATA;
+		put_soa(a, a->lk.zone);
 		return;
 	}
 	if (set->additional)
@@ -1165,6 +1235,7 @@ static bool start_response(const struct engine_conf *conf,
 	w->opt_cookie = pq->cookie != ENGINE_COOKIE_NONE;
 	w->opt_ecs = pq->ecs == ENGINE_ECS_ECHO;
 	w->scope = 0;
+	w->policy = 0;
 	*optlen = opt_size(conf, pq, w);
 	if (head + *optlen > lim && w->opt_nsid) {
 		w->opt_nsid = 0;        /* NSID is the first thing to go ... */
@@ -1227,6 +1298,7 @@ static void set_layout(struct engine_result *res, const struct query *pq,
 	res->qend = (uint16_t)(HDR_LEN + pq->qsec_len);
 	res->opt_off = (uint16_t)w->opt_at;
 	res->opt_len = (uint16_t)(w->pos - w->opt_at);
+	res->policy = w->policy;
 	if (w->opt_ecs && res->opt_len) {
 		res->ecs = ENGINE_ECS_ECHO;
 		res->ecs_scope = ecs_scope(w);
@@ -1250,6 +1322,7 @@ static void set_result(struct engine_result *res, const struct query *pq,
 	res->cookie = pq->cookie;
 	res->ecs = pq->ecs == ENGINE_ECS_BAD ? ENGINE_ECS_BAD : ENGINE_ECS_NONE;
 	res->ecs_scope = 0;
+	res->policy = 0;
 	res->qend = res->opt_off = res->opt_len = 0;
 }
 

@@ -120,6 +120,12 @@ enum engine_ecs {
 				  * for another opcode), no echo */
 };
 
+/* engine_result.policy: what traffic policies did for this response. */
+#define ENGINE_POLICY_ANSWERED    (1u << 0)  /* a policy RRset was evaluated */
+#define ENGINE_POLICY_FAIL_OPEN   (1u << 1)  /* ... with no healthy member */
+#define ENGINE_POLICY_LAST_RESORT (1u << 2)  /* ... answered a last resort */
+#define ENGINE_POLICY_EMPTY       (1u << 3)  /* ... and chose nothing (NODATA) */
+
 /* Details of one engine_answer() call. */
 struct engine_result {
 	uint16_t rcode;          /* full 12-bit RCODE incl. EDNS extension */
@@ -139,6 +145,7 @@ struct engine_result {
 	uint8_t cookie;          /* enum engine_cookie */
 	uint8_t ecs;             /* enum engine_ecs */
 	uint8_t ecs_scope;       /* the echo's SCOPE PREFIX-LENGTH */
+	uint8_t policy;          /* ENGINE_POLICY_* (traffic-policy answers) */
 	/* Layout of the response, for engine_truncate: where the question
 	 * ends, and where our OPT RR sits (opt_len 0: none). Zero when the
 	 * response is dropped. */

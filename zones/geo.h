@@ -18,6 +18,7 @@
 #ifndef POP53_GEO_H
 #define POP53_GEO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,6 +82,32 @@ int geo_loc_unpack(uint32_t code, struct geo_loc_parts *out);
  * "*-FR" for a country without continent, "none" for GEO_LOC_NONE,
  * "invalid" for a word geo_loc_unpack refuses. Returns buf. */
 const char *geo_loc_format(uint32_t code, char *buf, size_t cap);
+
+/*
+ * Coordinates as a table value (the snapshot's SNAP_SECT_COORDS table, for
+ * geoproximity): latitude and longitude in hundredths of a degree, as two
+ * signed 16-bit halves (latitude high). About 1 km of resolution, which is
+ * finer than any address database locates a network.
+ */
+static inline uint32_t geo_coord_pack(double lat, double lon)
+{
+	int16_t a = (int16_t)(lat * 100.0 + (lat < 0 ? -0.5 : 0.5));
+	int16_t o = (int16_t)(lon * 100.0 + (lon < 0 ? -0.5 : 0.5));
+
+	return (uint32_t)(uint16_t)a << 16 | (uint16_t)o;
+}
+
+/* Unpack a value; false (and nothing stored) when it is out of range. */
+static inline bool geo_coord_unpack(uint32_t v, double *lat, double *lon)
+{
+	int16_t a = (int16_t)(uint16_t)(v >> 16), o = (int16_t)(uint16_t)v;
+
+	if (a < -9000 || a > 9000 || o < -18000 || o > 18000)
+		return false;
+	*lat = a / 100.0;
+	*lon = o / 100.0;
+	return true;
+}
 
 /* ---- building ----------------------------------------------------------- */
 

@@ -19,7 +19,9 @@
 #include "snap_format.h"
 #include "zone.h"
 
-struct snap;  /* an open snapshot: the blob and its size */
+struct snap;
+struct geo_table;
+struct latency_table;  /* an open snapshot: the blob and its size */
 struct policy;
 
 /* A section to carry beside the zones (snap_format.h, SNAP_SECT_*). */
@@ -86,6 +88,23 @@ const void *snap_section(const struct snap *s, uint32_t kind, size_t *len);
 
 /* The traffic policies of s (opened and validated with s), NULL if none. */
 const struct policy *snap_policy(const struct snap *s);
+
+/* The snapshot's geolocation table (client address -> location code),
+ * latency table and coordinates table, opened when the snapshot was;
+ * NULL when the snapshot has none. Valid while s is open. */
+const struct geo_table *snap_geo(const struct snap *s);
+const struct latency_table *snap_latency(const struct snap *s);
+const struct geo_table *snap_coords(const struct snap *s);
+
+/* Attach the health words of the policy's checks (one byte per check in
+ * the policy file's order, written by the control plane with release
+ * stores). Call before s is published; the words must outlive s (the
+ * control plane frees a replaced array with the snapshot it belonged to).
+ * NULL: every check counts as healthy. */
+void snap_set_health(struct snap *s, const uint8_t *words, uint32_t n);
+
+/* The attached words and their count (*n), NULL if none. */
+const uint8_t *snap_health(const struct snap *s, uint32_t *n);
 
 /* The raw blob and its size (content plus any signature trailer). */
 const uint8_t *snap_data(const struct snap *s);

@@ -58,7 +58,8 @@ struct snap_header {
  * they do not know. */
 #define SNAP_SECT_POLICY    1   /* traffic policies: policy_compile (zones/policy.h) */
 #define SNAP_SECT_GEO       2   /* client address -> location (zones/geo.h) */
-#define SNAP_SECT_LATENCY   3   /* client address -> latency row (zones/geo.h) */
+#define SNAP_SECT_LATENCY   3   /* client address -> latency row (zones/latency.h) */
+#define SNAP_SECT_COORDS    4   /* client address -> coordinates (geo_coord_pack) */
 
 struct snap_section {
 	uint32_t kind;              /* SNAP_SECT_* */

@@ -23,6 +23,7 @@
 
 #include "dname.h"
 #include "error.h"
+#include "latency.h"
 #include "policy.h"
 #include "rdata.h"
 #include "snap.h"
@@ -30,6 +31,15 @@
 /* Below this the thread costs more than it saves. */
 #define HASH_THREAD_MIN (4u << 20)
 #define PREFETCH        16      /* entries ahead */
+
+/* The optional sections (snap_format.h), opened in place. */
+struct snap_aux {
+	struct policy *policy;          /* NULL if none */
+	struct geo_table geo;
+	struct latency_table latency;
+	struct geo_table coords;
+	bool has_geo, has_latency, has_coords;
+};
 
 struct snap {
 	const uint8_t *blob;    /* first: snap_ptr() in snap.h reads it */
@@ -45,7 +55,11 @@ struct snap {
 	uint32_t nzones;
 	uint8_t apex_min;       /* fewest / most labels of any apex: only */
 	uint8_t apex_max;       /* suffixes in between can name a zone */
-	struct policy *policy;  /* the policy section, opened; NULL if none */
+	struct snap_aux aux;    /* the optional sections, opened */
+	/* Health words of the policy checks, attached by the control plane
+	 * (snap_set_health); read with acquire loads by policy_eval. */
+	const uint8_t *health;
+	uint32_t nhealth;
 };
 
 /* First problem found, kept until the hash result says which to report. */
@@ -54,7 +68,7 @@ struct vctx {
 	size_t len;
 	uint64_t content;
 	uint32_t hdr_size;
-	struct policy *policy;  /* opened by check_sections */
+	struct snap_aux aux;    /* opened by check_sections */
 	int err;
 	char msg[300];
 };
@@ -227,12 +241,12 @@ static int check_policy_set(struct vctx *v, uint32_t zi, const struct snap_rrset
 	if (!(s->flags & SNAP_RRSET_POLICY))
 		return s->policy ? bad(v, P53_EFORMAT, "zone %u: static RRset "
 				       "with a policy index", zi) : 0;
-	if (!v->policy || !s->policy || s->policy > policy_record_count(v->policy) ||
+	if (!v->aux.policy || !s->policy || s->policy > policy_record_count(v->aux.policy) ||
 	    s->count != 1)
 		return bad(v, P53_EFORMAT, "zone %u: policy RRset names record "
 			   "%u, the policy section has %u", zi, s->policy,
-			   v->policy ? policy_record_count(v->policy) : 0);
-	policy_record_get(v->policy, s->policy - 1, &r);
+			   v->aux.policy ? policy_record_count(v->aux.policy) : 0);
+	policy_record_get(v->aux.policy, s->policy - 1, &r);
 	if (r.type != s->type)
 		return bad(v, P53_EFORMAT, "zone %u: policy record %u is of "
 			   "type %u, its RRset of type %u", zi, s->policy - 1,
@@ -351,13 +365,52 @@ static int check_zone(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 
 /* The section table, and the sections this reader knows: kinds at most
  * once, each inside the content and aligned; the policy section opens. */
+static const char *section_name(uint32_t kind)
+{
+	switch (kind) {
+	case SNAP_SECT_POLICY:  return "policy";
+	case SNAP_SECT_GEO:     return "geolocation";
+	case SNAP_SECT_LATENCY: return "latency";
+	case SNAP_SECT_COORDS:  return "coordinates";
+	}
+	return "unknown";
+}
+
+/* Open one section in place; kinds this reader does not know are left
+ * alone (a newer writer's optional data). */
+static int open_section(struct vctx *v, const struct snap_section *t, struct diag *pd)
+{
+	const uint8_t *b = v->b + t->off;
+	int ret = 0;
+
+	switch (t->kind) {
+	case SNAP_SECT_POLICY:
+		return policy_open(b, t->len, pd, &v->aux.policy);
+	case SNAP_SECT_GEO:
+		ret = geo_open(b, t->len, &v->aux.geo, pd);
+		v->aux.has_geo = ret == 0;
+		break;
+	case SNAP_SECT_LATENCY:
+		ret = latency_open(b, t->len, &v->aux.latency, pd);
+		v->aux.has_latency = ret == 0;
+		break;
+	case SNAP_SECT_COORDS:
+		ret = geo_open(b, t->len, &v->aux.coords, pd);
+		v->aux.has_coords = ret == 0;
+		break;
+	}
+	return ret;
+}
+
 static int check_sections(struct vctx *v)
 {
 	const struct snap_header *h = (const void *)v->b;
 	const struct snap_section *t = (const void *)(v->b + h->sections);
-	struct diag pd = { 0 };
+	struct diag pd;
 	uint32_t seen = 0;
 	int ret;
+
+	diag_init(&pd, NULL);
 
 	if (!h->sections && !h->section_count)
 		return 0;
@@ -373,17 +426,18 @@ static int check_sections(struct vctx *v)
 				   t[i].kind, t[i].off, t[i].len);
 		if (t[i].kind < 32)
 			seen |= 1u << t[i].kind;
-		if (t[i].kind != SNAP_SECT_POLICY)
-			continue;
-		if ((ret = policy_open(v->b + t[i].off, t[i].len, &pd, &v->policy)) < 0) {
-			ret = bad(v, ret, "policy section: %s", pd.first[0] ?
-				  pd.first : p53_strerror(ret));
-			return ret;
-		}
+		if ((ret = open_section(v, &t[i], &pd)) < 0)
+			return bad(v, ret, "%s section: %s", section_name(t[i].kind),
+				   pd.first[0] ? pd.first : p53_strerror(ret));
 	}
-	if (!(h->features & SNAP_FEAT_POLICY) != !v->policy)
+	if (!(h->features & SNAP_FEAT_POLICY) != !v->aux.policy)
 		return bad(v, P53_EFORMAT, "the policy feature flag and the "
 			   "policy section disagree");
+	if (v->aux.has_latency && (!v->aux.policy ||
+	    v->aux.latency.nregions != policy_region_count(v->aux.policy)))
+		return bad(v, P53_EFORMAT, "the latency table has %u regions, the policy "
+			   "file %u", v->aux.latency.nregions,
+			   v->aux.policy ? policy_region_count(v->aux.policy) : 0);
 	return 0;
 }
 
@@ -437,7 +491,7 @@ static void *hash_run(void *arg)
 }
 
 static int verify(const uint8_t *b, size_t len, const char *name,
-		  struct diag *d, struct policy **pol)
+		  struct diag *d, struct snap_aux *aux)
 {
 	struct vctx v = { .b = b, .len = len };
 	struct hash_job job = { .b = b };
@@ -465,11 +519,11 @@ static int verify(const uint8_t *b, size_t len, const char *name,
 		    "damaged or was altered");
 	}
 	if (!v.err) {
-		*pol = v.policy;
+		*aux = v.aux;
 		return 0;
 	}
 fail:
-	policy_close(v.policy);
+	policy_close(v.aux.policy);
 	diag_error(d, name, 0, 0, "%s", v.msg);
 	return v.err;
 }
@@ -503,7 +557,7 @@ static void set_shortcuts(struct snap *s, const uint8_t *blob, size_t len)
 int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 		  struct snap **out)
 {
-	struct policy *pol = NULL;
+	struct snap_aux aux;
 	struct snap *s;
 	int ret;
 
@@ -514,14 +568,14 @@ int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 			   "aligned");
 		return P53_EINVAL;
 	}
-	if ((ret = verify(buf, len, NULL, d, &pol)) < 0)
+	if ((ret = verify(buf, len, NULL, d, &aux)) < 0)
 		return ret;
 	if (!(s = calloc(1, sizeof(*s)))) {
-		policy_close(pol);
+		policy_close(aux.policy);
 		return P53_ENOMEM;
 	}
 	set_shortcuts(s, buf, len);
-	s->policy = pol;
+	s->aux = aux;
 	*out = s;
 	return 0;
 }
@@ -581,7 +635,7 @@ static int read_all(int fd, uint8_t *buf, size_t len)
 int snap_open(const char *path, struct diag *d, struct snap **out)
 {
 	const uint64_t max = (uint64_t)UINT32_MAX + sizeof(struct snap_sig);
-	struct policy *pol = NULL;
+	struct snap_aux aux = { 0 };
 	struct snap *s = NULL;
 	void *map = MAP_FAILED;
 	struct stat st;
@@ -616,21 +670,21 @@ int snap_open(const char *path, struct diag *d, struct snap **out)
 		goto fail;
 	}
 	(void)mprotect(map, map_len, PROT_READ);
-	if ((ret = verify(map, len, path, d, &pol)) < 0)
+	if ((ret = verify(map, len, path, d, &aux)) < 0)
 		goto fail;
 	ret = P53_ENOMEM;
 	if (!(s = calloc(1, sizeof(*s))))
 		goto fail;
 	set_shortcuts(s, map, len);
-	s->policy = pol;
-	pol = NULL;
+	s->aux = aux;
+	aux.policy = NULL;
 	s->map = map;
 	s->map_len = map_len;
 	close(fd);
 	*out = s;
 	return 0;
 fail:
-	policy_close(pol);
+	policy_close(aux.policy);
 	if (map != MAP_FAILED)
 		munmap(map, map_len);
 	if (fd >= 0)
@@ -642,7 +696,7 @@ void snap_close(struct snap *s)
 {
 	if (!s)
 		return;
-	policy_close(s->policy);
+	policy_close(s->aux.policy);
 	if (s->map)
 		munmap(s->map, s->map_len);
 	free(s);
@@ -665,7 +719,34 @@ const void *snap_section(const struct snap *s, uint32_t kind, size_t *len)
 
 const struct policy *snap_policy(const struct snap *s)
 {
-	return s->policy;
+	return s->aux.policy;
+}
+
+const struct geo_table *snap_geo(const struct snap *s)
+{
+	return s->aux.has_geo ? &s->aux.geo : NULL;
+}
+
+const struct latency_table *snap_latency(const struct snap *s)
+{
+	return s->aux.has_latency ? &s->aux.latency : NULL;
+}
+
+const struct geo_table *snap_coords(const struct snap *s)
+{
+	return s->aux.has_coords ? &s->aux.coords : NULL;
+}
+
+void snap_set_health(struct snap *s, const uint8_t *words, uint32_t n)
+{
+	s->health = words;
+	s->nhealth = words ? n : 0;
+}
+
+const uint8_t *snap_health(const struct snap *s, uint32_t *n)
+{
+	*n = s->nhealth;
+	return s->health;
 }
 
 const uint8_t *snap_data(const struct snap *s)

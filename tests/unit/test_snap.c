@@ -1122,7 +1122,12 @@ static void test_header_fields(void **state)
 	h->version_major = 2;
 	diag_init(&d, NULL);
 	assert_int_equal(snap_open_mem(copy, f->len, &d, &s), P53_EVERSION);
-	assert_non_null(strstr(d.first, "version 2.0"));
+	{
+		char want[32];
+
+		snprintf(want, sizeof(want), "version 2.%u", SNAP_VERSION_MINOR);
+		assert_non_null(strstr(d.first, want));
+	}
 	h->version_major = SNAP_VERSION_MAJOR;
 
 	/* a newer minor version is fine */
