@@ -612,6 +612,29 @@ static inline uint8_t policy_flags(const struct policy_output *out)
 			 (out->n ? 0 : ENGINE_POLICY_EMPTY));
 }
 
+/* An alias endpoint: the target's own RRset of the record's type (static
+ * data, snap_policy_prepare checked it), under the owner and with the
+ * policy record's TTL. Nothing when the target no longer has one. */
+static bool put_alias(struct ans *a, struct writer *w, const struct policy_endpoint *ep,
+		      const struct policy_record *r, uint32_t owner, uint16_t *count)
+{
+	struct snap_qname q;
+	const struct snap_zone *z;
+	const struct snap_node *n;
+	const struct snap_rrset *set;
+	uint32_t rr = w->pos;
+	uint16_t before = *count;
+
+	snap_qname_init(&q, ep->rdata, ep->rdlen);
+	if (!(z = snap_find_zone(a->s, &q)) || !(n = snap_find_node(a->s, z, q.name, q.len)) ||
+	    !(set = snap_node_rrset(a->s, n, r->type)) || (set->flags & SNAP_RRSET_POLICY))
+		return true;
+	if (!put_rrset(w, a->s, set, owner, count))
+		return false;
+	patch_ttl(w, rr, (uint32_t)(*count - before), r->ttl);
+	return true;
+}
+
 /* A policy RRset (snap_format.h): the RRs come from policy_eval for this
  * client (its location, latency row and the health words), not from the
  * placeholder wire. Writes nothing when the policy chose nothing; the
@@ -640,6 +663,11 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 		struct policy_endpoint ep;
 
 		policy_endpoint_get(p, out.ep[i], &ep);
+		if (ep.type == POLICY_ALIAS) {
+			if (!put_alias(a, w, &ep, &r, owner, count))
+				return false;
+			continue;
+		}
 		if (osize + 10u + ep.rdlen > w->end - w->pos || *count == 0xffff)
 			return false;
 		put_owner(w, owner, osize);

@@ -112,7 +112,7 @@ static int check_endpoints(struct vctx *v)
 			ok = e->rdlen == 4;
 		else if (ok && e->type == RRTYPE_AAAA)
 			ok = e->rdlen == 16;
-		else if (ok && e->type == RRTYPE_CNAME)
+		else if (ok && (e->type == RRTYPE_CNAME || e->type == POLICY_ALIAS))
 			ok = dname_wire_len(r, e->rdlen) == (int)e->rdlen;
 		else if (ok && e->type == RRTYPE_TXT)
 			ok = txt_ok(r, e->rdlen);
@@ -184,7 +184,7 @@ static int rec_cmp(const uint8_t *an, uint16_t al, uint16_t at, const uint8_t *b
 static bool type_fits(uint16_t rec, uint16_t ep)
 {
 	if (rec == RRTYPE_A || rec == RRTYPE_AAAA)
-		return ep == rec || ep == RRTYPE_CNAME;
+		return ep == rec || ep == RRTYPE_CNAME || ep == POLICY_ALIAS;
 	return ep == rec;
 }
 

@@ -36,6 +36,12 @@ struct policy;   /* an opened, validated blob; opaque */
 #define POLICY_TTL_WARN       300      /* client-dependent answers: warn above */
 #define POLICY_NO_LATENCY     UINT32_MAX
 
+/* Endpoint type of an `alias:` member (RDATA: the target's wire name): an
+ * A or AAAA record answered with the target's own addresses, as Route 53's
+ * alias records; the only way to point a zone apex elsewhere. The value
+ * is in the private-use type range and never reaches the wire. */
+#define POLICY_ALIAS          65401
+
 /* ---- compiling ----------------------------------------------------------- */
 
 /* Compile the policy file at path into a malloc'd blob (*blob, *len; the
@@ -90,7 +96,8 @@ int policy_find(const struct policy *p, const uint8_t *name, size_t len, uint16_
 /* ---- endpoints ----------------------------------------------------------- */
 
 struct policy_endpoint {
-	uint16_t type;           /* RRTYPE_A, _AAAA, _CNAME (a name) or _TXT */
+	uint16_t type;           /* RRTYPE_A, _AAAA, _CNAME (a name), _TXT or
+				  * POLICY_ALIAS (a name whose addresses answer) */
 	uint16_t rdlen;
 	const uint8_t *rdata;    /* wire RDATA inside the blob (a name as written) */
 };

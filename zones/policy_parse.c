@@ -562,6 +562,29 @@ static int endpoint_name(struct cc *c, const struct yconf_node *n)
 	return add_endpoint(c, RRTYPE_CNAME, w, (size_t)len);
 }
 
+/* An alias: answered with the target's A or AAAA RRset (which must be
+ * static data in a served zone: snap_policy_prepare checks). */
+static int endpoint_alias(struct cc *c, const struct yconf_node *n)
+{
+	uint8_t w[DNAME_MAXLEN];
+	const char *s;
+	int len;
+
+	if (yconf_str(n, c->d, &s) < 0)
+		return P53_ESYNTAX;
+	if (c->rec_type != RRTYPE_A && c->rec_type != RRTYPE_AAAA) {
+		yconf_error(n, c->d, "'alias' only fits an A or AAAA record, this is %s record",
+			    rtype_name(c->rec_type));
+		return P53_ESYNTAX;
+	}
+	if ((len = dname_from_text(s, strlen(s), (const uint8_t *)"", w)) < 0) {
+		yconf_error(n, c->d, "'alias' must be a domain name, got \"%s\" (%s)", s,
+			    p53_strerror(len));
+		return P53_ESYNTAX;
+	}
+	return add_endpoint(c, POLICY_ALIAS, w, (size_t)len);
+}
+
 /* A string (cut into 255-byte character-strings) or a list of strings
  * (one character-string each). */
 static int endpoint_text(struct cc *c, const struct yconf_node *n)
@@ -604,10 +627,10 @@ static int endpoint_text(struct cc *c, const struct yconf_node *n)
 
 static const char *const kinds[] = { "simple", "weighted", "latency", "geolocation",
 				     "geoproximity", "failover", "multivalue", NULL };
-static const char *const member_keys[] = { "address", "name", "text", "policy", "check",
+static const char *const member_keys[] = { "address", "name", "alias", "text", "policy", "check",
 					   "weight", "region", "lat", "lon", "bias", "continent",
 					   "country", "subdivision", "default", NULL };
-static const char *const what_keys[] = { "address", "name", "text", "policy", NULL };
+static const char *const what_keys[] = { "address", "name", "alias", "text", "policy", NULL };
 static const char *const loc_keys[] = { "default", "continent", "country", "subdivision", NULL };
 static const char *const continents[] = { "AF", "AN", "AS", "EU", "NA", "OC", "SA", NULL };
 
@@ -641,14 +664,16 @@ static int member_what(struct cc *c, const struct yconf_node *map, bool lr)
 	}
 	if (!found || (lr && !strcmp(fkey, "policy"))) {
 		yconf_error(found ? found : map, c->d, lr ? "a last-resort entry is an endpoint: "
-			    "'address', 'name' or 'text'" : "a member needs 'address', 'name', "
-			    "'text' or 'policy'");
+			    "'address', 'name', 'alias' or 'text'" : "a member needs 'address', "
+			    "'name', 'alias', 'text' or 'policy'");
 		return P53_ESYNTAX;
 	}
 	if (!strcmp(fkey, "policy"))
 		return yconf_expect(found, YCONF_MAP, c->d) < 0 ? P53_ESYNTAX : NESTED;
 	if (!strcmp(fkey, "address"))
 		return endpoint_address(c, found);
+	if (!strcmp(fkey, "alias"))
+		return endpoint_alias(c, found);
 	return !strcmp(fkey, "name") ? endpoint_name(c, found) : endpoint_text(c, found);
 }
 
@@ -870,7 +895,7 @@ static void last_resort(struct cc *c, const struct yconf_node *map, uint32_t ni)
 	}
 	for (size_t i = 0; i < yconf_count(lr); i++) {
 		const struct yconf_node *it = yconf_at(lr, i);
-		static const char *const ep_keys[] = { "address", "name", "text", NULL };
+		static const char *const ep_keys[] = { "address", "name", "alias", "text", NULL };
 		struct pol_member *m = push(c, &c->mems, sizeof(*m));
 		int ep;
 		if (!m)

@@ -95,9 +95,10 @@ static struct zone *zone_of(struct zone *const *zones, size_t n, const uint8_t *
 /* What the records of z say about the policy owners in rec (each in it
  * with its type and with tag 0): clashes (tag = type: static data of a
  * record's type; tag 0: a CNAME on either side of a shared name), and
- * the zone cuts and DNAMEs (tag 1 NS below the apex, 2 DNAME). */
+ * the zone cuts and DNAMEs (tag 1 NS below the apex, 2 DNAME), and the
+ * owners of static addresses (alias targets). */
 static int scan_zone(const struct zone *z, struct nset *rec, struct nset *cuts,
-		     struct nset *clash)
+		     struct nset *clash, struct nset *addrs)
 {
 	const uint8_t *apex = zone_origin(z);
 	const struct zone_rr *rr;
@@ -116,6 +117,8 @@ static int scan_zone(const struct zone *z, struct nset *rec, struct nset *cuts,
 		if (k >= 0 && nset_find(rec, owner, 0, false) >= 0 &&
 		    (t == RRTYPE_CNAME || nset_find(rec, owner, RRTYPE_CNAME, false) >= 0))
 			k = nset_find(clash, owner, 0, true);
+		if (k >= 0 && (t == RRTYPE_A || t == RRTYPE_AAAA))
+			k = nset_find(addrs, owner, 0, true);
 		if (k < 0)
 			return P53_ENOMEM;
 	}
@@ -190,10 +193,48 @@ static int add_records(struct zone *const *zones, size_t n, const struct policy 
 	return ret;
 }
 
+/* An alias answers with its target's addresses from the served data at
+ * query time, so the target must be static A/AAAA data we serve
+ * authoritatively; an alias of an alias (or of another policy record)
+ * is refused rather than chased. */
+static int check_aliases(struct zone *const *zones, size_t n, const struct policy *p,
+			 struct nset *rec, struct nset *cuts, struct nset *clash,
+			 struct nset *addrs, struct diag *d)
+{
+	char text[DNAME_TEXT_MAX];
+	int ret = 0;
+
+	for (uint32_t i = 0; i < policy_endpoint_count(p); i++) {
+		struct policy_endpoint ep;
+		const struct zone *z;
+		uint8_t lower[DNAME_MAXLEN];
+		const char *why = NULL;
+
+		policy_endpoint_get(p, i, &ep);
+		if (ep.type != POLICY_ALIAS)
+			continue;
+		dname_copy_lower(lower, ep.rdata);
+		dname_to_text(lower, text, sizeof(text));
+		if (!(z = zone_of(zones, n, lower)))
+			why = "is outside the served zones (an alias answers from their data)";
+		else if (nset_find(rec, lower, 0, false) >= 0)
+			why = "is itself a policy record (aliases are not chained)";
+		else if (refuse(z, lower, RRTYPE_A, cuts, clash))
+			why = "is at or below a zone cut or a DNAME";
+		else if (nset_find(addrs, lower, 0, false) < 0)
+			why = "has no A or AAAA records";
+		if (why) {
+			diag_error(d, NULL, 0, 0, "policy alias target %s %s", text, why);
+			ret = P53_EZONE;
+		}
+	}
+	return ret;
+}
+
 int snap_policy_prepare(struct zone *const *zones, size_t n, const void *blob,
 			size_t len, struct diag *d)
 {
-	struct nset rec = { 0 }, cuts = { 0 }, clash = { 0 };
+	struct nset rec = { 0 }, cuts = { 0 }, clash = { 0 }, addrs = { 0 };
 	struct policy *p = NULL;
 	size_t total = 0;
 	int ret;
@@ -209,7 +250,8 @@ int snap_policy_prepare(struct zone *const *zones, size_t n, const void *blob,
 	ret = P53_ENOMEM;
 	if (nset_init(&rec, 2 * policy_record_count(p) + 1) < 0 ||
 	    nset_init(&cuts, (uint32_t)total + 1) < 0 ||
-	    nset_init(&clash, (uint32_t)total + 1) < 0)
+	    nset_init(&clash, (uint32_t)total + 1) < 0 ||
+	    nset_init(&addrs, (uint32_t)total + 1) < 0)
 		goto fail;
 	for (uint32_t i = 0; i < policy_record_count(p); i++) {
 		struct policy_record r;
@@ -220,14 +262,17 @@ int snap_policy_prepare(struct zone *const *zones, size_t n, const void *blob,
 			goto fail;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if ((ret = scan_zone(zones[i], &rec, &cuts, &clash)) < 0)
+		if ((ret = scan_zone(zones[i], &rec, &cuts, &clash, &addrs)) < 0)
 			goto fail;
 	}
+	if ((ret = check_aliases(zones, n, p, &rec, &cuts, &clash, &addrs, d)) < 0)
+		goto fail;
 	ret = add_records(zones, n, p, &cuts, &clash, d);
 fail:
 	nset_free(&rec);
 	nset_free(&cuts);
 	nset_free(&clash);
+	nset_free(&addrs);
 	policy_close(p);
 	return ret;
 }

@@ -756,6 +756,30 @@ static void test_cname_members(void **state)
 	release(c);
 }
 
+/* An alias is an address-like endpoint: it is not answered alone as a
+ * name is, and it keeps its target in the blob for the engine. */
+static void test_alias_members(void **state)
+{
+	struct compiled *c = compile_ok(
+		"records:\n  - name: example.\n    type: AAAA\n    policy:\n      routing: simple\n"
+		"      members:\n        - alias: LB.example.\n        - address: 2001:db8::1\n");
+	struct policy_input in = { 0 };
+	struct policy_output out;
+	struct policy_endpoint ep;
+
+	(void)state;
+	in.rotation = 0;
+	eval1(c, 0, &in, &out);
+	assert_int_equal(out.n, 2);
+	policy_endpoint_get(c->p, out.ep[0], &ep);
+	assert_int_equal(ep.type, POLICY_ALIAS);
+	assert_int_equal(ep.rdlen, 12);
+	assert_memory_equal(ep.rdata, "\002LB\007example", 12);
+	policy_endpoint_get(c->p, out.ep[1], &ep);
+	assert_int_equal(ep.type, RRTYPE_AAAA);
+	release(c);
+}
+
 /* ---- diagnostics --------------------------------------------------------------------------- */
 
 #define REC(body) "records:\n  - name: x.example.\n    type: A\n    policy:\n" body
@@ -786,7 +810,12 @@ static void test_parse_errors(void **state)
 		  "t.yaml:7:37: 'name' and 'address' exclude each other: a member is one endpoint "
 		  "or one policy" },
 		{ REC("      routing: simple\n      members:\n        - { check: nope }\n"),
-		  "t.yaml:7:11: a member needs 'address', 'name', 'text' or 'policy'" },
+		  "t.yaml:7:11: a member needs 'address', 'name', 'alias', 'text' or 'policy'" },
+		{ "records:\n  - name: x.example.\n    type: TXT\n    policy:\n"
+		  "      routing: simple\n      members:\n        - alias: a.example.\n",
+		  "t.yaml:7:18: 'alias' only fits an A or AAAA record, this is a TXT record" },
+		{ REC("      routing: simple\n      members:\n        - alias: a..b\n"),
+		  "t.yaml:7:18: 'alias' must be a domain name, got \"a..b\" (syntax error)" },
 		{ REC("      routing: simple\n      members:\n        - { address: 1.2.3.4, check: nope }\n"),
 		  "t.yaml:7:38: no check named 'nope' in 'checks'" },
 		{ REC("      routing: failover\n      members:\n        - { address: 1.2.3.4, weight: 2 }\n"),
@@ -1063,6 +1092,7 @@ int main(void)
 		cmocka_unit_test(test_gdpr),
 		cmocka_unit_test(test_fail_open),
 		cmocka_unit_test(test_cname_members),
+		cmocka_unit_test(test_alias_members),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_nesting_limit),
 		cmocka_unit_test(test_ttl_warnings),

@@ -1,0 +1,251 @@
+/*
+ * test_snap_policy.c — policy records and sections in snapshots: what
+ * snap_policy_prepare refuses (each with its reason), what a compiled
+ * snapshot with a policy section reads back, and that the optional
+ * sections (geolocation, latency) are verified when the snapshot opens.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "diag.h"
+#include "error.h"
+#include "geo.h"
+#include "latency.h"
+#include "policy.h"
+#include "rdata.h"
+#include "snap.h"
+#include "zone.h"
+
+static const char zone_text[] =
+	"$ORIGIN example.com.\n$TTL 3600\n"
+	"@ SOA ns1 host 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n"
+	"lb A 192.0.2.10\nlb AAAA 2001:db8::10\nstatic A 192.0.2.1\nalias CNAME lb\n"
+	"sub NS ns.sub\nns.sub A 192.0.2.99\nd DNAME example.net.\n";
+
+static struct zone *parse_zone(void)
+{
+	struct diag d;
+	struct zone *z = NULL;
+
+	diag_init(&d, NULL);
+	assert_int_equal(zone_parse_string(zone_text, strlen(zone_text), "t", NULL, &d, &z), 0);
+	return z;
+}
+
+static void compile_policy(const char *yaml, uint8_t **blob, size_t *len)
+{
+	struct diag d;
+
+	diag_init(&d, NULL);
+	assert_int_equal(policy_compile_text("p.yaml", yaml, strlen(yaml), &d, blob, len), 0);
+}
+
+/* Prepare one record of `type` at `name` with members `members`; returns
+ * the result and leaves the first error in d. */
+static int prepare_one(const char *name, const char *type, const char *members,
+		       struct diag *d)
+{
+	char yaml[512];
+	struct zone *z = parse_zone();
+	uint8_t *blob;
+	size_t len;
+	int ret;
+
+	snprintf(yaml, sizeof(yaml), "records:\n  - name: %s\n    type: %s\n    policy:\n"
+		 "      routing: simple\n      members: [ %s ]\n", name, type, members);
+	compile_policy(yaml, &blob, &len);
+	diag_init(d, NULL);
+	ret = snap_policy_prepare(&z, 1, blob, len, d);
+	free(blob);
+	zone_free(z);
+	return ret;
+}
+
+static void test_prepare_refusals(void **state)
+{
+	static const struct { const char *name, *type, *members, *want; } cases[] = {
+		{ "www.example.org.", "A", "{ address: 192.0.2.1 }",
+		  "policy record www.example.org.: no zone given contains it" },
+		{ "static.example.com.", "A", "{ address: 192.0.2.1 }",
+		  "the zone has static data of the same type there" },
+		{ "alias.example.com.", "A", "{ address: 192.0.2.1 }",
+		  "a CNAME cannot share its name with other data" },
+		{ "lb.example.com.", "CNAME", "{ name: x.example.net. }",
+		  "a CNAME cannot share its name with other data" },
+		{ "sub.example.com.", "A", "{ address: 192.0.2.1 }",
+		  "it is at or below a zone cut (delegated away)" },
+		{ "x.sub.example.com.", "A", "{ address: 192.0.2.1 }",
+		  "it is at or below a zone cut (delegated away)" },
+		{ "x.d.example.com.", "A", "{ address: 192.0.2.1 }", "it is below a DNAME" },
+		{ "example.com.", "A", "{ alias: nowhere.example.com. }",
+		  "policy alias target nowhere.example.com. has no A or AAAA records" },
+		{ "example.com.", "A", "{ alias: www.example.org. }",
+		  "policy alias target www.example.org. is outside the served zones" },
+		{ "example.com.", "A", "{ alias: ns.sub.example.com. }",
+		  "policy alias target ns.sub.example.com. is at or below a zone cut" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct diag d;
+
+		assert_int_equal(prepare_one(cases[i].name, cases[i].type, cases[i].members, &d),
+				 P53_EZONE);
+		if (!strstr(d.first, cases[i].want))
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, d.first, cases[i].want);
+	}
+}
+
+static void test_prepare_accepts(void **state)
+{
+	struct diag d;
+
+	(void)state;
+	assert_int_equal(prepare_one("example.com.", "A", "{ alias: lb.example.com. }", &d), 0);
+	assert_int_equal(prepare_one("new.deep.example.com.", "TXT", "{ text: hi }", &d), 0);
+	assert_int_equal(prepare_one("lb.example.com.", "TXT", "{ text: hi }", &d), 0);
+}
+
+/* A snapshot with a policy section: the RRsets are marked, the section
+ * reads back, and a latency table whose region count is not the policy's
+ * is refused when the snapshot opens. */
+static void build_snapshot(const struct snap_section_in *extra, size_t nextra,
+			   uint8_t **out, size_t *outlen)
+{
+	static const char yaml[] =
+		"latency:\n  regions: [ eu, us ]\n"
+		"records:\n  - name: www.example.com.\n    type: A\n    policy:\n"
+		"      routing: latency\n      members:\n"
+		"        - { address: 192.0.2.1, region: eu }\n"
+		"        - { address: 192.0.2.2, region: us }\n";
+	struct snap_section_in sec[4];
+	struct snap_compile_opts o = { 0 };
+	struct zone *z = parse_zone();
+	uint8_t *blob;
+	size_t len;
+	struct diag d;
+
+	compile_policy(yaml, &blob, &len);
+	diag_init(&d, NULL);
+	assert_int_equal(snap_policy_prepare(&z, 1, blob, len, &d), 0);
+	assert_int_equal(zone_check(z, NULL, &d), 0);
+	sec[0] = (struct snap_section_in){ SNAP_SECT_POLICY, blob, len };
+	memcpy(sec + 1, extra, nextra * sizeof(*extra));
+	o.sections = sec;
+	o.nsections = 1 + nextra;
+	assert_int_equal(snap_compile(&z, 1, &o, &d, out, outlen), 0);
+	free(blob);
+	zone_free(z);
+}
+
+/* A latency blob laid out by hand (latency.h): nrows rows of nregions,
+ * and a geo table mapping 10.0.0.0/8 to row 0. */
+static uint8_t *latency_blob(uint32_t nregions, size_t *len)
+{
+	struct geo_builder *b;
+	uint8_t *geo, *out, a[16] = { 10 };
+	size_t glen, rows = 8 * ((nregions * 4 + 7) / 8);
+	struct latency_header h = { .version_major = LATENCY_VERSION_MAJOR };
+
+	assert_int_equal(geo_builder_new(&b), 0);
+	assert_int_equal(geo_builder_add(b, AF_INET, a, 8, 0, GEO_LAYER_MAP), 0);
+	assert_int_equal(geo_builder_serialize(b, &geo, &glen), 0);
+	geo_builder_free(b);
+	memcpy(h.magic, LATENCY_MAGIC, 8);
+	h.nregions = nregions;
+	h.nrows = 1;
+	h.rows = sizeof(h);
+	h.geo = (uint32_t)(sizeof(h) + rows);
+	h.geo_len = (uint32_t)glen;
+	*len = sizeof(h) + rows + glen;
+	out = calloc(1, *len);
+	memcpy(out, &h, sizeof(h));
+	for (uint32_t i = 0; i < nregions; i++) {
+		uint32_t v = 10 * (i + 1);
+		memcpy(out + sizeof(h) + 4 * i, &v, 4);
+	}
+	memcpy(out + h.geo, geo, glen);
+	free(geo);
+	return out;
+}
+
+static void test_snapshot_sections(void **state)
+{
+	struct snap_section_in lat;
+	uint8_t *snapb, *lb;
+	size_t snaplen, llen;
+	struct snap *s;
+	struct diag d;
+	uint8_t addr[16] = { 10, 1, 2, 3 };
+	unsigned m;
+	const uint32_t *row;
+
+	(void)state;
+	lb = latency_blob(2, &llen);
+	lat = (struct snap_section_in){ SNAP_SECT_LATENCY, lb, llen };
+	build_snapshot(&lat, 1, &snapb, &snaplen);
+	diag_init(&d, NULL);
+	assert_int_equal(snap_open_mem(snapb, snaplen, &d, &s), 0);
+	assert_non_null(snap_policy(s));
+	assert_null(snap_geo(s));
+	assert_non_null(snap_latency(s));
+	row = latency_lookup(snap_latency(s), AF_INET, addr, &m);
+	assert_non_null(row);
+	assert_int_equal(m, 8);
+	assert_int_equal(row[0], 10);
+	assert_int_equal(row[1], 20);
+	addr[0] = 11;
+	assert_null(latency_lookup(snap_latency(s), AF_INET, addr, &m));
+	snap_close(s);
+	free(snapb);
+	free(lb);
+
+	lb = latency_blob(3, &llen);
+	lat = (struct snap_section_in){ SNAP_SECT_LATENCY, lb, llen };
+	build_snapshot(&lat, 1, &snapb, &snaplen);
+	assert_int_equal(snap_open_mem(snapb, snaplen, &d, &s), P53_EFORMAT);
+	assert_non_null(strstr(d.first, "the latency table has 3 regions, the policy file 2"));
+	free(snapb);
+	free(lb);
+}
+
+/* Every truncation of a latency blob is refused or opens to something
+ * whose lookups stay inside it (ASan watches). */
+static void test_latency_truncations(void **state)
+{
+	size_t len;
+	uint8_t *lb = latency_blob(2, &len);
+	uint8_t addr[16] = { 10 };
+
+	(void)state;
+	for (size_t n = 0; n < len; n++) {
+		uint8_t *c = malloc(n ? n : 1);
+		struct latency_table t;
+		unsigned m;
+
+		memcpy(c, lb, n);
+		if (latency_open(c, n, &t, NULL) == 0)
+			(void)latency_lookup(&t, AF_INET, addr, &m);
+		free(c);
+	}
+	free(lb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_prepare_refusals),
+		cmocka_unit_test(test_prepare_accepts),
+		cmocka_unit_test(test_snapshot_sections),
+		cmocka_unit_test(test_latency_truncations),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
