@@ -542,47 +542,33 @@ static int endpoint_address(struct cc *c, const struct yconf_node *n)
 	return add_endpoint(c, t, a, t == RRTYPE_A ? 4 : 16);
 }
 
-static int endpoint_name(struct cc *c, const struct yconf_node *n)
+/* A 'name' (answered as a CNAME) or an 'alias' (answered with the
+ * target's addresses, which must be static data in a served zone:
+ * snap_policy_prepare checks). */
+static int endpoint_target(struct cc *c, const struct yconf_node *n, bool alias)
 {
+	const char *key = alias ? "alias" : "name";
 	uint8_t w[DNAME_MAXLEN];
 	const char *s;
 	int len;
 
 	if (yconf_str(n, c->d, &s) < 0)
 		return P53_ESYNTAX;
-	if (c->rec_type == RRTYPE_TXT) {
+	if (!alias && c->rec_type == RRTYPE_TXT) {
 		yconf_error(n, c->d, "a TXT record's members are 'text', not names");
 		return P53_ESYNTAX;
 	}
-	if ((len = dname_from_text(s, strlen(s), (const uint8_t *)"", w)) < 0) {
-		yconf_error(n, c->d, "'name' must be a domain name, got \"%s\" (%s)", s,
-			    p53_strerror(len));
-		return P53_ESYNTAX;
-	}
-	return add_endpoint(c, RRTYPE_CNAME, w, (size_t)len);
-}
-
-/* An alias: answered with the target's A or AAAA RRset (which must be
- * static data in a served zone: snap_policy_prepare checks). */
-static int endpoint_alias(struct cc *c, const struct yconf_node *n)
-{
-	uint8_t w[DNAME_MAXLEN];
-	const char *s;
-	int len;
-
-	if (yconf_str(n, c->d, &s) < 0)
-		return P53_ESYNTAX;
-	if (c->rec_type != RRTYPE_A && c->rec_type != RRTYPE_AAAA) {
+	if (alias && c->rec_type != RRTYPE_A && c->rec_type != RRTYPE_AAAA) {
 		yconf_error(n, c->d, "'alias' only fits an A or AAAA record, this is %s record",
 			    rtype_name(c->rec_type));
 		return P53_ESYNTAX;
 	}
 	if ((len = dname_from_text(s, strlen(s), (const uint8_t *)"", w)) < 0) {
-		yconf_error(n, c->d, "'alias' must be a domain name, got \"%s\" (%s)", s,
+		yconf_error(n, c->d, "'%s' must be a domain name, got \"%s\" (%s)", key, s,
 			    p53_strerror(len));
 		return P53_ESYNTAX;
 	}
-	return add_endpoint(c, POLICY_ALIAS, w, (size_t)len);
+	return add_endpoint(c, alias ? POLICY_ALIAS : RRTYPE_CNAME, w, (size_t)len);
 }
 
 /* A string (cut into 255-byte character-strings) or a list of strings
@@ -672,9 +658,9 @@ static int member_what(struct cc *c, const struct yconf_node *map, bool lr)
 		return yconf_expect(found, YCONF_MAP, c->d) < 0 ? P53_ESYNTAX : NESTED;
 	if (!strcmp(fkey, "address"))
 		return endpoint_address(c, found);
-	if (!strcmp(fkey, "alias"))
-		return endpoint_alias(c, found);
-	return !strcmp(fkey, "name") ? endpoint_name(c, found) : endpoint_text(c, found);
+	if (!strcmp(fkey, "text"))
+		return endpoint_text(c, found);
+	return endpoint_target(c, found, !strcmp(fkey, "alias"));
 }
 
 static void upcase(char *dst, const char *src, size_t n)
