@@ -20,6 +20,16 @@
  * bursts and, for snapshots too big for the caches, warms the caches for
  * each burst first (snap_warm_run), as a DPDK loop can with an rx burst.
  *
+ * With --policy (zone files only) the snapshot also carries a traffic-policy
+ * file, and --geo-map a CIDR map of locations for it; every check counts as
+ * healthy (the words are attached and read as in service). --query-policy
+ * makes the query set of policy names alone (the records' names and
+ * types), to compare with a set of static names (-m 100,0,0,0,0,0) on the
+ * same snapshot; --ecs adds an EDNS Client Subnet option (a /24 inside
+ * 10.0.0.0/8) to that share of the queries, so that geolocation has
+ * clients in many places; --pool makes sets of hits and of policy names
+ * touch as many names (bench/policy-bench.sh).
+ *
  * The last line of output is "RESULT key=value ..." for scripts
  * (bench/engine-bench.sh).
  */
@@ -39,14 +49,19 @@
 #include "dname.h"
 #include "engine.h"
 #include "error.h"
+#include "geo.h"
+#include "policy.h"
 #include "rdata.h"
 #include "snap.h"
 #include "zone.h"
 
-enum cat { C_HIT, C_NXDOMAIN, C_NODATA, C_CNAME, C_WILD, C_REFERRAL, C_N };
+/* C_POLICY (names of policy records) is not part of the -m mix: only
+ * --query-policy asks for it, alone. */
+enum cat { C_HIT, C_NXDOMAIN, C_NODATA, C_CNAME, C_WILD, C_REFERRAL, C_POLICY, C_N };
+#define C_MIX C_POLICY
 
 static const char *const cat_name[C_N] = {
-	"hit", "nxdomain", "nodata", "cname", "wildcard", "referral",
+	"hit", "nxdomain", "nodata", "cname", "wildcard", "referral", "policy",
 };
 
 /* Percent of the query set per category: issue 3's "realistic mix". */
@@ -68,6 +83,7 @@ static const struct expect expect[C_N] = {
 	[C_CNAME]    = { 0, 1, 1, ENGINE_KIND_ANSWER },
 	[C_WILD]     = { 0, 1, 1, ENGINE_KIND_ANSWER },
 	[C_REFERRAL] = { 0, 0, 0, ENGINE_KIND_REFERRAL },
+	[C_POLICY]   = { 0, 1, 1, ENGINE_KIND_ANSWER },
 };
 
 struct query {
@@ -100,7 +116,16 @@ struct opts {
 	uint8_t interleave;     /* enum engine_interleave */
 	unsigned burst;         /* 0: one query at a time; else bursts */
 	const char *label;
+	const char *policy;     /* --policy: policy file for the zone files */
+	const char *geo_map;    /* --geo-map: CIDR map of locations */
+	unsigned ecs_pct;       /* --ecs: queries with an ECS option */
+	bool policy_set;        /* --query-policy: policy names only */
+	const char *policy_prefix;  /* ... whose first label starts so */
+	size_t pool;            /* --pool: at most this many hit / policy names */
 };
+
+/* Room for one query: header, name, question, OPT with an ECS option. */
+#define PKT_MAX (12 + DNAME_MAXLEN + 4 + 11 + 11)
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -221,11 +246,40 @@ struct owned {
 	size_t map_len;         /* huge_copy's mapping; 0: malloc'd */
 };
 
+/* The --policy and --geo-map sections for zones z[0..n) (their policy
+ * records get their placeholders); *nsec of them in sec, to free. */
+static void policy_sections(struct zone **z, int n, const struct opts *o,
+			    struct diag *d, struct snap_section_in sec[2],
+			    size_t *nsec)
+{
+	uint8_t *blob;
+	size_t len;
+
+	*nsec = 0;
+	if (o->policy) {
+		if (policy_compile_file(o->policy, d, &blob, &len) < 0 ||
+		    snap_policy_prepare(z, (size_t)n, blob, len, d) < 0)
+			die("policy file does not compile: %s", d->first);
+		sec[(*nsec)++] = (struct snap_section_in){ SNAP_SECT_POLICY, blob, len };
+	}
+	if (o->geo_map) {
+		struct geo_builder *b;
+
+		if (geo_builder_new(&b) < 0 ||
+		    geo_add_cidr_map_file(b, o->geo_map, GEO_MAP_LOCATION, d) < 0 ||
+		    geo_builder_serialize(b, &blob, &len) < 0)
+			die("geo map does not load: %s", d->first);
+		geo_builder_free(b);
+		sec[(*nsec)++] = (struct snap_section_in){ SNAP_SECT_GEO, blob, len };
+	}
+}
+
 static struct snap *load(char **files, int n, const struct opts *o,
 			 const char **how, struct owned *own)
 {
 	struct zone **z = xmalloc((size_t)n * sizeof(*z));
-	struct snap_compile_opts co = { .serial = 1 };
+	struct snap_section_in sec[2];
+	struct snap_compile_opts co = { .serial = 1, .sections = sec };
 	struct zone_parse_opts po = { 0 };
 	struct snap *s = NULL;
 	struct diag d;
@@ -235,6 +289,9 @@ static struct snap *load(char **files, int n, const struct opts *o,
 	diag_init(&d, stderr);
 	d.hide_warnings = 1;
 	if (n == 1 && is_snapshot(files[0])) {
+		if (o->policy || o->geo_map)
+			die("--policy and --geo-map are for zone files; %s is a "
+			    "snapshot", files[0]);
 		if (snap_open(files[0], &d, &s) < 0)
 			die("cannot open snapshot %s", files[0]);
 		*how = "snapshot file, mapped";
@@ -249,14 +306,20 @@ static struct snap *load(char **files, int n, const struct opts *o,
 		*how = "snapshot file, copied to huge pages";
 	} else {
 		for (int i = 0; i < n; i++) {
-			if (zone_parse_file(files[i], &po, &d, &z[i]) < 0 ||
-			    zone_check(z[i], NULL, &d) < 0)
+			if (zone_parse_file(files[i], &po, &d, &z[i]) < 0)
+				die("%s does not load", files[i]);
+		}
+		policy_sections(z, n, o, &d, sec, &co.nsections);
+		for (int i = 0; i < n; i++) {
+			if (zone_check(z[i], NULL, &d) < 0)
 				die("%s does not load", files[i]);
 		}
 		if (snap_compile(z, (size_t)n, &co, &d, &blob, &len) < 0)
 			die("cannot compile: %s", d.first);
 		for (int i = 0; i < n; i++)
 			zone_free(z[i]);
+		for (size_t i = 0; i < co.nsections; i++)
+			free((void *)sec[i].data);
 		*how = "zone files, compiled in memory";
 		if (o->hugepages) {
 			uint8_t *h = huge_copy(blob, len);
@@ -282,7 +345,36 @@ struct pools {
 	struct pool cname;
 	struct pool wild;
 	struct pool deleg;
+	struct pool policy;     /* policy record indexes (in .node) */
 };
+
+/* Keep at most max candidates of p, evenly spread over it (candidates
+ * come in name or node order: a prefix would be one kind of name). */
+static void thin(struct pool *p, size_t max)
+{
+	if (!max || p->n <= max)
+		return;
+	for (size_t i = 0; i < max; i++)
+		p->v[i] = p->v[i * p->n / max];
+	p->n = max;
+}
+
+/* The policy records the query set may ask for: all, or those whose
+ * first label starts with prefix. */
+static void collect_policy(const struct snap *s, const char *prefix,
+			   struct pool *p)
+{
+	const struct policy *pol = snap_policy(s);
+	size_t plen = prefix ? strlen(prefix) : 0;
+
+	for (uint32_t i = 0; pol && i < policy_record_count(pol); i++) {
+		struct policy_record r;
+
+		policy_record_get(pol, i, &r);
+		if (plen <= r.name[0] && !memcmp(r.name + 1, prefix, plen))
+			pool_add(p, 0, i);
+	}
+}
 
 static void collect(const struct snap *s, struct pools *p)
 {
@@ -426,6 +518,15 @@ static bool make_query(const struct snap *s, const struct pools *p,
 			 snap_node_rrsets(s, n)[0].type;
 		return lookup(s, name, &lk) && !lk.node && !lk.deleg &&
 		       lk.wildcard == n;
+	case C_POLICY: {
+		struct policy_record r;
+
+		policy_record_get(snap_policy(s),
+				  p->policy.v[rnd_below(p->policy.n)].node, &r);
+		memcpy(name, r.name, r.name_len);
+		*qtype = r.type;
+		return true;
+	}
 	case C_REFERRAL:
 		k = &p->deleg.v[rnd_below(p->deleg.n)];
 		*qtype = RRTYPE_A;
@@ -451,11 +552,14 @@ static void mix_case(uint8_t *w)
 	}
 }
 
-/* Header, question and (per edns) an OPT with payload 1232; its length. */
+/* Header, question and (per edns) an OPT with payload 1232, holding (per
+ * ecs) an ECS option for a random /24 in 10.0.0.0/8; its length. */
 static size_t write_packet(uint8_t *p, const uint8_t *name, size_t nlen,
-			   uint16_t qtype, bool edns)
+			   uint16_t qtype, bool edns, bool ecs)
 {
 	size_t len = 12;
+
+	edns = edns || ecs;
 
 	put16(p, (uint16_t)rnd());
 	p[2] = 0;                       /* query, RD=0 as resolvers ask us */
@@ -476,6 +580,16 @@ static size_t write_packet(uint8_t *p, const uint8_t *name, size_t nlen,
 		memset(p + len + 5, 0, 6);      /* ext-rcode, version, flags, rdlen */
 		len += 11;
 	}
+	if (ecs) {
+		static const uint8_t opt[8] = { 0, 8, 0, 7, 0, 1, 24, 0 };
+
+		put16(p + len - 2, 11);
+		memcpy(p + len, opt, 8);
+		p[len + 8] = 10;
+		p[len + 9] = (uint8_t)rnd();
+		p[len + 10] = (uint8_t)rnd();
+		len += 11;
+	}
 	return len;
 }
 
@@ -486,10 +600,19 @@ static void split(const struct opts *o, const struct pools *p, size_t n,
 {
 	const size_t avail[C_N] = {
 		p->addr.n, 1, p->data.n, p->cname.n, p->wild.n, p->deleg.n,
+		p->policy.n,
 	};
 	unsigned total = 0;
 	size_t given = 0;
 
+	if (o->policy_set) {
+		if (!p->policy.n)
+			die("no policy records%s to ask for (--query-policy)",
+			    o->policy_prefix ? " with that prefix" : "");
+		memset(count, 0, C_N * sizeof(count[0]));
+		count[C_POLICY] = n;
+		return;
+	}
 	for (int c = 0; c < C_N; c++)
 		total += o->mix[c];
 	for (int c = C_N - 1; c >= 0; c--) {
@@ -509,10 +632,13 @@ static struct query *build_queries(const struct snap *s, const struct opts *o,
 {
 	struct pools p = { 0 };
 	struct query *q = xmalloc(o->queries * sizeof(*q));
-	uint8_t *buf = xmalloc(o->queries * (12 + DNAME_MAXLEN + 4 + 11));
+	uint8_t *buf = xmalloc(o->queries * PKT_MAX);
 	size_t at = 0, pos = 0;
 
 	collect(s, &p);
+	collect_policy(s, o->policy_prefix, &p.policy);
+	thin(&p.addr, o->pool);
+	thin(&p.policy, o->pool);
 	split(o, &p, o->queries, count);
 	for (int c = 0; c < C_N; c++) {
 		for (size_t i = 0; i < count[c]; i++) {
@@ -544,7 +670,7 @@ static struct query *build_queries(const struct snap *s, const struct opts *o,
 		q[j] = t;
 	}
 	/* Lay the packets out in replay order, one after the other. */
-	*packets = xmalloc(o->queries * (12 + DNAME_MAXLEN + 4 + 11));
+	*packets = xmalloc(o->queries * PKT_MAX);
 	pos = 0;
 	for (size_t i = 0; i < o->queries; i++) {
 		uint8_t name[DNAME_MAXLEN];
@@ -553,9 +679,12 @@ static struct query *build_queries(const struct snap *s, const struct opts *o,
 		if (rnd() % 100 < o->case_pct)
 			mix_case(name);
 		q[i].off = (uint32_t)pos;
+		bool edns = rnd() % 100 < o->edns_pct;
+
+		/* no draw without --ecs: the set stays what it always was */
 		q[i].len = (uint16_t)write_packet(*packets + pos, name,
-						  q[i].qname_len, q[i].qtype,
-						  rnd() % 100 < o->edns_pct);
+						  q[i].qname_len, q[i].qtype, edns,
+						  o->ecs_pct && rnd() % 100 < o->ecs_pct);
 		pos += q[i].len;
 	}
 	free(buf);
@@ -564,6 +693,7 @@ static struct query *build_queries(const struct snap *s, const struct opts *o,
 	free(p.cname.v);
 	free(p.wild.v);
 	free(p.deleg.v);
+	free(p.policy.v);
 	return q;
 }
 
@@ -674,19 +804,46 @@ static void usage(FILE *f)
 		"                rx burst (default: one query at a time)\n"
 		"  -B N          the same, always interleaving the lookups (the\n"
 		"                engine does when the snapshot outgrows the caches)\n"
-		"  -l LABEL      label for the RESULT line\n");
+		"  -l LABEL      label for the RESULT line\n"
+		"  --policy FILE         compile this policy file with the zone "
+		"files\n"
+		"  --geo-map FILE        ... and this CIDR map of locations\n"
+		"  --query-policy[=PFX]  query policy names only (those whose "
+		"first label\n"
+		"                        starts with PFX), instead of the -m mix\n"
+		"  --ecs PCT             queries with an ECS option, a /24 in "
+		"10.0.0.0/8\n"
+		"                        (default 0; turns ECS on)\n"
+		"  --pool N              hits and policy queries ask for at most N "
+		"names\n"
+		"                        (spread over the candidates; default: "
+		"all)\n");
+}
+
+/* Every check of the snapshot's policies healthy, read as in service;
+ * the words outlive s (the caller frees them after snap_close). */
+static uint8_t *all_healthy(struct snap *s)
+{
+	const struct policy *p = snap_policy(s);
+	uint32_t n = p ? policy_check_count(p) : 0;
+	uint8_t *w = xmalloc(n);
+
+	memset(w, 1, n);
+	if (n)
+		snap_set_health(s, w, n);
+	return w;
 }
 
 static void parse_mix(const char *arg, unsigned mix[C_N])
 {
 	const char *p = arg;
 
-	for (int c = 0; c < C_N; c++) {
+	for (int c = 0; c < C_MIX; c++) {
 		char *end;
 		unsigned long v = strtoul(p, &end, 10);
 
-		if (end == p || v > 100 || (c < C_N - 1 && *end != ',') ||
-		    (c == C_N - 1 && *end))
+		if (end == p || v > 100 || (c < C_MIX - 1 && *end != ',') ||
+		    (c == C_MIX - 1 && *end))
 			die("bad mix '%s' (six percentages)", arg);
 		mix[c] = (unsigned)v;
 		p = end + 1;
@@ -716,10 +873,20 @@ int main(int argc, char **argv)
 	static struct engine_result bres[BURST_MAX];
 	static struct engine_job jobs[BURST_MAX];
 	struct engine_conf econf;
+	uint8_t *health;
 	int opt;
+	static const struct option longopts[] = {
+		{ "policy", required_argument, NULL, 'P' },
+		{ "geo-map", required_argument, NULL, 'G' },
+		{ "query-policy", optional_argument, NULL, 'Q' },
+		{ "ecs", required_argument, NULL, 'E' },
+		{ "pool", required_argument, NULL, 'O' },
+		{ NULL, 0, NULL, 0 },
+	};
 
 	memcpy(o.mix, default_mix, sizeof(o.mix));
-	while ((opt = getopt(argc, argv, "t:q:c:s:m:e:x:Hb:B:l:h")) != -1) {
+	while ((opt = getopt_long(argc, argv, "t:q:c:s:m:e:x:Hb:B:l:h", longopts,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 't': o.seconds = atof(optarg); break;
 		case 'q': o.queries = strtoul(optarg, NULL, 10); break;
@@ -733,6 +900,11 @@ int main(int argc, char **argv)
 		case 'B': o.burst = (unsigned)atoi(optarg);
 			  o.interleave = ENGINE_INTERLEAVE_ALWAYS; break;
 		case 'l': o.label = optarg; break;
+		case 'P': o.policy = optarg; break;
+		case 'G': o.geo_map = optarg; break;
+		case 'Q': o.policy_set = true; o.policy_prefix = optarg; break;
+		case 'E': o.ecs_pct = (unsigned)atoi(optarg); break;
+		case 'O': o.pool = strtoul(optarg, NULL, 10); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -746,6 +918,7 @@ int main(int argc, char **argv)
 	rng_state = o.seed;
 
 	s = load(argv + optind, argc - optind, &o, &how, &own);
+	health = all_healthy(s);
 	for (uint32_t i = 0; i < snap_zone_count(s); i++)
 		nodes += snap_zone_at(s, i)->node_count;
 	q = build_queries(s, &o, &pk, count);
@@ -768,9 +941,11 @@ int main(int argc, char **argv)
 		printf(" %s %zu", cat_name[c], count[c]);
 	engine_conf_init(&econf);
 	econf.interleave = o.interleave;
+	econf.ecs = o.ecs_pct > 0;
 	warming = o.burst && (o.interleave == ENGINE_INTERLEAVE_ALWAYS ||
 			      snap_burst_useful(s));
-	printf("; EDNS %u%%, mixed case %u%%; ", o.edns_pct, o.case_pct);
+	printf("; EDNS %u%%, mixed case %u%%, ECS %u%%; ", o.edns_pct, o.case_pct,
+	       o.ecs_pct);
 	if (o.burst)
 		printf("bursts of %u, %s\n", o.burst, warming ?
 		       "lookups interleaved" : "answered one by one (snapshot "
@@ -827,7 +1002,7 @@ int main(int argc, char **argv)
 			}
 			const struct query *qq = &q[i];
 			const uint8_t *p = pk + qq->off;
-			size_t len = engine_answer(NULL, s, p, qq->len, &client,
+			size_t len = engine_answer(&econf, s, p, qq->len, &client,
 						   out, sizeof(out), &res);
 
 			if (__builtin_expect(!header_ok(qq, out, len, &res),
@@ -864,6 +1039,7 @@ int main(int argc, char **argv)
 	       (double)answers / (c1 - c0), (double)answers / (w1 - w0),
 	       wrong_all);
 	snap_close(s);
+	free(health);
 	if (own.map_len)
 		munmap(own.blob, own.map_len);
 	else

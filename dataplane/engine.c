@@ -584,7 +584,13 @@ static void locate_client(const struct snap *s, const struct engine_loc *loc,
 	if (!in->family)
 		return;
 	/* A lookup matches at most the client's own prefix: the ECS source
-	 * bits are all the client told us. */
+	 * bits are all the client told us. A miss in a table is scoped to
+	 * that whole prefix too: "unknown" holds only where no table prefix
+	 * reaches, and scope 0 would hand the fallback answer to every
+	 * client of the resolver. Without the table everyone is unknown. */
+	in->geo_prefix = geo ? loc->len : 0;
+	in->coords_prefix = coords ? loc->len : 0;
+	in->latency_prefix = lat ? loc->len : 0;
 	if (geo && geo_lookup(geo, fam, loc->addr, &v, &m) && v &&
 	    geo_loc_unpack(v, &parts) == 0) {
 		memcpy(in->geo.continent, parts.continent, 2);
@@ -646,17 +652,20 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 	struct policy_input in;
 	struct policy_output out;
 	struct policy_record r;
-	uint32_t osize = owner_size(w, owner);
+	uint32_t osize = owner_size(w, owner), pos0 = w->pos;
+	uint16_t count0 = *count;
 
 	if (!p)
 		return true;
 	memset(&in, 0, sizeof(in));
-	locate_client(a->s, client_loc(a), &in);
+	policy_record_get(p, set->policy - 1, &r);
+	/* weighted, failover, ... alone never ask where the client is */
+	if (r.client)
+		locate_client(a->s, client_loc(a), &in);
 	in.health = snap_health(a->s, &in.nhealth);
 	in.random = next_random(get16(a->pq->wire) ^ (uint64_t)(a->c ? a->c->port : 0) << 16);
 	in.rotation = in.random >> 32;
 	policy_eval(p, set->policy - 1, &in, &out);
-	policy_record_get(p, set->policy - 1, &r);
 	note_scope(a, out.scope);
 	w->policy |= policy_flags(&out);
 	for (uint32_t i = 0; i < out.n; i++) {
@@ -665,11 +674,11 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 		policy_endpoint_get(p, out.ep[i], &ep);
 		if (ep.type == POLICY_ALIAS) {
 			if (!put_alias(a, w, &ep, &r, owner, count))
-				return false;
+				goto fail;
 			continue;
 		}
 		if (osize + 10u + ep.rdlen > w->end - w->pos || *count == 0xffff)
-			return false;
+			goto fail;
 		put_owner(w, owner, osize);
 		put16(w->buf + w->pos, ep.type);
 		put16(w->buf + w->pos + 2, 1);
@@ -680,6 +689,11 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 		(*count)++;
 	}
 	return true;
+fail:
+	/* all of the RRset or none of it, as for static data (RFC 2181 9) */
+	w->pos = pos0;
+	*count = count0;
+	return false;
 }
 
 static inline bool put_set(struct ans *a, struct writer *w, const struct snap_rrset *set,
@@ -917,8 +931,37 @@ static const struct snap_rrset *any_rrset(const struct snap *s,
 	return NULL;
 }
 
-/* Data of type qtype at node n (exact or wildcard) for the current name. */
-static void answer_node(struct ans *a, const struct snap_node *n)
+/* Make the name at response offset `ref` (len bytes) the current one. */
+static void move_to(struct ans *a, uint32_t ref, uint32_t len)
+{
+	a->sname = ref;
+	a->chained = 1;
+	a->kind = ENGINE_KIND_ANSWER;
+	snap_qname_init(a->qn, a->w.buf + ref, len);
+}
+
+/*
+ * A policy that answered an address type with a name (a CNAME RR at
+ * response offset rr): its target becomes the current name, as a CNAME of
+ * the zone's would. True when the chain goes on.
+ */
+static bool policy_target(struct ans *a, uint32_t rr)
+{
+	uint32_t rd = rr_rdata(&a->w, rr);
+	int len;
+
+	if (get16(a->w.buf + rd - 10) != RRTYPE_CNAME)
+		return false;
+	len = dname_wire_len(a->w.buf + rd, get16(a->w.buf + rd - 2));
+	if (len < 0)
+		return false;
+	move_to(a, rd, (uint32_t)len);
+	return true;
+}
+
+/* Data of type qtype at node n (exact or wildcard) for the current name.
+ * True when a policy's name moved the chain to a new current name. */
+static bool answer_node(struct ans *a, const struct snap_node *n)
 {
 	const struct snap_rrset *set;
 	uint32_t start = a->w.pos;
@@ -932,32 +975,31 @@ static void answer_node(struct ans *a, const struct snap_node *n)
 		if (!a->chained)
 			a->kind = ENGINE_KIND_NODATA;
 		put_soa(a, a->lk.zone);
-		return;
+		return false;
 	}
+	/* a policy name met again in this chain is a loop: stop before
+	 * repeating its answer */
+	if ((set->flags & SNAP_RRSET_POLICY) && seen(a, n))
+		return false;
 	a->kind = ENGINE_KIND_ANSWER;
 	an = a->w.an;
 	if (!put_set(a, &a->w, set, a->sname, &a->w.an)) {
 		set_tc(a);
-		return;
+		return false;
 	}
 	if (a->w.an == an && (set->flags & SNAP_RRSET_POLICY)) {
 		/* the policy chose nothing for this client */
 		if (!a->chained)
 			a->kind = ENGINE_KIND_NODATA;
 		put_soa(a, a->lk.zone);
-		return;
+		return false;
 	}
+	if ((set->flags & SNAP_RRSET_POLICY) && set->type != RRTYPE_CNAME &&
+	    a->qtype != RRTYPE_ANY && policy_target(a, start))
+		return true;
 	if (set->additional)
 		put_additional(a, a->lk.zone, set, start, a->sname, SNAP_NONE);
-}
-
-/* Make the name at response offset `ref` (len bytes) the current one. */
-static void move_to(struct ans *a, uint32_t ref, uint32_t len)
-{
-	a->sname = ref;
-	a->chained = 1;
-	a->kind = ENGINE_KIND_ANSWER;
-	snap_qname_init(a->qn, a->w.buf + ref, len);
+	return false;
 }
 
 /*
@@ -970,6 +1012,7 @@ static bool follow_cname(struct ans *a, const struct snap_node *n, bool wild)
 {
 	const struct snap_rrset *set = snap_node_rrset(a->s, n, RRTYPE_CNAME);
 	uint32_t start = a->w.pos, rd;
+	uint16_t an = a->w.an;
 	bool again;
 	int len;
 
@@ -977,6 +1020,14 @@ static bool follow_cname(struct ans *a, const struct snap_node *n, bool wild)
 		return false;
 	if (!put_set(a, &a->w, set, a->sname, &a->w.an)) {
 		set_tc(a);
+		return false;
+	}
+	if (a->w.an == an) {
+		/* a CNAME policy chose nothing for this client: there is no
+		 * target to read, the name has no data */
+		if (!a->chained)
+			a->kind = ENGINE_KIND_NODATA;
+		put_soa(a, a->lk.zone);
 		return false;
 	}
 	a->kind = ENGINE_KIND_ANSWER;
@@ -1069,8 +1120,7 @@ static bool step(struct ans *a)
 			set_rrl(a, node_name(a, n), wire_name_len(node_name(a, n)));
 		if ((n->flags & SNAP_NODE_CNAME) && chases(a->qtype))
 			return follow_cname(a, n, true);
-		answer_node(a, n);
-		return false;
+		return answer_node(a, n);
 	}
 	if (!n) {
 		if ((a->lk.encloser->flags & SNAP_NODE_DNAME) &&
@@ -1088,8 +1138,7 @@ static bool step(struct ans *a)
 		set_rrl(a, node_name(a, n), a->qn->len);
 	if ((n->flags & SNAP_NODE_CNAME) && chases(a->qtype))
 		return follow_cname(a, n, false);
-	answer_node(a, n);
-	return false;
+	return answer_node(a, n);
 }
 
 /*

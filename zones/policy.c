@@ -341,6 +341,24 @@ static int check_record(struct vctx *v, uint32_t i, uint32_t next_root)
 	return 0;
 }
 
+/* The engine locates the client only for records flagged as depending on
+ * it: a flag that disagrees with the tree would answer unlocated. */
+static int check_client_flag(struct vctx *v, uint32_t i)
+{
+	const struct pol_record *r = &v->p->recs[i];
+	bool client = false;
+
+	for (uint32_t k = r->root; k < r->root + r->node_count; k++) {
+		uint8_t kind = v->p->nodes[k].kind;
+
+		client |= kind == POL_LATENCY || kind == POL_GEOLOCATION ||
+			  kind == POL_GEOPROXIMITY;
+	}
+	if (client != !!(r->flags & POL_REC_CLIENT))
+		return bad(v, "record %u: client flag does not match its policies", i);
+	return 0;
+}
+
 static int check_records(struct vctx *v)
 {
 	uint32_t next_root = 0, cursor = 0;
@@ -348,7 +366,8 @@ static int check_records(struct vctx *v)
 
 	for (uint32_t i = 0; i < v->h->nrecords; i++) {
 		if ((ret = check_record(v, i, next_root)) < 0 ||
-		    (ret = check_tree(v, i, &cursor)) < 0)
+		    (ret = check_tree(v, i, &cursor)) < 0 ||
+		    (ret = check_client_flag(v, i)) < 0)
 			return ret;
 		next_root += v->p->recs[i].node_count;
 	}
