@@ -33,6 +33,8 @@
 #define LINGER_MS       1000        /* reading what a refused client still sends */
 #define DEFAULT_MAX     (1ull << 30)
 #define DEFAULT_TIMEOUT 60000
+#define VOTES_MAX       (1u << 20)  /* bytes of one POST /v1/votes body */
+#define VOTE_ERRORS     8           /* refused lines quoted in the answer */
 
 enum conn_state {
 	C_HEAD,     /* TLS handshake, then the request head */
@@ -51,6 +53,7 @@ struct push_conn {
 	int tls_up;
 	int consumed;               /* the whole request was read */
 	int force;
+	int votes;                  /* the body is POST /v1/votes' */
 	uint8_t *body;
 	size_t clen, got;
 	char peer[INET6_ADDRSTRLEN + 8];
@@ -315,6 +318,95 @@ static int want_force(char *query)
 
 static void read_body(struct push_conn *c);
 
+/* POST /v1/votes: a small body read like a snapshot, but beside a push. */
+static void begin_votes(struct push_conn *c, struct request *rq)
+{
+	if (!c->h->ops->vote) {
+		reply_error(c, 404, NULL, "not-found", "this daemon takes no votes");
+		return;
+	}
+	if (rq->chunked || !rq->have_length || rq->bad_length) {
+		reply_error(c, rq->bad_length ? 400 : 411, NULL, "bad-request",
+			    "votes need a valid Content-Length (no chunked uploads)");
+		return;
+	}
+	if (rq->length > VOTES_MAX) {
+		reply_error(c, 413, NULL, "too-large", "votes of %llu bytes: the limit is %u",
+			    (unsigned long long)rq->length, VOTES_MAX);
+		return;
+	}
+	if (!(c->body = malloc((size_t)rq->length + 1))) {
+		reply_error(c, 503, "Retry-After: 1\r\n", "busy", "out of memory");
+		return;
+	}
+	c->clen = (size_t)rq->length;
+	c->got = 0;
+	c->votes = 1;
+	c->state = C_BODY;
+	if (rq->expect_continue)
+		bufferevent_write(c->bev, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	read_body(c);
+}
+
+/* One body line "CHECK SOURCE_ID healthy|unhealthy TTL_MS" to the daemon;
+ * 0, or a negative p53_err with the reason in err. */
+static int one_vote(struct ctl_http *h, char *line, char *err, size_t errlen)
+{
+	char *save = NULL, *f[5], *e1, *e2;
+	unsigned long long source, ttl;
+	int n = 0;
+
+	for (char *t = strtok_r(line, " \t\r", &save); t && n < 5; t = strtok_r(NULL, " \t\r", &save))
+		f[n++] = t;
+	if (n == 4) {
+		errno = 0;
+		source = strtoull(f[1], &e1, 10);
+		ttl = strtoull(f[3], &e2, 10);
+		if (f[1][0] >= '0' && f[1][0] <= '9' && !*e1 && source <= UINT32_MAX &&
+		    f[3][0] >= '0' && f[3][0] <= '9' && !*e2 && ttl <= UINT32_MAX && !errno &&
+		    (!strcmp(f[2], "healthy") || !strcmp(f[2], "unhealthy")))
+			return h->ops->vote(h->ops->arg, f[0], (uint32_t)source, f[2][0] == 'h',
+					    (uint32_t)ttl, err, errlen);
+	}
+	snprintf(err, errlen, "not CHECK SOURCE_ID healthy|unhealthy TTL_MS");
+	return P53_ESYNTAX;
+}
+
+/* Every line of the body, each on its own: {"applied": N, "refused": M,
+ * "errors": [the first refusals]}. */
+static void apply_votes(struct push_conn *c)
+{
+	struct evbuffer *b = evbuffer_new();
+	char err[384], where[448], *nl;
+	unsigned line = 0, applied = 0, refused = 0;
+
+	if (!b) {
+		conn_free(c);
+		return;
+	}
+	c->body[c->clen] = '\0';
+	evbuffer_add_printf(b, "{\"errors\": [");
+	for (char *l = (char *)c->body; l; l = nl ? nl + 1 : NULL) {
+		if ((nl = strchr(l, '\n')))
+			*nl = '\0';
+		line++;
+		if (!l[strspn(l, " \t\r")])
+			continue;
+		if (one_vote(c->h, l, err, sizeof(err)) == 0) {
+			applied++;
+			continue;
+		}
+		if (refused++ < VOTE_ERRORS) {
+			snprintf(where, sizeof(where), "line %u: %s", line, err);
+			evbuffer_add_printf(b, "%s", refused > 1 ? ", " : "");
+			ctl_json_str(b, where);
+		}
+	}
+	evbuffer_add_printf(b, "], \"applied\": %u, \"refused\": %u}\n", applied, refused);
+	reply(c, 200, NULL, b);
+	evbuffer_free(b);
+}
+
 static void begin_push(struct push_conn *c, struct request *rq)
 {
 	struct ctl_http *h = c->h;
@@ -371,6 +463,13 @@ static void route(struct push_conn *c, struct request *rq)
 		}
 		reply_error(c, 405, "Allow: PUT\r\n", "method-not-allowed",
 			    "%s /v1/snapshot: only PUT", rq->method);
+	} else if (!strcmp(rq->path, "/v1/votes")) {
+		if (!strcmp(rq->method, "POST")) {
+			begin_votes(c, rq);
+			return;
+		}
+		reply_error(c, 405, "Allow: POST\r\n", "method-not-allowed",
+			    "%s /v1/votes: only POST", rq->method);
 	} else if (!strcmp(rq->path, "/v1/status")) {
 		c->consumed = !rq->have_length || rq->length == 0;
 		if (get)
@@ -380,7 +479,7 @@ static void route(struct push_conn *c, struct request *rq)
 				    "%s /v1/status: only GET", rq->method);
 	} else {
 		reply_error(c, 404, NULL, "not-found", "no resource %s (the API has "
-			    "/v1/snapshot and /v1/status)", rq->path);
+			    "/v1/snapshot, /v1/votes and /v1/status)", rq->path);
 	}
 }
 
@@ -424,6 +523,10 @@ static void read_body(struct push_conn *c)
 	if (c->got < c->clen)
 		return;
 	c->consumed = 1;
+	if (c->votes) {
+		apply_votes(c);
+		return;
+	}
 	memset(&r, 0, sizeof(r));
 	/* Verification and the write to disk run here, on the loop: the
 	 * DNS threads and lcores keep answering; other control requests

@@ -14,6 +14,11 @@
  *     store-failed, 503 busy (another push is in progress), 405 other
  *     methods, 404 other paths, 411 no Content-Length.
  *   GET /v1/status  200 with the daemon's status document.
+ *   POST /v1/votes  body: other PoPs' votes on policy health checks, one
+ *     per line, "CHECK SOURCE_ID healthy|unhealthy TTL_MS" (ctl_ops.vote;
+ *     TTL_MS 0 withdraws), at most 1 MiB. Each line applies on its own:
+ *     200 with {"errors": ["line N: why", ...first 8], "applied": A,
+ *     "refused": R}. Not serialised with pushes (never 503 busy).
  * One request per connection (the answer says Connection: close). The
  * HTTP layer of the push port is our own, small and strict, on OpenSSL
  * bufferevents rather than evhttp: evhttp (libevent 2.1) answers an
@@ -73,6 +78,11 @@ struct ctl_ops {
 	 * "stall:MS" (every worker stops answering for MS ms) or
 	 * "stall:W:MS" (DPDK worker W). 0, or a p53_err with err. */
 	int (*fault)(void *arg, const char *what, char *err, size_t errlen);
+	/* Another PoP's vote on the policy health check called check
+	 * (controlplane/phealth.h): source, healthy or not, for ttl_ms (0
+	 * withdraws it). 0, or a p53_err with err. NULL: not offered. */
+	int (*vote)(void *arg, const char *check, uint32_t source, bool healthy,
+		    uint32_t ttl_ms, char *err, size_t errlen);
 };
 
 struct ctl_push_conf {

@@ -329,6 +329,47 @@ static void answer_load(struct ctl_sock *s, const struct jv *req, struct evbuffe
 			    (unsigned long long)r.previous_serial, r.zones);
 }
 
+/* A JSON number member that is a whole number within 0..max, or -1. */
+static long long member_uint(const struct jv *req, const char *key, unsigned long long max)
+{
+	const struct jv *v = member(req, key);
+	unsigned long long n;
+	char *end;
+
+	if (!v || v->t != J_NUM || v->str[0] < '0' || v->str[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(v->str, &end, 10);
+	return *end || errno || n > max ? -1 : (long long)n;
+}
+
+static void answer_vote(struct ctl_sock *s, const struct jv *req, struct evbuffer *out)
+{
+	const struct jv *check = member(req, "check"), *healthy = member(req, "healthy");
+	long long source = member_uint(req, "source", UINT32_MAX);
+	long long ttl = member_uint(req, "ttl_ms", UINT32_MAX);
+	char err[512];
+	int ret;
+
+	if (!check || check->t != J_STR || !healthy || healthy->t != J_BOOL || source < 0 ||
+	    ttl < 0) {
+		answer_error(out, "bad-request", "vote needs \"check\" (a string), \"source\" "
+			     "(0..4294967295), \"healthy\" (true or false) and \"ttl_ms\" "
+			     "(0..4294967295)");
+		return;
+	}
+	if (!s->ops->vote) {
+		answer_error(out, "not-supported", "this daemon takes no votes");
+		return;
+	}
+	ret = s->ops->vote(s->ops->arg, check->str, (uint32_t)source, healthy->b,
+			   (uint32_t)ttl, err, sizeof(err));
+	if (ret < 0)
+		answer_error(out, ret == P53_ENOTFOUND ? "not-found" : "refused", err);
+	else
+		evbuffer_add_printf(out, "{\"ok\": true}");
+}
+
 static void answer(struct ctl_sock *s, const char *line, struct evbuffer *out)
 {
 	struct jv *req = parse_object(line);
@@ -371,9 +412,11 @@ static void answer(struct ctl_sock *s, const char *line, struct evbuffer *out)
 			answer_error(out, ret == P53_ENOTSUP ? "not-supported" : "config", err);
 		else
 			evbuffer_add_printf(out, "{\"ok\": true}");
+	} else if (!strcmp(c, "vote")) {
+		answer_vote(s, req, out);
 	} else {
 		snprintf(err, sizeof(err), "unknown command '%.64s' (status, stats, load, drain, "
-			 "undrain, reload-config)", c);
+			 "undrain, reload-config, vote)", c);
 		answer_error(out, "bad-request", err);
 	}
 	evbuffer_add(out, "\n", 1);
@@ -578,6 +621,28 @@ int ctl_sock_request(const char *cmd, const char *file, bool force, char **out,
 		evbuffer_add_printf(b, ", \"force\": %s", force ? "true" : "false");
 	}
 	evbuffer_add(b, "}", 2);    /* with the NUL */
+	*out = strdup((const char *)evbuffer_pullup(b, -1));
+	evbuffer_free(b);
+	return *out ? 0 : P53_ENOMEM;
+}
+
+int ctl_sock_vote_request(const char *check, uint32_t source, bool healthy,
+			  uint32_t ttl_ms, char **out, char *err, size_t errlen)
+{
+	struct evbuffer *b;
+
+	*out = NULL;
+	if (!check || !*check) {
+		snprintf(err, errlen, "vote needs a check name");
+		return P53_EINVAL;
+	}
+	if (!(b = evbuffer_new()))
+		return P53_ENOMEM;
+	evbuffer_add_printf(b, "{\"cmd\": \"vote\", \"check\": ");
+	ctl_json_str(b, check);
+	evbuffer_add_printf(b, ", \"source\": %u, \"healthy\": %s, \"ttl_ms\": %u}", source,
+			    healthy ? "true" : "false", ttl_ms);
+	evbuffer_add(b, "", 1);
 	*out = strdup((const char *)evbuffer_pullup(b, -1));
 	evbuffer_free(b);
 	return *out ? 0 : P53_ENOMEM;

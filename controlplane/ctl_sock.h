@@ -7,6 +7,8 @@
  *   {"cmd": "status"}   {"cmd": "stats"}   {"cmd": "drain"}   {"cmd": "undrain"}
  *   {"cmd": "load", "file": "/abs/path.snap", "force": false}
  *   {"cmd": "reload-config"}
+ *   {"cmd": "vote", "check": "web-1", "source": 7, "healthy": false,
+ *    "ttl_ms": 30000}   (another PoP's vote on a policy health check)
  * Every answer has "ok": true or false; a refusal adds "error" (a short
  * name) and "message" (the precise reason). status and stats answers carry
  * the daemon's documents (ctl_ops.status / .stats) next to "ok"; load
@@ -45,6 +47,12 @@ void ctl_sock_free(struct ctl_sock *s);
  * P53_EIO (file cannot be resolved) with err filled; *out is malloc'd. */
 int ctl_sock_request(const char *cmd, const char *file, bool force,
 		     char **out, char *err, size_t errlen);
+
+/* Client: the request line for a vote (see above): source is the voting
+ * PoP's id, ttl_ms how long the vote lives (0: withdraw it). 0, or
+ * P53_EINVAL (empty check name), P53_ENOMEM; *out is malloc'd. */
+int ctl_sock_vote_request(const char *check, uint32_t source, bool healthy,
+			  uint32_t ttl_ms, char **out, char *err, size_t errlen);
 
 /* Client: send request to the daemon at path, wait up to timeout_ms for
  * the answer line (*reply, malloc'd, without the newline). Returns 0, or

@@ -37,6 +37,7 @@
 #include "dname.h"
 #include "error.h"
 #include "metrics.h"
+#include "phealth.h"
 #include "snap.h"
 #include "snap_sign.h"
 #include "store.h"
@@ -65,10 +66,13 @@
 #define RETIRE_MAX_MS   5000
 
 /* A snapshot and the buffer behind it (compiled zones or a pushed blob;
- * NULL for a mapped file, which snap_close unmaps). */
+ * NULL for a mapped file, which snap_close unmaps), and the policy
+ * health words it read that its successor no longer uses (they moved
+ * when the number of checks changed): freed with it, after RCU. */
 struct loaded {
 	struct snap *s;
 	uint8_t *blob;
+	uint8_t *words;
 };
 
 /* A replaced snapshot some kernel thread may still read. */
@@ -107,6 +111,7 @@ struct daemon {
 	struct ctl_http *push, *metrics;
 	struct ctl_sock *sock;
 	struct ctl_node *node;       /* health: NULL until serving */
+	struct ctl_phealth *ph;      /* policy health checks of the served snapshot */
 	struct bgp_anycast *any;     /* announcing through BIRD, or NULL */
 	struct bgp_failsafe *fs;     /* the interface BIRD's routes need */
 	struct event *bgp_ev;        /* anycast tick */
@@ -190,8 +195,10 @@ static void unload(struct loaded *l)
 {
 	snap_close(l->s);
 	free(l->blob);
+	hcheck_words_free(l->words);
 	l->s = NULL;
 	l->blob = NULL;
+	l->words = NULL;
 }
 
 static uint64_t serial_of(const struct snap *s)
@@ -265,8 +272,23 @@ static void retire(struct daemon *dm, struct loaded old)
 		evtimer_add(dm->retire_ev, &tv);
 }
 
+/* Run next's policy checks and attach their words to it, before it is
+ * published. Words that moved are still read through the snapshot served
+ * now: they go with it. On failure nothing changed. */
+static int attach(struct daemon *dm, struct loaded *next, char *err, size_t errlen)
+{
+	uint8_t *old = NULL;
+	int ret = ctl_phealth_attach(dm->ph, next->s, &old, err, errlen);
+
+	if (old && dm->cur.s && !dm->cur.words)
+		dm->cur.words = old;
+	else
+		hcheck_words_free(old);    /* no snapshot reads them */
+	return ret;
+}
+
 /* Serve next from now on (it becomes dm's); label names the cause in the
- * log ("reload 3", "push"). */
+ * log ("reload 3", "push"). Its policy checks are attached already. */
 static void publish(struct daemon *dm, struct loaded next, const char *label)
 {
 	struct loaded old = dm->cur;
@@ -303,7 +325,7 @@ static void reload(struct daemon *dm)
 	const struct ctl_daemon_opts *o = dm->o;
 	struct loaded next;
 	struct diag d;
-	char label[64];
+	char label[64], err[512];
 	int ret;
 
 	dm->reloads++;
@@ -330,6 +352,13 @@ static void reload(struct daemon *dm)
 		unload(&next);
 		return;
 	}
+	if (attach(dm, &next, err, sizeof(err)) < 0) {
+		dm->failed++;
+		fprintf(stderr, "pop53d: reload %u failed (%s); nothing changed\n", dm->reloads,
+			err);
+		unload(&next);
+		return;
+	}
 	snprintf(label, sizeof(label), "reload %u", dm->reloads);
 	publish(dm, next, label);
 }
@@ -348,6 +377,38 @@ static uint64_t op_served_serial(void *arg)
 	return serial_of(((struct daemon *)arg)->cur.s);
 }
 
+/* Verify buf, refuse it when its policy checks cannot run, then persist
+ * it: refused before it reaches the state directory, whose snapshot is
+ * served again at start. store.h persists only what it verified itself,
+ * so a persisted snapshot is verified twice. */
+static int accept_checked(struct daemon *dm, const uint8_t *buf, size_t len, bool force,
+			  struct diag *d, enum ctl_refusal *why, struct ctl_accepted *acc)
+{
+	uint64_t served = serial_of(dm->cur.s);
+	char err[512];
+	int ret = ctl_store_accept(NULL, buf, len, dm->kr, served, force, d, why, acc);
+
+	if (ret < 0)
+		return ret;
+	if ((ret = ctl_phealth_check(acc->snap, NULL, err, sizeof(err))) < 0) {
+		diag_error(d, NULL, 0, 0, "%s", err);
+		*why = ret == P53_ENOMEM ? CTL_REFUSE_STORE : CTL_REFUSE_CORRUPT;
+		ctl_accepted_free(acc);
+		return ret;
+	}
+	if (!dm->o->state_dir)
+		return 0;
+	ctl_accepted_free(acc);
+	return ctl_store_accept(dm->o->state_dir, buf, len, dm->kr, served, force, d, why, acc);
+}
+
+static void push_refused(struct daemon *dm, struct ctl_push_result *r, size_t len)
+{
+	count_push(dm, ctl_refusal_name(r->why));
+	fprintf(stderr, "pop53d: snapshot of %zu bytes refused (%s): %s; still serving serial "
+		"%llu\n", len, ctl_refusal_name(r->why), r->message, (unsigned long long)r->serial);
+}
+
 /* Verify, persist, publish: the one path of pushed and loaded snapshots. */
 static void op_push(void *arg, const uint8_t *buf, size_t len, bool force,
 		    struct ctl_push_result *r)
@@ -356,20 +417,24 @@ static void op_push(void *arg, const uint8_t *buf, size_t len, bool force,
 	uint64_t served = serial_of(dm->cur.s);
 	enum ctl_refusal why = CTL_OK;
 	struct ctl_accepted acc;
+	struct loaded next;
 	struct diag d;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	r->serial = served;
 	diag_init(&d, NULL);
-	ret = ctl_store_accept(dm->o->state_dir, buf, len, dm->kr, served, force, &d, &why, &acc);
-	if (ret < 0) {
+	if ((ret = accept_checked(dm, buf, len, force, &d, &why, &acc)) < 0) {
 		r->why = why == CTL_OK ? CTL_REFUSE_STORE : why;
 		snprintf(r->message, sizeof(r->message), "%s", d.errors ? d.first : p53_strerror(ret));
-		count_push(dm, ctl_refusal_name(r->why));
-		fprintf(stderr, "pop53d: snapshot of %zu bytes refused (%s): %s; still serving serial "
-			"%llu\n", len, ctl_refusal_name(r->why), r->message,
-			(unsigned long long)served);
+		push_refused(dm, r, len);
+		return;
+	}
+	next = (struct loaded){ acc.snap, acc.blob, NULL };
+	if (attach(dm, &next, r->message, sizeof(r->message)) < 0) {
+		r->why = CTL_REFUSE_STORE;     /* checked already: out of memory */
+		push_refused(dm, r, len);
+		unload(&next);
 		return;
 	}
 	r->previous_serial = served;
@@ -379,7 +444,7 @@ static void op_push(void *arg, const uint8_t *buf, size_t len, bool force,
 	fprintf(stderr, "pop53d: snapshot serial %llu accepted%s (%zu bytes; was serial %llu)\n",
 		(unsigned long long)acc.serial, force ? " with force" : "", len,
 		(unsigned long long)served);
-	publish(dm, (struct loaded){ acc.snap, acc.blob }, "push");
+	publish(dm, next, "push");
 }
 
 static void op_load(void *arg, const char *path, bool force, struct ctl_push_result *r)
@@ -818,6 +883,43 @@ static void status_anycast(struct daemon *dm, struct evbuffer *out)
 	evbuffer_add_printf(out, "]}");
 }
 
+#define STATUS_MAX_CHECKS 1024    /* listed in status; metrics have them all */
+
+/* "policy_checks": each policy health check's state, in word order. */
+static void status_checks(struct daemon *dm, struct evbuffer *out)
+{
+	size_t n = ctl_phealth_count(dm->ph);
+	struct hcheck_stats st;
+
+	evbuffer_add_printf(out, ", \"policy_checks_total\": %zu, \"policy_checks\": [", n);
+	for (size_t i = 0; i < n && i < STATUS_MAX_CHECKS; i++) {
+		if (ctl_phealth_stats(dm->ph, i, &st) < 0)
+			break;
+		evbuffer_add_printf(out, "%s{\"name\": ", i ? ", " : "");
+		ctl_json_str(out, st.name);
+		evbuffer_add_printf(out, ", \"kind\": \"%s\", \"healthy\": %s, \"local_healthy\": "
+				    "%s, \"votes_live\": %u, \"votes_healthy\": %u, \"probes\": "
+				    "%llu, \"failures\": %llu, \"transitions\": %llu, "
+				    "\"last_latency_us\": %u, \"last_error\": ",
+				    hcheck_kind_name(st.kind), st.healthy ? "true" : "false",
+				    st.local_healthy ? "true" : "false", st.votes_live,
+				    st.votes_healthy, (unsigned long long)st.probes,
+				    (unsigned long long)st.failures,
+				    (unsigned long long)st.transitions, st.last_latency_us);
+		ctl_json_str(out, st.last_error);
+		evbuffer_add(out, "}", 1);
+	}
+	evbuffer_add(out, "]", 1);
+}
+
+static int op_vote(void *arg, const char *check, uint32_t source, bool healthy,
+		   uint32_t ttl_ms, char *err, size_t errlen)
+{
+	struct daemon *dm = arg;
+
+	return ctl_phealth_vote(dm->ph, check, source, healthy, ttl_ms, err, errlen);
+}
+
 static void op_status(void *arg, struct evbuffer *out)
 {
 	struct daemon *dm = arg;
@@ -844,6 +946,7 @@ static void op_status(void *arg, struct evbuffer *out)
 	}
 	if (dm->any)
 		status_anycast(dm, out);
+	status_checks(dm, out);
 }
 
 static void gather_srv(struct metrics_transport *t, const char *name,
@@ -852,6 +955,7 @@ static void gather_srv(struct metrics_transport *t, const char *name,
 	t->name = name;
 	t->queries = st->queries;
 	memcpy(t->rcode, st->rcode, sizeof(t->rcode));
+	memcpy(t->policy, st->policy, sizeof(t->policy));
 	t->drop[t->ndrop++] = (struct metrics_count){ "engine", st->drop_engine };
 	if (udp) {
 		t->drop[t->ndrop++] = (struct metrics_count){ "oversize", st->drop_oversize };
@@ -870,6 +974,7 @@ static void gather_dpdk(struct metrics_input *in)
 	t->name = "dpdk";
 	t->queries = st.answers + st.drop_engine;
 	memcpy(t->rcode, st.rcode, sizeof(t->rcode));
+	memcpy(t->policy, st.policy, sizeof(t->policy));
 	for (int v = 1; v < PKT_VERDICT_COUNT; v++)
 		t->drop[t->ndrop++] = (struct metrics_count){
 			pkt_verdict_name((enum pkt_verdict)v), st.drop[v] };
@@ -885,6 +990,21 @@ static void gather_dpdk(struct metrics_input *in)
 	}
 }
 #endif
+
+static void gather_check(const void *arg, size_t i, struct metrics_check *out)
+{
+	struct hcheck_stats st;
+
+	memset(out, 0, sizeof(*out));
+	out->name = "";
+	if (ctl_phealth_stats(arg, i, &st) < 0)
+		return;
+	*out = (struct metrics_check){
+		.name = st.name, .healthy = st.healthy, .local_healthy = st.local_healthy,
+		.votes_live = st.votes_live, .votes_healthy = st.votes_healthy,
+		.probes = st.probes, .failures = st.failures, .transitions = st.transitions,
+	};
+}
 
 /* Every number the metrics page and the stats answer show. */
 static void gather(struct daemon *dm, struct metrics_input *in)
@@ -902,6 +1022,9 @@ static void gather(struct daemon *dm, struct metrics_input *in)
 		gather_dpdk(in);
 #endif
 	in->snap = dm->cur.s;
+	in->nchecks = ctl_phealth_count(dm->ph);
+	in->check = gather_check;
+	in->check_arg = dm->ph;
 	in->now = (uint64_t)time(NULL);
 	in->loaded_at = dm->loaded_at;
 	for (size_t i = 0; i < NPUSH; i++)
@@ -1001,6 +1124,9 @@ static void json_counts(struct evbuffer *out, const char *key,
 
 static void stats_transport(struct evbuffer *out, const struct metrics_transport *t)
 {
+	static const char *const policy_kinds[METRICS_POLICY_KINDS] = {
+		"answered", "fail-open", "last-resort", "empty",
+	};
 	struct metrics_count rc[METRICS_RCODES];
 
 	evbuffer_add_printf(out, ", \"%s\": {\"queries\": %llu", t->name,
@@ -1009,6 +1135,9 @@ static void stats_transport(struct evbuffer *out, const struct metrics_transport
 		rc[r] = (struct metrics_count){ metrics_rcode_name(r), t->rcode[r] };
 	json_counts(out, "responses", rc, METRICS_RCODES, 0);
 	json_counts(out, "drops", t->drop, t->ndrop, 1);
+	for (unsigned k = 0; k < METRICS_POLICY_KINDS; k++)
+		rc[k] = (struct metrics_count){ policy_kinds[k], t->policy[k] };
+	json_counts(out, "policy", rc, METRICS_POLICY_KINDS, 1);
 	evbuffer_add(out, "}", 1);
 }
 
@@ -1084,6 +1213,19 @@ static int choose(struct daemon *dm, struct loaded *given, int gret, struct load
 	return -1;
 }
 
+/* A loaded snapshot whose policy checks cannot run is not served. */
+static int policy_ok(struct loaded *l, const char *what)
+{
+	char err[512];
+	int ret = ctl_phealth_check(l->s, NULL, err, sizeof(err));
+
+	if (ret < 0) {
+		fprintf(stderr, "pop53d: %s: %s\n", what, err);
+		unload(l);
+	}
+	return ret;
+}
+
 static int initial(struct daemon *dm)
 {
 	const struct ctl_daemon_opts *o = dm->o;
@@ -1095,12 +1237,16 @@ static int initial(struct daemon *dm)
 	d.hide_warnings = 1;
 	if (o->nzones || o->snapshot)
 		gret = load(o, &d, &given);
+	if (gret == 0)
+		gret = policy_ok(&given, o->snapshot ? o->snapshot : "--zone files");
 	diag_init(&ds, NULL);
 	if (o->state_dir && (sret = load_stored(dm, &ds, &stored)) < 0 && sret != P53_ENOTFOUND)
 		fprintf(stderr, "pop53d: state directory %s: %s\n", o->state_dir, ds.first);
 	else if (sret == 0 && ds.warnings)
 		fprintf(stderr, "pop53d: state directory %s: current.snap was damaged: serving "
 			"previous.snap\n", o->state_dir);
+	if (sret == 0)
+		sret = policy_ok(&stored, "state directory");
 	if (choose(dm, &given, gret, &stored, sret) < 0) {
 		fprintf(stderr, "pop53d: nothing to serve: %s\n", d.errors ? d.first :
 			p53_strerror(gret));
@@ -1240,8 +1386,21 @@ static int events_setup(struct daemon *dm)
 		.arg = dm, .push = op_push, .load = op_load, .refused = op_refused,
 		.status = op_status, .stats = op_stats, .metrics = op_metrics,
 		.drain = op_drain, .reload_config = op_reload_config, .fault = op_fault,
-		.served_serial = op_served_serial,
+		.served_serial = op_served_serial, .vote = op_vote,
 	};
+	return 0;
+}
+
+/* The served snapshot's policy checks start with the loop. */
+static int policy_health_start(struct daemon *dm)
+{
+	char err[512] = "out of memory";
+
+	if (ctl_phealth_new(dm->base, NULL, &dm->ph) < 0 ||
+	    (dm->cur.s && attach(dm, &dm->cur, err, sizeof(err)) < 0)) {
+		fprintf(stderr, "pop53d: policy checks: %s\n", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1495,6 +1654,8 @@ static void teardown(struct daemon *dm)
 	dm->rrl_ev = NULL;
 	if (dm->retire_ev)
 		event_free(dm->retire_ev);
+	ctl_phealth_free(dm->ph);     /* no thread reads the words any more */
+	dm->ph = NULL;
 	if (dm->base)
 		event_base_free(dm->base);
 	while (dm->retired) {
@@ -1729,7 +1890,8 @@ int ctl_daemon_run(struct ctl_daemon_opts *o)
 	memset(&dm, 0, sizeof(dm));
 	dm.o = o;
 	dm.first_conf = ctl_conf_of(o);
-	if (prepare(&dm) < 0 || initial(&dm) < 0 || events_setup(&dm) < 0)
+	if (prepare(&dm) < 0 || initial(&dm) < 0 || events_setup(&dm) < 0 ||
+	    policy_health_start(&dm) < 0)
 		goto fail;
 #ifdef POP53_DPDK
 	if (o->io == CTL_IO_DPDK) {

@@ -274,11 +274,91 @@ static void render_control(const struct metrics_input *in, FILE *f)
 	}
 }
 
+static void render_policy_answers(const struct metrics_input *in, FILE *f)
+{
+	static const struct { const char *name, *help; } fam[METRICS_POLICY_KINDS] = {
+		{ "pop53_policy_answers_total",
+		  "Responses answered from a traffic policy, by transport." },
+		{ "pop53_policy_fail_open_total",
+		  "Policy responses in which a policy had no healthy member and answered as if "
+		  "all were healthy (fail open), by transport." },
+		{ "pop53_policy_last_resort_total",
+		  "Policy responses that carried a failover's last-resort endpoints, by "
+		  "transport." },
+		{ "pop53_policy_empty_total",
+		  "Policy responses in which the policy chose nothing (NODATA), by transport." },
+	};
+
+	for (size_t k = 0; k < METRICS_POLICY_KINDS; k++) {
+		metrics_family(f, fam[k].name, METRICS_COUNTER, fam[k].help);
+		for (size_t t = 0; t < in->ntr; t++)
+			metrics_u64(f, fam[k].name, in->tr[t].policy[k], "transport",
+				    in->tr[t].name, NULL);
+	}
+}
+
+enum check_field { CK_HEALTHY, CK_LOCAL, CK_TRANSITIONS, CK_PROBES, CK_FAILURES };
+
+static uint64_t check_field(const struct metrics_check *c, enum check_field k)
+{
+	switch (k) {
+	case CK_HEALTHY:     return c->healthy;
+	case CK_LOCAL:       return c->local_healthy;
+	case CK_TRANSITIONS: return c->transitions;
+	case CK_PROBES:      return c->probes;
+	case CK_FAILURES:    return c->failures;
+	}
+	return 0;
+}
+
+/* One series per check and family; the checks come from a callback, so
+ * each family asks for them again rather than holding them all. */
+static void render_checks(const struct metrics_input *in, FILE *f)
+{
+	static const struct { const char *name, *help; enum metrics_type t; } fam[] = {
+		[CK_HEALTHY] = { "pop53_policy_check_healthy", "1 while a policy health check "
+				 "counts as healthy in answers (after votes and quorum).",
+				 METRICS_GAUGE },
+		[CK_LOCAL] = { "pop53_policy_check_local_healthy", "This node's own verdict on a "
+			       "policy health check (its probes, after fall/rise).",
+			       METRICS_GAUGE },
+		[CK_TRANSITIONS] = { "pop53_policy_check_transitions_total", "Changes of a "
+				     "policy health check's word.", METRICS_COUNTER },
+		[CK_PROBES] = { "pop53_policy_check_probes_total", "Probes a policy health check "
+				"finished.", METRICS_COUNTER },
+		[CK_FAILURES] = { "pop53_policy_check_failures_total", "Probes of a policy health "
+				  "check that failed.", METRICS_COUNTER },
+	};
+	struct metrics_check c;
+
+	if (!in->nchecks || !in->check)
+		return;
+	for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		metrics_family(f, fam[k].name, fam[k].t, fam[k].help);
+		for (size_t i = 0; i < in->nchecks; i++) {
+			in->check(in->check_arg, i, &c);
+			metrics_u64(f, fam[k].name, check_field(&c, (enum check_field)k), "check",
+				    c.name, NULL);
+		}
+	}
+	metrics_family(f, "pop53_policy_check_votes", METRICS_GAUGE,
+		       "Live votes of other PoPs on a policy health check, by verdict.");
+	for (size_t i = 0; i < in->nchecks; i++) {
+		in->check(in->check_arg, i, &c);
+		metrics_u64(f, "pop53_policy_check_votes", c.votes_healthy, "check", c.name,
+			    "vote", "healthy", NULL);
+		metrics_u64(f, "pop53_policy_check_votes", c.votes_live - c.votes_healthy,
+			    "check", c.name, "vote", "unhealthy", NULL);
+	}
+}
+
 int metrics_render(const struct metrics_input *in, FILE *f)
 {
 	render_dns(in, f);
 	render_lcores(in, f);
 	render_zones(in, f);
 	render_control(in, f);
+	render_policy_answers(in, f);
+	render_checks(in, f);
 	return fflush(f) == 0 && !ferror(f) ? 0 : P53_EIO;
 }

@@ -24,6 +24,8 @@
 #define METRICS_MAX_LCORES  64
 #define METRICS_MAX_RESULTS 16
 #define METRICS_MAX_TRANSPORTS 3
+#define METRICS_POLICY_KINDS 4   /* engine_result.policy bits: answered,
+				  * fail-open, last-resort, empty */
 
 enum metrics_type { METRICS_COUNTER, METRICS_GAUGE };
 
@@ -39,6 +41,17 @@ struct metrics_transport {
 	uint64_t rcode[METRICS_RCODES];  /* responses per RCODE */
 	struct metrics_count drop[METRICS_MAX_DROPS];  /* by reason */
 	size_t ndrop;
+	uint64_t policy[METRICS_POLICY_KINDS];  /* traffic-policy responses */
+};
+
+/* One policy health check (controlplane/phealth.h), for the metrics page. */
+struct metrics_check {
+	const char *name;            /* valid until the rendering ends */
+	bool healthy;                /* the word the answers read */
+	bool local_healthy;          /* this node's own verdict */
+	unsigned votes_live;         /* other PoPs' votes not expired ... */
+	unsigned votes_healthy;      /* ... of which healthy */
+	uint64_t probes, failures, transitions;
 };
 
 struct metrics_lcore {
@@ -77,6 +90,11 @@ struct metrics_input {
 	/* Response rate limiting, when on. */
 	bool rrl_known;
 	struct rrl_stats rrl;
+	/* Policy health checks: check(check_arg, i, &c) fills check i <
+	 * nchecks (a callback: a snapshot may have 65,536 checks). */
+	size_t nchecks;
+	void (*check)(const void *check_arg, size_t i, struct metrics_check *out);
+	const void *check_arg;
 };
 
 /* Name of RCODE i (0..16) as used in the rcode label ("NOERROR", ...,

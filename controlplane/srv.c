@@ -210,6 +210,8 @@ static void count_answer(struct srv_stats *st, size_t len, const struct engine_r
 	}
 	st->responses++;
 	st->rcode[r->rcode < SRV_RCODES - 1 ? r->rcode : SRV_RCODES - 1]++;
+	for (unsigned k = 0; r->policy && k < SRV_POLICY_KINDS; k++)
+		st->policy[k] += (r->policy >> k) & 1u;
 }
 
 /* ---- UDP ---------------------------------------------------------------- */
@@ -737,6 +739,8 @@ static void stats_add(struct srv_stats *total, const struct srv_stats *st)
 	total->tcp_conns += st->tcp_conns;
 	total->tcp_refused += st->tcp_refused;
 	total->tcp_timeouts += st->tcp_timeouts;
+	for (int i = 0; i < SRV_POLICY_KINDS; i++)
+		total->policy[i] += st->policy[i];
 }
 
 void srv_stats(const struct srv *s, struct srv_stats *total)

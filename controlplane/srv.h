@@ -40,6 +40,9 @@ struct srv_conf {
 };
 
 #define SRV_RCODES 17            /* RCODE 0..15, [16]: extended (BADVERS...) */
+/* policy[i] counts responses with engine_result.policy bit i:
+ * ENGINE_POLICY_ANSWERED, _FAIL_OPEN, _LAST_RESORT, _EMPTY. */
+#define SRV_POLICY_KINDS 4
 
 /* Counters of one thread, summed on demand; written by that thread only
  * (no atomics: readers see them a little late, never torn on 64-bit). */
@@ -56,6 +59,7 @@ struct srv_stats {
 	uint64_t tcp_conns;
 	uint64_t tcp_refused;        /* over the connection limit */
 	uint64_t tcp_timeouts;
+	uint64_t policy[SRV_POLICY_KINDS];  /* traffic-policy responses */
 } __attribute__((aligned(64)));
 
 struct srv;

@@ -893,6 +893,9 @@ static inline unsigned poll_queue(struct dp_worker *w, const struct dp_queue *q,
 			continue;
 		}
 		CNT_ADD(st->rcode[rcode < DP_RCODES - 1 ? rcode : DP_RCODES - 1], 1);
+		for (unsigned k = 0; b.res[i].policy && k < DP_POLICY_KINDS; k++)
+			if (b.res[i].policy & (1u << k))
+				CNT_ADD(st->policy[k], 1);
 		len = pkt_reply(rte_pktmbuf_mtod(m, uint8_t *), &b.info[i], len,
 				q->pkt_tx);
 		m->data_len = (uint16_t)len;

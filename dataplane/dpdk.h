@@ -45,6 +45,7 @@
 #define DP_MAX_PORTS   8
 #define DP_BURST       32
 #define DP_RCODES      17   /* RCODE 0..15, [16]: extended (BADVERS...) */
+#define DP_POLICY_KINDS 4   /* ENGINE_POLICY_* bits counted */
 
 /* An address for the kernel side of an exception port (the link address;
  * the service addresses are added as /32 and /128 on their own). */
@@ -108,6 +109,9 @@ struct dp_stats {
 	uint64_t exc_drop;           /* PKT_KERNEL frames dropped: exception TX full */
 	uint64_t exc_out;            /* frames the kernel sent (exception RX) ... */
 	uint64_t exc_out_sent;       /* ... and of those, sent on the physical port */
+	uint64_t policy[DP_POLICY_KINDS]; /* responses with engine_result.policy
+	                              * bit i (answered, fail-open, last-resort,
+	                              * empty), as srv_stats.policy */
 	struct rrl_stats rrl;        /* rate limiting (limited, slipped, dropped) */
 	uint64_t heartbeat;          /* loop iterations (liveness) */
 } __attribute__((aligned(64)));

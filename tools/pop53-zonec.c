@@ -10,14 +10,20 @@ static void usage(FILE *f)
 {
 	fputs("usage: pop53-zonec check [--origin NAME] [-Werror] FILE...\n"
 	      "       pop53-zonec compile -o OUT.snap [--origin NAME] [--serial N] [--sign PRIV]\n"
-	      "                           [--policy POLICY.yaml] [-Werror] FILE...\n"
+	      "                           [--policy POLICY.yaml] [--latency FILE]\n"
+	      "                           [--geo-db DB.mmdb] [--geo-map FILE]\n"
+	      "                           [--coords-db DB.mmdb] [--coords-map FILE] [-Werror] FILE...\n"
 	      "       pop53-zonec dump SNAPSHOT\n"
 	      "       pop53-zonec lookup SNAPSHOT NAME [TYPE]\n"
 	      "       pop53-zonec bench-load SNAPSHOT [ROUNDS]\n"
 	      "       pop53-zonec keygen PRIV PUB                    new Ed25519 controller key pair\n"
 	      "       pop53-zonec sign --key PRIV [-o OUT] SNAPSHOT   (in place without -o)\n"
 	      "       pop53-zonec verify --key PUB [--key PUB]... SNAPSHOT\n"
-	      "Each FILE is one zone; its name comes from its SOA owner, $ORIGIN or --origin.\n",
+	      "Each FILE is one zone; its name comes from its SOA owner, $ORIGIN or --origin.\n"
+	      "compile: --geo-db/--geo-map make the client -> location table (a map overrides\n"
+	      "the database), --coords-db/--coords-map the client -> coordinates table\n"
+	      "(geoproximity; without them the --geo-db file's coordinates, if it has any),\n"
+	      "--latency the client -> latency table for the policy's regions (docs/policy.md).\n",
 	      f);
 }
 
@@ -31,6 +37,11 @@ int main(int argc, char **argv)
 		{ "sign", required_argument, NULL, 'S' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "policy", required_argument, NULL, 'P' },
+		{ "geo-db", required_argument, NULL, 'G' },
+		{ "geo-map", required_argument, NULL, 'M' },
+		{ "coords-db", required_argument, NULL, 'C' },
+		{ "coords-map", required_argument, NULL, 'N' },
+		{ "latency", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -52,6 +63,11 @@ int main(int argc, char **argv)
 		case 'q': o.quiet = 1; break;
 		case 'S': o.sign_key = optarg; break;
 		case 'P': o.policy = optarg; break;
+		case 'G': o.geo_db = optarg; break;
+		case 'M': o.geo_map = optarg; break;
+		case 'C': o.coords_db = optarg; break;
+		case 'N': o.coords_map = optarg; break;
+		case 'L': o.latency = optarg; break;
 		case 'k':
 			if (o.nkeys == sizeof(o.keys) / sizeof(o.keys[0])) {
 				fprintf(stderr, "pop53-zonec: at most %zu --key\n", o.nkeys);

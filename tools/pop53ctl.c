@@ -2,6 +2,7 @@
  * only parses arguments; controlplane/ctl_sock.c does the rest. */
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,32 @@ static void usage(FILE *f)
 	      "                       tests and demos (pop53d --fault-injection 1): the\n"
 	      "                       workers (or one DPDK worker) stop answering, or the\n"
 	      "                       event loop stops (hang), for MS ms\n"
+	      "  vote CHECK SOURCE_ID healthy|unhealthy TTL_MS\n"
+	      "                       another PoP's vote on a policy health check, kept\n"
+	      "                       for TTL_MS ms (0 withdraws SOURCE_ID's vote)\n"
 	      "-s SOCKET is pop53d's control socket (default " DEFAULT_SOCKET ").\n"
 	      "--json prints the daemon's JSON answer as is.\n"
 	      "Exit status: 0 done, 1 refused or failed, 2 usage error or no daemon.\n", f);
+}
+
+/* "vote CHECK SOURCE_ID healthy|unhealthy TTL_MS" (a[0] is "vote"). */
+static int vote_request(char **a, char **req, char *err, size_t errlen)
+{
+	unsigned long long source, ttl;
+	char *e1, *e2;
+	bool up = !strcmp(a[3], "healthy");
+
+	source = strtoull(a[2], &e1, 10);
+	ttl = strtoull(a[4], &e2, 10);
+	if (a[2][0] < '0' || a[2][0] > '9' || *e1 || source > UINT32_MAX ||
+	    a[4][0] < '0' || a[4][0] > '9' || *e2 || ttl > UINT32_MAX ||
+	    (!up && strcmp(a[3], "unhealthy"))) {
+		snprintf(err, errlen, "vote CHECK SOURCE_ID healthy|unhealthy TTL_MS (SOURCE_ID "
+			 "and TTL_MS 0..4294967295)");
+		return P53_EINVAL;
+	}
+	return ctl_sock_vote_request(a[1], (uint32_t)source, up, (uint32_t)ttl, req, err,
+				     errlen);
 }
 
 int main(int argc, char **argv)
@@ -63,15 +87,23 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind >= argc || argc - optind > 2 ||
-	    (argc - optind == 2) != (!strcmp(argv[optind], "load") ||
-				     !strcmp(argv[optind], "fault")) ||
-	    (force && strcmp(argv[optind], "load"))) {
+	if (optind < argc && !strcmp(argv[optind], "vote")) {
+		if (argc - optind != 5 || force) {
+			usage(stderr);
+			return 2;
+		}
+		ret = vote_request(argv + optind, &req, err, sizeof(err));
+	} else if (optind >= argc || argc - optind > 2 ||
+		   (argc - optind == 2) != (!strcmp(argv[optind], "load") ||
+					    !strcmp(argv[optind], "fault")) ||
+		   (force && strcmp(argv[optind], "load"))) {
 		usage(stderr);
 		return 2;
+	} else {
+		ret = ctl_sock_request(argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL,
+				       force, &req, err, sizeof(err));
 	}
-	if (ctl_sock_request(argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL, force,
-			     &req, err, sizeof(err)) < 0) {
+	if (ret < 0) {
 		fprintf(stderr, "pop53ctl: %s\n", err);
 		return 2;
 	}

@@ -12,6 +12,8 @@
 #include "engine.h"
 #include "dname.h"
 #include "error.h"
+#include "geo.h"
+#include "latency.h"
 #include "rdata.h"
 #include "policy.h"
 #include "snap.h"
@@ -121,24 +123,18 @@ static int compile_signed(const struct zonec_opts *o, struct zone **z,
 }
 
 /* Compile o->policy into sec (a SNAP_SECT_POLICY section the caller frees)
- * and give its records their placeholders in the zones. Exit status. */
+ * and give its records their placeholders in the zones. */
 static int add_policy(const struct zonec_opts *o, struct zone **z, size_t n,
 		      struct diag *d, struct snap_section_in *sec)
 {
 	uint8_t *blob = NULL;
 	size_t len = 0;
+	int err;
 
-	if (policy_compile_file(o->policy, d, &blob, &len) < 0 ||
-	    snap_policy_prepare(z, n, blob, len, d) < 0) {
-		fprintf(stderr, "pop53-zonec: %u errors, no snapshot written\n", d->errors);
+	if ((err = policy_compile_file(o->policy, d, &blob, &len)) < 0 ||
+	    (err = snap_policy_prepare(z, n, blob, len, d)) < 0) {
 		free(blob);
-		return 1;
-	}
-	if (o->werror && d->warnings) {
-		fprintf(stderr, "pop53-zonec: %u warnings treated as errors (-Werror)\n",
-			d->warnings);
-		free(blob);
-		return 1;
+		return err;
 	}
 	sec->kind = SNAP_SECT_POLICY;
 	sec->data = blob;
@@ -146,35 +142,177 @@ static int add_policy(const struct zonec_opts *o, struct zone **z, size_t n,
 	return 0;
 }
 
+/* Serialize b into sec (kind); what names the table in the statistics. */
+static int table_section(const struct zonec_opts *o, struct geo_builder *b, uint32_t kind,
+			 const char *what, struct diag *d, struct snap_section_in *sec)
+{
+	uint8_t *blob;
+	size_t len;
+	int err = geo_builder_serialize(b, &blob, &len);
+
+	if (err < 0) {
+		diag_error(d, NULL, 0, 0, "%s table: %s", what, p53_strerror(err));
+		return err;
+	}
+	if (!o->quiet)
+		fprintf(stderr, "%s table: %zu prefixes, %zu bytes\n", what,
+			geo_builder_count(b), len);
+	sec->kind = kind;
+	sec->data = blob;
+	sec->len = len;
+	return 0;
+}
+
+/* Client address -> location: the database, the operator's map over it. */
+static int add_geo(const struct zonec_opts *o, struct diag *d, struct snap_section_in *sec)
+{
+	struct geo_builder *b;
+	long r = 0;
+
+	if (geo_builder_new(&b) < 0)
+		return P53_ENOMEM;
+	if (o->geo_db)
+		r = geo_import_mmdb(b, o->geo_db, d);
+	if (r >= 0 && o->geo_map)
+		r = geo_add_cidr_map_file(b, o->geo_map, GEO_MAP_LOCATION, d);
+	if (r >= 0)
+		r = table_section(o, b, SNAP_SECT_GEO, "geolocation", d, sec);
+	geo_builder_free(b);
+	return (int)r;
+}
+
+/* Client address -> coordinates. Without --coords-db the --geo-db file is
+ * read for them (a City database has both); a database without any (a
+ * Country one) then just gives no table, while an explicit --coords-db
+ * without coordinates is worth a warning. 1 when there is no table. */
+static int add_coords(const struct zonec_opts *o, struct diag *d, struct snap_section_in *sec)
+{
+	const char *db = o->coords_db ? o->coords_db : o->geo_db;
+	struct geo_builder *b;
+	long r = 0, from_db = 0;
+
+	if (geo_builder_new(&b) < 0)
+		return P53_ENOMEM;
+	if (db && (r = from_db = geo_import_mmdb_coords(b, db, d)) == 0 && o->coords_db)
+		diag_warn(d, db, 0, 0, "no network has location.latitude and .longitude: "
+			  "geoproximity answers will not know where clients are");
+	if (r >= 0 && o->coords_map)
+		r = geo_add_cidr_map_file(b, o->coords_map, GEO_MAP_COORDS, d);
+	if (r >= 0 && !from_db && !o->coords_map && !o->coords_db)
+		r = 1;
+	else if (r >= 0)
+		r = table_section(o, b, SNAP_SECT_COORDS, "coordinates", d, sec);
+	geo_builder_free(b);
+	return (int)r;
+}
+
+/* Client address -> latency row, in the order of the compiled policy's
+ * regions (pol, a SNAP_SECT_POLICY section). */
+static int add_latency(const struct zonec_opts *o, const struct snap_section_in *pol,
+		       struct diag *d, struct snap_section_in *sec)
+{
+	const char **names = NULL;
+	struct policy *p = NULL;
+	uint8_t *blob;
+	size_t len;
+	uint32_t n;
+	int err;
+
+	if ((err = policy_open(pol->data, pol->len, d, &p)) < 0)
+		return err;
+	n = policy_region_count(p);
+	if (!(names = calloc(n ? n : 1, sizeof(*names)))) {
+		err = P53_ENOMEM;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		names[i] = policy_region_name(p, i);
+	if ((err = latency_compile_file(o->latency, names, n, d, &blob, &len)) < 0)
+		goto fail;
+	if (!o->quiet)
+		fprintf(stderr, "%s: latency table for %u regions, %zu bytes\n", o->latency, n,
+			len);
+	sec->kind = SNAP_SECT_LATENCY;
+	sec->data = blob;
+	sec->len = len;
+fail:
+	free(names);
+	policy_close(p);
+	return err;
+}
+
+/* Every section o asks for into sec[] (at most 4; *nsec of them filled,
+ * the caller frees their data). Exit status: 0, or 1 after errors. */
+static int add_sections(const struct zonec_opts *o, struct zone **z, size_t n,
+			struct diag *d, struct snap_section_in *sec, size_t *nsec)
+{
+	int r = 0;
+
+	*nsec = 0;
+	if (o->policy && (r = add_policy(o, z, n, d, &sec[*nsec])) == 0)
+		++*nsec;
+	if (r == 0 && (o->geo_db || o->geo_map) && (r = add_geo(o, d, &sec[*nsec])) == 0)
+		++*nsec;
+	if (r == 0 && (o->geo_db || o->coords_db || o->coords_map)) {
+		r = add_coords(o, d, &sec[*nsec]);
+		if (r == 0)
+			++*nsec;
+		else if (r == 1)
+			r = 0;
+	}
+	if (r == 0 && o->latency && (r = add_latency(o, &sec[0], d, &sec[*nsec])) == 0)
+		++*nsec;
+	if (r < 0 || (o->werror && d->warnings)) {
+		if (r == 0)
+			fprintf(stderr, "pop53-zonec: %u warnings treated as errors (-Werror)\n",
+				d->warnings);
+		else
+			fprintf(stderr, "pop53-zonec: %u errors, no snapshot written\n",
+				d->errors ? d->errors : 1);
+		return 1;
+	}
+	return 0;
+}
+
+static void free_sections(struct snap_section_in *sec, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((void *)sec[i].data);
+}
+
 int zonec_compile(const struct zonec_opts *o, char *const *files, size_t n)
 {
 	struct snap_compile_opts co = { .serial = o->serial };
-	struct snap_section_in sec = { 0 };
+	struct snap_section_in sec[4] = { { 0 } };
 	struct zone **z = NULL;
 	struct diag d;
 	double t0 = now_ms();
-	size_t records = 0, count;
+	size_t records = 0, count, nsec = 0;
 	int status, ret;
 
+	if (o->latency && !o->policy) {
+		fprintf(stderr, "pop53-zonec: --latency needs --policy (the latency file's "
+			"columns are the policy's regions)\n");
+		return 2;
+	}
 	diag_init(&d, stderr);
 	d.hide_warnings = o->quiet;
 	status = load_zones(o, files, n, &d, &z);
+	if (status == 1)
+		fprintf(stderr, "pop53-zonec: %u errors, no snapshot written\n", d.errors);
+	if (status == 0)
+		status = add_sections(o, z, n, &d, sec, &nsec);
 	if (status) {
-		if (status == 1)
-			fprintf(stderr, "pop53-zonec: %u errors, no snapshot written\n", d.errors);
+		free_sections(sec, nsec);
 		free_zones(z, n);
 		return status;
 	}
-	if (o->policy && (status = add_policy(o, z, n, &d, &sec)) != 0) {
-		free_zones(z, n);
-		return status;
-	}
-	co.sections = &sec;
-	co.nsections = o->policy ? 1 : 0;
+	co.sections = sec;
+	co.nsections = nsec;
 	double t1 = now_ms();
 	ret = o->sign_key ? compile_signed(o, z, n, &co, &d)
 			  : snap_compile_file(z, n, &co, &d, o->output);
-	free((void *)sec.data);
+	free_sections(sec, nsec);
 	for (size_t i = 0; i < n; i++)
 		records += (zone_rrs(z[i], &count), count);
 	free_zones(z, n);

@@ -15,6 +15,11 @@ struct zonec_opts {
 	int quiet;              /* -q: no warnings, no statistics */
 	const char *sign_key;   /* compile --sign / sign --key: private key */
 	const char *policy;     /* --policy: traffic-policy file (docs/policy.md) */
+	const char *geo_db;     /* --geo-db: MaxMind DB of locations (SNAP_SECT_GEO) */
+	const char *geo_map;    /* --geo-map: CIDR map of locations, over the database */
+	const char *coords_db;  /* --coords-db: MaxMind DB of coordinates; default geo_db */
+	const char *coords_map; /* --coords-map: CIDR map of coordinates (SNAP_SECT_COORDS) */
+	const char *latency;    /* --latency: latency file (SNAP_SECT_LATENCY; needs policy) */
 	const char *keys[16];   /* verify --key: trusted public keys */
 	size_t nkeys;
 };
@@ -23,7 +28,8 @@ struct zonec_opts {
  * Returns the process exit status (0 ok, 1 zone errors, 2 usage/IO). */
 int zonec_check(const struct zonec_opts *o, char *const *files, size_t n);
 
-/* Check, then compile the files (one zone each) into o->output. */
+/* Check, then compile the files (one zone each) into o->output, with the
+ * sections o asks for (policy, geolocation, coordinates, latency). */
 int zonec_compile(const struct zonec_opts *o, char *const *files, size_t n);
 
 /* Print a snapshot as zone-file text on stdout. */

@@ -163,10 +163,20 @@ int geo_builder_serialize(const struct geo_builder *b, uint8_t **out, size_t *le
  * naming the file (and the network, for data errors). */
 long geo_import_mmdb(struct geo_builder *b, const char *path, struct diag *d);
 
+/* The same walk for a coordinates table (SNAP_SECT_COORDS, geoproximity):
+ * each network valued geo_coord_pack(location.latitude,
+ * location.longitude), as City databases have them. Networks without both
+ * numbers are skipped (a Country database yields none: returns 0); a
+ * position out of range skips its network, counted in one warning.
+ * Returns the number of networks added; errors as geo_import_mmdb
+ * (P53_EFORMAT for a latitude or longitude that is not a double). */
+long geo_import_mmdb_coords(struct geo_builder *b, const char *path, struct diag *d);
+
 /* What the values of a CIDR map are. */
 enum geo_map_kind {
 	GEO_MAP_LOCATION = 0,  /* "EU", "EU-FR", "EU-FR-IDF" (geo_loc_parse) */
 	GEO_MAP_VALUE    = 1,  /* decimal 0..4294967295, e.g. a latency row */
+	GEO_MAP_COORDS   = 2,  /* "LAT,LON" in degrees ("48.86,2.35"): geo_coord_pack */
 };
 
 /* Add an operator CIDR map to b in GEO_LAYER_MAP. A text file has one

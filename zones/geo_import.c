@@ -41,8 +41,11 @@ struct mwalk {
 	uint64_t visits, max_visits;
 	struct dcache cache;
 	long added;
-	unsigned long trimmed;  /* networks with a code part left out */
+	unsigned long trimmed;  /* records with a code part left out, or (coords) out of range */
+	bool coords;            /* values are coordinates, not locations */
 };
+
+static int decode_coords(struct mwalk *w, MMDB_entry_s *e, const char *net, uint64_t *out);
 
 static int cache_grow(struct dcache *c)
 {
@@ -148,6 +151,8 @@ static int decode(struct mwalk *w, MMDB_entry_s *e, const char *net, uint64_t *o
 	uint32_t code, x;
 	int r, trimmed = 0;
 
+	if (w->coords)
+		return decode_coords(w, e, net, out);
 	if ((r = get_str(w, e, p_cont, cont, sizeof(cont), net, "continent.code")) < 0 ||
 	    (r = get_str(w, e, p_ctry, ctry, sizeof(ctry), net, "country.iso_code")) < 0 ||
 	    (r = get_str(w, e, p_sub, sub, sizeof(sub), net, "subdivisions[0].iso_code")) < 0)
@@ -301,36 +306,44 @@ static int open_db(struct mwalk *w)
 	return P53_EFORMAT;
 }
 
-long geo_import_mmdb(struct geo_builder *b, const char *path, struct diag *d)
+/* Walk the whole database of w->path into w->b. */
+static long import_db(struct mwalk *w)
 {
-	struct mwalk w = { .b = b, .d = d, .path = path, .v4_start = UINT32_MAX };
-	int err = open_db(&w);
+	int err = open_db(w);
 
 	if (err)
 		return err;
-	w.node_count = w.db.metadata.node_count;
-	w.v6 = w.db.metadata.ip_version == 6;
-	w.bits = w.v6 ? 128 : 32;
+	w->node_count = w->db.metadata.node_count;
+	w->v6 = w->db.metadata.ip_version == 6;
+	w->bits = w->v6 ? 128 : 32;
 	/* A tree visits each node once; the slack only tolerates writers that
 	 * share subtrees, and still bounds a cyclic one. */
-	w.max_visits = 4ull * w.node_count + 1024;
-	if (w.v6)
-		w.v4_start = find_v4_start(&w);
-	err = w.node_count ? walk(&w, 0, 0, 0) : 0;
-	if (!err && w.trimmed)
+	w->max_visits = 4ull * w->node_count + 1024;
+	if (w->v6)
+		w->v4_start = find_v4_start(w);
+	err = w->node_count ? walk(w, 0, 0, 0) : 0;
+	if (err == P53_EINVAL) {
+		diag_error(w->d, w->path, 0, 0, "network not usable as a prefix");
+		err = P53_EFORMAT;
+	} else if (err == P53_ENOMEM || err == P53_ELIMIT) {
+		diag_error(w->d, w->path, 0, 0, "%s", p53_strerror(err));
+	}
+	MMDB_close(&w->db);
+	free(w->cache.off);
+	free(w->cache.code);
+	return err ? err : w->added;
+}
+
+long geo_import_mmdb(struct geo_builder *b, const char *path, struct diag *d)
+{
+	struct mwalk w = { .b = b, .d = d, .path = path, .v4_start = UINT32_MAX };
+	long r = import_db(&w);
+
+	if (r >= 0 && w.trimmed)
 		diag_warn(d, path, 0, 0,
 			  "%lu data records have a continent, country or subdivision code that "
 			  "does not fit a location code; those parts were left out", w.trimmed);
-	if (err == P53_EINVAL) {
-		diag_error(d, path, 0, 0, "network not usable as a prefix");
-		err = P53_EFORMAT;
-	} else if (err == P53_ENOMEM || err == P53_ELIMIT) {
-		diag_error(d, path, 0, 0, "%s", p53_strerror(err));
-	}
-	MMDB_close(&w.db);
-	free(w.cache.off);
-	free(w.cache.code);
-	return err ? err : w.added;
+	return r;
 }
 
 /* ---- CIDR maps ---------------------------------------------------------- */
@@ -386,9 +399,13 @@ bad:
 	return P53_ESYNTAX;
 }
 
+static int parse_coords(const char *text, uint32_t *out, char *err, size_t cap);
+
 static int parse_value(const char *text, enum geo_map_kind kind, uint32_t *out, char *err,
 		       size_t cap)
 {
+	if (kind == GEO_MAP_COORDS)
+		return parse_coords(text, out, err, cap);
 	if (kind == GEO_MAP_LOCATION) {
 		if (!geo_loc_parse(text, out))
 			return 0;
@@ -593,4 +610,100 @@ long geo_add_cidr_map_yaml(struct geo_builder *b, const struct yconf_node *map,
 		}
 	}
 	return err ? err : (long)(geo_builder_count(b) - before);
+}
+
+/* ---- coordinates (geoproximity) ------------------------------------------ */
+
+/* The number at path under e. 0 found, 1 absent, negative error. */
+static int get_double(struct mwalk *w, MMDB_entry_s *e, const char *const *path, double *v,
+		      const char *net, const char *what)
+{
+	MMDB_entry_data_s ed;
+	int st = MMDB_aget_value(e, &ed, path);
+
+	if (st == MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR || (st == MMDB_SUCCESS && !ed.has_data))
+		return 1;
+	if (st != MMDB_SUCCESS) {
+		diag_error(w->d, w->path, 0, 0, "network %s: %s: %s", net, what, MMDB_strerror(st));
+		return P53_EFORMAT;
+	}
+	if (ed.type == MMDB_DATA_TYPE_DOUBLE) {
+		*v = ed.double_value;
+		return 0;
+	}
+	if (ed.type == MMDB_DATA_TYPE_FLOAT) {
+		*v = ed.float_value;
+		return 0;
+	}
+	diag_error(w->d, w->path, 0, 0, "network %s: %s is %s, not a double", net, what,
+		   type_name(ed.type));
+	return P53_EFORMAT;
+}
+
+/* Packed coordinates of a data record; SKIP_DATA without both numbers or
+ * with one out of range (counted in w->trimmed). */
+static int decode_coords(struct mwalk *w, MMDB_entry_s *e, const char *net, uint64_t *out)
+{
+	static const char *const p_lat[] = { "location", "latitude", NULL };
+	static const char *const p_lon[] = { "location", "longitude", NULL };
+	double lat = 0, lon = 0;
+	int a, o;
+
+	*out = SKIP_DATA;
+	if ((a = get_double(w, e, p_lat, &lat, net, "location.latitude")) < 0)
+		return a;
+	if ((o = get_double(w, e, p_lon, &lon, net, "location.longitude")) < 0)
+		return o;
+	if (a || o)
+		return 0;
+	/* written so that NaN fails too */
+	if (!(lat >= -90.0 && lat <= 90.0 && lon >= -180.0 && lon <= 180.0)) {
+		w->trimmed++;
+		return 0;
+	}
+	*out = geo_coord_pack(lat, lon);
+	return 0;
+}
+
+long geo_import_mmdb_coords(struct geo_builder *b, const char *path, struct diag *d)
+{
+	struct mwalk w = { .b = b, .d = d, .path = path, .v4_start = UINT32_MAX, .coords = true };
+	long r = import_db(&w);
+
+	if (r >= 0 && w.trimmed)
+		diag_warn(d, path, 0, 0, "%lu data records have a latitude or longitude out of "
+			  "range; their networks were left out", w.trimmed);
+	return r;
+}
+
+/* Degrees in [-lim, lim] from s..end: digits, one sign, a decimal point
+ * (no exponents, "inf" or "nan": a map is written by people). */
+static bool parse_degrees(const char *s, const char *end, double lim, double *out)
+{
+	size_t n = (size_t)(end - s);
+	char buf[32], *e;
+
+	if (!n || n >= sizeof(buf))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	if (strspn(buf, "+-.0123456789") != n)
+		return false;
+	*out = strtod(buf, &e);
+	return e != buf && !*e && *out >= -lim && *out <= lim;
+}
+
+static int parse_coords(const char *text, uint32_t *out, char *err, size_t cap)
+{
+	const char *comma = strchr(text, ',');
+	double lat, lon;
+
+	if (!comma || !parse_degrees(text, comma, 90.0, &lat) ||
+	    !parse_degrees(comma + 1, comma + strlen(comma), 180.0, &lon)) {
+		snprintf(err, cap, "'%s' is not a position LATITUDE,LONGITUDE in degrees "
+			 "(-90..90,-180..180, e.g. 48.86,2.35)", text);
+		return P53_ESYNTAX;
+	}
+	*out = geo_coord_pack(lat, lon);
+	return 0;
 }

@@ -6,10 +6,11 @@
 itest_stop() {
 	local p=${1:-}
 	[[ -n $p ]] && kill -0 "$p" 2>/dev/null || return 0
-	kill -TERM "$p" 2>/dev/null
+	# each step may find the process gone already: never a failure under set -e
+	kill -TERM "$p" 2>/dev/null || true
 	for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
+	kill -KILL "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
 	return 0
 }
 

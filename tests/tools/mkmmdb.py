@@ -8,11 +8,12 @@ IN.json is either a list of networks or an object
    "database_type": "pop53-test", "networks": [...]}
 where each network is
   {"network": "192.0.2.0/24", "continent": "EU", "country": "FR",
-   "subdivision": "IDF", "registered_country": "DE"}
+   "subdivision": "IDF", "registered_country": "DE",
+   "latitude": 48.86, "longitude": 2.35}
 (every key but "network" optional) and becomes a GeoIP2-shaped record:
   {continent: {code, geoname_id}, country: {iso_code, geoname_id},
    registered_country: {iso_code}, subdivisions: [{iso_code}],
-   location: {accuracy_radius (uint16)}}.
+   location: {accuracy_radius (uint16), latitude (double), longitude (double)}}.
 "data_padding": N puts N unreferenced bytes at the start of the data section
 (to make record values need more than 24 bits). A network may instead give its record as "data" (any JSON; integers are
 uint32 unless written {"$uint16": n}, {"$uint64": n} or {"$int32": n};
@@ -154,6 +155,9 @@ def geo_record(n):
     if n.get("subdivision"):
         rec["subdivisions"] = [{"iso_code": n["subdivision"]}]
     rec["location"] = {"accuracy_radius": {"$uint16": 100}}
+    for k in ("latitude", "longitude"):   # doubles, as GeoIP2 City has them
+        if k in n:
+            rec["location"][k] = {"$double": n[k]}
     return rec
 
 
