@@ -69,7 +69,7 @@ const uint32_t *latency_lookup(const struct latency_table *t, int family, const 
  * regions (names in row order) into a blob (malloc'd, *out, *len; the
  * caller frees it). Errors are reported with file:line:col in d:
  * P53_ESYNTAX, P53_EINVAL (unknown region, value out of range),
- * P53_EIO, P53_ENOMEM. */
+ * P53_ERANGE (a table over 4 GiB), P53_EIO, P53_ENOMEM. */
 int latency_compile_file(const char *path, const char *const *regions, uint32_t nregions,
 			 struct diag *d, uint8_t **out, size_t *len);
 

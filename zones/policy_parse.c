@@ -11,6 +11,8 @@
 #include <arpa/inet.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dname.h"
@@ -249,12 +251,30 @@ static const char *const http_keys[] = { "type", "target", "port", "host", "path
 					 "quorum", NULL };
 static const char *const calc_keys[] = { "type", "op", "n", "members", NULL };
 
-static bool host_ok(const char *s)
+static bool is_address(const char *s)
 {
 	uint8_t a[16];
+
+	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+warn_at(struct cc *c, const struct yconf_node *n, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_warn(c->d, yconf_file(n), yconf_line(n), yconf_col(n), "%s", msg);
+}
+
+static bool host_ok(const char *s)
+{
 	size_t n = strlen(s);
 
-	if (inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1)
+	if (is_address(s))
 		return true;
 	if (n < 1 || n > 253)
 		return false;
@@ -300,6 +320,10 @@ static void parse_probe(struct cc *c, const struct yconf_node *map, struct pol_c
 	if (target && !host_ok(target))
 		yconf_error(yconf_get(map, "target"), c->d, "'target' must be an IP address or a "
 			    "host name, got \"%s\"", target);
+	else if (target && !is_address(target))
+		warn_at(c, yconf_get(map, "target"), "'target' %s is a host name: pop53d does "
+			"not resolve names while serving and refuses the snapshot; give the "
+			"address, and the name as 'host'", target);
 	k->target = add_str(c, target ? target : "");
 	if (!web && !yconf_get(map, "port"))
 		yconf_error(map, c->d, "a tcp check needs 'port'");
