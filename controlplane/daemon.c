@@ -175,8 +175,7 @@ static int load_zones(const struct ctl_daemon_opts *o, struct diag *d,
 /* Load what o names (--zone files or --snapshot) into *l. */
 static int load(const struct ctl_daemon_opts *o, struct diag *d, struct loaded *l)
 {
-	l->s = NULL;
-	l->blob = NULL;
+	*l = (struct loaded){ 0 };
 	return o->snapshot ? snap_open(o->snapshot, d, &l->s) : load_zones(o, d, &l->blob, &l->s);
 }
 
@@ -186,8 +185,9 @@ static int load_stored(struct daemon *dm, struct diag *d, struct loaded *l)
 	struct ctl_accepted acc;
 	int ret = ctl_store_load(dm->o->state_dir, dm->kr, d, &acc);
 
-	l->s = ret == 0 ? acc.snap : NULL;
-	l->blob = ret == 0 ? acc.blob : NULL;
+	*l = (struct loaded){ 0 };
+	if (ret == 0)
+		*l = (struct loaded){ acc.snap, acc.blob, NULL };
 	return ret;
 }
 
@@ -323,7 +323,7 @@ static void publish(struct daemon *dm, struct loaded next, const char *label)
 static void reload(struct daemon *dm)
 {
 	const struct ctl_daemon_opts *o = dm->o;
-	struct loaded next;
+	struct loaded next = { 0 };
 	struct diag d;
 	char label[64], err[512];
 	int ret;
