@@ -657,6 +657,8 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 
 	if (!p)
 		return true;
+	/* the record's tables load in parallel while the client is located */
+	policy_prefetch(p, set->policy - 1);
 	memset(&in, 0, sizeof(in));
 	policy_record_get(p, set->policy - 1, &r);
 	/* weighted, failover, ... alone never ask where the client is */

@@ -388,6 +388,84 @@ static void set_sections(struct policy *p, const uint8_t *b, const struct pol_he
 	p->regions = (const void *)(b + h->regions);
 }
 
+/* ---- prefetch spans ------------------------------------------------------- */
+
+struct range { uint64_t lo, hi; };
+
+static void widen(struct range *r, uint64_t lo, uint64_t hi)
+{
+	if (lo < r->lo)
+		r->lo = lo;
+	if (hi > r->hi)
+		r->hi = hi;
+}
+
+static void set_span(struct pol_span *sp, int k, const struct range *r, uint64_t base)
+{
+	if (r->hi > r->lo) {
+		sp->off[k] = (uint32_t)(base + r->lo);
+		sp->len[k] = (uint32_t)(r->hi - r->lo);
+	}
+}
+
+/* The tree of record i lies in runs of each table (policy_open checked
+ * that nodes and members of a record are contiguous); endpoints and their
+ * RDATA usually are, in file order. */
+static void record_span(struct policy *p, uint32_t i)
+{
+	const struct pol_record *r = &p->recs[i];
+	struct range mem = { UINT64_MAX, 0 }, ep = { UINT64_MAX, 0 }, dat = { UINT64_MAX, 0 };
+	struct range rec = { (uint64_t)i * sizeof(*r), (uint64_t)(i + 1) * sizeof(*r) };
+	struct range nod = { (uint64_t)r->root * sizeof(struct pol_node),
+			     (uint64_t)(r->root + r->node_count) * sizeof(struct pol_node) };
+	struct pol_span *sp = &p->span[i];
+
+	for (uint32_t k = r->root; k < r->root + r->node_count; k++) {
+		const struct pol_node *n = &p->nodes[k];
+		uint32_t runs[2][2] = { { n->first, n->count }, { n->lr_first, n->lr_count } };
+
+		for (int j = 0; j < 2; j++) {
+			for (uint32_t m = runs[j][0]; m < runs[j][0] + runs[j][1]; m++) {
+				const struct pol_member *pm = &p->mem[m];
+				const struct pol_endpoint *e = &p->eps[pm->target];
+
+				widen(&mem, (uint64_t)m * sizeof(*pm), (uint64_t)(m + 1) * sizeof(*pm));
+				if (pm->kind != POL_MEM_ENDPOINT)
+					continue;
+				widen(&ep, (uint64_t)pm->target * sizeof(*e),
+				      (uint64_t)(pm->target + 1) * sizeof(*e));
+				widen(&dat, e->rdata, (uint64_t)e->rdata + e->rdlen);
+			}
+		}
+	}
+	set_span(sp, 0, &rec, p->h->records);
+	set_span(sp, 1, &nod, p->h->nodes);
+	set_span(sp, 2, &mem, p->h->members);
+	set_span(sp, 3, &ep, p->h->endpoints);
+	set_span(sp, 4, &dat, 0);
+}
+
+/* At most this much of each run is prefetched: a huge tree is rare, and
+ * loading all of it would evict more than it saves. */
+#define PREFETCH_MAX 512
+
+void policy_prefetch(const struct policy *p, uint32_t ri)
+{
+	const struct pol_span *sp;
+
+	if (ri >= p->h->nrecords)
+		return;
+	sp = &p->span[ri];
+	for (int k = 0; k < 5; k++) {
+		uint32_t n = sp->len[k] < PREFETCH_MAX ? sp->len[k] : PREFETCH_MAX;
+
+		for (uint32_t o = 0; o < n; o += 64)
+			__builtin_prefetch(p->b + sp->off[k] + o);
+		if (n)
+			__builtin_prefetch(p->b + sp->off[k] + n - 1);
+	}
+}
+
 int policy_open(const void *blob, size_t len, struct diag *d, struct policy **out)
 {
 	struct vctx v = { .b = blob, .size = len, .h = blob, .d = d };
@@ -408,15 +486,22 @@ int policy_open(const void *blob, size_t len, struct diag *d, struct policy **ou
 	if ((ret = check_endpoints(&v)) < 0 || (ret = check_checks(&v)) < 0 ||
 	    (ret = check_records(&v)) < 0)
 		goto fail;
+	ret = P53_ENOMEM;
+	if (!(v.p->span = calloc(v.h->nrecords ? v.h->nrecords : 1, sizeof(*v.p->span))))
+		goto fail;
+	for (uint32_t i = 0; i < v.h->nrecords; i++)
+		record_span(v.p, i);
 	*out = v.p;
 	return 0;
 fail:
-	free(v.p);
+	policy_close(v.p);
 	return ret;
 }
 
 void policy_close(struct policy *p)
 {
+	if (p)
+		free(p->span);
 	free(p);
 }
 

@@ -203,6 +203,12 @@ struct policy_output {
 void policy_eval(const struct policy *p, uint32_t ri, const struct policy_input *in,
 		 struct policy_output *out);
 
+/* Start loading record ri's policy data (its tree, endpoints and RDATA)
+ * into the cache, all at once, so that policy_eval does not wait for each
+ * table in turn. Query path; no effect on any result; ri out of range is
+ * ignored. */
+void policy_prefetch(const struct policy *p, uint32_t ri);
+
 /* Great-circle distance in kilometres between two points given in degrees
  * (spherical Earth, radius 6371 km), and the distance geoproximity
  * compares for a member with bias -99..99 (docs/policy.md). */

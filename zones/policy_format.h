@@ -134,9 +134,16 @@ struct pol_check {
 	uint32_t reserved1;
 };
 
+/* Where one record's data lies in the blob (byte offset and length of
+ * each run): worked out by policy_open for policy_prefetch. */
+struct pol_span {
+	uint32_t off[5], len[5];    /* record, nodes, members, endpoints, data */
+};
+
 /* The opened blob (policy.h's struct policy): section pointers set by
  * policy_open once everything was validated. */
 struct policy {
+	struct pol_span *span;      /* per record, allocated by policy_open */
 	const uint8_t *b;
 	size_t len;
 	const struct pol_header *h;

@@ -216,8 +216,18 @@ static void test_snapshot_sections(void **state)
 	free(lb);
 }
 
-/* Every truncation of a latency blob is refused or opens to something
- * whose lookups stay inside it (ASan watches). */
+/* Truncations of a latency blob are refused or open to something whose
+ * lookups stay inside it (ASan watches): every length through the header
+ * and the rows and near the end, a sample in between (the geo table's
+ * 64K-slot root makes the blob half a megabyte; test_latency and test_geo
+ * corrupt those parts thoroughly). */
+static size_t next_cut(size_t n, size_t len)
+{
+	if (n < 512 || n + 512 >= len)
+		return n + 1;
+	return n + 4093 < len - 512 ? n + 4093 : len - 512;
+}
+
 static void test_latency_truncations(void **state)
 {
 	size_t len;
@@ -225,7 +235,7 @@ static void test_latency_truncations(void **state)
 	uint8_t addr[16] = { 10 };
 
 	(void)state;
-	for (size_t n = 0; n < len; n++) {
+	for (size_t n = 0; n < len; n = next_cut(n, len)) {
 		uint8_t *c = malloc(n ? n : 1);
 		struct latency_table t;
 		unsigned m;
