@@ -4,7 +4,9 @@
 # net_af_xdp (and our XDP steering program, dataplane/xdp_dns.c) and with
 # net_af_packet. From the namespace, kdig asks over IPv4 and IPv6:
 #   - UDP answers (answered by the DPDK lcore: pop53d runs no kernel UDP),
-#     NXDOMAIN for a missing name;
+#     NXDOMAIN for a missing name; a geolocation policy answered by the
+#     client's source address as the worker parsed it (the snapshot is
+#     compiled with pop53-zonec --policy --geo-map);
 #   - TCP answers (the kernel listener on the same service addresses) with
 #     the same data as over UDP;
 #   - ping over IPv4 and IPv6 to the service and link addresses, with the
@@ -36,6 +38,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=${POP53_ROOT:-$(cd "$here/../.." && pwd)}
 build=${POP53_BUILD:-${BUILD_DIR:-$root/build}}
 pop53d=$build/controlplane/pop53d
+zonec=$build/tools/pop53-zonec
 xdp_o=$build/dataplane/xdp_dns.o
 
 id=$$
@@ -126,6 +129,25 @@ alias	CNAME www
 *.wild	TXT "wildcard"
 EOF
 
+# A traffic policy whose answer depends on the client's source address as
+# the DPDK worker parsed it from the frame: the namespace's IPv4 address
+# is in Europe, its IPv6 address nowhere (the default answer).
+cat >"$tmp/policy.yaml" <<'EOF2'
+records:
+  - name: geo.example.com.
+    type: A
+    ttl: 30
+    policy:
+      routing: geolocation
+      members:
+        - { continent: EU, address: 192.0.2.90 }
+        - { default: true, address: 192.0.2.99 }
+EOF2
+echo "$link4b/32 EU-DE" >"$tmp/geo.map"
+"$zonec" compile -q -o "$tmp/example.snap" --policy "$tmp/policy.yaml" \
+	--geo-map "$tmp/geo.map" "$tmp/example.com.zone" >"$tmp/zonec.log" 2>&1 ||
+	fail "pop53-zonec: $(cat "$tmp/zonec.log")"
+
 ip netns add "$ns" || fail "cannot create network namespace $ns"
 ns_made=1
 ip link set "$vb" netns "$ns" || fail "cannot move $vb into $ns"
@@ -166,7 +188,7 @@ start_pop53d() {  # start_pop53d VDEV
 	: >"$tmp/pop53d.log"
 	"$pop53d" --io dpdk \
 		--eal "-l 0,1 --no-huge -m 256 --no-pci --file-prefix p53dpdk$id --vdev $vdev --log-level *:notice" \
-		--listen "$svc4@53" --listen "$svc6@53" --zone "$tmp/example.com.zone" \
+		--listen "$svc4@53" --listen "$svc6@53" --snapshot "$tmp/example.snap" \
 		>"$tmp/pop53d.log" 2>&1 &
 	pid=$!
 	for i in $(seq 200); do
@@ -207,6 +229,9 @@ run_mode() {  # run_mode NAME VDEV
 	expect "$mode UDP v4 NXDOMAIN" NXDOMAIN "$(dig_status @"$svc4" nope.example.com A)"
 	expect "$mode UDP v6 NXDOMAIN" NXDOMAIN "$(dig_status @"$svc6" nope.example.com A)"
 	expect "$mode UDP v4 NOERROR" NOERROR "$(dig_status @"$svc4" www.example.com A)"
+	expect "$mode UDP v4 policy (client in EU)" 192.0.2.90 "$(dig_short @"$svc4" geo.example.com A)"
+	expect "$mode UDP v6 policy (client unknown)" 192.0.2.99 "$(dig_short @"$svc6" geo.example.com A)"
+	expect "$mode TCP v4 policy (client in EU)" 192.0.2.90 "$(dig_short +tcp @"$svc4" geo.example.com A)"
 
 	# TCP (kernel listener): the same data
 	for q in "www.example.com A" "www.example.com AAAA" "alias.example.com A"; do
@@ -232,7 +257,7 @@ run_mode() {  # run_mode NAME VDEV
 	local line
 	line=$(grep "pop53d: dpdk:" "$tmp/pop53d.log") || fail "$mode: no counters at exit"
 	say "$line"
-	# 7 UDP queries above plus one per TCP comparison, each answered on the lcore
+	# 9 UDP queries above plus one per TCP comparison, each answered on the lcore
 	local answered
 	answered=$(sed -n 's/.* received, \([0-9]*\) answered.*/\1/p' <<<"$line")
 	((answered >= 10)) || fail "$mode: only ${answered:-0} UDP answers counted by the lcores"
