@@ -35,7 +35,7 @@
 #
 # Exit status: 0, or 1 when an answer was wrong or a step failed.
 #
-# Usage: bench/policy-bench.sh [-r RUNS] [-t SECONDS] [-c CPU]
+# Usage: bench/policy-bench.sh [-r RUNS] [-t SECONDS] [-c CPU] [-b BURST]
 #                              [--names N] [--records N] [--all-kinds]
 #                              [--no-build] [--keep]
 #   -r RUNS        rounds (default 5)
@@ -43,6 +43,10 @@
 #   -c CPU         the core to pin to (default 1, or 0 on a 1-CPU machine)
 #   --names N      static names in the zone (default 10000)
 #   --records N    policy records (default 10000)
+#   -b BURST       answer in bursts of BURST with the lookups interleaved
+#                  (engine-bench -B), as the DPDK worker loop answers an rx
+#                  burst: the policy tables are fetched in the pipeline too;
+#                  0 (default): one query at a time, as the kernel threads
 #   --all-kinds    also one row per kind of policy (4 more runs a round)
 #   --no-build     do not run ninja first
 #   --keep         keep the temporary directory (its path is printed)
@@ -62,6 +66,7 @@ SECONDS_PER_RUN=2
 NAMES=10000
 RECORDS=10000
 ALL_KINDS=0
+BURST=0
 BUILD_FIRST=1
 KEEP=0
 CPU=$((NCPU >= 2 ? 1 : 0))
@@ -73,6 +78,7 @@ while (($#)); do
 	--names) NAMES=$2; shift ;;
 	--records) RECORDS=$2; shift ;;
 	--all-kinds) ALL_KINDS=1 ;;
+	-b|--burst) BURST=$2; shift ;;
 	--no-build) BUILD_FIRST=0 ;;
 	--keep) KEEP=1 ;;
 	-h|--help) usage "$0"; exit 0 ;;
@@ -80,9 +86,15 @@ while (($#)); do
 	esac
 	shift
 done
-[[ $RUNS =~ ^[1-9][0-9]*$ && $CPU =~ ^[0-9]+$ && $NAMES =~ ^[0-9]+$ &&
+[[ $RUNS =~ ^[1-9][0-9]*$ && $CPU =~ ^[0-9]+$ && $NAMES =~ ^[0-9]+$ && $BURST =~ ^[0-9]+$ &&
    $RECORDS =~ ^[0-9]+$ && $SECONDS_PER_RUN =~ ^[0-9.]+$ ]] ||
-	{ echo "policy-bench: bad -r, -t, -c, --names or --records" >&2; exit 2; }
+	{ echo "policy-bench: bad -r, -t, -c, -b, --names or --records" >&2; exit 2; }
+MODE_ARGS=()
+MODE="one query at a time (engine_answer, as the kernel-socket threads)"
+if ((BURST)); then
+	MODE_ARGS=(-B "$BURST")
+	MODE="bursts of $BURST, lookups interleaved (engine_answer_burst, as the DPDK worker loop)"
+fi
 BUILD=${POP53_BUILD:-build}
 BENCH=$BUILD/bench/engine-bench
 
@@ -129,7 +141,7 @@ run() {
 	# shellcheck disable=SC2086  # the arguments split on purpose
 	if ! "${PIN[@]}" "$BENCH" -c "$CPU" -t "$SECONDS_PER_RUN" -l "$1" \
 		--policy "$TMP/policy.yaml" --geo-map "$TMP/geo.map" --ecs 100 \
-		--pool $((RECORDS / 4)) \
+		--pool $((RECORDS / 4)) "${MODE_ARGS[@]}" \
 		${SET_ARGS[$1]} "$TMP/bench.zone" >"$out" 2>&1; then
 		# exit status 1 is "wrong answers": still a result
 		grep -q '^RESULT ' "$out" || { log "engine-bench failed:"; cat "$out" >&2; exit 1; }
@@ -177,7 +189,7 @@ echo "pop53 answer engine, traffic policies against static names, in process, on
 echo "CPU $CPU of $NCPU: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
 echo "zone: $NAMES static names; $RECORDS policy records (weighted with checks, failover, geolocation,"
 echo "nested GDPR shape), geo map of 256 prefixes; every query with ECS (a /24 in 10.0.0.0/8);"
-echo "every set asks for $((RECORDS / 4)) distinct names;"
+echo "every set asks for $((RECORDS / 4)) distinct names; $MODE;"
 echo "${SECONDS_PER_RUN} s per run, $RUNS rounds, sets alternating; median (min-max)"
 echo
 row "query set" "static answers/s" "policy answers/s" "ratio policy/static" "goal (>= 0.90)"

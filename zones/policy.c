@@ -449,6 +449,12 @@ static void record_span(struct policy *p, uint32_t i)
  * loading all of it would evict more than it saves. */
 #define PREFETCH_MAX 512
 
+void policy_prefetch_span(const struct policy *p, uint32_t ri)
+{
+	if (ri < p->h->nrecords)
+		__builtin_prefetch(&p->span[ri]);
+}
+
 void policy_prefetch(const struct policy *p, uint32_t ri)
 {
 	const struct pol_span *sp;

@@ -209,6 +209,11 @@ void policy_eval(const struct policy *p, uint32_t ri, const struct policy_input 
  * ignored. */
 void policy_prefetch(const struct policy *p, uint32_t ri);
 
+/* The step before policy_prefetch, for pipelines that can wait between
+ * the two (snap_lookup_burst): start loading only the small entry that
+ * says where record ri's tables are. */
+void policy_prefetch_span(const struct policy *p, uint32_t ri);
+
 /* Great-circle distance in kilometres between two points given in degrees
  * (spherical Earth, radius 6371 km), and the distance geoproximity
  * compares for a member with bias -99..99 (docs/policy.md). */

@@ -1120,6 +1120,8 @@ enum {
 	B_ANODE,        /* the node that answers in cache: fetch its RRsets */
 	B_SETS,         /* its RRsets in cache: fetch the wire to copy */
 	B_CNAME,        /* CNAME wire in cache: warm the target's lookup */
+	B_POLICY,       /* a policy RRset: its record's span is in cache,
+			 * fetch the record's tables */
 };
 
 /* The state of one lookup of a burst: the query's own, or the warming of
@@ -1130,7 +1132,8 @@ struct bstate {
 	int *ret;
 	const struct snap_zone *z;
 	const struct snap_node *cand;
-	const struct snap_rrset *set;   /* the CNAME, for step_cname */
+	const struct snap_rrset *set;   /* the CNAME (step_cname) or the
+					 * policy RRset (step_policy) */
 	uint32_t hash;
 	uint32_t pos;
 	uint16_t qtype;
@@ -1288,6 +1291,14 @@ static void step_sets(const struct snap *s, struct bstate *b)
 	}
 	if (!set)
 		return;
+	if ((set->flags & SNAP_RRSET_POLICY) && s->aux.policy) {
+		/* the placeholder wire is never copied; the record's tables
+		 * are, two steps on */
+		policy_prefetch_span(s->aux.policy, set->policy - 1);
+		b->set = set;
+		b->stage = B_POLICY;
+		return;
+	}
 	warm_span(s, set->wire, set->wire_len < 256 ? set->wire_len : 256);
 	if (cname && !b->target) {
 		b->set = set;
@@ -1314,6 +1325,12 @@ static void step_cname(const struct snap *s, struct bstate *b,
 	b->lk = &b->tlk;
 	b->ret = &b->tret;
 	start(s, b);
+}
+
+static void step_policy(const struct snap *s, struct bstate *b)
+{
+	policy_prefetch(s->aux.policy, b->set->policy - 1);
+	b->stage = B_DONE;
 }
 
 static void step_node(const struct snap *s, struct bstate *b)
@@ -1352,6 +1369,7 @@ static void round_of(const struct snap *s, struct bstate *st,
 	EACH(B_ANODE, step_anode(s, b))
 	EACH(B_SETS, step_sets(s, b))
 	EACH(B_CNAME, step_cname(s, b, pool))
+	EACH(B_POLICY, step_policy(s, b))
 #undef EACH
 }
 
