@@ -259,7 +259,7 @@ static bool taken(const uint32_t *chosen, uint32_t k, uint32_t mi)
 
 /* Draw pick members without replacement, each with probability
  * proportional to its weight among those not drawn yet. */
-static void eval_weighted(struct ectx *c, const struct pol_node *n)
+static void eval_weighted_any(struct ectx *c, const struct pol_node *n)
 {
 	enum pool pool = choose_pool(c, n);
 	uint32_t chosen[POLICY_MAX_ANSWER], k = 0;
@@ -282,6 +282,65 @@ static void eval_weighted(struct ectx *c, const struct pol_node *n)
 			r -= w;
 		}
 		chosen[k++] = mi;
+	}
+	for (uint32_t i = 0; i < k; i++)
+		eval_member(c, chosen[i]);
+}
+
+/* The pool as member bits (members [first, first + 64) at most): what
+ * choose_pool picks, each member's health asked once; *unit when the
+ * pool's members all weigh 1 (the weight-0 pools). */
+static uint64_t pool_bits(struct ectx *c, const struct pol_node *n, bool *unit)
+{
+	uint64_t up = 0, zero = 0, all = n->count == 64 ? ~0ull : (1ull << n->count) - 1;
+
+	for (uint32_t j = 0; j < n->count; j++) {
+		zero |= (uint64_t)(c->p->mem[n->first + j].weight == 0) << j;
+		up |= (uint64_t)member_up(c, n->first + j) << j;
+	}
+	*unit = false;
+	if (up & ~zero)
+		return up & ~zero;
+	*unit = true;
+	if (up & zero)
+		return up & zero;
+	if (!(n->flags & POL_NODE_FAIL_OPEN))
+		return 0;
+	c->out->flags |= POLICY_FAIL_OPEN;
+	*unit = !(all & ~zero);
+	return *unit ? all : all & ~zero;
+}
+
+/* eval_weighted_any for the usual sizes: the same draws from the same
+ * random numbers, with the pool kept as bits. */
+static void eval_weighted(struct ectx *c, const struct pol_node *n)
+{
+	uint32_t chosen[POLICY_MAX_ANSWER], k = 0, j = 0;
+	bool unit;
+	uint64_t pool;
+
+	if (n->count > 64) {
+		eval_weighted_any(c, n);
+		return;
+	}
+	pool = pool_bits(c, n, &unit);
+	while (pool && k < n->pick) {
+		uint64_t total = 0, r;
+
+		for (uint64_t m = pool; m; m &= m - 1)
+			total += unit ? 1 : c->p->mem[n->first + __builtin_ctzll(m)].weight;
+		r = below(c, total);
+		for (uint64_t m = pool; m; m &= m - 1) {
+			uint64_t w;
+
+			j = (uint32_t)__builtin_ctzll(m);
+			w = unit ? 1 : c->p->mem[n->first + j].weight;
+			if (r < w)
+				break;
+			r -= w;
+		}
+		chosen[k++] = n->first + j;
+		pool &= ~(1ull << j);
 	}
 	for (uint32_t i = 0; i < k; i++)
 		eval_member(c, chosen[i]);
