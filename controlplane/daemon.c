@@ -379,8 +379,7 @@ static uint64_t op_served_serial(void *arg)
 
 /* Verify buf, refuse it when its policy checks cannot run, then persist
  * it: refused before it reaches the state directory, whose snapshot is
- * served again at start. store.h persists only what it verified itself,
- * so a persisted snapshot is verified twice. */
+ * served again at start. */
 static int accept_checked(struct daemon *dm, const uint8_t *buf, size_t len, bool force,
 			  struct diag *d, enum ctl_refusal *why, struct ctl_accepted *acc)
 {
@@ -396,10 +395,12 @@ static int accept_checked(struct daemon *dm, const uint8_t *buf, size_t len, boo
 		ctl_accepted_free(acc);
 		return ret;
 	}
-	if (!dm->o->state_dir)
-		return 0;
-	ctl_accepted_free(acc);
-	return ctl_store_accept(dm->o->state_dir, buf, len, dm->kr, served, force, d, why, acc);
+	if (dm->o->state_dir && (ret = ctl_store_persist(dm->o->state_dir, acc, d)) < 0) {
+		*why = CTL_REFUSE_STORE;
+		ctl_accepted_free(acc);
+		return ret;
+	}
+	return 0;
 }
 
 static void push_refused(struct daemon *dm, struct ctl_push_result *r, size_t len)

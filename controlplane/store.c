@@ -260,6 +260,11 @@ fail:
 	return ret;
 }
 
+int ctl_store_persist(const char *state_dir, const struct ctl_accepted *a, struct diag *d)
+{
+	return persist(state_dir, a->blob, snap_size(a->snap), d);
+}
+
 /* ---- start-up ---------------------------------------------------------------------- */
 
 int ctl_store_init(const char *state_dir, struct diag *d)

@@ -52,6 +52,12 @@ int ctl_store_accept(const char *state_dir, const uint8_t *buf, size_t len,
 		     bool force, struct diag *d, enum ctl_refusal *why,
 		     struct ctl_accepted *out);
 
+/* Persist in state_dir a snapshot that ctl_store_accept(NULL, ...) took,
+ * once the caller has also checked what only it can (pop53d: that the
+ * policy's health checks can run): the blob is not verified again. 0, or
+ * P53_EIO with the reason in d (nothing on disk changed). */
+int ctl_store_persist(const char *state_dir, const struct ctl_accepted *a, struct diag *d);
+
 /* At start: open the last good snapshot in state_dir (current.snap, else
  * previous.snap when current is damaged; the signature is checked when kr
  * is not NULL) into *out. Removes temporary files a crash left behind.

@@ -287,6 +287,36 @@ static void test_persist(void **state)
 	free(s3);
 }
 
+/* Accepted without a directory, then persisted: the same files as an
+ * accept into the directory, the current one rotated to previous. */
+static void test_persist_after_accept(void **state)
+{
+	char dir[128];
+	size_t l1, l2;
+	uint8_t *s1 = must_make(40, key1, &l1), *s2 = must_make(41, key1, &l2);
+	struct ctl_accepted a;
+	enum ctl_refusal why;
+	struct diag d;
+
+	(void)state;
+	new_dir(dir);
+	diag_init(&d, NULL);
+	assert_int_equal(ctl_store_accept(NULL, s1, l1, kr1, 0, false, &d, &why, &a), 0);
+	assert_int_equal(ctl_store_persist(dir, &a, &d), 0);
+	ctl_accepted_free(&a);
+	file_is(dir, "current.snap", s1, l1);
+	assert_int_equal(ctl_store_accept(NULL, s2, l2, kr1, 40, false, &d, &why, &a), 0);
+	assert_int_equal(ctl_store_persist(dir, &a, &d), 0);
+	file_is(dir, "current.snap", s2, l2);
+	file_is(dir, "previous.snap", s1, l1);
+	/* a directory that cannot take it: an error, the files unchanged */
+	assert_int_equal(ctl_store_persist("/nonexistent/p53-store", &a, &d), P53_EIO);
+	assert_true(d.errors > 0);
+	ctl_accepted_free(&a);
+	free(s1);
+	free(s2);
+}
+
 static void test_verification(void **state)
 {
 	char dir[128], want[128];
@@ -664,6 +694,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refusal_names),
 		cmocka_unit_test(test_persist),
+		cmocka_unit_test(test_persist_after_accept),
 		cmocka_unit_test(test_verification),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_flipped_bytes),
