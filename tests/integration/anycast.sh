@@ -62,7 +62,9 @@ t=$(lab_time_until lab_withdrawn) && ok "withdrawn $t ms after the workers stall
 	bad "not withdrawn after a stall"
 t=$(lab_time_until lab_announced)
 back=$(( $(now_ms) - t0 ))
-min=$((2000 + RISE * INTERVAL))
+# The first of the RISE good checks can come right as the stall ends, the
+# last (RISE - 1) intervals later: earlier than that is too early.
+min=$((2000 + (RISE - 1) * INTERVAL))
 ((back >= min)) && ok "announced again $back ms after the stall began (stall 2000 + rise $RISE x $INTERVAL ms)" ||
 	bad "announced again after $back ms, before the stall and the rise ($min ms)"
 
