@@ -574,7 +574,6 @@ static void locate_client(const struct snap *s, const struct engine_loc *loc,
 	const struct geo_table *geo = snap_geo(s), *coords = snap_coords(s);
 	const struct latency_table *lat = snap_latency(s);
 	int fam = loc->family == AF_INET6 ? AF_INET6 : AF_INET;
-	struct geo_loc_parts parts;
 	uint32_t v;
 	unsigned m;
 
@@ -591,11 +590,8 @@ static void locate_client(const struct snap *s, const struct engine_loc *loc,
 	in->geo_prefix = geo ? loc->len : 0;
 	in->coords_prefix = coords ? loc->len : 0;
 	in->latency_prefix = lat ? loc->len : 0;
-	if (geo && geo_lookup(geo, fam, loc->addr, &v, &m) && v &&
-	    geo_loc_unpack(v, &parts) == 0) {
-		memcpy(in->geo.continent, parts.continent, 2);
-		memcpy(in->geo.country, parts.country, 2);
-		memcpy(in->geo.subdivision, parts.subdivision, 3);
+	if (geo && geo_lookup(geo, fam, loc->addr, &v, &m) && v != GEO_LOC_NONE) {
+		in->geo = v;
 		in->geo_prefix = (uint8_t)(m < loc->len ? m : loc->len);
 	}
 	if (coords && geo_lookup(coords, fam, loc->addr, &v, &m) &&

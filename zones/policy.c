@@ -15,6 +15,7 @@
 
 #include "dname.h"
 #include "error.h"
+#include "geo.h"
 #include "policy.h"
 #include "policy_format.h"
 #include "rdata.h"
@@ -445,6 +446,34 @@ static void record_span(struct policy *p, uint32_t i)
 	set_span(sp, 4, &dat, 0);
 }
 
+/* Members' locations as packed codes, so that matching a client is a
+ * compare of words. A location loc_ok accepted that geo_loc_pack does not
+ * know (a continent outside the seven) is a format error. */
+static int member_locations(struct vctx *v)
+{
+	struct policy *p = v->p;
+
+	if (!(p->mloc = calloc(v->h->nmembers ? v->h->nmembers : 1, sizeof(*p->mloc))))
+		return P53_ENOMEM;
+	for (uint32_t i = 0; i < v->h->nmembers; i++) {
+		const struct pol_member *m = &p->mem[i];
+		char a[3] = { 0 }, b[3] = { 0 }, c[4] = { 0 };
+		int ret = 0;
+
+		if (m->loc_kind == POL_LOC_CONTINENT) {
+			memcpy(a, m->loc, 2);
+		} else if (m->loc_kind == POL_LOC_COUNTRY || m->loc_kind == POL_LOC_SUBDIVISION) {
+			memcpy(b, m->loc, 2);
+			memcpy(c, m->loc + 2, 3);
+		} else {
+			continue;
+		}
+		if ((ret = geo_loc_pack(a, b, c, &p->mloc[i])) < 0)
+			return bad(v, "member %u: unknown location", i);
+	}
+	return 0;
+}
+
 /* At most this much of each run is prefetched: a huge tree is rare, and
  * loading all of it would evict more than it saves. */
 #define PREFETCH_MAX 512
@@ -490,7 +519,7 @@ int policy_open(const void *blob, size_t len, struct diag *d, struct policy **ou
 	v.p->len = len;
 	set_sections(v.p, blob, v.h);
 	if ((ret = check_endpoints(&v)) < 0 || (ret = check_checks(&v)) < 0 ||
-	    (ret = check_records(&v)) < 0)
+	    (ret = check_records(&v)) < 0 || (ret = member_locations(&v)) < 0)
 		goto fail;
 	ret = P53_ENOMEM;
 	if (!(v.p->span = calloc(v.h->nrecords ? v.h->nrecords : 1, sizeof(*v.p->span))))
@@ -506,8 +535,10 @@ fail:
 
 void policy_close(struct policy *p)
 {
-	if (p)
+	if (p) {
 		free(p->span);
+		free(p->mloc);
+	}
 	free(p);
 }
 

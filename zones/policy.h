@@ -147,24 +147,15 @@ const char *policy_region_name(const struct policy *p, uint32_t i);
 
 /* ---- evaluation (query path) --------------------------------------------- */
 
-/* Where the client is, as the GEO table says: continent (2 letters),
- * country (ISO 3166-1 alpha-2) and subdivision (ISO 3166-2 suffix, up to 3
- * characters), upper case, NUL-padded; all zero = unknown. Stands in for
- * GEO's packed location code until zones/geo.h exists. */
-struct policy_geo_loc {
-	char continent[2];
-	char country[2];
-	char subdivision[3];
-};
-
 struct policy_input {
 	/* the client: ECS when present (capped), else the source address;
 	 * the lookups below were made with it */
 	uint8_t family;             /* 4, 6, or 0 when unknown */
 	uint8_t prefix_len;
 	uint8_t addr[16];
-	/* geolocation lookup: the location and the prefix length that matched */
-	struct policy_geo_loc geo;
+	/* geolocation lookup: the location (a packed code, zones/geo.h;
+	 * GEO_LOC_NONE = unknown) and the prefix length that matched */
+	uint32_t geo;
 	uint8_t geo_prefix;
 	/* coordinates of the client (geoproximity), if known */
 	bool has_coords;

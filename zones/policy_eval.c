@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "geo.h"
 #include "policy.h"
 #include "policy_format.h"
 #include "rdata.h"
@@ -77,18 +78,22 @@ static void eval_member(struct ectx *c, uint32_t mi)
 
 /* ---- geolocation ---------------------------------------------------------- */
 
-static bool loc_matches(const struct policy_geo_loc *g, const struct pol_member *m)
+/* Whether the client's location code matches member mi's rule: only the
+ * rule's level is compared (and the levels it depends on). */
+static bool loc_matches(const struct ectx *c, uint32_t mi)
 {
-	switch (m->loc_kind) {
+	uint32_t g = c->in->geo, m = c->p->mloc[mi];
+
+	switch (c->p->mem[mi].loc_kind) {
 	case POL_LOC_DEFAULT:
 		return true;
 	case POL_LOC_CONTINENT:
-		return g->continent[0] && !memcmp(g->continent, m->loc, 2);
+		return GEO_LOC_CONTINENT(g) && GEO_LOC_CONTINENT(g) == GEO_LOC_CONTINENT(m);
 	case POL_LOC_COUNTRY:
-		return g->country[0] && !memcmp(g->country, m->loc, 2);
+		return GEO_LOC_COUNTRY(g) && GEO_LOC_COUNTRY(g) == GEO_LOC_COUNTRY(m);
 	case POL_LOC_SUBDIVISION:
-		return g->country[0] && g->subdivision[0] && !memcmp(g->country, m->loc, 2) &&
-		       !memcmp(g->subdivision, m->loc + 2, 3);
+		return GEO_LOC_SUBDIV(g) && GEO_LOC_COUNTRY(g) &&
+		       GEO_LOC_COUNTRY_SUBDIV(g) == GEO_LOC_COUNTRY_SUBDIV(m);
 	}
 	return false;
 }
@@ -101,7 +106,7 @@ static void geo_candidates(const struct ectx *c, const struct pol_node *n, uint3
 		best[l] = POL_NONE;
 	for (uint32_t mi = n->first; mi < n->first + n->count; mi++) {
 		const struct pol_member *m = &c->p->mem[mi];
-		if (best[m->loc_kind] == POL_NONE && loc_matches(&c->in->geo, m))
+		if (best[m->loc_kind] == POL_NONE && loc_matches(c, mi))
 			best[m->loc_kind] = mi;
 	}
 }

@@ -144,6 +144,9 @@ struct pol_span {
  * policy_open once everything was validated. */
 struct policy {
 	struct pol_span *span;      /* per record, allocated by policy_open */
+	uint32_t *mloc;             /* per member: its location as a packed
+				     * code (zones/geo.h), GEO_LOC_NONE for
+				     * default and non-geolocation members */
 	const uint8_t *b;
 	size_t len;
 	const struct pol_header *h;

@@ -17,6 +17,7 @@
 
 #include "dname.h"
 #include "error.h"
+#include "geo.h"
 #include "policy.h"
 #include "rdata.h"
 
@@ -502,10 +503,7 @@ static const char geo_yaml[] =
 
 static void set_geo(struct policy_input *in, const char *cont, const char *cty, const char *sub)
 {
-	memset(&in->geo, 0, sizeof(in->geo));
-	memcpy(in->geo.continent, cont, strlen(cont));
-	memcpy(in->geo.country, cty, strlen(cty));
-	memcpy(in->geo.subdivision, sub, strlen(sub));
+	assert_int_equal(geo_loc_pack(cont, cty, sub, &in->geo), 0);
 }
 
 static void test_geolocation(void **state)
@@ -960,8 +958,7 @@ static void exercise(const struct policy *p, uint64_t *seed)
 	struct policy_record r;
 	struct policy_endpoint e;
 
-	memcpy(in.geo.continent, "EU", 2);
-	memcpy(in.geo.country, "DE", 2);
+	assert_int_equal(geo_loc_pack("EU", "DE", NULL, &in.geo), 0);
 	for (uint32_t i = 0; i < policy_record_count(p); i++) {
 		policy_record_get(p, i, &r);
 		assert_true(policy_find(p, r.name, r.name_len, r.type) >= 0);
