@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engine.h"
 #include "rrl.h"
 #include "snap.h"
 
@@ -24,8 +25,7 @@
 #define METRICS_MAX_LCORES  64
 #define METRICS_MAX_RESULTS 16
 #define METRICS_MAX_TRANSPORTS 3
-#define METRICS_POLICY_KINDS 4   /* engine_result.policy bits: answered,
-				  * fail-open, last-resort, empty */
+#define METRICS_POLICY_KINDS ENGINE_POLICY_KINDS
 
 enum metrics_type { METRICS_COUNTER, METRICS_GAUGE };
 

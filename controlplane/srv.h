@@ -42,7 +42,7 @@ struct srv_conf {
 #define SRV_RCODES 17            /* RCODE 0..15, [16]: extended (BADVERS...) */
 /* policy[i] counts responses with engine_result.policy bit i:
  * ENGINE_POLICY_ANSWERED, _FAIL_OPEN, _LAST_RESORT, _EMPTY. */
-#define SRV_POLICY_KINDS 4
+#define SRV_POLICY_KINDS ENGINE_POLICY_KINDS
 
 /* Counters of one thread, summed on demand; written by that thread only
  * (no atomics: readers see them a little late, never torn on 64-bit). */

@@ -45,7 +45,7 @@
 #define DP_MAX_PORTS   8
 #define DP_BURST       32
 #define DP_RCODES      17   /* RCODE 0..15, [16]: extended (BADVERS...) */
-#define DP_POLICY_KINDS 4   /* ENGINE_POLICY_* bits counted */
+#define DP_POLICY_KINDS ENGINE_POLICY_KINDS   /* ENGINE_POLICY_* bits counted */
 
 /* An address for the kernel side of an exception port (the link address;
  * the service addresses are added as /32 and /128 on their own). */

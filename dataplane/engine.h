@@ -125,6 +125,7 @@ enum engine_ecs {
 #define ENGINE_POLICY_FAIL_OPEN   (1u << 1)  /* ... with no healthy member */
 #define ENGINE_POLICY_LAST_RESORT (1u << 2)  /* ... answered a last resort */
 #define ENGINE_POLICY_EMPTY       (1u << 3)  /* ... and chose nothing (NODATA) */
+#define ENGINE_POLICY_KINDS       4          /* the bits above, for counters */
 
 /* Details of one engine_answer() call. */
 struct engine_result {

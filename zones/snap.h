@@ -44,7 +44,9 @@ struct snap_compile_opts {
 /* Give every record of the compiled policy blob (policy_compile) a
  * placeholder RR in the zone of zones[0..n) that holds its owner name, so
  * that the name, its node flags and empty non-terminals exist like any
- * other data (run zone_check afterwards). The placeholder is never served.
+ * other data. The refusals below are every clash a placeholder could
+ * cause, so zones checked before stay valid. The placeholder is never
+ * served.
  * Errors, each naming the record, go to d: an owner outside every zone,
  * at or below a zone cut, or with static data of the same type
  * (P53_EZONE); a blob that does not open (P53_EFORMAT); P53_ENOMEM. */
