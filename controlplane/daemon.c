@@ -1126,7 +1126,7 @@ static void json_counts(struct evbuffer *out, const char *key,
 static void stats_transport(struct evbuffer *out, const struct metrics_transport *t)
 {
 	static const char *const policy_kinds[METRICS_POLICY_KINDS] = {
-		"answered", "fail-open", "last-resort", "empty",
+		"answered", "fail-open", "last-resort", "empty", "unresolved",
 	};
 	struct metrics_count rc[METRICS_RCODES];
 

@@ -287,6 +287,9 @@ static void render_policy_answers(const struct metrics_input *in, FILE *f)
 		  "transport." },
 		{ "pop53_policy_empty_total",
 		  "Policy responses in which the policy chose nothing (NODATA), by transport." },
+		{ "pop53_policy_unresolved_total",
+		  "Policy responses that chose an out-of-zone alias whose addresses were not "
+		  "resolved yet (SERVFAIL), by transport." },
 	};
 
 	for (size_t k = 0; k < METRICS_POLICY_KINDS; k++) {

@@ -614,11 +614,54 @@ static inline uint8_t policy_flags(const struct policy_output *out)
 			 (out->n ? 0 : ENGINE_POLICY_EMPTY));
 }
 
-/* An alias endpoint: the target's own RRset of the record's type (static
- * data, snap_policy_prepare checked it), under the owner and with the
- * policy record's TTL. Nothing when the target no longer has one. */
+/* One RR of a policy answer under the owner. False when it does not fit. */
+static bool put_rr(struct writer *w, uint32_t owner, uint32_t osize, uint16_t type,
+		   uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, uint16_t *count)
+{
+	if (osize + 10u + rdlen > w->end - w->pos || *count == 0xffff)
+		return false;
+	put_owner(w, owner, osize);
+	put16(w->buf + w->pos, type);
+	put16(w->buf + w->pos + 2, 1);
+	put32(w->buf + w->pos + 4, ttl);
+	put16(w->buf + w->pos + 8, rdlen);
+	memcpy(w->buf + w->pos + 10, rdata, rdlen);
+	w->pos += 10u + rdlen;
+	(*count)++;
+	return true;
+}
+
+/* An alias whose target is outside every zone we serve: the addresses the
+ * control plane resolved (snap.h). Until it knows them for this family
+ * the response becomes SERVFAIL (ENGINE_POLICY_UNRESOLVED): an empty
+ * NOERROR would be cached as NODATA by every resolver that asked. */
+static bool put_external(struct ans *a, struct writer *w, uint32_t epi,
+			 const struct policy_record *r, uint32_t owner, uint16_t *count)
+{
+	const struct snap_alias *slot = snap_alias_of(a->s, epi);
+	bool v4 = r->type == RRTYPE_A;
+	struct snap_alias_addrs v;
+	uint32_t osize = owner_size(w, owner);
+
+	if (!slot || !snap_alias_read(slot, &v) ||
+	    !(v.have & (v4 ? SNAP_ALIAS_HAVE_A : SNAP_ALIAS_HAVE_AAAA))) {
+		w->policy |= ENGINE_POLICY_UNRESOLVED;
+		return true;
+	}
+	for (unsigned i = 0; i < (v4 ? v.n4 : v.n6) && i < SNAP_ALIAS_MAX; i++) {
+		if (!put_rr(w, owner, osize, r->type, r->ttl, v4 ? v.a[i] : v.aaaa[i],
+			    v4 ? 4 : 16, count))
+			return false;
+	}
+	return true;
+}
+
+/* An alias endpoint (number epi): the target's own RRset of the record's
+ * type (static data, snap_policy_prepare checked it), under the owner and
+ * with the record's TTL; outside our zones, what pop53d resolved. */
 static bool put_alias(struct ans *a, struct writer *w, const struct policy_endpoint *ep,
-		      const struct policy_record *r, uint32_t owner, uint16_t *count)
+		      uint32_t epi, const struct policy_record *r, uint32_t owner,
+		      uint16_t *count)
 {
 	struct snap_qname q;
 	const struct snap_zone *z;
@@ -628,7 +671,9 @@ static bool put_alias(struct ans *a, struct writer *w, const struct policy_endpo
 	uint16_t before = *count;
 
 	snap_qname_init(&q, ep->rdata, ep->rdlen);
-	if (!(z = snap_find_zone(a->s, &q)) || !(n = snap_find_node(a->s, z, q.name, q.len)) ||
+	if (!(z = snap_find_zone(a->s, &q)))
+		return put_external(a, w, epi, r, owner, count);
+	if (!(n = snap_find_node(a->s, z, q.name, q.len)) ||
 	    !(set = snap_node_rrset(a->s, n, r->type)) || (set->flags & SNAP_RRSET_POLICY))
 		return true;
 	if (!put_rrset(w, a->s, set, owner, count))
@@ -671,20 +716,12 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 
 		policy_endpoint_get(p, out.ep[i], &ep);
 		if (ep.type == POLICY_ALIAS) {
-			if (!put_alias(a, w, &ep, &r, owner, count))
+			if (!put_alias(a, w, &ep, out.ep[i], &r, owner, count))
 				goto fail;
 			continue;
 		}
-		if (osize + 10u + ep.rdlen > w->end - w->pos || *count == 0xffff)
+		if (!put_rr(w, owner, osize, ep.type, r.ttl, ep.rdata, ep.rdlen, count))
 			goto fail;
-		put_owner(w, owner, osize);
-		put16(w->buf + w->pos, ep.type);
-		put16(w->buf + w->pos + 2, 1);
-		put32(w->buf + w->pos + 4, r.ttl);
-		put16(w->buf + w->pos + 8, ep.rdlen);
-		memcpy(w->buf + w->pos + 10, ep.rdata, ep.rdlen);
-		w->pos += 10u + ep.rdlen;
-		(*count)++;
 	}
 	return true;
 fail:
@@ -1444,6 +1481,18 @@ static size_t chaos_response(const struct engine_conf *conf,
 	return len;
 }
 
+/* An out-of-zone alias without known addresses was chosen: SERVFAIL with
+ * nothing but the question, as a resolver retries that soon. */
+static void unresolved(struct ans *a)
+{
+	a->w.pos = HDR_LEN + a->pq->qsec_len;
+	a->w.an = a->w.ns = a->w.ar = 0;
+	a->w.tc = 0;
+	a->rcode = RCODE_SERVFAIL;
+	a->aa = 0;
+	a->kind = ENGINE_KIND_ERROR;
+}
+
 /* Answer from the snapshot into out. a->qn holds the lower-cased qname
  * and a->lk its lookup when pre says it was made (in a burst). */
 static size_t answer_from_snap(const struct engine_conf *conf,
@@ -1477,6 +1526,8 @@ static size_t answer_from_snap(const struct engine_conf *conf,
 	a->c = c;
 	a->located = 0;
 	answer_in(a, pre);
+	if (__builtin_expect(a->w.policy & ENGINE_POLICY_UNRESOLVED, 0))
+		unresolved(a);
 	if (conf->ecs_scope_test)
 		note_scope(a, conf->ecs_scope_test);
 	len = finish(conf, pq, &a->w, optlen, a->rcode, a->aa);

@@ -125,7 +125,9 @@ enum engine_ecs {
 #define ENGINE_POLICY_FAIL_OPEN   (1u << 1)  /* ... with no healthy member */
 #define ENGINE_POLICY_LAST_RESORT (1u << 2)  /* ... answered a last resort */
 #define ENGINE_POLICY_EMPTY       (1u << 3)  /* ... and chose nothing (NODATA) */
-#define ENGINE_POLICY_KINDS       4          /* the bits above, for counters */
+#define ENGINE_POLICY_UNRESOLVED  (1u << 4)  /* ... chose an out-of-zone alias whose
+					      * addresses are not known yet (SERVFAIL) */
+#define ENGINE_POLICY_KINDS       5          /* the bits above, for counters */
 
 /* Details of one engine_answer() call. */
 struct engine_result {

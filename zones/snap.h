@@ -108,6 +108,51 @@ void snap_set_health(struct snap *s, const uint8_t *words, uint32_t n);
 /* The attached words and their count (*n), NULL if none. */
 const uint8_t *snap_health(const struct snap *s, uint32_t *n);
 
+/* ---- out-of-zone alias targets ------------------------------------------
+ * A policy `alias:` member whose target lies outside every served zone (a
+ * cloud load balancer's name) answers with addresses the control plane
+ * resolves and writes into one slot per distinct target; the slots are
+ * attached to the snapshot like the health words. A slot is a sequence
+ * lock with one writer (the control plane): readers copy and retry. */
+#define SNAP_ALIAS_MAX 8            /* addresses kept per family */
+
+#define SNAP_ALIAS_HAVE_A    1u     /* the A answer is known (maybe empty) */
+#define SNAP_ALIAS_HAVE_AAAA 2u     /* the AAAA answer is known */
+
+struct snap_alias_addrs {
+	uint8_t have;               /* SNAP_ALIAS_HAVE_* */
+	uint8_t n4, n6;             /* addresses in a / aaaa */
+	uint8_t a[SNAP_ALIAS_MAX][4];
+	uint8_t aaaa[SNAP_ALIAS_MAX][16];
+};
+
+struct snap_alias {
+	_Atomic uint32_t seq;       /* odd while the writer is in */
+	struct snap_alias_addrs v;
+};
+
+/* Distinct out-of-zone alias targets of s's policy (0 without). */
+uint32_t snap_alias_count(const struct snap *s);
+
+/* Wire name of target i (< snap_alias_count), inside the blob, in the
+ * case the policy file wrote it. */
+const uint8_t *snap_alias_target(const struct snap *s, uint32_t i);
+
+/* Attach the slots (snap_alias_count of them, slot i for target i) before
+ * s is published; they must outlive s. NULL: every target is unknown. */
+void snap_set_aliases(struct snap *s, struct snap_alias *slots);
+
+/* The slot of policy endpoint ep, or NULL if ep is not an out-of-zone
+ * alias or no slots are attached. */
+const struct snap_alias *snap_alias_of(const struct snap *s, uint32_t ep);
+
+/* Copy slot's addresses into *out (a consistent copy). False only if the
+ * writer kept overlapping (then *out is unusable). No lock, no wait. */
+bool snap_alias_read(const struct snap_alias *slot, struct snap_alias_addrs *out);
+
+/* Replace slot's addresses (the one writer only). */
+void snap_alias_write(struct snap_alias *slot, const struct snap_alias_addrs *in);
+
 /* The raw blob and its size (content plus any signature trailer). */
 const uint8_t *snap_data(const struct snap *s);
 size_t snap_size(const struct snap *s);

@@ -193,10 +193,11 @@ static int add_records(struct zone *const *zones, size_t n, const struct policy 
 	return ret;
 }
 
-/* An alias answers with its target's addresses from the served data at
- * query time, so the target must be static A/AAAA data we serve
- * authoritatively; an alias of an alias (or of another policy record)
- * is refused rather than chased. */
+/* An alias inside the served zones answers with its target's addresses
+ * from the served data at query time, so the target must be static A/AAAA
+ * data we serve authoritatively; an alias of an alias (or of another
+ * policy record) is refused rather than chased. A target outside every
+ * served zone is pop53d's to resolve (snap.h, out-of-zone alias targets). */
 static int check_aliases(struct zone *const *zones, size_t n, const struct policy *p,
 			 struct nset *rec, struct nset *cuts, struct nset *clash,
 			 struct nset *addrs, struct diag *d)
@@ -216,8 +217,8 @@ static int check_aliases(struct zone *const *zones, size_t n, const struct polic
 		dname_copy_lower(lower, ep.rdata);
 		dname_to_text(lower, text, sizeof(text));
 		if (!(z = zone_of(zones, n, lower)))
-			why = "is outside the served zones (an alias answers from their data)";
-		else if (nset_find(rec, lower, 0, false) >= 0)
+			continue;
+		if (nset_find(rec, lower, 0, false) >= 0)
 			why = "is itself a policy record (aliases are not chained)";
 		else if (refuse(z, lower, RRTYPE_A, cuts, clash))
 			why = "is at or below a zone cut or a DNAME";

@@ -27,6 +27,7 @@
 #include "policy.h"
 #include "rdata.h"
 #include "snap.h"
+#include "snap_alias.h"
 
 /* Below this the thread costs more than it saves. */
 #define HASH_THREAD_MIN (4u << 20)
@@ -60,6 +61,8 @@ struct snap {
 	 * (snap_set_health); read with acquire loads by policy_eval. */
 	const uint8_t *health;
 	uint32_t nhealth;
+	struct snap_alias_index ali;    /* out-of-zone alias targets */
+	struct snap_alias *alias_slots; /* attached by the control plane */
 };
 
 /* First problem found, kept until the hash result says which to report. */
@@ -576,6 +579,10 @@ int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 	}
 	set_shortcuts(s, buf, len);
 	s->aux = aux;
+	if ((ret = snap_alias_index_build(s, &s->ali)) < 0) {
+		snap_close(s);
+		return ret;
+	}
 	*out = s;
 	return 0;
 }
@@ -680,6 +687,9 @@ int snap_open(const char *path, struct diag *d, struct snap **out)
 	aux.policy = NULL;
 	s->map = map;
 	s->map_len = map_len;
+	map = MAP_FAILED;
+	if ((ret = snap_alias_index_build(s, &s->ali)) < 0)
+		goto fail;
 	close(fd);
 	*out = s;
 	return 0;
@@ -687,6 +697,7 @@ fail:
 	policy_close(aux.policy);
 	if (map != MAP_FAILED)
 		munmap(map, map_len);
+	snap_close(s);
 	if (fd >= 0)
 		close(fd);
 	return ret;
@@ -697,6 +708,7 @@ void snap_close(struct snap *s)
 	if (!s)
 		return;
 	policy_close(s->aux.policy);
+	snap_alias_index_free(&s->ali);
 	if (s->map)
 		munmap(s->map, s->map_len);
 	free(s);
@@ -747,6 +759,33 @@ const uint8_t *snap_health(const struct snap *s, uint32_t *n)
 {
 	*n = s->nhealth;
 	return s->health;
+}
+
+uint32_t snap_alias_count(const struct snap *s)
+{
+	return s->ali.n;
+}
+
+const uint8_t *snap_alias_target(const struct snap *s, uint32_t i)
+{
+	struct policy_endpoint ep;
+
+	policy_endpoint_get(s->aux.policy, s->ali.target_ep[i], &ep);
+	return ep.rdata;
+}
+
+void snap_set_aliases(struct snap *s, struct snap_alias *slots)
+{
+	s->alias_slots = slots;
+}
+
+const struct snap_alias *snap_alias_of(const struct snap *s, uint32_t ep)
+{
+	uint32_t k;
+
+	if (!s->alias_slots || !s->ali.ep_slot || !(k = s->ali.ep_slot[ep]))
+		return NULL;
+	return &s->alias_slots[k - 1];
 }
 
 const uint8_t *snap_data(const struct snap *s)

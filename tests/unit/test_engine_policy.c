@@ -88,6 +88,12 @@ static const char pol_yaml[] =
 	"      routing: simple\n      members:\n        - name: loop2.pol.test.\n"
 	"  - name: loop2.pol.test.\n    type: CNAME\n    policy:\n"
 	"      routing: simple\n      members:\n        - name: loop1.pol.test.\n"
+	"  - name: ext.pol.test.\n    type: A\n    ttl: 30\n    policy:\n"
+	"      routing: simple\n      members:\n        - alias: lb.cloud.example.net.\n"
+	"  - name: ext.pol.test.\n    type: AAAA\n    ttl: 30\n    policy:\n"
+	"      routing: simple\n      members:\n        - alias: LB.cloud.example.net.\n"
+	"  - name: inz.pol.test.\n    type: A\n    ttl: 31\n    policy:\n"
+	"      routing: simple\n      members:\n        - alias: host.pol.test.\n"
 	"  - name: big.pol.test.\n    type: AAAA\n    policy:\n"
 	"      routing: simple\n      members:\n";
 
@@ -992,6 +998,59 @@ static void test_name_endpoint(void **state)
 	assert_int_equal(in_zone + out, 2000);
 }
 
+/* Alias members: in a zone we serve, the target's addresses under the
+ * owner; outside, what the control plane resolved into the slot, SERVFAIL
+ * while it is unknown for the family asked, NODATA when known empty. */
+static void test_alias_members(void **state)
+{
+	struct snap_alias slot = { 0 };
+	struct snap_alias_addrs v = { .have = SNAP_ALIAS_HAVE_A, .n4 = 2,
+				      .a = { { 198, 51, 100, 1 }, { 198, 51, 100, 2 } } };
+
+	(void)state;
+	answer(POL.s, "inz.pol.test.", RRTYPE_A, NULL);
+	assert_int_equal(M.an, 1);
+	assert_string_equal(M.rr[0].owner, "inz.pol.test.");
+	assert_string_equal(M.rr[0].data, "192.0.2.80");
+	assert_int_equal(M.rr[0].ttl, 31);
+
+	assert_int_equal(snap_alias_count(POL.s), 1);
+	answer(POL.s, "ext.pol.test.", RRTYPE_A, NULL);     /* no slots attached */
+	assert_int_equal(M.rcode, 2);
+	assert_int_equal(M.an + M.ns, 0);
+	assert_false(M.aa);
+	assert_int_equal(R.kind, ENGINE_KIND_ERROR);
+	assert_int_equal(R.policy, ENGINE_POLICY_ANSWERED | ENGINE_POLICY_UNRESOLVED);
+	snap_set_aliases(POL.s, &slot);
+	answer(POL.s, "ext.pol.test.", RRTYPE_A, NULL);     /* attached, unknown */
+	assert_int_equal(M.rcode, 2);
+	snap_alias_write(&slot, &v);
+	answer(POL.s, "ext.pol.test.", RRTYPE_A, NULL);
+	assert_int_equal(M.rcode, 0);
+	assert_true(M.aa);
+	assert_int_equal(M.an, 2);
+	assert_string_equal(M.rr[0].owner, "ext.pol.test.");
+	assert_string_equal(M.rr[0].data, "198.51.100.1");
+	assert_string_equal(M.rr[1].data, "198.51.100.2");
+	assert_int_equal(M.rr[1].ttl, 30);
+	assert_int_equal(R.policy, ENGINE_POLICY_ANSWERED);
+	answer(POL.s, "ext.pol.test.", RRTYPE_AAAA, NULL);  /* A known, AAAA not */
+	assert_int_equal(M.rcode, 2);
+	v.have |= SNAP_ALIAS_HAVE_AAAA;                      /* known: none */
+	snap_alias_write(&slot, &v);
+	answer(POL.s, "ext.pol.test.", RRTYPE_AAAA, NULL);
+	assert_int_equal(M.rcode, 0);
+	assert_int_equal(M.an, 0);
+	assert_int_equal(M.rr[0].type, RRTYPE_SOA);
+	v.n6 = 1;
+	inet_pton(AF_INET6, "2001:db8:c::1", v.aaaa[0]);
+	snap_alias_write(&slot, &v);
+	answer(POL.s, "ext.pol.test.", RRTYPE_AAAA, NULL);
+	assert_int_equal(M.an, 1);
+	assert_string_equal(M.rr[0].data, "2001:db8:c::1");
+	snap_set_aliases(POL.s, NULL);
+}
+
 /* 32 AAAA do not fit in 512 bytes: TC over plain UDP; with EDNS or over
  * TCP all of them. */
 static void test_truncation(void **state)
@@ -1100,6 +1159,7 @@ int main(void)
 		cmocka_unit_test(test_latency),
 		cmocka_unit_test(test_geoproximity),
 		cmocka_unit_test(test_name_endpoint),
+		cmocka_unit_test(test_alias_members),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_burst_same),
 	};

@@ -5,6 +5,7 @@
  * sections (geolocation, latency) are verified when the snapshot opens.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <string.h>
+#include <strings.h>
 #include <cmocka.h>
 
 #include "diag.h"
@@ -86,8 +88,6 @@ static void test_prepare_refusals(void **state)
 		{ "x.d.example.com.", "A", "{ address: 192.0.2.1 }", "it is below a DNAME" },
 		{ "example.com.", "A", "{ alias: nowhere.example.com. }",
 		  "policy alias target nowhere.example.com. has no A or AAAA records" },
-		{ "example.com.", "A", "{ alias: www.example.org. }",
-		  "policy alias target www.example.org. is outside the served zones" },
 		{ "example.com.", "A", "{ alias: ns.sub.example.com. }",
 		  "policy alias target ns.sub.example.com. is at or below a zone cut" },
 	};
@@ -111,20 +111,23 @@ static void test_prepare_accepts(void **state)
 	assert_int_equal(prepare_one("example.com.", "A", "{ alias: lb.example.com. }", &d), 0);
 	assert_int_equal(prepare_one("new.deep.example.com.", "TXT", "{ text: hi }", &d), 0);
 	assert_int_equal(prepare_one("lb.example.com.", "TXT", "{ text: hi }", &d), 0);
+	/* outside every zone: pop53d resolves it */
+	assert_int_equal(prepare_one("example.com.", "A", "{ alias: www.example.org. }", &d), 0);
 }
 
 /* A snapshot with a policy section: the RRsets are marked, the section
  * reads back, and a latency table whose region count is not the policy's
  * is refused when the snapshot opens. */
-static void build_snapshot(const struct snap_section_in *extra, size_t nextra,
-			   uint8_t **out, size_t *outlen)
+static const char latency_yaml[] =
+	"latency:\n  regions: [ eu, us ]\n"
+	"records:\n  - name: www.example.com.\n    type: A\n    policy:\n"
+	"      routing: latency\n      members:\n"
+	"        - { address: 192.0.2.1, region: eu }\n"
+	"        - { address: 192.0.2.2, region: us }\n";
+
+static void build_snapshot(const char *yaml, const struct snap_section_in *extra,
+			   size_t nextra, uint8_t **out, size_t *outlen)
 {
-	static const char yaml[] =
-		"latency:\n  regions: [ eu, us ]\n"
-		"records:\n  - name: www.example.com.\n    type: A\n    policy:\n"
-		"      routing: latency\n      members:\n"
-		"        - { address: 192.0.2.1, region: eu }\n"
-		"        - { address: 192.0.2.2, region: us }\n";
 	struct snap_section_in sec[4];
 	struct snap_compile_opts o = { 0 };
 	struct zone *z = parse_zone();
@@ -137,7 +140,8 @@ static void build_snapshot(const struct snap_section_in *extra, size_t nextra,
 	assert_int_equal(snap_policy_prepare(&z, 1, blob, len, &d), 0);
 	assert_int_equal(zone_check(z, NULL, &d), 0);
 	sec[0] = (struct snap_section_in){ SNAP_SECT_POLICY, blob, len };
-	memcpy(sec + 1, extra, nextra * sizeof(*extra));
+	if (nextra)
+		memcpy(sec + 1, extra, nextra * sizeof(*extra));
 	o.sections = sec;
 	o.nsections = 1 + nextra;
 	assert_int_equal(snap_compile(&z, 1, &o, &d, out, outlen), 0);
@@ -190,7 +194,7 @@ static void test_snapshot_sections(void **state)
 	(void)state;
 	lb = latency_blob(2, &llen);
 	lat = (struct snap_section_in){ SNAP_SECT_LATENCY, lb, llen };
-	build_snapshot(&lat, 1, &snapb, &snaplen);
+	build_snapshot(latency_yaml, &lat, 1, &snapb, &snaplen);
 	diag_init(&d, NULL);
 	assert_int_equal(snap_open_mem(snapb, snaplen, &d, &s), 0);
 	assert_non_null(snap_policy(s));
@@ -209,11 +213,75 @@ static void test_snapshot_sections(void **state)
 
 	lb = latency_blob(3, &llen);
 	lat = (struct snap_section_in){ SNAP_SECT_LATENCY, lb, llen };
-	build_snapshot(&lat, 1, &snapb, &snaplen);
+	build_snapshot(latency_yaml, &lat, 1, &snapb, &snaplen);
 	assert_int_equal(snap_open_mem(snapb, snaplen, &d, &s), P53_EFORMAT);
 	assert_non_null(strstr(d.first, "the latency table has 3 regions, the policy file 2"));
 	free(snapb);
 	free(lb);
+}
+
+/* Out-of-zone alias targets get one slot per name (whatever its case),
+ * in-zone ones none; a slot reads back what was written. */
+static void test_alias_slots(void **state)
+{
+	static const char yaml[] =
+		"records:\n"
+		"  - name: example.com.\n    type: A\n    policy:\n"
+		"      routing: weighted\n      members:\n"
+		"        - { alias: LB.cloud.example.net., weight: 1 }\n"
+		"        - { alias: lb.example.com., weight: 1 }\n"
+		"        - { alias: other.example.org., weight: 1 }\n"
+		"  - name: example.com.\n    type: AAAA\n    policy:\n"
+		"      routing: simple\n      members: [ { alias: lb.cloud.example.net. } ]\n";
+	struct snap_alias slots[2] = { 0 };
+	struct snap_alias_addrs in = { .have = SNAP_ALIAS_HAVE_A, .n4 = 1, .a = { { 192, 0, 2, 9 } } };
+	struct snap_alias_addrs got;
+	const struct policy *p;
+	uint8_t *snapb;
+	size_t snaplen;
+	struct snap *s;
+	struct diag d;
+	char text[DNAME_TEXT_MAX];
+	unsigned found[2] = { 0 };
+
+	(void)state;
+	build_snapshot(yaml, NULL, 0, &snapb, &snaplen);
+	diag_init(&d, NULL);
+	assert_int_equal(snap_open_mem(snapb, snaplen, &d, &s), 0);
+	p = snap_policy(s);
+	assert_int_equal(snap_alias_count(s), 2);
+	/* in canonical order: .net before .org */
+	dname_to_text(snap_alias_target(s, 0), text, sizeof(text));
+	assert_true(strcasecmp(text, "lb.cloud.example.net.") == 0);
+	dname_to_text(snap_alias_target(s, 1), text, sizeof(text));
+	assert_string_equal(text, "other.example.org.");
+	/* no slots attached: nothing to read */
+	for (uint32_t i = 0; i < policy_endpoint_count(p); i++)
+		assert_null(snap_alias_of(s, i));
+	snap_set_aliases(s, slots);
+	for (uint32_t i = 0; i < policy_endpoint_count(p); i++) {
+		struct policy_endpoint ep;
+		const struct snap_alias *a = snap_alias_of(s, i);
+
+		policy_endpoint_get(p, i, &ep);
+		dname_to_text(ep.rdata, text, sizeof(text));
+		if (ep.type != POLICY_ALIAS || !strcasecmp(text, "lb.example.com.")) {
+			assert_null(a);
+			continue;
+		}
+		assert_non_null(a);
+		found[a - slots]++;
+		assert_true(strcasecmp(text, a == slots ? "lb.cloud.example.net." :
+				       "other.example.org.") == 0);
+	}
+	assert_int_equal(found[0], 2);
+	assert_int_equal(found[1], 1);
+	snap_alias_write(&slots[1], &in);
+	assert_true(snap_alias_read(&slots[1], &got));
+	assert_memory_equal(&got, &in, sizeof(in));
+	assert_int_equal(atomic_load(&slots[1].seq), 2);
+	snap_close(s);
+	free(snapb);
 }
 
 /* Truncations of a latency blob are refused or open to something whose
@@ -254,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_prepare_refusals),
 		cmocka_unit_test(test_prepare_accepts),
 		cmocka_unit_test(test_snapshot_sections),
+		cmocka_unit_test(test_alias_slots),
 		cmocka_unit_test(test_latency_truncations),
 	};
 
