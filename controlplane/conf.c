@@ -37,7 +37,7 @@ enum field_id {
 	F_AGE, F_HINT, F_HFALL, F_HRISE, F_HHOLD, F_FAULT, F_BIRD, F_BSTATE, F_BHOLD,
 	F_BDRAIN, F_RRL_R, F_RRL_ND, F_RRL_NX, F_RRL_REF, F_RRL_ERR, F_RRL_WIN, F_RRL_SLIP,
 	F_RRL_V4, F_RRL_V6, F_RRL_LOG, F_RRL_TABLE, F_RRL_EXEMPT, F_COOKIE, F_COOKIE_FILE,
-	F_ECS, F_ECS_V4, F_ECS_V6, F_COUNT
+	F_ECS, F_ECS_V4, F_ECS_V6, F_ALIAS_RES, F_ALIAS_MIN, F_COUNT
 };
 
 struct field {
@@ -142,6 +142,10 @@ static const struct field fields[F_COUNT] = {
 		       OFF(ecs_v4len), 1, 32, NULL },
 	[F_ECS_V6] = { "ecs-ipv6-prefix-length", "server.ecs_ipv6_prefix_length", V_UINT,
 		       OFF(ecs_v6len), 1, 128, NULL },
+	[F_ALIAS_RES] = { "alias-resolver", "policy.alias_resolvers", V_LISTEN, 0, 0, 0,
+			  "ADDR[@PORT] (an IPv4 or IPv6 address, port 1..65535; at most 4)" },
+	[F_ALIAS_MIN] = { "alias-min-refresh-s", "policy.alias_min_refresh_s", V_UINT,
+			  OFF(alias_min_refresh_s), 1, 86400, NULL },
 };
 
 /* Sections of later issues: named so that a file written for a newer
@@ -350,6 +354,13 @@ static int add_item(struct ld *l, enum field_id id, const char *text, bool from_
 		if (srv_parse_listen(text, &o->srv.listen[o->srv.nlisten]) < 0)
 			return P53_ESYNTAX;
 		o->srv.nlisten++;
+		return 0;
+	case F_ALIAS_RES:
+		if (o->nalias_resolvers == CTL_MAX_ALIAS_RESOLVERS)
+			return P53_ELIMIT;
+		if (srv_parse_listen(text, &o->alias_resolvers[o->nalias_resolvers]) < 0)
+			return P53_ESYNTAX;
+		o->nalias_resolvers++;
 		return 0;
 	case F_RRL_EXEMPT: {
 		struct ctl_prefix p;
@@ -669,6 +680,8 @@ static void first_use(struct ld *l, enum field_id id)
 
 	if (id == F_LISTEN)
 		o->srv.nlisten = 0;
+	else if (id == F_ALIAS_RES)
+		o->nalias_resolvers = 0;
 	else if (id == F_EXC_ADDR)
 		o->nexc_addr = 0;
 	else if (id == F_RRL_EXEMPT)
@@ -970,6 +983,7 @@ void ctl_conf_usage(FILE *f)
 	      "               [--rrl-log-only 0|1] [--rrl-table-size N] [--rrl-exempt ADDR/LEN]...]\n"
 	      "              [--cookie-secret HEX | --cookie-secret-file FILE]\n"
 	      "              [--ecs 0|1 [--ecs-ipv4-prefix-length N] [--ecs-ipv6-prefix-length N]]\n"
+	      "              [--alias-resolver ADDR[@PORT]]... [--alias-min-refresh-s N]\n"
 	      "--config FILE reads a YAML configuration (docs/config.md); every flag given\n"
 	      "overrides the file, and a repeated flag replaces the file's whole list.\n"
 	      "SIGHUP reloads the zones (or the snapshot); a failed reload changes nothing.\n"

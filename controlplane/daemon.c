@@ -38,6 +38,7 @@
 #include "error.h"
 #include "metrics.h"
 #include "phealth.h"
+#include "alias.h"
 #include "snap.h"
 #include "snap_sign.h"
 #include "store.h"
@@ -73,6 +74,8 @@ struct loaded {
 	struct snap *s;
 	uint8_t *blob;
 	uint8_t *words;
+	struct snap_alias *alias_slots;  /* out-of-zone alias addresses it read
+					  * and its successor does not */
 };
 
 /* A replaced snapshot some kernel thread may still read. */
@@ -112,6 +115,7 @@ struct daemon {
 	struct ctl_sock *sock;
 	struct ctl_node *node;       /* health: NULL until serving */
 	struct ctl_phealth *ph;      /* policy health checks of the served snapshot */
+	struct ctl_alias *al;        /* its out-of-zone alias targets, resolved */
 	struct bgp_anycast *any;     /* announcing through BIRD, or NULL */
 	struct bgp_failsafe *fs;     /* the interface BIRD's routes need */
 	struct event *bgp_ev;        /* anycast tick */
@@ -196,9 +200,11 @@ static void unload(struct loaded *l)
 	snap_close(l->s);
 	free(l->blob);
 	hcheck_words_free(l->words);
+	ctl_alias_slots_free(l->alias_slots);
 	l->s = NULL;
 	l->blob = NULL;
 	l->words = NULL;
+	l->alias_slots = NULL;
 }
 
 static uint64_t serial_of(const struct snap *s)
@@ -278,13 +284,24 @@ static void retire(struct daemon *dm, struct loaded old)
 static int attach(struct daemon *dm, struct loaded *next, char *err, size_t errlen)
 {
 	uint8_t *old = NULL;
-	int ret = ctl_phealth_attach(dm->ph, next->s, &old, err, errlen);
+	struct snap_alias *old_slots = NULL;
+	int ret;
 
+	if ((ret = ctl_alias_check(dm->al, next->s, err, errlen)) < 0)
+		return ret;
+	ret = ctl_phealth_attach(dm->ph, next->s, &old, err, errlen);
 	if (old && dm->cur.s && !dm->cur.words)
 		dm->cur.words = old;
 	else
 		hcheck_words_free(old);    /* no snapshot reads them */
-	return ret;
+	if (ret < 0 || (ret = ctl_alias_attach(dm->al, next->s, &old_slots, err, errlen)) < 0)
+		return ret;
+	/* the served snapshot reads the previous slots until it retires */
+	if (old_slots && dm->cur.s && dm->cur.s != next->s && !dm->cur.alias_slots)
+		dm->cur.alias_slots = old_slots;
+	else
+		ctl_alias_slots_free(old_slots);
+	return 0;
 }
 
 /* Serve next from now on (it becomes dm's); label names the cause in the
@@ -389,7 +406,8 @@ static int accept_checked(struct daemon *dm, const uint8_t *buf, size_t len, boo
 
 	if (ret < 0)
 		return ret;
-	if ((ret = ctl_phealth_check(acc->snap, NULL, err, sizeof(err))) < 0) {
+	if ((ret = ctl_phealth_check(acc->snap, NULL, err, sizeof(err))) < 0 ||
+	    (ret = ctl_alias_check(dm->al, acc->snap, err, sizeof(err))) < 0) {
 		diag_error(d, NULL, 0, 0, "%s", err);
 		*why = ret == P53_ENOMEM ? CTL_REFUSE_STORE : CTL_REFUSE_CORRUPT;
 		ctl_accepted_free(acc);
@@ -913,6 +931,27 @@ static void status_checks(struct daemon *dm, struct evbuffer *out)
 	evbuffer_add(out, "]", 1);
 }
 
+/* "alias_targets": out-of-zone alias targets and what they answer. */
+static void status_aliases(struct daemon *dm, struct evbuffer *out)
+{
+	size_t n = ctl_alias_count(dm->al);
+	struct ctl_alias_stats st;
+
+	evbuffer_add_printf(out, ", \"alias_targets\": [");
+	for (size_t i = 0; i < n && i < STATUS_MAX_CHECKS; i++) {
+		if (ctl_alias_stats(dm->al, i, &st) < 0)
+			break;
+		evbuffer_add_printf(out, "%s{\"target\": ", i ? ", " : "");
+		ctl_json_str(out, st.target);
+		evbuffer_add_printf(out, ", \"ipv4\": %d, \"ipv6\": %d, \"stale\": %s, "
+				    "\"queries\": %llu, \"failures\": %llu}",
+				    st.have4 ? st.n4 : -1, st.have6 ? st.n6 : -1,
+				    st.stale ? "true" : "false", (unsigned long long)st.queries,
+				    (unsigned long long)st.failures);
+	}
+	evbuffer_add(out, "]", 1);
+}
+
 static int op_vote(void *arg, const char *check, uint32_t source, bool healthy,
 		   uint32_t ttl_ms, char *err, size_t errlen)
 {
@@ -948,6 +987,7 @@ static void op_status(void *arg, struct evbuffer *out)
 	if (dm->any)
 		status_anycast(dm, out);
 	status_checks(dm, out);
+	status_aliases(dm, out);
 }
 
 static void gather_srv(struct metrics_transport *t, const char *name,
@@ -1007,6 +1047,21 @@ static void gather_check(const void *arg, size_t i, struct metrics_check *out)
 	};
 }
 
+static void gather_alias(const void *arg, size_t i, struct metrics_alias *out)
+{
+	struct ctl_alias_stats st;
+
+	memset(out, 0, sizeof(*out));
+	out->target = "";
+	if (ctl_alias_stats(arg, i, &st) < 0)
+		return;
+	*out = (struct metrics_alias){
+		.target = st.target, .n4 = st.n4, .n6 = st.n6, .have4 = st.have4,
+		.have6 = st.have6, .stale = st.stale, .queries = st.queries,
+		.failures = st.failures, .changes = st.changes,
+	};
+}
+
 /* Every number the metrics page and the stats answer show. */
 static void gather(struct daemon *dm, struct metrics_input *in)
 {
@@ -1026,6 +1081,9 @@ static void gather(struct daemon *dm, struct metrics_input *in)
 	in->nchecks = ctl_phealth_count(dm->ph);
 	in->check = gather_check;
 	in->check_arg = dm->ph;
+	in->naliases = ctl_alias_count(dm->al);
+	in->alias = gather_alias;
+	in->alias_arg = dm->al;
 	in->now = (uint64_t)time(NULL);
 	in->loaded_at = dm->loaded_at;
 	for (size_t i = 0; i < NPUSH; i++)
@@ -1392,12 +1450,27 @@ static int events_setup(struct daemon *dm)
 	return 0;
 }
 
+/* The resolver of out-of-zone alias targets, as configured. */
+static int alias_start(struct daemon *dm)
+{
+	const struct ctl_daemon_opts *o = dm->o;
+	struct ctl_alias_opts ao = { 0 };
+
+	for (size_t i = 0; i < o->nalias_resolvers && i < CTL_ALIAS_MAX_RESOLVERS; i++) {
+		ao.resolvers[i].addr = o->alias_resolvers[i].addr;
+		ao.resolvers[i].len = o->alias_resolvers[i].len;
+		ao.nresolvers++;
+	}
+	ao.min_refresh_ms = o->alias_min_refresh_s * 1000u;
+	return ctl_alias_new(dm->base, &ao, &dm->al);
+}
+
 /* The served snapshot's policy checks start with the loop. */
 static int policy_health_start(struct daemon *dm)
 {
 	char err[512] = "out of memory";
 
-	if (ctl_phealth_new(dm->base, NULL, &dm->ph) < 0 ||
+	if (ctl_phealth_new(dm->base, NULL, &dm->ph) < 0 || alias_start(dm) < 0 ||
 	    (dm->cur.s && attach(dm, &dm->cur, err, sizeof(err)) < 0)) {
 		fprintf(stderr, "pop53d: policy checks: %s\n", err);
 		return -1;
@@ -1657,6 +1730,8 @@ static void teardown(struct daemon *dm)
 		event_free(dm->retire_ev);
 	ctl_phealth_free(dm->ph);     /* no thread reads the words any more */
 	dm->ph = NULL;
+	ctl_alias_free(dm->al);       /* nor the alias slots */
+	dm->al = NULL;
 	if (dm->base)
 		event_base_free(dm->base);
 	while (dm->retired) {

@@ -13,6 +13,7 @@
 #define CTL_MAX_ZONES 256
 #define CTL_MAX_KEYS  16
 #define CTL_MAX_RRL_EXEMPT 32
+#define CTL_MAX_ALIAS_RESOLVERS 4     /* as alias.h CTL_ALIAS_MAX_RESOLVERS */
 #define CTL_RRL_INHERIT 0xffffffffu
 
 enum ctl_io { CTL_IO_KERNEL = 0, CTL_IO_DPDK = 1 };
@@ -84,6 +85,12 @@ struct ctl_daemon_opts {
 	 * hex digits), given or read from a file; random when neither. */
 	const char *cookie_secret;
 	const char *cookie_secret_file;
+	/* Out-of-zone alias targets of traffic policies (controlplane/alias.h):
+	 * the resolvers asked (none: /etc/resolv.conf's) and the shortest
+	 * refresh, whatever the answer's TTL says. */
+	struct srv_listen alias_resolvers[CTL_MAX_ALIAS_RESOLVERS];
+	size_t nalias_resolvers;
+	unsigned alias_min_refresh_s;       /* 0 = 5 */
 };
 
 /* Parse "ADDR/LEN" (IPv4 or IPv6; "/LEN" required) into p. 0 or -1. */

@@ -300,6 +300,59 @@ static void render_policy_answers(const struct metrics_input *in, FILE *f)
 	}
 }
 
+/* Out-of-zone alias targets: what answers carry and how resolution goes. */
+static void render_alias_families(const struct metrics_input *in, FILE *f)
+{
+	static const struct { const char *name, *help; enum metrics_type t; } fam[] = {
+		{ "pop53_alias_resolved", "1 once a resolver has answered for an out-of-zone alias "
+		  "target and family (before that, answers choosing it are SERVFAIL).",
+		  METRICS_GAUGE },
+		{ "pop53_alias_addresses", "Addresses an out-of-zone alias target answers with "
+		  "now, by family.", METRICS_GAUGE },
+	};
+	struct metrics_alias a;
+
+	for (size_t k = 0; k < 2; k++) {
+		metrics_family(f, fam[k].name, fam[k].t, fam[k].help);
+		for (size_t i = 0; i < in->naliases; i++) {
+			in->alias(in->alias_arg, i, &a);
+			metrics_u64(f, fam[k].name, k ? a.n4 : a.have4, "target", a.target,
+				    "family", "ipv4", NULL);
+			metrics_u64(f, fam[k].name, k ? a.n6 : a.have6, "target", a.target,
+				    "family", "ipv6", NULL);
+		}
+	}
+}
+
+static void render_aliases(const struct metrics_input *in, FILE *f)
+{
+	static const struct { const char *name, *help; enum metrics_type t; } fam[] = {
+		{ "pop53_alias_stale", "1 while the last refresh of an out-of-zone alias target "
+		  "failed (the last addresses are still served).", METRICS_GAUGE },
+		{ "pop53_alias_queries_total", "Queries sent to resolvers for an out-of-zone alias "
+		  "target.", METRICS_COUNTER },
+		{ "pop53_alias_failures_total", "Resolver tries for an out-of-zone alias target "
+		  "that failed (timeout, SERVFAIL, REFUSED, malformed).", METRICS_COUNTER },
+		{ "pop53_alias_changes_total", "Times the addresses of an out-of-zone alias target "
+		  "changed.", METRICS_COUNTER },
+	};
+	struct metrics_alias a;
+
+	if (!in->naliases || !in->alias)
+		return;
+	render_alias_families(in, f);
+	for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		metrics_family(f, fam[k].name, fam[k].t, fam[k].help);
+		for (size_t i = 0; i < in->naliases; i++) {
+			uint64_t v;
+
+			in->alias(in->alias_arg, i, &a);
+			v = k == 0 ? a.stale : k == 1 ? a.queries : k == 2 ? a.failures : a.changes;
+			metrics_u64(f, fam[k].name, v, "target", a.target, NULL);
+		}
+	}
+}
+
 enum check_field { CK_HEALTHY, CK_LOCAL, CK_TRANSITIONS, CK_PROBES, CK_FAILURES };
 
 static uint64_t check_field(const struct metrics_check *c, enum check_field k)
@@ -363,5 +416,6 @@ int metrics_render(const struct metrics_input *in, FILE *f)
 	render_control(in, f);
 	render_policy_answers(in, f);
 	render_checks(in, f);
+	render_aliases(in, f);
 	return fflush(f) == 0 && !ferror(f) ? 0 : P53_EIO;
 }

@@ -54,6 +54,15 @@ struct metrics_check {
 	uint64_t probes, failures, transitions;
 };
 
+/* One out-of-zone alias target (controlplane/alias.h). */
+struct metrics_alias {
+	const char *target;          /* valid until the rendering ends */
+	unsigned n4, n6;             /* addresses answered now */
+	bool have4, have6;           /* a resolver has answered for the family */
+	bool stale;                  /* the last refresh failed */
+	uint64_t queries, failures, changes;
+};
+
 struct metrics_lcore {
 	unsigned lcore;              /* EAL lcore id */
 	uint64_t rx, tx;             /* frames received, responses sent */
@@ -95,6 +104,10 @@ struct metrics_input {
 	size_t nchecks;
 	void (*check)(const void *check_arg, size_t i, struct metrics_check *out);
 	const void *check_arg;
+	/* Out-of-zone alias targets, the same way. */
+	size_t naliases;
+	void (*alias)(const void *alias_arg, size_t i, struct metrics_alias *out);
+	const void *alias_arg;
 };
 
 /* Name of RCODE i (0..16) as used in the rcode label ("NOERROR", ...,
