@@ -167,6 +167,45 @@ static void test_ecs(void **state)
 	assert_null(c);
 }
 
+/* Alias resolvers: flags and file; a flag list replaces the file's. */
+static void test_alias_resolvers(void **state)
+{
+	struct ctl_conf *c = NULL;
+	struct ctl_daemon_opts *o;
+	struct diag d;
+	int ret;
+
+	(void)state;
+	assert_int_equal(run(&d, &c, "--listen", "127.0.0.1", "--zone", at("a.zone"),
+			     "--alias-resolver", "127.0.0.53", "--alias-resolver", "::1@5353",
+			     "--alias-min-refresh-s", "2", NULL), 0);
+	o = ctl_conf_opts(c);
+	assert_int_equal(o->nalias_resolvers, 2);
+	assert_int_equal(port_of(&o->alias_resolvers[0]), 53);
+	assert_int_equal(o->alias_resolvers[1].addr.ss_family, AF_INET6);
+	assert_int_equal(o->alias_min_refresh_s, 2);
+	ctl_conf_free(c);
+	put("t.yaml", "server: { listen: [ 127.0.0.1 ] }\nzones: [ a.zone ]\npolicy:\n"
+	    "  alias_resolvers: [ 10.0.0.53, 10.0.1.53@5300 ]\n  alias_min_refresh_s: 30\n");
+	diag_init(&d, NULL);
+	assert_int_equal(ctl_conf_load(at("t.yaml"), &d, &c), 0);
+	o = ctl_conf_opts(c);
+	assert_int_equal(o->nalias_resolvers, 2);
+	assert_int_equal(port_of(&o->alias_resolvers[1]), 5300);
+	assert_int_equal(o->alias_min_refresh_s, 30);
+	ctl_conf_free(c);
+	ret = run(&d, &c, "--listen", "127.0.0.1", "--zone", at("a.zone"), "--alias-resolver",
+		  "resolver.example", NULL);
+	assert_true(ret < 0);
+	assert_null(c);
+	assert_non_null(strstr(d.first, "alias-resolver"));
+	ret = run(&d, &c, "--listen", "127.0.0.1", "--zone", at("a.zone"), "--alias-resolver",
+		  "1.1.1.1", "--alias-resolver", "1.1.1.2", "--alias-resolver", "1.1.1.3",
+		  "--alias-resolver", "1.1.1.4", "--alias-resolver", "1.1.1.5", NULL);
+	assert_true(ret < 0);
+	assert_null(c);
+}
+
 static void test_control_flags(void **state)
 {
 	struct ctl_conf *c;
@@ -644,6 +683,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_ecs),
+		cmocka_unit_test(test_alias_resolvers),
 		cmocka_unit_test(test_control_flags),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_flag_errors),
