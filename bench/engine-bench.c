@@ -376,6 +376,13 @@ static void collect_policy(const struct snap *s, const char *prefix,
 	}
 }
 
+/* Static address data: a policy's placeholder RRset is not (its answers
+ * are what --query-policy measures, against these). */
+static bool static_addr(const struct snap_rrset *set)
+{
+	return set && !(set->flags & SNAP_RRSET_POLICY);
+}
+
 static void collect(const struct snap *s, struct pools *p)
 {
 	for (uint32_t zi = 0; zi < snap_zone_count(s); zi++) {
@@ -394,8 +401,8 @@ static void collect(const struct snap *s, struct pools *p)
 				pool_add(&p->cname, zi, i);
 			else if (n->rrset_count) {
 				pool_add(&p->data, zi, i);
-				if (snap_node_rrset(s, n, RRTYPE_A) ||
-				    snap_node_rrset(s, n, RRTYPE_AAAA))
+				if (static_addr(snap_node_rrset(s, n, RRTYPE_A)) ||
+				    static_addr(snap_node_rrset(s, n, RRTYPE_AAAA)))
 					pool_add(&p->addr, zi, i);
 			}
 		}
@@ -469,8 +476,8 @@ static bool make_query(const struct snap *s, const struct pools *p,
 	case C_HIT:
 		k = &p->addr.v[rnd_below(p->addr.n)];
 		n = cand_node(s, k);
-		a = snap_node_rrset(s, n, RRTYPE_A) != NULL;
-		aaaa = snap_node_rrset(s, n, RRTYPE_AAAA) != NULL;
+		a = static_addr(snap_node_rrset(s, n, RRTYPE_A));
+		aaaa = static_addr(snap_node_rrset(s, n, RRTYPE_AAAA));
 		*qtype = a && (!aaaa || rnd() % 3) ? RRTYPE_A : RRTYPE_AAAA;
 		dname_copy_lower(name, cand_name(s, k));
 		return true;

@@ -127,6 +127,7 @@ struct ans {
 	const struct query *pq;
 	const struct engine_client *c;
 	uint8_t located;
+	uint8_t piped;          /* a burst's lookup fetched the policy tables */
 	struct engine_loc loc;
 	struct snap_qname *qn;  /* current name, lower-cased: own, or the
 				 * burst's copy (no need to copy it again) */
@@ -698,8 +699,10 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 
 	if (!p)
 		return true;
-	/* the record's tables load in parallel while the client is located */
-	policy_prefetch(p, set->policy - 1);
+	/* the record's tables load in parallel while the client is located
+	 * (in a burst the lookup pipeline has fetched them already) */
+	if (!a->piped)
+		policy_prefetch(p, set->policy - 1);
 	memset(&in, 0, sizeof(in));
 	policy_record_get(p, set->policy - 1, &r);
 	/* weighted, failover, ... alone never ask where the client is */
@@ -1525,6 +1528,7 @@ static size_t answer_from_snap(const struct engine_conf *conf,
 	a->pq = pq;
 	a->c = c;
 	a->located = 0;
+	a->piped = pre != PRE_NONE;
 	answer_in(a, pre);
 	if (__builtin_expect(a->w.policy & ENGINE_POLICY_UNRESOLVED, 0))
 		unresolved(a);
