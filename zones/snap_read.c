@@ -264,9 +264,11 @@ static int check_rrset(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 			   "outside the content", zi, s->wire, s->wire_len);
 	if (check_wire(v, zi, s) < 0 || check_policy_set(v, zi, s) < 0)
 		return v->err;
-	if (s->rrsig && !is_rrset(z, s->rrsig))
+	if (s->rrsig && (!is_rrset(z, s->rrsig) ||
+	    ((const struct snap_rrset *)(const void *)(v->b + s->rrsig))->type !=
+	    RRTYPE_RRSIG))
 		return bad(v, P53_EFORMAT, "zone %u: RRSIG link %u is not an "
-			   "RRset of the zone", zi, s->rrsig);
+			   "RRSIG RRset of the zone", zi, s->rrsig);
 	if (!s->additional)
 		return 0;
 	if (s->additional % 4 || !in_blob(v, s->additional, 4) ||
@@ -300,6 +302,12 @@ static int check_node(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 		return bad(v, P53_EFORMAT, "zone %u: node %u: zone cut %u or "
 			   "wildcard %u out of range", zi, i, n->deleg,
 			   n->wildcard);
+	/* Denial links (v1.2) are read for signed zones only. */
+	if ((z->flags & SNAP_ZONE_SIGNED) &&
+	    (n->nsec > i + 1 || n->end <= i || n->end > z->node_count))
+		return bad(v, P53_EFORMAT, "zone %u: node %u: NSEC link %u or "
+			   "subtree end %u out of range", zi, i, n->nsec,
+			   n->end);
 	if (!n->rrset_count)
 		return 0;
 	if (!is_rrset(z, n->rrsets) ||
@@ -1095,6 +1103,60 @@ const struct snap_rrset *snap_node_rrset(const struct snap *s,
 			return set[k].type == type ? &set[k] : NULL;
 	}
 	return NULL;
+}
+
+/* ---- NSEC denial ------------------------------------------------------------- */
+
+/* The label of name (a verified wire name) that sits just above its last
+ * elen bytes: below a node whose name is elen bytes long. Stops at the
+ * root label for a name that is not that deep. */
+static const uint8_t *label_above(const uint8_t *name, uint32_t elen)
+{
+	uint32_t len = 1, i;
+
+	for (i = 0; name[i]; i += 1u + name[i])
+		len += 1u + name[i];
+	for (i = 0; name[i] && len - i - 1u - name[i] > elen; i += 1u + name[i])
+		;
+	return name + i;
+}
+
+/* RFC 4034 6.1 order of two lower-cased labels. */
+static int label_cmp(const uint8_t *a, const uint8_t *b)
+{
+	int c = memcmp(a + 1, b + 1, a[0] < b[0] ? a[0] : b[0]);
+
+	return c ? c : a[0] - b[0];
+}
+
+/* Pre-order keeps enc's subtree in [enc + 1, enc->end) sorted by the label
+ * just below enc, and the name's label differs from every child's (else
+ * that child would be a closer encloser): the predecessor is the node
+ * before the first one whose label there sorts after it. */
+const struct snap_node *snap_nsec_cover(const struct snap *s,
+					const struct snap_zone *z,
+					const struct snap_node *enc,
+					const uint8_t *label)
+{
+	const struct snap_node *nodes = snap_node_at(s, z, 0);
+	uint32_t lo = (uint32_t)(enc - nodes) + 1, hi = enc->end;
+	uint32_t elen = 1;
+	const uint8_t *en = s->blob + enc->name;
+
+	if (!(z->flags & SNAP_ZONE_SIGNED))
+		return NULL;
+	for (uint32_t i = 0; en[i]; i += 1u + en[i])
+		elen += 1u + en[i];
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (label_cmp(label_above(s->blob + nodes[mid].name, elen),
+			      label) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return snap_nsec_after(s, z, &nodes[lo - 1]);
 }
 
 /* ---- lookups in bursts ------------------------------------------------------ */
