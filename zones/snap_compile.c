@@ -107,6 +107,7 @@ struct zbuild {
 
 	/* layout in the blob */
 	uint64_t off_nodes, off_hash, off_sets, off_wire, off_names, off_addl;
+	uint64_t off_kids;      /* children table (signed zones), 0 = none */
 };
 
 static inline uint16_t get16(const uint8_t *p)
@@ -937,7 +938,12 @@ static uint64_t zb_layout(struct zbuild *zb, uint64_t off)
 	zb->off_names = off;
 	off = ALIGN8(off + zb->names_size);
 	zb->off_addl = off;
-	return ALIGN8(off + zb->naddl * 4);
+	off = ALIGN8(off + zb->naddl * 4);
+	if (!zb->nsig)
+		return off;
+	zb->off_kids = off;
+	off = ALIGN8(off + ((uint64_t)zb->nnode + 1) * 4);
+	return off + ((uint64_t)zb->nnode - 1) * sizeof(struct snap_kid);
 }
 
 /* Leaves store their names; a parent points into a child's name, of
@@ -1078,6 +1084,34 @@ static void link_denial(const struct zbuild *zb, const uint8_t *blob,
 	}
 }
 
+/* The children table (snap_format.h): the compiler's sorted sibling lists
+ * with their keys, by canonical index of the parent. */
+static void emit_kids(const struct zbuild *zb, uint8_t *blob)
+{
+	uint32_t *first = (uint32_t *)(void *)(blob + zb->off_kids);
+	struct snap_kid *kid = (struct snap_kid *)(void *)(blob +
+		ALIGN8(zb->off_kids + ((uint64_t)zb->nnode + 1) * 4));
+	uint32_t pos = 0;
+
+	for (uint32_t id = 0; id < zb->nnode; id++)
+		first[zb->node[id].idx + 1] = zb->node[id].kid_count;
+	for (uint32_t i = 0; i < zb->nnode; i++) {
+		pos += first[i + 1];
+		first[i + 1] = pos;
+	}
+	for (uint32_t id = 0; id < zb->nnode; id++) {
+		const struct bnode *n = &zb->node[id];
+		struct snap_kid *k = &kid[first[n->idx]];
+
+		for (uint32_t j = 0; j < n->kid_count; j++) {
+			const struct kid *c = &zb->kids[n->kid_first + j];
+
+			k[j].key = c->key;
+			k[j].node = zb->node[c->id].idx;
+		}
+	}
+}
+
 /* Nodes and RRset entries land at their canonical positions, but the walk
  * is in build order: that reads records and RDATA from the zone heap
  * nearly sequentially, where canonical order would miss the cache on
@@ -1135,6 +1169,8 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 	if (zb->nsig) {
 		z->flags = SNAP_ZONE_SIGNED | (zb->nsec3 ? SNAP_ZONE_NSEC3 : 0);
 		link_denial(zb, blob, nodes);
+		emit_kids(zb, blob);
+		z->kids = (uint32_t)zb->off_kids;
 	}
 }
 

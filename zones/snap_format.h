@@ -97,7 +97,21 @@ struct snap_zone {
 	uint32_t rrsets;            /* offset of all the zone's struct
 				     * snap_rrset, node by node (v1.0) */
 	uint32_t rrset_count;
-	uint32_t reserved[2];
+	uint32_t kids;              /* signed zones (v1.2): offset of the
+				     * children table below, else 0 */
+	uint32_t reserved;
+};
+
+/* Children table of a signed zone, for NSEC denial: the children of node
+ * i, in canonical order, are kid[first[i] .. first[i + 1]) of the array
+ * that follows first[] (at the next multiple of 8), node_count - 1
+ * entries in all. key is the child's first label as in the compiler's
+ * sibling sort (its first 8 bytes, big-endian, zero-padded), so that a
+ * binary search compares words and reads a name only on equal keys. */
+struct snap_kid {
+	uint64_t key;
+	uint32_t node;
+	uint32_t reserved;
 };
 
 /* node.flags */

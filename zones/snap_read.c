@@ -324,6 +324,33 @@ static int check_node(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 	return 0;
 }
 
+/* The children table of a signed zone (snap_format.h): ranges in order and
+ * inside the array, every entry a node of the zone. */
+static int check_kids(struct vctx *v, uint32_t zi, const struct snap_zone *z)
+{
+	const uint32_t *first = (const void *)(v->b + z->kids);
+	uint64_t n = z->node_count, at = ((uint64_t)z->kids + (n + 1) * 4 + 7) & ~7ull;
+	const struct snap_kid *kid = (const void *)(v->b + at);
+
+	if (z->kids % 8 || !in_blob(v, z->kids, (n + 1) * 4) ||
+	    !in_blob(v, at, (n - 1) * sizeof(*kid)) || first[0] ||
+	    first[n] != n - 1)
+		return bad(v, P53_EFORMAT, "zone %u: children table at offset "
+			   "%u is malformed", zi, z->kids);
+	for (uint64_t i = 0; i < n; i++) {
+		if (first[i + 1] < first[i])
+			return bad(v, P53_EFORMAT, "zone %u: children of node "
+				   "%llu out of order", zi, (unsigned long long)i);
+	}
+	for (uint64_t k = 0; k + 1 < n; k++) {
+		if (kid[k].node >= n)
+			return bad(v, P53_EFORMAT, "zone %u: child %llu names "
+				   "node %u of %llu", zi, (unsigned long long)k,
+				   kid[k].node, (unsigned long long)n);
+	}
+	return 0;
+}
+
 /* Wire data and names are laid out in zone-file order, the arrays that
  * point at them in canonical order: without prefetching, every check
  * would wait for a cache miss. */
@@ -368,6 +395,8 @@ static int check_zone(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 		if (check_node(v, zi, z, i, &node[i]) < 0)
 			return v->err;
 	}
+	if (z->flags & SNAP_ZONE_SIGNED)
+		return check_kids(v, zi, z);
 	return 0;
 }
 
@@ -1107,56 +1136,62 @@ const struct snap_rrset *snap_node_rrset(const struct snap *s,
 
 /* ---- NSEC denial ------------------------------------------------------------- */
 
-/* The label of name (a verified wire name) that sits just above its last
- * elen bytes: below a node whose name is elen bytes long. Stops at the
- * root label for a name that is not that deep. */
-static const uint8_t *label_above(const uint8_t *name, uint32_t elen)
+/* The compiler's sibling sort key of a label (label_key in snap_compile.c). */
+static inline uint64_t kid_key(const uint8_t *label)
 {
-	uint32_t len = 1, i;
+	uint64_t k = 0;
 
-	for (i = 0; name[i]; i += 1u + name[i])
-		len += 1u + name[i];
-	for (i = 0; name[i] && len - i - 1u - name[i] > elen; i += 1u + name[i])
-		;
-	return name + i;
+	for (unsigned i = 0; i < 8; i++)
+		k = k << 8 | (i < label[0] ? label[1 + i] : 0);
+	return k;
 }
 
-/* RFC 4034 6.1 order of two lower-cased labels. */
+/* RFC 4034 6.1 order of two lower-cased labels, known to share 8 bytes. */
 static int label_cmp(const uint8_t *a, const uint8_t *b)
 {
-	int c = memcmp(a + 1, b + 1, a[0] < b[0] ? a[0] : b[0]);
+	unsigned n = a[0] < b[0] ? a[0] : b[0];
 
-	return c ? c : a[0] - b[0];
+	for (unsigned i = 8; i < n; i++) {
+		if (a[1 + i] != b[1 + i])
+			return a[1 + i] - b[1 + i];
+	}
+	return a[0] - b[0];
 }
 
-/* Pre-order keeps enc's subtree in [enc + 1, enc->end) sorted by the label
- * just below enc, and the name's label differs from every child's (else
- * that child would be a closer encloser): the predecessor is the node
- * before the first one whose label there sorts after it. */
+/* The name's label differs from every child's of enc (else that child
+ * would be a closer encloser): its canonical predecessor is the last node
+ * of the subtree of the last child that sorts before it, or enc itself. */
 const struct snap_node *snap_nsec_cover(const struct snap *s,
 					const struct snap_zone *z,
 					const struct snap_node *enc,
 					const uint8_t *label)
 {
 	const struct snap_node *nodes = snap_node_at(s, z, 0);
-	uint32_t lo = (uint32_t)(enc - nodes) + 1, hi = enc->end;
-	uint32_t elen = 1;
-	const uint8_t *en = s->blob + enc->name;
+	const uint32_t *first;
+	const struct snap_kid *kid;
+	uint32_t e = (uint32_t)(enc - nodes), lo, hi, base;
+	uint64_t key = kid_key(label);
 
 	if (!(z->flags & SNAP_ZONE_SIGNED))
 		return NULL;
-	for (uint32_t i = 0; en[i]; i += 1u + en[i])
-		elen += 1u + en[i];
+	first = (const uint32_t *)(const void *)(s->blob + z->kids);
+	kid = (const struct snap_kid *)(const void *)(s->blob +
+		((z->kids + ((uint64_t)z->node_count + 1) * 4 + 7) & ~7ull));
+	base = lo = first[e];
+	hi = first[e + 1];
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
+		const struct snap_kid *k = &kid[mid];
 
-		if (label_cmp(label_above(s->blob + nodes[mid].name, elen),
-			      label) < 0)
+		if (k->key < key || (k->key == key &&
+		    label_cmp(s->blob + nodes[k->node].name, label) < 0))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return snap_nsec_after(s, z, &nodes[lo - 1]);
+	if (lo == base)
+		return snap_nsec_after(s, z, enc);
+	return snap_nsec_after(s, z, &nodes[nodes[kid[lo - 1].node].end - 1]);
 }
 
 /* ---- lookups in bursts ------------------------------------------------------ */
