@@ -1086,7 +1086,8 @@ static void link_denial(const struct zbuild *zb, const uint8_t *blob,
 
 /* The children table (snap_format.h): the compiler's sorted sibling lists
  * with their keys, by canonical index of the parent. */
-static void emit_kids(const struct zbuild *zb, uint8_t *blob)
+static void emit_kids(const struct zbuild *zb, uint8_t *blob,
+		      const struct snap_node *nodes)
 {
 	uint32_t *first = (uint32_t *)(void *)(blob + zb->off_kids);
 	struct snap_kid *kid = (struct snap_kid *)(void *)(blob +
@@ -1108,6 +1109,7 @@ static void emit_kids(const struct zbuild *zb, uint8_t *blob)
 
 			k[j].key = c->key;
 			k[j].node = zb->node[c->id].idx;
+			k[j].nsec = nodes[nodes[k[j].node].end - 1].nsec;
 		}
 	}
 }
@@ -1169,7 +1171,7 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 	if (zb->nsig) {
 		z->flags = SNAP_ZONE_SIGNED | (zb->nsec3 ? SNAP_ZONE_NSEC3 : 0);
 		link_denial(zb, blob, nodes);
-		emit_kids(zb, blob);
+		emit_kids(zb, blob, nodes);
 		z->kids = (uint32_t)zb->off_kids;
 	}
 }

@@ -107,11 +107,14 @@ struct snap_zone {
  * that follows first[] (at the next multiple of 8), node_count - 1
  * entries in all. key is the child's first label as in the compiler's
  * sibling sort (its first 8 bytes, big-endian, zero-padded), so that a
- * binary search compares words and reads a name only on equal keys. */
+ * binary search compares words and reads a name only on equal keys; nsec
+ * saves it two reads more. */
 struct snap_kid {
 	uint64_t key;
 	uint32_t node;
-	uint32_t reserved;
+	uint32_t nsec;              /* node.nsec of the last node of the
+				     * child's subtree: the NSEC covering the
+				     * names right after that subtree */
 };
 
 /* node.flags */

@@ -343,7 +343,7 @@ static int check_kids(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 				   "%llu out of order", zi, (unsigned long long)i);
 	}
 	for (uint64_t k = 0; k + 1 < n; k++) {
-		if (kid[k].node >= n)
+		if (kid[k].node >= n || kid[k].nsec > n)
 			return bad(v, P53_EFORMAT, "zone %u: child %llu names "
 				   "node %u of %llu", zi, (unsigned long long)k,
 				   kid[k].node, (unsigned long long)n);
@@ -1179,19 +1179,32 @@ const struct snap_node *snap_nsec_cover(const struct snap *s,
 		((z->kids + ((uint64_t)z->node_count + 1) * 4 + 7) & ~7ull));
 	base = lo = first[e];
 	hi = first[e + 1];
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		const struct snap_kid *k = &kid[mid];
+	/* most often (the wildcard's "*", names before every child) the first
+	 * child already sorts after the name */
+	if (lo == hi || kid[lo].key > key)
+		return snap_nsec_after(s, z, enc);
+	/* Branch-free lower bound on the keys: the probes of a search over a
+	 * thousand TLDs are not predictable, and mispredictions cost more than
+	 * the loads. Equal keys (labels alike in their first 8 bytes) are rare
+	 * and are compared in full after. */
+	{
+		const struct snap_kid *p = kid + lo;
+		uint32_t len = hi - lo;
 
-		if (k->key < key || (k->key == key &&
-		    label_cmp(s->blob + nodes[k->node].name, label) < 0))
-			lo = mid + 1;
-		else
-			hi = mid;
+		while (len > 1) {
+			uint32_t half = len / 2;
+
+			p = p[half].key < key ? p + half : p;
+			len -= half;
+		}
+		lo = (uint32_t)(p - kid) + (p->key < key);
 	}
+	while (lo < hi && kid[lo].key == key &&
+	       label_cmp(s->blob + nodes[kid[lo].node].name, label) < 0)
+		lo++;
 	if (lo == base)
 		return snap_nsec_after(s, z, enc);
-	return snap_nsec_after(s, z, &nodes[nodes[kid[lo - 1].node].end - 1]);
+	return kid[lo - 1].nsec ? &nodes[kid[lo - 1].nsec - 1] : NULL;
 }
 
 /* ---- lookups in bursts ------------------------------------------------------ */
