@@ -28,7 +28,12 @@
  * same snapshot; --ecs adds an EDNS Client Subnet option (a /24 inside
  * 10.0.0.0/8) to that share of the queries, so that geolocation has
  * clients in many places; --pool makes sets of hits and of policy names
- * touch as many names (bench/policy-bench.sh).
+ * touch as many names (bench/policy-bench.sh). --do sets the DNSSEC OK bit
+ * on that share of the EDNS queries (100: all of them, with the very same
+ * names and cases as --do 0), so that a signed zone answers with its
+ * RRSIGs and NSEC proofs. A referral may be truncated (RFC 9471: its glue
+ * does not all fit in 512 bytes without EDNS, or beside the DS and its
+ * RRSIG), which counts as right.
  *
  * The last line of output is "RESULT key=value ..." for scripts
  * (bench/engine-bench.sh).
@@ -92,6 +97,7 @@ struct query {
 	uint16_t qtype;
 	uint8_t cat;
 	uint8_t qname_len;
+	uint8_t tc_ok;          /* TC is a right answer too */
 };
 
 struct cand {                   /* a node of the snapshot */
@@ -122,6 +128,7 @@ struct opts {
 	bool policy_set;        /* --query-policy: policy names only */
 	const char *policy_prefix;  /* ... whose first label starts so */
 	size_t pool;            /* --pool: at most this many hit / policy names */
+	unsigned do_pct;        /* --do: EDNS queries with DO=1 */
 };
 
 /* Room for one query: header, name, question, OPT with an ECS option. */
@@ -562,7 +569,7 @@ static void mix_case(uint8_t *w)
 /* Header, question and (per edns) an OPT with payload 1232, holding (per
  * ecs) an ECS option for a random /24 in 10.0.0.0/8; its length. */
 static size_t write_packet(uint8_t *p, const uint8_t *name, size_t nlen,
-			   uint16_t qtype, bool edns, bool ecs)
+			   uint16_t qtype, bool edns, bool ecs, bool dnssec)
 {
 	size_t len = 12;
 
@@ -585,6 +592,7 @@ static size_t write_packet(uint8_t *p, const uint8_t *name, size_t nlen,
 		put16(p + len + 1, RRTYPE_OPT);
 		put16(p + len + 3, 1232);
 		memset(p + len + 5, 0, 6);      /* ext-rcode, version, flags, rdlen */
+		p[len + 7] = dnssec ? 0x80 : 0;
 		len += 11;
 	}
 	if (ecs) {
@@ -601,7 +609,10 @@ static size_t write_packet(uint8_t *p, const uint8_t *name, size_t nlen,
 }
 
 /* Category counts that add up to n, as close to the percentages as
- * rounding allows; categories without candidates go to hits. */
+ * rounding allows; categories without candidates go to hits. A zone
+ * without addresses in authoritative data (the root: only glue) may still
+ * be measured with a mix that asks for no hits; the rest of the rounding
+ * then goes to NXDOMAIN, which every zone can answer. */
 static void split(const struct opts *o, const struct pools *p, size_t n,
 		  size_t count[C_N])
 {
@@ -629,9 +640,9 @@ static void split(const struct opts *o, const struct pools *p, size_t n,
 				"their share goes to hits\n", cat_name[c]);
 		given += count[c];
 	}
-	if (!p->addr.n)
-		die("the zone has no names with A or AAAA%s", "");
-	count[C_HIT] += n - given;
+	if (!p->addr.n && o->mix[C_HIT])
+		die("the zone has no names with A or AAAA%s", " (try -m 0,...)");
+	count[p->addr.n ? C_HIT : C_NXDOMAIN] += n - given;
 }
 
 static struct query *build_queries(const struct snap *s, const struct opts *o,
@@ -687,11 +698,18 @@ static struct query *build_queries(const struct snap *s, const struct opts *o,
 			mix_case(name);
 		q[i].off = (uint32_t)pos;
 		bool edns = rnd() % 100 < o->edns_pct;
+		bool ecs = o->ecs_pct && rnd() % 100 < o->ecs_pct;
+		/* no draw without --ecs or with --do 0 or 100: the set stays
+		 * what it always was */
+		bool dnssec = (edns || ecs) && (o->do_pct >= 100 ||
+			      (o->do_pct && rnd() % 100 < o->do_pct));
 
-		/* no draw without --ecs: the set stays what it always was */
+		/* RFC 9471: a referral whose in-domain glue does not all fit
+		 * is truncated, in 512 bytes or beside a DS and its RRSIG */
+		q[i].tc_ok = (dnssec || !(edns || ecs)) && q[i].cat == C_REFERRAL;
 		q[i].len = (uint16_t)write_packet(*packets + pos, name,
 						  q[i].qname_len, q[i].qtype, edns,
-						  o->ecs_pct && rnd() % 100 < o->ecs_pct);
+						  ecs, dnssec);
 		pos += q[i].len;
 	}
 	free(buf);
@@ -713,7 +731,8 @@ static inline bool header_ok(const struct query *q, const uint8_t *r,
 	const struct expect *e = &expect[q->cat];
 
 	return len >= 12 && (r[3] & 0xf) == e->rcode &&
-	       (r[2] & 0x06) == (e->aa ? 0x04 : 0) &&    /* AA, no TC */
+	       (r[2] & (q->tc_ok ? 0x04 : 0x06)) ==     /* AA, no TC */
+	       (e->aa ? 0x04 : 0) &&
 	       (get16(r + 6) != 0) == e->answers &&
 	       res->kind == e->kind;
 }
@@ -824,7 +843,8 @@ static void usage(FILE *f)
 		"  --pool N              hits and policy queries ask for at most N "
 		"names\n"
 		"                        (spread over the candidates; default: "
-		"all)\n");
+		"all)\n"
+		"  --do PCT              EDNS queries with DO=1 (default 0)\n");
 }
 
 /* Every check of the snapshot's policies healthy, read as in service;
@@ -888,6 +908,7 @@ int main(int argc, char **argv)
 		{ "query-policy", optional_argument, NULL, 'Q' },
 		{ "ecs", required_argument, NULL, 'E' },
 		{ "pool", required_argument, NULL, 'O' },
+		{ "do", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -912,6 +933,7 @@ int main(int argc, char **argv)
 		case 'Q': o.policy_set = true; o.policy_prefix = optarg; break;
 		case 'E': o.ecs_pct = (unsigned)atoi(optarg); break;
 		case 'O': o.pool = strtoul(optarg, NULL, 10); break;
+		case 'D': o.do_pct = (unsigned)atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -951,8 +973,8 @@ int main(int argc, char **argv)
 	econf.ecs = o.ecs_pct > 0;
 	warming = o.burst && (o.interleave == ENGINE_INTERLEAVE_ALWAYS ||
 			      snap_burst_useful(s));
-	printf("; EDNS %u%%, mixed case %u%%, ECS %u%%; ", o.edns_pct, o.case_pct,
-	       o.ecs_pct);
+	printf("; EDNS %u%%, mixed case %u%%, ECS %u%%, DO %u%%; ", o.edns_pct,
+	       o.case_pct, o.ecs_pct, o.do_pct);
 	if (o.burst)
 		printf("bursts of %u, %s\n", o.burst, warming ?
 		       "lookups interleaved" : "answered one by one (snapshot "

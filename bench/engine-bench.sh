@@ -25,10 +25,18 @@
 # of --runs runs, with min-max. No peer can be measured in process: the
 # table compares with the goal (issue 3) instead.
 #
+# With --dnssec it measures DNSSEC instead (issue 9): a signed zone (the
+# root zone from ../shared/zones/root.zone unless --zone says otherwise)
+# with the same query set at DO=0 and at DO=1 (engine-bench --do), runs
+# alternating, and prints both with their ratio (goal: DO=1 at most 10 %
+# slower). The root has no addresses outside glue, so its mix is 50 %
+# NXDOMAIN, 5 % NODATA and 45 % referrals unless --mix says otherwise.
+#
 # Exit status: 0, or 1 when any answer was wrong (or a step failed).
 #
 # Usage: bench/engine-bench.sh [-r RUNS] [-t SECONDS] [-c CPU] [-b BURST]
 #                              [--sizes "1000 1000000"] [--no-build] [--keep]
+#                              [--dnssec [--zone FILE] [--mix MIX]]
 #   -r RUNS        runs per figure (default 3)
 #   -t SECONDS     measured time per run (default 3)
 #   -c CPU         the core to pin to (default 1, or 0 on a 1-CPU machine)
@@ -36,6 +44,9 @@
 #   --sizes LIST   zone sizes in names (default "1000 1000000")
 #   --no-build     do not run ninja first
 #   --keep         keep the temporary directory (its path is printed)
+#   --dnssec       DO=1 against DO=0 on a signed zone (see above)
+#   --zone FILE    the signed zone for --dnssec
+#   --mix MIX      engine-bench's -m for --dnssec (default 0,50,5,0,0,45)
 # Environment: POP53_BUILD (build directory, default build).
 #
 # Zones and snapshots go to a temporary directory, never into the repository.
@@ -50,6 +61,9 @@ BURST=32
 SIZES="1000 1000000"
 BUILD_FIRST=1
 KEEP=0
+DNSSEC=0
+DZONE=$ROOT/../shared/zones/root.zone
+DMIX=0,50,5,0,0,45
 NCPU=$(nproc)
 CPU=$((NCPU >= 2 ? 1 : 0))
 while (($#)); do
@@ -61,6 +75,9 @@ while (($#)); do
 	--sizes) SIZES=$2; shift ;;
 	--no-build) BUILD_FIRST=0 ;;
 	--keep) KEEP=1 ;;
+	--dnssec) DNSSEC=1 ;;
+	--zone) DZONE=$2; shift ;;
+	--mix) DMIX=$2; shift ;;
 	-h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
 	*) echo "engine-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -119,6 +136,59 @@ busy_ticks() {
 
 # mps N: N per second as millions with two decimals
 mps() { awk -v n="$1" 'BEGIN {printf "%.2f M", n / 1e6}'; }
+
+# dnssec_bench: the --dnssec table. One run of engine-bench per mode and
+# DO value, alternating so that a change in the machine's load falls on
+# both alike.
+dnssec_bench() {
+	local snap=$TMP/signed.snap mode do r out res cpu0 cpu1 wrong=0
+	[[ -f $DZONE ]] || { echo "engine-bench: $DZONE not found (--zone)" >&2; exit 1; }
+	log "compiling $DZONE"
+	"$ZONEC" compile -q -o "$snap" "$DZONE"
+	local modes=(single)
+	((BURST)) && modes+=(burst)
+	echo
+	echo "pop53 answer engine, DO=1 against DO=0: $(basename "$DZONE"), mix $DMIX (hit,nxdomain,nodata,"
+	echo "cname,wildcard,referral), 90% EDNS, DO on every EDNS query; CPU $CPU of $NCPU; ${SECONDS_PER_RUN} s per run,"
+	echo "median of $RUNS (min-max)"
+	echo
+	printf '%-8s | %-24s | %-24s | %s\n' mode "DO=0 answers/s" "DO=1 answers/s" "DO=1 / DO=0"
+	printf '%-8s | %-24s | %-24s | %s\n' -------- ------------------------ ------------------------ -----------
+	for mode in "${modes[@]}"; do
+		local args=() r0=() r1=()
+		[[ $mode == burst ]] && args=(-b "$BURST")
+		for r in $(seq "$RUNS"); do
+			for do in 0 100; do
+				out=$TMP/dnssec-$mode-$do-$r.txt
+				if ! "${PIN[@]}" "$BENCH" -c "$CPU" -t "$SECONDS_PER_RUN" -m "$DMIX" \
+					--do "$do" "${args[@]}" "$snap" >"$out" 2>&1; then
+					grep -q '^RESULT ' "$out" || { log "engine-bench failed:"; cat "$out" >&2; exit 1; }
+				fi
+				res=$(grep '^RESULT ' "$out")
+				wrong=$((wrong + $(sed -E 's/.* wrong=([^ ]*).*/\1/' <<<"$res")))
+				if ((do)); then
+					r1+=("$(sed -E 's/.* cpu_rate=([^ ]*).*/\1/' <<<"$res")")
+				else
+					r0+=("$(sed -E 's/.* cpu_rate=([^ ]*).*/\1/' <<<"$res")")
+				fi
+			done
+		done
+		read -r cpu0 min0 max0 < <(printf '%s\n' "${r0[@]}" | stats)
+		read -r cpu1 min1 max1 < <(printf '%s\n' "${r1[@]}" | stats)
+		printf '%-8s | %-24s | %-24s | %s\n' "$mode" \
+			"$(mps "$cpu0")/s ($(mps "$min0" | sed 's/ M//')-$(mps "$max0" | sed 's/ M//'))" \
+			"$(mps "$cpu1")/s ($(mps "$min1" | sed 's/ M//')-$(mps "$max1" | sed 's/ M//'))" \
+			"$(awk -v a="$cpu1" -v b="$cpu0" 'BEGIN {printf "%.2f", a / b}')"
+	done
+	echo
+	echo "Wrong answers: $wrong (a referral truncated for its glue counts as right, RFC 9471)."
+	((wrong == 0))
+}
+
+if ((DNSSEC)); then
+	dnssec_bench
+	exit
+fi
 
 ROWS=()
 SHARED=0

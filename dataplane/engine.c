@@ -44,6 +44,7 @@
 #define COOKIE_OUT      (COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN)
 #define UDP_MIN         512
 #define MAX_CHAIN       16      /* CNAME/DNAME links followed per query */
+#define MAX_PROOF       8       /* NSEC owners in one answer's denial */
 
 enum {
 	RCODE_NOERROR = 0, RCODE_FORMERR = 1, RCODE_SERVFAIL = 2,
@@ -115,11 +116,17 @@ struct ans {
 	uint8_t kind;
 	uint8_t chained;        /* a CNAME/DNAME has been followed */
 	uint8_t nseen;
+	uint8_t dnssec;         /* DO=1: RRSIGs and NSEC proofs (RFC 4035 3.1) */
+	uint8_t nproof;
+	uint8_t proved;         /* the proofs are written */
 	uint32_t sname;         /* response offset of the current name */
 	const struct snap_zone *zone;   /* zone of the qname */
 	const uint8_t *rrl_name;
 	uint8_t rrl_len;
 	const struct snap_node *seen[MAX_CHAIN + 1];
+	/* Nodes whose NSEC goes into the authority section once the answer
+	 * section is complete (denial and wildcard proofs, in order). */
+	const struct snap_node *proof[MAX_PROOF];
 	struct snap_lookup lk;
 	/* The client: client_loc() works out its location (what answers
 	 * that depend on the client go by) when one first asks. */
@@ -492,11 +499,109 @@ static void patch_ttl(struct writer *w, uint32_t rr, uint32_t count,
 	}
 }
 
+/*
+ * Append RRset `set` owned by `name` (lower-cased wire, len bytes), a name
+ * that is not in the response yet: the first RR carries it in full, the
+ * others point at it; *ref gets its response offset. All or nothing.
+ */
+static bool put_rrset_named(struct writer *w, const struct snap *s,
+			    const struct snap_rrset *set, const uint8_t *name,
+			    uint32_t len, uint16_t *count, uint32_t *ref)
+{
+	uint32_t at = w->pos, first = 12u + get16(snap_ptr(s, set->wire) + 10);
+	uint16_t before = *count;
+
+	if (len + first - 2 > w->end - w->pos || *count == 0xffff)
+		return false;
+	memcpy(w->buf + w->pos, name, len);
+	memcpy(w->buf + w->pos + len, snap_ptr(s, set->wire) + 2, first - 2);
+	w->pos += len + first - 2;
+	(*count)++;
+	if (set->count > 1) {
+		struct snap_rrset rest = *set;
+
+		rest.count = (uint16_t)(set->count - 1);
+		rest.wire += first;
+		rest.wire_len -= first;
+		if (!put_rrset(w, s, &rest, at, count)) {
+			w->pos = at;
+			*count = before;
+			return false;
+		}
+	}
+	*ref = at;
+	return true;
+}
+
 /* ---- IN class ------------------------------------------------------------ */
 
 static void set_tc(struct ans *a)
 {
 	a->w.tc = 1;
+}
+
+/* With DO=1, the signatures of `set` (just written, owned by the name at
+ * response offset `owner`) after it. False when they do not fit. */
+static inline bool put_sig(struct ans *a, const struct snap_rrset *set,
+			   uint32_t owner, uint16_t *count)
+{
+	if (!a->dnssec || !set->rrsig)
+		return true;
+	return put_rrset(&a->w, a->s,
+			 (const struct snap_rrset *)(const void *)snap_ptr(a->s, set->rrsig),
+			 owner, count);
+}
+
+/* An NSEC to prove a denial or a wildcard expansion (RFC 4035 3.1.3),
+ * written by put_proofs; each owner once. */
+static void add_proof(struct ans *a, const struct snap_node *n)
+{
+	if (!n)
+		return;
+	for (unsigned i = 0; i < a->nproof; i++) {
+		if (a->proof[i] == n)
+			return;
+	}
+	if (a->nproof < MAX_PROOF)
+		a->proof[a->nproof++] = n;
+}
+
+/* The NSEC that covers the current name, which does not exist: the name
+ * below its closest encloser (or the wildcard there, `wild`). */
+static void prove_absent(struct ans *a, bool wild)
+{
+	const struct snap_qname *q = a->qn;
+	const uint8_t *label = wild ? (const uint8_t *)"\1*" :
+			       q->name + q->off[a->lk.encloser_strip - 1];
+
+	if (a->dnssec && a->lk.encloser_strip)
+		add_proof(a, snap_nsec_cover(a->s, a->lk.zone, a->lk.encloser,
+					     label));
+}
+
+/* Required in authority (RFC 4035 3.1.3): TC when they do not fit. Only
+ * before the additional section has begun. */
+static void put_proofs(struct ans *a)
+{
+	struct writer *w = &a->w;
+
+	if (a->proved || w->ar || w->tc)
+		return;
+	a->proved = 1;
+	for (unsigned i = 0; i < a->nproof; i++) {
+		const struct snap_node *n = a->proof[i];
+		const struct snap_rrset *nsec = snap_node_rrset(a->s, n, RRTYPE_NSEC);
+		const uint8_t *name = snap_ptr(a->s, n->name);
+		uint32_t ref;
+
+		if (!nsec)
+			continue;
+		if (!put_rrset_named(w, a->s, nsec, name, wire_name_len(name),
+				     &w->ns, &ref) || !put_sig(a, nsec, ref, &w->ns)) {
+			set_tc(a);
+			return;
+		}
+	}
 }
 
 /* Response offset of the suffix of the current name that is `len` bytes
@@ -858,11 +963,16 @@ static bool put_glue(struct ans *a, const struct snap_node *n, uint32_t ref,
 	for (int i = 0; i < 2; i++) {
 		const struct snap_rrset *set = snap_node_rrset(a->s, n, types[i]);
 
-		if (set && !put_set(a, &a->w, set, ref, &a->w.ar) &&
-		    required) {
+		if (!set)
+			continue;
+		if (!put_set(a, &a->w, set, ref, &a->w.ar)) {
+			if (!required)
+				continue;
 			set_tc(a);
 			return false;
 		}
+		/* RRSIGs in additional are optional (RFC 4035 3.1) */
+		(void)put_sig(a, set, ref, &a->w.ar);
 	}
 	return true;
 }
@@ -908,12 +1018,19 @@ static void put_soa(struct ans *a, const struct snap_zone *z)
 		(const void *)snap_ptr(a->s, z->soa_rrset);
 	uint32_t start = a->w.pos;
 	uint32_t apex = suffix_ref(a, wire_name_len(snap_ptr(a->s, z->apex_name)));
+	uint16_t ns;
 
 	if (!put_rrset(&a->w, a->s, soa, apex, &a->w.ns)) {
 		set_tc(a);
 		return;
 	}
 	patch_ttl(&a->w, start, soa->count, z->neg_ttl);
+	start = a->w.pos;
+	ns = a->w.ns;
+	if (!put_sig(a, soa, apex, &a->w.ns))
+		set_tc(a);
+	/* its RRSIG with the same TTL, as Knot sends it */
+	patch_ttl(&a->w, start, (uint32_t)(a->w.ns - ns), z->neg_ttl);
 }
 
 static void answer_nxdomain(struct ans *a)
@@ -924,6 +1041,27 @@ static void answer_nxdomain(struct ans *a)
 	a->kind = ENGINE_KIND_NXDOMAIN;
 	set_rrl(a, apex, wire_name_len(apex));
 	put_soa(a, a->lk.zone);
+	prove_absent(a, false);
+	prove_absent(a, true);
+}
+
+/* With DO=1, after the NS of a referral (RFC 4035 3.1.4): the DS RRset
+ * of the cut and its RRSIG, or the NSEC that proves there is none. */
+static bool put_secure_cut(struct ans *a, const struct snap_node *cut,
+			   uint32_t owner)
+{
+	const struct snap_rrset *set;
+
+	/* DS is signed data: an unsigned zone's is not sent (as Knot) */
+	if (!a->dnssec || !(a->lk.zone->flags & SNAP_ZONE_SIGNED))
+		return true;
+	set = snap_node_rrset(a->s, cut, RRTYPE_DS);
+	if (!set)
+		set = snap_node_rrset(a->s, cut, RRTYPE_NSEC);
+	if (!set)
+		return true;
+	return put_rrset(&a->w, a->s, set, owner, &a->w.ns) &&
+	       put_sig(a, set, owner, &a->w.ns);
 }
 
 /* NS of the zone cut in authority (owner: the cut, a suffix of the
@@ -943,10 +1081,12 @@ static void answer_referral(struct ans *a)
 	if (!ns)
 		return;
 	owner = suffix_ref(a, clen);
-	if (!put_rrset(&a->w, a->s, ns, owner, &a->w.ns)) {
+	if (!put_rrset(&a->w, a->s, ns, owner, &a->w.ns) ||
+	    !put_secure_cut(a, cut, owner)) {
 		set_tc(a);
 		return;
 	}
+	put_proofs(a);
 	if (ns->additional)
 		put_additional(a, a->lk.zone, ns, start, owner,
 			       (uint32_t)(cut - snap_node_at(a->s, a->lk.zone, 0)));
@@ -997,6 +1137,18 @@ static bool policy_target(struct ans *a, uint32_t rr)
 	return true;
 }
 
+/* NODATA at node n (RFC 4035 3.1.3.1, 3.1.3.4): n's NSEC (for an empty
+ * non-terminal, the one that covers it); at a wildcard, also the NSEC
+ * that covers the name itself. */
+static void prove_nodata(struct ans *a, const struct snap_node *n)
+{
+	if (!a->dnssec)
+		return;
+	if (n != a->lk.node)
+		prove_absent(a, false);
+	add_proof(a, snap_nsec_after(a->s, a->lk.zone, n));
+}
+
 /* Data of type qtype at node n (exact or wildcard) for the current name.
  * True when a policy's name moved the chain to a new current name. */
 static bool answer_node(struct ans *a, const struct snap_node *n)
@@ -1013,6 +1165,7 @@ static bool answer_node(struct ans *a, const struct snap_node *n)
 		if (!a->chained)
 			a->kind = ENGINE_KIND_NODATA;
 		put_soa(a, a->lk.zone);
+		prove_nodata(a, n);
 		return false;
 	}
 	/* a policy name met again in this chain is a loop: stop before
@@ -1021,7 +1174,8 @@ static bool answer_node(struct ans *a, const struct snap_node *n)
 		return false;
 	a->kind = ENGINE_KIND_ANSWER;
 	an = a->w.an;
-	if (!put_set(a, &a->w, set, a->sname, &a->w.an)) {
+	if (!put_set(a, &a->w, set, a->sname, &a->w.an) ||
+	    !put_sig(a, set, a->sname, &a->w.an)) {
 		set_tc(a);
 		return false;
 	}
@@ -1030,11 +1184,15 @@ static bool answer_node(struct ans *a, const struct snap_node *n)
 		if (!a->chained)
 			a->kind = ENGINE_KIND_NODATA;
 		put_soa(a, a->lk.zone);
+		prove_nodata(a, n);
 		return false;
 	}
+	if (n != a->lk.node)
+		prove_absent(a, false);         /* a wildcard expansion */
 	if ((set->flags & SNAP_RRSET_POLICY) && set->type != RRTYPE_CNAME &&
 	    a->qtype != RRTYPE_ANY && policy_target(a, start))
 		return true;
+	put_proofs(a);
 	if (set->additional)
 		put_additional(a, a->lk.zone, set, start, a->sname, SNAP_NONE);
 	return false;
@@ -1056,7 +1214,8 @@ static bool follow_cname(struct ans *a, const struct snap_node *n, bool wild)
 
 	if (!set || (!wild && seen(a, n)))
 		return false;
-	if (!put_set(a, &a->w, set, a->sname, &a->w.an)) {
+	if (!put_set(a, &a->w, set, a->sname, &a->w.an) ||
+	    !put_sig(a, set, a->sname, &a->w.an)) {
 		set_tc(a);
 		return false;
 	}
@@ -1066,8 +1225,11 @@ static bool follow_cname(struct ans *a, const struct snap_node *n, bool wild)
 		if (!a->chained)
 			a->kind = ENGINE_KIND_NODATA;
 		put_soa(a, a->lk.zone);
+		prove_nodata(a, n);
 		return false;
 	}
+	if (wild)
+		prove_absent(a, false);
 	a->kind = ENGINE_KIND_ANSWER;
 	a->chained = 1;
 	again = wild && seen(a, n);
@@ -1095,7 +1257,7 @@ static bool follow_dname(struct ans *a, const struct snap_rrset *set)
 
 	if (seen(a, a->lk.encloser))
 		return false;
-	if (!put_set(a, w, set, owner, &w->an)) {
+	if (!put_set(a, w, set, owner, &w->an) || !put_sig(a, set, owner, &w->an)) {
 		set_tc(a);
 		return false;
 	}
@@ -1207,6 +1369,7 @@ static void answer_in(struct ans *a, enum prelookup pre)
 		if (links + 1 >= MAX_CHAIN || !find(a))
 			break;
 	}
+	put_proofs(a);
 	if (a->rcode == RCODE_YXDOMAIN)
 		a->kind = ENGINE_KIND_ERROR;
 }
@@ -1517,6 +1680,9 @@ static size_t answer_from_snap(const struct engine_conf *conf,
 	a->aa = 0;
 	a->chained = 0;
 	a->nseen = 0;
+	a->dnssec = pq->do_bit;
+	a->nproof = 0;
+	a->proved = 0;
 	a->zone = NULL;
 	a->rrl_name = NULL;
 	a->rrl_len = 0;

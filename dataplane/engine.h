@@ -181,6 +181,13 @@ void engine_conf_init(struct engine_conf *conf);
  * malformed, or a second one, gets FORMERR (with an OPT); a valid one is
  * echoed in every response that has an OPT (BADVERS aside), with SCOPE
  * PREFIX-LENGTH 0 unless the answer section depends on the client.
+ * With DO=1, answers from a signed zone (RFC 4035 3.1, as Knot DNS sends
+ * them) carry the RRSIGs of every RRset in answer and authority (glue in
+ * additional gets its own when it fits), the DS and its RRSIG or the NSEC
+ * of the cut in referrals, and NSEC proofs for NXDOMAIN, NODATA and
+ * wildcard answers; what must be there and does not fit sets TC. AD is
+ * never set, CD is copied. DO=0 answers are the same bytes as from the
+ * zone unsigned.
  * res (may be NULL) receives the details.
  */
 size_t engine_answer(const struct engine_conf *conf, const struct snap *s,

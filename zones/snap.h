@@ -234,6 +234,29 @@ static inline const struct snap_rrset *snap_node_rrsets(const struct snap *s,
 /* Bytes at blob offset off (no bounds check: offsets were verified). */
 static inline const uint8_t *snap_ptr(const struct snap *s, uint32_t off);
 
+/* DNSSEC denial with NSEC (RFC 4035 3.1.3) in a signed zone z
+ * (SNAP_ZONE_SIGNED): the node whose NSEC covers a name that z does not
+ * hold, given the name's closest encloser enc (a node of z) and the
+ * name's label just below enc (length byte and bytes, lower-cased; "\1*"
+ * for the wildcard of enc). That is the nearest node with an NSEC at or
+ * before the name's canonical predecessor, found by a binary search over
+ * enc's subtree. NULL when there is none (an unsigned zone, no NSEC). */
+const struct snap_node *snap_nsec_cover(const struct snap *s,
+					const struct snap_zone *z,
+					const struct snap_node *enc,
+					const uint8_t *label);
+
+/* The node whose NSEC covers names sorting right after node n in zone z
+ * (n itself when it has an NSEC), NULL when none or z is unsigned. */
+static inline const struct snap_node *snap_nsec_after(const struct snap *s,
+						      const struct snap_zone *z,
+						      const struct snap_node *n)
+{
+	if (!(z->flags & SNAP_ZONE_SIGNED) || !n->nsec)
+		return NULL;
+	return snap_node_at(s, z, n->nsec - 1);
+}
+
 /* ---- lookups in bursts ---------------------------------------------------
  *
  * In a zone much bigger than the CPU caches a lookup is a chain of

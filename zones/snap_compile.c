@@ -99,11 +99,15 @@ struct zbuild {
 	size_t naddl, addl_cap;
 
 	uint32_t soa_serial, neg_ttl, soa_set;
+	uint32_t nsig;          /* per-type RRSIG entries (after the nodes') */
+	uint32_t min_expiry;    /* earliest RRSIG expiration, 0 = none */
+	bool nsec3;             /* NSEC3PARAM at the apex */
 	uint64_t wire_size, names_size;
 	uint32_t hash_slots;
 
 	/* layout in the blob */
 	uint64_t off_nodes, off_hash, off_sets, off_wire, off_names, off_addl;
+	uint64_t off_kids;      /* children table (signed zones), 0 = none */
 };
 
 static inline uint16_t get16(const uint8_t *p)
@@ -816,6 +820,61 @@ static int build_addl(struct zbuild *zb)
 	return 0;
 }
 
+/* ---- RRSIG links -------------------------------------------------------- */
+
+/* Type covered by the k-th RR of RRSIG set s (0 when too short to say). */
+static uint16_t sig_covered(const struct zbuild *zb, const struct bset *s,
+			    uint32_t k)
+{
+	const struct zone_rr *r = &zb->rr[zb->order[s->first + k]];
+
+	return r->rdlen >= 2 ? get16(zone_rr_rdata(zb->z, r)) : 0;
+}
+
+/* RRSIG RDATA starts with the type covered, so the sorted RRSIG set holds
+ * the signatures of each type in one run: its length from the k-th RR on. */
+static uint32_t sig_run(const struct zbuild *zb, const struct bset *s,
+			uint32_t k, uint16_t *covered)
+{
+	uint32_t n = 1;
+
+	*covered = sig_covered(zb, s, k);
+	while (k + n < s->count && sig_covered(zb, s, k + n) == *covered)
+		n++;
+	return n;
+}
+
+/* Count the per-type RRSIG entries (one per run that covers an RRset of
+ * its node) and find the earliest expiration. */
+static void build_sigs(struct zbuild *zb)
+{
+	for (uint32_t id = 0; id < zb->nnode; id++) {
+		const struct bnode *n = &zb->node[id];
+		const struct bset *s = node_set(zb, n, RRTYPE_RRSIG);
+		uint32_t run;
+		uint16_t t;
+
+		if (!s)
+			continue;
+		for (uint32_t k = 0; k < s->count; k += run) {
+			run = sig_run(zb, s, k, &t);
+			if (t != RRTYPE_RRSIG && node_set(zb, n, t))
+				zb->nsig++;
+		}
+		for (uint32_t k = 0; k < s->count; k++) {
+			const struct zone_rr *r = &zb->rr[zb->order[s->first + k]];
+			uint32_t exp;
+
+			if (r->rdlen < 12)
+				continue;
+			exp = get32(zone_rr_rdata(zb->z, r) + 8);
+			if (exp && (!zb->min_expiry || exp < zb->min_expiry))
+				zb->min_expiry = exp;
+		}
+	}
+	zb->nsec3 = node_set(zb, &zb->node[0], RRTYPE_NSEC3PARAM) != NULL;
+}
+
 /* ---- build one zone ---------------------------------------------------- */
 
 static int zb_build(struct zbuild *zb, const struct zone *z, struct diag *d)
@@ -855,6 +914,7 @@ static int zb_build(struct zbuild *zb, const struct zone *z, struct diag *d)
 	    (ret = canon_order(zb)) < 0 ||
 	    (ret = build_addl(zb)) < 0)
 		return ret;
+	build_sigs(zb);
 	for (id = 0; id < zb->nnode; id++) {
 		if (!zb->node[id].kid_count)
 			zb->names_size += zb->node[id].len;
@@ -872,13 +932,18 @@ static uint64_t zb_layout(struct zbuild *zb, uint64_t off)
 	zb->off_hash = off;
 	off += (uint64_t)zb->hash_slots * sizeof(struct snap_hslot);
 	zb->off_sets = off;
-	off += (uint64_t)zb->nset * sizeof(struct snap_rrset);
+	off += ((uint64_t)zb->nset + zb->nsig) * sizeof(struct snap_rrset);
 	zb->off_wire = off;
 	off = ALIGN8(off + zb->wire_size);
 	zb->off_names = off;
 	off = ALIGN8(off + zb->names_size);
 	zb->off_addl = off;
-	return ALIGN8(off + zb->naddl * 4);
+	off = ALIGN8(off + zb->naddl * 4);
+	if (!zb->nsig)
+		return off;
+	zb->off_kids = off;
+	off = ALIGN8(off + ((uint64_t)zb->nnode + 1) * 4);
+	return off + ((uint64_t)zb->nnode - 1) * sizeof(struct snap_kid);
 }
 
 /* Leaves store their names; a parent points into a child's name, of
@@ -940,6 +1005,115 @@ static void emit_set(struct zbuild *zb, uint8_t *blob, struct snap_rrset *out,
 	}
 }
 
+/* The per-type RRSIG entries of node n (just emitted) from sets[*spos]
+ * on, each a slice of the node's RRSIG wire, linked from the RRset it
+ * covers. A policy RRset is answered by policy_eval, which static
+ * signatures do not cover: it gets no link. */
+static void emit_sigs(const struct zbuild *zb, struct snap_rrset *sets,
+		      const struct bnode *n, uint32_t *spos)
+{
+	const struct bset *s = node_set(zb, n, RRTYPE_RRSIG);
+	struct snap_rrset *own = &sets[n->set_pos], *cov;
+	uint32_t wire, run;
+	uint16_t t;
+
+	if (!s)
+		return;
+	wire = own[s - &zb->set[n->set_first]].wire;
+	for (uint32_t k = 0; k < s->count; k += run) {
+		uint32_t len = 0, ttl = UINT32_MAX;
+
+		run = sig_run(zb, s, k, &t);
+		for (uint32_t j = k; j < k + run; j++) {
+			const struct zone_rr *r = &zb->rr[zb->order[s->first + j]];
+
+			len += RR_HDR + r->rdlen;
+			if (r->ttl < ttl)
+				ttl = r->ttl;
+		}
+		cov = NULL;
+		for (uint32_t j = 0; t != RRTYPE_RRSIG && j < n->set_count; j++) {
+			if (own[j].type == t)
+				cov = &own[j];
+		}
+		if (cov) {
+			struct snap_rrset *e = &sets[(*spos)++];
+
+			*e = (struct snap_rrset){ .type = RRTYPE_RRSIG,
+				.count = (uint16_t)run, .ttl = ttl,
+				.wire = wire, .wire_len = len };
+			if (!cov->policy)
+				cov->rrsig = (uint32_t)(zb->off_sets +
+					     (uint64_t)(e - sets) * sizeof(*e));
+		}
+		wire += len;
+	}
+}
+
+static bool has_nsec(const uint8_t *blob, const struct snap_node *n)
+{
+	const struct snap_rrset *set = (const void *)(blob + n->rrsets);
+
+	for (uint32_t k = 0; k < n->rrset_count; k++) {
+		if (set[k].type == RRTYPE_NSEC)
+			return true;
+	}
+	return false;
+}
+
+/* Node nsec and end fields (snap_format.h) of a signed zone: one pass
+ * forwards for the nearest NSEC, one backwards to carry each subtree's
+ * end up to its parent (pre-order: children come after their parent). */
+static void link_denial(const struct zbuild *zb, const uint8_t *blob,
+			struct snap_node *nodes)
+{
+	uint32_t last = 0;
+
+	for (uint32_t i = 0; i < zb->nnode; i++) {
+		nodes[i].end = i + 1;
+		if (!(nodes[i].flags & SNAP_NODE_OCCLUDED) &&
+		    has_nsec(blob, &nodes[i]))
+			last = i + 1;
+		nodes[i].nsec = last;
+	}
+	for (uint32_t i = zb->nnode; i-- > 1;) {
+		struct snap_node *p = &nodes[nodes[i].parent];
+
+		if (nodes[i].end > p->end)
+			p->end = nodes[i].end;
+	}
+}
+
+/* The children table (snap_format.h): the compiler's sorted sibling lists
+ * with their keys, by canonical index of the parent. */
+static void emit_kids(const struct zbuild *zb, uint8_t *blob,
+		      const struct snap_node *nodes)
+{
+	uint32_t *first = (uint32_t *)(void *)(blob + zb->off_kids);
+	struct snap_kid *kid = (struct snap_kid *)(void *)(blob +
+		ALIGN8(zb->off_kids + ((uint64_t)zb->nnode + 1) * 4));
+	uint32_t pos = 0;
+
+	for (uint32_t id = 0; id < zb->nnode; id++)
+		first[zb->node[id].idx + 1] = zb->node[id].kid_count;
+	for (uint32_t i = 0; i < zb->nnode; i++) {
+		pos += first[i + 1];
+		first[i + 1] = pos;
+	}
+	for (uint32_t id = 0; id < zb->nnode; id++) {
+		const struct bnode *n = &zb->node[id];
+		struct snap_kid *k = &kid[first[n->idx]];
+
+		for (uint32_t j = 0; j < n->kid_count; j++) {
+			const struct kid *c = &zb->kids[n->kid_first + j];
+
+			k[j].key = c->key;
+			k[j].node = zb->node[c->id].idx;
+			k[j].nsec = nodes[nodes[k[j].node].end - 1].nsec;
+		}
+	}
+}
+
 /* Nodes and RRset entries land at their canonical positions, but the walk
  * is in build order: that reads records and RDATA from the zone heap
  * nearly sequentially, where canonical order would miss the cache on
@@ -952,6 +1126,7 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 	struct snap_hslot *slot = (struct snap_hslot *)(blob + zb->off_hash);
 	uint32_t mask = zb->hash_slots - 1;
 	uint64_t wpos = zb->off_wire, apos = zb->off_addl;
+	uint32_t spos = zb->nset;
 
 	emit_names(zb, blob);
 	for (uint32_t id = 0; id < zb->nnode; id++) {
@@ -972,6 +1147,8 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 		for (uint32_t k = 0; k < n->set_count; k++)
 			emit_set(zb, blob, &sets[n->set_pos + k],
 				 &zb->set[n->set_first + k], &wpos, &apos);
+		if (zb->nsig)
+			emit_sigs(zb, sets, n, &spos);
 		while (slot[pos].index)
 			pos = (pos + 1) & mask;
 		slot[pos].hash = n->hash;
@@ -990,7 +1167,13 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 	z->soa_serial = zb->soa_serial;
 	z->neg_ttl = zb->neg_ttl;
 	z->rrsets = (uint32_t)zb->off_sets;
-	z->rrset_count = zb->nset;
+	z->rrset_count = zb->nset + zb->nsig;
+	if (zb->nsig) {
+		z->flags = SNAP_ZONE_SIGNED | (zb->nsec3 ? SNAP_ZONE_NSEC3 : 0);
+		link_denial(zb, blob, nodes);
+		emit_kids(zb, blob, nodes);
+		z->kids = (uint32_t)zb->off_kids;
+	}
 }
 
 /* ---- the whole snapshot ------------------------------------------------- */
@@ -1217,8 +1400,15 @@ int snap_compile(struct zone *const *zones, size_t n,
 	emit_header(blob, off, n, table, zhash, zslots, opts);
 	emit_zone_hash(blob, zb, n, zhash, zslots);
 	for (size_t i = 0; i < n; i++) {
+		struct snap_header *h = (struct snap_header *)blob;
+		uint32_t exp = zb[i].min_expiry;
+
 		emit_zone(&zb[i], blob,
 			  (struct snap_zone *)(blob + table) + i);
+		if (zb[i].nsig)
+			h->features |= SNAP_FEAT_DNSSEC;
+		if (exp && (!h->min_sig_expiry || exp < h->min_sig_expiry))
+			h->min_sig_expiry = exp;
 		zb_free(&zb[i]);
 	}
 	emit_sections(blob, opts, sect);

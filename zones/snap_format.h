@@ -21,7 +21,7 @@
 
 #define SNAP_MAGIC          "POP53SNP"
 #define SNAP_VERSION_MAJOR  1
-#define SNAP_VERSION_MINOR  1
+#define SNAP_VERSION_MINOR  2
 #define SNAP_ENDIAN_MARK    0x01020304u
 #define SNAP_NONE           UINT32_MAX   /* "no node" in node indexes */
 
@@ -77,7 +77,8 @@ struct snap_hslot {
 };
 
 /* zone.flags */
-#define SNAP_ZONE_SIGNED    (1u << 0)   /* zone carries DNSKEY/RRSIG */
+#define SNAP_ZONE_SIGNED    (1u << 0)   /* zone has RRSIGs: links and node
+					 * nsec/end are filled (v1.2) */
 #define SNAP_ZONE_NSEC3     (1u << 1)   /* denial by NSEC3 (else NSEC) */
 
 struct snap_zone {
@@ -96,7 +97,24 @@ struct snap_zone {
 	uint32_t rrsets;            /* offset of all the zone's struct
 				     * snap_rrset, node by node (v1.0) */
 	uint32_t rrset_count;
-	uint32_t reserved[2];
+	uint32_t kids;              /* signed zones (v1.2): offset of the
+				     * children table below, else 0 */
+	uint32_t reserved;
+};
+
+/* Children table of a signed zone, for NSEC denial: the children of node
+ * i, in canonical order, are kid[first[i] .. first[i + 1]) of the array
+ * that follows first[] (at the next multiple of 8), node_count - 1
+ * entries in all. key is the child's first label as in the compiler's
+ * sibling sort (its first 8 bytes, big-endian, zero-padded), so that a
+ * binary search compares words and reads a name only on equal keys; nsec
+ * saves it two reads more. */
+struct snap_kid {
+	uint64_t key;
+	uint32_t node;
+	uint32_t nsec;              /* node.nsec of the last node of the
+				     * child's subtree: the NSEC covering the
+				     * names right after that subtree */
 };
 
 /* node.flags */
@@ -117,8 +135,14 @@ struct snap_node {
 	uint32_t parent;            /* node index of the parent, SNAP_NONE at apex */
 	uint32_t deleg;             /* highest zone cut at or above, or SNAP_NONE */
 	uint32_t wildcard;          /* node index of "*.<this name>", or SNAP_NONE */
-	uint32_t nsec;              /* DNSSEC denial data offset, 0 = none */
-	uint32_t reserved;
+	/* Signed zones (SNAP_ZONE_SIGNED, v1.2), else 0: */
+	uint32_t nsec;              /* index + 1 of the node whose NSEC covers
+				     * the names sorting after this one and
+				     * before the next node: the nearest node
+				     * at or before it, in canonical order,
+				     * that has an NSEC RRset (0 = none) */
+	uint32_t end;               /* index one past the last node of this
+				     * node's subtree (node order is pre-order) */
 };
 
 /* rrset.flags */
@@ -136,8 +160,12 @@ struct snap_rrset {
 	uint32_t wire;              /* offset of the pre-encoded RRs */
 	uint32_t wire_len;
 	uint32_t additional;        /* offset of struct snap_addl, 0 = none */
-	uint32_t rrsig;             /* offset of the covering RRSIG struct
-				     * snap_rrset, 0 = none (DNSSEC issue) */
+	uint32_t rrsig;             /* offset of the RRSIG struct snap_rrset
+				     * holding the signatures that cover this
+				     * RRset (v1.2: entries after the node
+				     * slices of the zone's RRset array, whose
+				     * wire is a slice of the node's RRSIG
+				     * wire), 0 = none */
 	uint32_t policy;            /* with SNAP_RRSET_POLICY: the policy
 				     * section's record index + 1, 0 = static.
 				     * The wire then holds one placeholder RR

@@ -267,9 +267,11 @@ static int check_rrset(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 			   "outside the content", zi, s->wire, s->wire_len);
 	if (check_wire(v, zi, s) < 0 || check_policy_set(v, zi, s) < 0)
 		return v->err;
-	if (s->rrsig && !is_rrset(z, s->rrsig))
+	if (s->rrsig && (!is_rrset(z, s->rrsig) ||
+	    ((const struct snap_rrset *)(const void *)(v->b + s->rrsig))->type !=
+	    RRTYPE_RRSIG))
 		return bad(v, P53_EFORMAT, "zone %u: RRSIG link %u is not an "
-			   "RRset of the zone", zi, s->rrsig);
+			   "RRSIG RRset of the zone", zi, s->rrsig);
 	if (!s->additional)
 		return 0;
 	if (s->additional % 4 || !in_blob(v, s->additional, 4) ||
@@ -303,6 +305,12 @@ static int check_node(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 		return bad(v, P53_EFORMAT, "zone %u: node %u: zone cut %u or "
 			   "wildcard %u out of range", zi, i, n->deleg,
 			   n->wildcard);
+	/* Denial links (v1.2) are read for signed zones only. */
+	if ((z->flags & SNAP_ZONE_SIGNED) &&
+	    (n->nsec > i + 1 || n->end <= i || n->end > z->node_count))
+		return bad(v, P53_EFORMAT, "zone %u: node %u: NSEC link %u or "
+			   "subtree end %u out of range", zi, i, n->nsec,
+			   n->end);
 	if (!n->rrset_count)
 		return 0;
 	if (!is_rrset(z, n->rrsets) ||
@@ -315,6 +323,33 @@ static int check_node(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 		if (s[k].type <= s[k - 1].type)
 			return bad(v, P53_EFORMAT, "zone %u: node %u: RRsets "
 				   "not sorted by type", zi, i);
+	}
+	return 0;
+}
+
+/* The children table of a signed zone (snap_format.h): ranges in order and
+ * inside the array, every entry a node of the zone. */
+static int check_kids(struct vctx *v, uint32_t zi, const struct snap_zone *z)
+{
+	const uint32_t *first = (const void *)(v->b + z->kids);
+	uint64_t n = z->node_count, at = ((uint64_t)z->kids + (n + 1) * 4 + 7) & ~7ull;
+	const struct snap_kid *kid = (const void *)(v->b + at);
+
+	if (z->kids % 8 || !in_blob(v, z->kids, (n + 1) * 4) ||
+	    !in_blob(v, at, (n - 1) * sizeof(*kid)) || first[0] ||
+	    first[n] != n - 1)
+		return bad(v, P53_EFORMAT, "zone %u: children table at offset "
+			   "%u is malformed", zi, z->kids);
+	for (uint64_t i = 0; i < n; i++) {
+		if (first[i + 1] < first[i])
+			return bad(v, P53_EFORMAT, "zone %u: children of node "
+				   "%llu out of order", zi, (unsigned long long)i);
+	}
+	for (uint64_t k = 0; k + 1 < n; k++) {
+		if (kid[k].node >= n || kid[k].nsec > n)
+			return bad(v, P53_EFORMAT, "zone %u: child %llu names "
+				   "node %u of %llu", zi, (unsigned long long)k,
+				   kid[k].node, (unsigned long long)n);
 	}
 	return 0;
 }
@@ -363,6 +398,8 @@ static int check_zone(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 		if (check_node(v, zi, z, i, &node[i]) < 0)
 			return v->err;
 	}
+	if (z->flags & SNAP_ZONE_SIGNED)
+		return check_kids(v, zi, z);
 	return 0;
 }
 
@@ -1134,6 +1171,79 @@ const struct snap_rrset *snap_node_rrset(const struct snap *s,
 			return set[k].type == type ? &set[k] : NULL;
 	}
 	return NULL;
+}
+
+/* ---- NSEC denial ------------------------------------------------------------- */
+
+/* The compiler's sibling sort key of a label (label_key in snap_compile.c). */
+static inline uint64_t kid_key(const uint8_t *label)
+{
+	uint64_t k = 0;
+
+	for (unsigned i = 0; i < 8; i++)
+		k = k << 8 | (i < label[0] ? label[1 + i] : 0);
+	return k;
+}
+
+/* RFC 4034 6.1 order of two lower-cased labels, known to share 8 bytes. */
+static int label_cmp(const uint8_t *a, const uint8_t *b)
+{
+	unsigned n = a[0] < b[0] ? a[0] : b[0];
+
+	for (unsigned i = 8; i < n; i++) {
+		if (a[1 + i] != b[1 + i])
+			return a[1 + i] - b[1 + i];
+	}
+	return a[0] - b[0];
+}
+
+/* The name's label differs from every child's of enc (else that child
+ * would be a closer encloser): its canonical predecessor is the last node
+ * of the subtree of the last child that sorts before it, or enc itself. */
+const struct snap_node *snap_nsec_cover(const struct snap *s,
+					const struct snap_zone *z,
+					const struct snap_node *enc,
+					const uint8_t *label)
+{
+	const struct snap_node *nodes = snap_node_at(s, z, 0);
+	const uint32_t *first;
+	const struct snap_kid *kid;
+	uint32_t e = (uint32_t)(enc - nodes), lo, hi, base;
+	uint64_t key = kid_key(label);
+
+	if (!(z->flags & SNAP_ZONE_SIGNED))
+		return NULL;
+	first = (const uint32_t *)(const void *)(s->blob + z->kids);
+	kid = (const struct snap_kid *)(const void *)(s->blob +
+		((z->kids + ((uint64_t)z->node_count + 1) * 4 + 7) & ~7ull));
+	base = lo = first[e];
+	hi = first[e + 1];
+	/* most often (the wildcard's "*", names before every child) the first
+	 * child already sorts after the name */
+	if (lo == hi || kid[lo].key > key)
+		return snap_nsec_after(s, z, enc);
+	/* Branch-free lower bound on the keys: the probes of a search over a
+	 * thousand TLDs are not predictable, and mispredictions cost more than
+	 * the loads. Equal keys (labels alike in their first 8 bytes) are rare
+	 * and are compared in full after. */
+	{
+		const struct snap_kid *p = kid + lo;
+		uint32_t len = hi - lo;
+
+		while (len > 1) {
+			uint32_t half = len / 2;
+
+			p = p[half].key < key ? p + half : p;
+			len -= half;
+		}
+		lo = (uint32_t)(p - kid) + (p->key < key);
+	}
+	while (lo < hi && kid[lo].key == key &&
+	       label_cmp(s->blob + nodes[kid[lo].node].name, label) < 0)
+		lo++;
+	if (lo == base)
+		return snap_nsec_after(s, z, enc);
+	return kid[lo - 1].nsec ? &nodes[kid[lo - 1].nsec - 1] : NULL;
 }
 
 /* ---- lookups in bursts ------------------------------------------------------ */

@@ -6,7 +6,9 @@
  * settings, so the corpus stays made of plain DNS messages. The last two
  * runs have EDNS Client Subnet on (an ECS option is checked and echoed),
  * the last one DNS cookies too (a COOKIE option in the input is then
- * parsed, checked and answered).
+ * parsed, checked and answered). Names outside those two zones fall into a
+ * small NSEC-signed root zone (placeholder signatures), so that queries
+ * with DO=1 go through RRSIGs, NSEC proofs and signed referrals.
  *
  * Every response must be well-formed: within the buffer and the size limit,
  * the ID copied, QR set, and every section parsable with compression
@@ -81,6 +83,45 @@ static const char zone_net[] =
 	"www	A 198.51.100.1\n"
 	"mail	A 198.51.100.25\n";
 
+#define SIG(t, l) "RRSIG " t " 8 " l " 86400 20380101000000 20260101000000 1 . c2lnbmF0dXJl\n"
+static const char zone_root[] =
+	"$ORIGIN .\n"
+	"$TTL 86400\n"
+	"@	SOA a.root. nstld. 1 1800 900 604800 86400\n"
+	"@	" SIG("SOA", "0")
+	"@	NS a.root.\n"
+	"@	" SIG("NS", "0")
+	"@	DNSKEY 257 3 8 a2V5a2V5\n"
+	"@	" SIG("DNSKEY", "0")
+	"@	NSEC alias. NS SOA RRSIG NSEC DNSKEY\n"
+	"@	" SIG("NSEC", "0")
+	"alias	CNAME www.example.com.\n"
+	"alias	" SIG("CNAME", "1")
+	"alias	NSEC b.ent. CNAME RRSIG NSEC\n"
+	"alias	" SIG("NSEC", "1")
+	"b.ent	A 192.0.2.7\n"
+	"b.ent	" SIG("A", "2")
+	"b.ent	NSEC org. A RRSIG NSEC\n"
+	"b.ent	" SIG("NSEC", "2")
+	"org	NS ns.org.\n"
+	"org	DS 1 8 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+	"org	" SIG("DS", "1")
+	"org	NSEC a.root. NS DS RRSIG NSEC\n"
+	"org	" SIG("NSEC", "1")
+	"ns.org	A 192.0.2.8\n"
+	"a.root	A 198.41.0.4\n"
+	"a.root	" SIG("A", "2")
+	"a.root	NSEC unsigned. A RRSIG NSEC\n"
+	"a.root	" SIG("NSEC", "2")
+	"unsigned NS ns.unsigned.\n"
+	"ns.unsigned A 192.0.2.10\n"
+	"unsigned NSEC *.wild. NS RRSIG NSEC\n"
+	"unsigned " SIG("NSEC", "1")
+	"*.wild	A 192.0.2.9\n"
+	"*.wild	" SIG("A", "1")
+	"*.wild	NSEC . A RRSIG NSEC\n"
+	"*.wild	" SIG("NSEC", "2");
+
 static struct snap *snap;
 
 static struct zone *parse(const char *text)
@@ -99,17 +140,17 @@ static struct zone *parse(const char *text)
 /* The snapshot blob lives until exit, like the one a server holds. */
 static void init(void)
 {
-	struct zone *z[2] = { parse(zone_text), parse(zone_net) };
+	struct zone *z[3] = { parse(zone_text), parse(zone_net), parse(zone_root) };
 	struct diag d;
 	uint8_t *blob;
 	size_t len;
 
 	diag_init(&d, stderr);
-	if (snap_compile(z, 2, NULL, &d, &blob, &len) < 0 ||
+	if (snap_compile(z, 3, NULL, &d, &blob, &len) < 0 ||
 	    snap_open_mem(blob, len, &d, &snap) < 0)
 		abort();
-	zone_free(z[0]);
-	zone_free(z[1]);
+	for (int i = 0; i < 3; i++)
+		zone_free(z[i]);
 }
 
 static uint16_t get16(const uint8_t *p)

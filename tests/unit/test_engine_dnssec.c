@@ -1,0 +1,563 @@
+/*
+ * The answer engine with DO=1 on a pre-signed zone (RFC 4035 3.1): RRSIGs
+ * attached per RRset, NSEC denial for NXDOMAIN (two NSECs, or one when the
+ * same covers both), NODATA (also at an empty non-terminal and at a
+ * wildcard), wildcard answers, referrals to signed and unsigned children,
+ * DO=0 answers byte for byte those of the same zone unsigned, and
+ * truncation. The signatures are placeholders: the engine serves them as
+ * data and never checks them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "dname.h"
+#include "engine.h"
+#include "error.h"
+#include "rdata.h"
+#include "snap.h"
+#include "zone.h"
+
+/* Canonical order: @ a big c(ENT) b.c cn del ns sdel ns.sdel w(ENT) *.w
+ * zz; ns.sdel is glue (no NSEC). */
+#define SIG(t, l) "RRSIG " t " 13 " l " 3600 20380101000000 20260101000000 7 sig.test. c2lnbmF0dXJl\n"
+static const char unsigned_part[] =
+	"$ORIGIN sig.test.\n"
+	"$TTL 3600\n"
+	"@	SOA ns hm 1 7200 900 1209600 300\n"
+	"@	NS ns\n"
+	"a	A 192.0.2.1\n"
+	"b.c	A 192.0.2.2\n"
+	"cn	CNAME a\n"
+	"del	NS ns.other.example.\n"
+	"ns	A 192.0.2.53\n"
+	"sdel	NS ns.sdel\n"
+	"sdel	DS 7 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+	"ns.sdel	A 192.0.2.54\n"
+	"*.w	A 192.0.2.9\n"
+	"zz	TXT \"last\"\n"
+	"big	TXT \"" /* 300 bytes, with the padding below */
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"\" \""
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"\"\n";
+
+static const char signed_part[] =
+	"@	" SIG("SOA", "2")
+	"@	" SIG("NS", "2")
+	"@	DNSKEY 257 3 13 a2V5a2V5a2V5\n"
+	"@	" SIG("DNSKEY", "2")
+	"@	NSEC a.sig.test. NS SOA RRSIG NSEC DNSKEY\n"
+	"@	" SIG("NSEC", "2")
+	"a	" SIG("A", "3")
+	"a	NSEC big.sig.test. A RRSIG NSEC\n"
+	"a	" SIG("NSEC", "3")
+	"b.c	" SIG("A", "4")
+	"b.c	NSEC cn.sig.test. A RRSIG NSEC\n"
+	"b.c	" SIG("NSEC", "4")
+	"big	" SIG("TXT", "3")
+	"big	NSEC b.c.sig.test. TXT RRSIG NSEC\n"
+	"big	" SIG("NSEC", "3")
+	"cn	" SIG("CNAME", "3")
+	"cn	NSEC del.sig.test. CNAME RRSIG NSEC\n"
+	"cn	" SIG("NSEC", "3")
+	"del	NSEC ns.sig.test. NS RRSIG NSEC\n"
+	"del	" SIG("NSEC", "3")
+	"ns	" SIG("A", "3")
+	"ns	NSEC sdel.sig.test. A RRSIG NSEC\n"
+	"ns	" SIG("NSEC", "3")
+	"sdel	" SIG("DS", "3")
+	"sdel	NSEC *.w.sig.test. NS DS RRSIG NSEC\n"
+	"sdel	" SIG("NSEC", "3")
+	"*.w	" SIG("A", "3")
+	"*.w	NSEC zz.sig.test. A RRSIG NSEC\n"
+	"*.w	" SIG("NSEC", "4")
+	"zz	" SIG("TXT", "3")
+	"zz	NSEC sig.test. TXT RRSIG NSEC\n"
+	"zz	" SIG("NSEC", "3");
+
+static struct {
+	uint8_t *blob[2];
+	struct snap *s[2];      /* [0] signed, [1] the same zone unsigned */
+} F;
+
+static int open_zone(const char *text, int k)
+{
+	struct zone *z = NULL;
+	struct diag d;
+
+	diag_init(&d, stderr);
+	d.hide_warnings = 1;
+	assert_int_equal(zone_parse_string(text, strlen(text), "sig", NULL, &d, &z), 0);
+	assert_int_equal(zone_check(z, NULL, &d), 0);
+	{
+		size_t len;
+
+		assert_int_equal(snap_compile(&z, 1, NULL, &d, &F.blob[k], &len), 0);
+		assert_int_equal(snap_open_mem(F.blob[k], len, &d, &F.s[k]), 0);
+	}
+	zone_free(z);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	size_t a = strlen(unsigned_part), b = strlen(signed_part);
+	char *text = malloc(a + b + 1);
+
+	(void)state;
+	assert_non_null(text);
+	memcpy(text, unsigned_part, a);
+	memcpy(text + a, signed_part, b + 1);
+	open_zone(text, 0);
+	open_zone(unsigned_part, 1);
+	free(text);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		snap_close(F.s[k]);
+		free(F.blob[k]);
+	}
+	return 0;
+}
+
+/* ---- queries and a small response reader ---------------------------------- */
+
+static size_t query(uint8_t *q, const char *name, uint16_t qtype, int do_bit,
+		    uint16_t payload)
+{
+	int len = dname_from_text(name, strlen(name), NULL, q + 12);
+	size_t n = 12 + (size_t)len;
+
+	assert_true(len > 0);
+	memset(q, 0, 12);
+	q[0] = 0x12;
+	q[1] = 0x34;
+	q[5] = 1;
+	q[11] = 1;
+	q[n++] = (uint8_t)(qtype >> 8);
+	q[n++] = (uint8_t)qtype;
+	q[n++] = 0;
+	q[n++] = 1;
+	memcpy(q + n, "\0\0\x29", 3);
+	n += 3;
+	q[n++] = (uint8_t)(payload >> 8);
+	q[n++] = (uint8_t)payload;
+	q[n++] = 0;
+	q[n++] = 0;
+	q[n++] = do_bit ? 0x80 : 0;
+	q[n++] = 0;
+	q[n++] = 0;
+	q[n++] = 0;
+	return n;
+}
+
+struct rr {
+	char owner[DNAME_TEXT_MAX];
+	uint16_t type, covered;
+	uint32_t ttl;
+	int sec;
+};
+
+struct resp {
+	uint8_t rcode, tc, aa;
+	uint16_t count[3];
+	int n;
+	struct rr rr[64];
+};
+
+static uint16_t g16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Expand the name at *pos (pointers go backwards) into text. */
+static void name_at(const uint8_t *m, size_t len, size_t *pos, char *text)
+{
+	uint8_t w[256];
+	size_t p = *pos, n = 0;
+	int jumped = 0;
+
+	for (;;) {
+		assert_true(p < len);
+		if ((m[p] & 0xc0) == 0xc0) {
+			size_t t = (size_t)(m[p] & 0x3f) << 8 | m[p + 1];
+
+			assert_true(t < p);
+			if (!jumped)
+				*pos = p + 2;
+			jumped = 1;
+			p = t;
+			continue;
+		}
+		assert_true(n + 1 + m[p] <= 255);
+		memcpy(w + n, m + p, 1u + m[p]);
+		n += 1u + m[p];
+		if (!m[p])
+			break;
+		p += 1u + m[p];
+	}
+	if (!jumped)
+		*pos = p + 1;
+	assert_true(dname_to_text(w, text, DNAME_TEXT_MAX) > 0);
+}
+
+static void parse(const uint8_t *m, size_t len, struct resp *r)
+{
+	size_t pos = 12;
+	char qn[DNAME_TEXT_MAX];
+
+	memset(r, 0, sizeof(*r));
+	assert_true(len >= 12);
+	r->rcode = m[3] & 15;
+	r->tc = !!(m[2] & 2);
+	r->aa = !!(m[2] & 4);
+	for (int s = 0; s < 3; s++)
+		r->count[s] = g16(m + 6 + 2 * s);
+	name_at(m, len, &pos, qn);
+	pos += 4;
+	for (int s = 0; s < 3; s++) {
+		for (int i = 0; i < r->count[s]; i++) {
+			struct rr *x = &r->rr[r->n];
+
+			assert_true(r->n < 64);
+			name_at(m, len, &pos, x->owner);
+			x->type = g16(m + pos);
+			x->ttl = (uint32_t)g16(m + pos + 4) << 16 | g16(m + pos + 6);
+			x->covered = x->type == RRTYPE_RRSIG ? g16(m + pos + 10) : 0;
+			x->sec = s;
+			pos += 10u + g16(m + pos + 8);
+			assert_true(pos <= len);
+			if (x->type != RRTYPE_OPT)
+				r->n++;
+		}
+	}
+	assert_int_equal(pos, len);
+}
+
+static size_t ask(int k, const char *name, uint16_t qtype, int do_bit,
+		  size_t cap, uint8_t *out, struct resp *r)
+{
+	uint8_t q[512];
+	size_t qlen = query(q, name, qtype, do_bit, 1232);
+	size_t n = engine_answer(NULL, F.s[k], q, qlen, NULL, out, cap, NULL);
+
+	assert_true(n > 0);
+	parse(out, n, r);
+	return n;
+}
+
+/* The RR of section sec with this owner, type (and type covered, for
+ * RRSIG): how many there are. */
+static int has(const struct resp *r, int sec, const char *owner, uint16_t type,
+	       uint16_t covered)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->n; i++) {
+		const struct rr *x = &r->rr[i];
+
+		n += x->sec == sec && x->type == type && x->covered == covered &&
+		     strcmp(x->owner, owner) == 0;
+	}
+	return n;
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+static void test_rrsig_per_rrset(void **state)
+{
+	uint8_t out[4096];
+	struct resp r;
+
+	(void)state;
+	ask(0, "a.sig.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 0);
+	assert_int_equal(r.count[0], 2);        /* A and RRSIG(A), not RRSIG(NSEC) */
+	assert_int_equal(has(&r, 0, "a.sig.test.", RRTYPE_A, 0), 1);
+	assert_int_equal(has(&r, 0, "a.sig.test.", RRTYPE_RRSIG, RRTYPE_A), 1);
+	assert_int_equal(r.count[1] + r.count[2], 1);   /* the OPT alone */
+
+	/* a CNAME chain: each link with its own signature */
+	ask(0, "cn.sig.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.count[0], 4);
+	assert_int_equal(has(&r, 0, "cn.sig.test.", RRTYPE_RRSIG, RRTYPE_CNAME), 1);
+	assert_int_equal(has(&r, 0, "a.sig.test.", RRTYPE_RRSIG, RRTYPE_A), 1);
+
+	/* DNSKEY at the apex */
+	ask(0, "sig.test.", RRTYPE_DNSKEY, 1, sizeof(out), out, &r);
+	assert_int_equal(r.count[0], 2);
+	assert_int_equal(has(&r, 0, "sig.test.", RRTYPE_RRSIG, RRTYPE_DNSKEY), 1);
+}
+
+static void test_nxdomain(void **state)
+{
+	uint8_t out[4096];
+	struct resp r;
+
+	(void)state;
+	/* b < c: covered by a's NSEC; the wildcard *.sig.test by the apex's */
+	ask(0, "b.sig.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 3);
+	assert_int_equal(r.count[1], 6);
+	assert_int_equal(has(&r, 1, "sig.test.", RRTYPE_SOA, 0), 1);
+	assert_int_equal(has(&r, 1, "sig.test.", RRTYPE_RRSIG, RRTYPE_SOA), 1);
+	assert_int_equal(has(&r, 1, "a.sig.test.", RRTYPE_NSEC, 0), 1);
+	assert_int_equal(has(&r, 1, "a.sig.test.", RRTYPE_RRSIG, RRTYPE_NSEC), 1);
+	assert_int_equal(has(&r, 1, "sig.test.", RRTYPE_NSEC, 0), 1);
+	assert_int_equal(has(&r, 1, "sig.test.", RRTYPE_RRSIG, RRTYPE_NSEC), 1);
+	/* the negative TTL for the SOA and its signature (as Knot) */
+	for (int i = 0; i < r.n; i++) {
+		if (r.rr[i].type == RRTYPE_SOA || r.rr[i].covered == RRTYPE_SOA)
+			assert_int_equal(r.rr[i].ttl, 300);
+	}
+
+	/* one NSEC covers both: 0 sorts before every child of the apex */
+	ask(0, "0.sig.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 3);
+	assert_int_equal(r.count[1], 4);
+	assert_int_equal(has(&r, 1, "sig.test.", RRTYPE_NSEC, 0), 1);
+
+	/* after the last name, and below an existing name */
+	ask(0, "zzz.sig.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(has(&r, 1, "zz.sig.test.", RRTYPE_NSEC, 0), 1);
+	assert_int_equal(has(&r, 1, "sig.test.", RRTYPE_NSEC, 0), 1);
+	ask(0, "x.a.sig.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 3);
+	assert_int_equal(r.count[1], 4);        /* a's NSEC covers both */
+	assert_int_equal(has(&r, 1, "a.sig.test.", RRTYPE_NSEC, 0), 1);
+	/* after the last of c's subtree; *.c sorts before b.c, after big */
+	ask(0, "d.c.sig.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(has(&r, 1, "b.c.sig.test.", RRTYPE_NSEC, 0), 1);
+	assert_int_equal(has(&r, 1, "big.sig.test.", RRTYPE_NSEC, 0), 1);
+}
+
+static void test_nodata(void **state)
+{
+	uint8_t out[4096];
+	struct resp r;
+
+	(void)state;
+	ask(0, "a.sig.test.", RRTYPE_TXT, 1, sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 0);
+	assert_int_equal(r.count[0], 0);
+	assert_int_equal(r.count[1], 4);
+	assert_int_equal(has(&r, 1, "a.sig.test.", RRTYPE_NSEC, 0), 1);
+	assert_int_equal(has(&r, 1, "a.sig.test.", RRTYPE_RRSIG, RRTYPE_NSEC), 1);
+
+	/* an empty non-terminal: the NSEC that covers it */
+	ask(0, "c.sig.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 0);
+	assert_int_equal(has(&r, 1, "big.sig.test.", RRTYPE_NSEC, 0), 1);
+
+	/* DS at an unsigned delegation: the NSEC at the cut */
+	ask(0, "del.sig.test.", RRTYPE_DS, 1, sizeof(out), out, &r);
+	assert_int_equal(r.aa, 1);
+	assert_int_equal(has(&r, 1, "del.sig.test.", RRTYPE_NSEC, 0), 1);
+}
+
+static void test_wildcard(void **state)
+{
+	uint8_t out[4096];
+	struct resp r;
+
+	(void)state;
+	ask(0, "x.w.sig.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 0);
+	assert_int_equal(has(&r, 0, "x.w.sig.test.", RRTYPE_A, 0), 1);
+	assert_int_equal(has(&r, 0, "x.w.sig.test.", RRTYPE_RRSIG, RRTYPE_A), 1);
+	/* the proof that x.w itself does not exist */
+	assert_int_equal(r.count[1], 2);
+	assert_int_equal(has(&r, 1, "*.w.sig.test.", RRTYPE_NSEC, 0), 1);
+
+	/* wildcard NODATA: the covering NSEC and the wildcard's (one here) */
+	ask(0, "x.w.sig.test.", RRTYPE_TXT, 1, sizeof(out), out, &r);
+	assert_int_equal(r.count[0], 0);
+	assert_int_equal(r.count[1], 4);
+	assert_int_equal(has(&r, 1, "*.w.sig.test.", RRTYPE_NSEC, 0), 1);
+}
+
+static void test_referral(void **state)
+{
+	uint8_t out[4096];
+	struct resp r;
+
+	(void)state;
+	ask(0, "host.sdel.sig.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.aa, 0);
+	assert_int_equal(has(&r, 1, "sdel.sig.test.", RRTYPE_NS, 0), 1);
+	assert_int_equal(has(&r, 1, "sdel.sig.test.", RRTYPE_RRSIG, RRTYPE_NS), 0);
+	assert_int_equal(has(&r, 1, "sdel.sig.test.", RRTYPE_DS, 0), 1);
+	assert_int_equal(has(&r, 1, "sdel.sig.test.", RRTYPE_RRSIG, RRTYPE_DS), 1);
+	assert_int_equal(has(&r, 2, "ns.sdel.sig.test.", RRTYPE_A, 0), 1);
+
+	ask(0, "host.del.sig.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.count[1], 3);
+	assert_int_equal(has(&r, 1, "del.sig.test.", RRTYPE_NSEC, 0), 1);
+	assert_int_equal(has(&r, 1, "del.sig.test.", RRTYPE_RRSIG, RRTYPE_NSEC), 1);
+}
+
+/* DO=0 from the signed zone: the very bytes of the zone without DNSSEC. */
+static void test_do0_unchanged(void **state)
+{
+	static const struct { const char *name; uint16_t type; } q[] = {
+		{ "a.sig.test.", RRTYPE_A }, { "cn.sig.test.", RRTYPE_A },
+		{ "b.sig.test.", RRTYPE_A }, { "a.sig.test.", RRTYPE_TXT },
+		{ "c.sig.test.", RRTYPE_A }, { "x.w.sig.test.", RRTYPE_A },
+		{ "x.w.sig.test.", RRTYPE_MX }, { "host.sdel.sig.test.", RRTYPE_A },
+		{ "host.del.sig.test.", RRTYPE_AAAA }, { "sig.test.", RRTYPE_NS },
+		{ "zzz.sig.test.", RRTYPE_A }, { "big.sig.test.", RRTYPE_TXT },
+	};
+	uint8_t o1[4096], o2[4096];
+	struct resp r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		size_t n1 = ask(0, q[i].name, q[i].type, 0, sizeof(o1), o1, &r);
+		size_t n2 = ask(1, q[i].name, q[i].type, 0, sizeof(o2), o2, &r);
+
+		assert_int_equal(n1, n2);
+		assert_memory_equal(o1, o2, n1);
+	}
+	/* and DO=1 on an unsigned zone adds nothing but the bit */
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		size_t n1 = ask(1, q[i].name, q[i].type, 0, sizeof(o1), o1, &r);
+		size_t n2 = ask(1, q[i].name, q[i].type, 1, sizeof(o2), o2, &r);
+
+		assert_int_equal(n1, n2);
+		assert_memory_equal(o1, o2, n1 - 5);    /* OPT TTL's DO bit */
+	}
+}
+
+static void test_truncation(void **state)
+{
+	uint8_t out[4096];
+	struct resp r;
+	size_t full, plain;
+
+	(void)state;
+	/* the TXT fits, its RRSIG does not: TC, the RRset whole */
+	plain = ask(0, "big.sig.test.", RRTYPE_TXT, 0, sizeof(out), out, &r);
+	assert_int_equal(r.tc, 0);
+	full = ask(0, "big.sig.test.", RRTYPE_TXT, 1, sizeof(out), out, &r);
+	assert_true(full > plain + 20);
+	ask(0, "big.sig.test.", RRTYPE_TXT, 1, full - 1, out, &r);
+	assert_int_equal(r.tc, 1);
+	assert_int_equal(r.count[0], 1);
+	assert_int_equal(r.rr[0].type, RRTYPE_TXT);
+
+	/* a denial that does not fit: TC, RCODE kept */
+	full = ask(0, "b.sig.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	ask(0, "b.sig.test.", RRTYPE_A, 1, full - 1, out, &r);
+	assert_int_equal(r.tc, 1);
+	assert_int_equal(r.rcode, 3);
+	assert_true(r.count[1] < 6);
+	/* at DO=0 the same buffer holds the whole answer */
+	ask(0, "b.sig.test.", RRTYPE_A, 0, full - 1, out, &r);
+	assert_int_equal(r.tc, 0);
+}
+
+/* The snapshot says it is signed, and when the first signature expires. */
+static void test_snapshot(void **state)
+{
+	const struct snap_header *h = snap_header(F.s[0]);
+
+	(void)state;
+	assert_true(h->features & SNAP_FEAT_DNSSEC);
+	assert_int_equal(h->min_sig_expiry, 2145916800u);  /* 2038-01-01 */
+	assert_true(snap_zone_at(F.s[0], 0)->flags & SNAP_ZONE_SIGNED);
+	assert_false(snap_header(F.s[1])->features & SNAP_FEAT_DNSSEC);
+	assert_int_equal(snap_header(F.s[1])->min_sig_expiry, 0);
+}
+
+/* A copy of the signed blob, changed by fn and hashed again: the structural
+ * checks of snap_open_mem must refuse it. */
+static void refused(void (*fn)(uint8_t *blob))
+{
+	size_t len = snap_size(F.s[0]);
+	uint8_t *b = malloc(len);
+	struct snap_header *h = (struct snap_header *)(void *)b;
+	struct snap *s = NULL;
+	struct diag d;
+	unsigned int n;
+
+	assert_non_null(b);
+	memcpy(b, F.blob[0], len);
+	fn(b);
+	memset(h->sha256, 0, sizeof(h->sha256));
+	assert_true(EVP_Digest(b, h->content_size, h->sha256, &n, EVP_sha256(), NULL));
+	diag_init(&d, NULL);
+	assert_int_equal(snap_open_mem(b, len, &d, &s), P53_EFORMAT);
+	free(b);
+}
+
+static struct snap_zone *zone0(uint8_t *b)
+{
+	return (struct snap_zone *)(void *)(b + ((struct snap_header *)(void *)b)->zone_table);
+}
+
+static void bad_end(uint8_t *b)
+{
+	struct snap_zone *z = zone0(b);
+
+	((struct snap_node *)(void *)(b + z->nodes))[1].end = z->node_count + 1;
+}
+
+static void bad_nsec(uint8_t *b)
+{
+	struct snap_zone *z = zone0(b);
+
+	((struct snap_node *)(void *)(b + z->nodes))[1].nsec = 5;
+}
+
+/* An RRSIG link to an RRset that is not of type RRSIG. */
+static void bad_link(uint8_t *b)
+{
+	struct snap_zone *z = zone0(b);
+	struct snap_rrset *set = (struct snap_rrset *)(void *)(b + z->rrsets);
+
+	for (uint32_t i = 0; i < z->rrset_count; i++) {
+		if (set[i].rrsig) {
+			set[i].rrsig = z->rrsets;       /* the apex's first: NS */
+			return;
+		}
+	}
+	fail();
+}
+
+static void test_verify(void **state)
+{
+	(void)state;
+	refused(bad_end);
+	refused(bad_nsec);
+	refused(bad_link);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rrsig_per_rrset),
+		cmocka_unit_test(test_nxdomain),
+		cmocka_unit_test(test_nodata),
+		cmocka_unit_test(test_wildcard),
+		cmocka_unit_test(test_referral),
+		cmocka_unit_test(test_do0_unchanged),
+		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_verify),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
