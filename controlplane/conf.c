@@ -37,7 +37,7 @@ enum field_id {
 	F_AGE, F_HINT, F_HFALL, F_HRISE, F_HHOLD, F_FAULT, F_BIRD, F_BSTATE, F_BHOLD,
 	F_BDRAIN, F_RRL_R, F_RRL_ND, F_RRL_NX, F_RRL_REF, F_RRL_ERR, F_RRL_WIN, F_RRL_SLIP,
 	F_RRL_V4, F_RRL_V6, F_RRL_LOG, F_RRL_TABLE, F_RRL_EXEMPT, F_COOKIE, F_COOKIE_FILE,
-	F_ECS, F_ECS_V4, F_ECS_V6, F_ALIAS_RES, F_ALIAS_MIN, F_COUNT
+	F_ECS, F_ECS_V4, F_ECS_V6, F_ALIAS_RES, F_ALIAS_MIN, F_SIG_WARN, F_COUNT
 };
 
 struct field {
@@ -146,6 +146,8 @@ static const struct field fields[F_COUNT] = {
 			  "ADDR[@PORT] (an IPv4 or IPv6 address, port 1..65535; at most 4)" },
 	[F_ALIAS_MIN] = { "alias-min-refresh-s", "policy.alias_min_refresh_s", V_UINT,
 			  OFF(alias_min_refresh_s), 1, 86400, NULL },
+	[F_SIG_WARN] = { "dnssec-expiry-warning-s", "dnssec.expiry_warning_s", V_UINT,
+			 OFF(dnssec_expiry_warning_s), 60, 31536000, NULL },
 };
 
 /* Sections of later issues: named so that a file written for a newer
@@ -984,6 +986,7 @@ void ctl_conf_usage(FILE *f)
 	      "              [--cookie-secret HEX | --cookie-secret-file FILE]\n"
 	      "              [--ecs 0|1 [--ecs-ipv4-prefix-length N] [--ecs-ipv6-prefix-length N]]\n"
 	      "              [--alias-resolver ADDR[@PORT]]... [--alias-min-refresh-s N]\n"
+	      "              [--dnssec-expiry-warning-s N]\n"
 	      "--config FILE reads a YAML configuration (docs/config.md); every flag given\n"
 	      "overrides the file, and a repeated flag replaces the file's whole list.\n"
 	      "SIGHUP reloads the zones (or the snapshot); a failed reload changes nothing.\n"

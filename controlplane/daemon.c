@@ -129,6 +129,8 @@ struct daemon {
 	struct cookie_box cookies;
 	uint8_t secret[COOKIE_SECRET_LEN];   /* the configured current one */
 	struct event *rrl_ev;        /* the periodic RRL report */
+	struct event *sig_ev;        /* the DNSSEC signature expiry watch */
+	uint64_t sig_warned_at;      /* unix seconds of the last expiry warning */
 	/* Loop watchdog: the anycast tick beats; a thread takes the fail-safe
 	 * interface down when the beat stops (a hung event loop cannot
 	 * withdraw by itself). */
@@ -304,6 +306,8 @@ static int attach(struct daemon *dm, struct loaded *next, char *err, size_t errl
 	return 0;
 }
 
+static void check_sig_expiry(struct daemon *dm, bool force);
+
 /* Serve next from now on (it becomes dm's); label names the cause in the
  * log ("reload 3", "push"). Its policy checks are attached already. */
 static void publish(struct daemon *dm, struct loaded next, const char *label)
@@ -333,6 +337,8 @@ static void publish(struct daemon *dm, struct loaded next, const char *label)
 	}
 	snprintf(what, sizeof(what), "%s: serving ", label);
 	print_serving(next.s, what);
+	if (dm->sig_ev)
+		check_sig_expiry(dm, true);
 }
 
 /* SIGHUP: load the configured zones or snapshot again (or, with none, the
@@ -576,6 +582,58 @@ static void on_rrl_report(evutil_socket_t fd, short what, void *arg)
 			rrl_prefix_format(&r[i].prefix, p, sizeof(p)),
 			(unsigned long long)r[i].limited, RRL_REPORT_S,
 			dm->o->rrl_log_only ? " (log only)" : "");
+}
+
+/* ---- DNSSEC signature expiry ----------------------------------------------- */
+
+#define SIG_CHECK_S     60          /* how often the served snapshot is looked at */
+#define SIG_REPEAT_S    3600        /* a warning repeats this often, not more */
+
+/* Warn when the earliest RRSIG of the served snapshot expires within the
+ * configured time (or has expired). A warning only: every PoP serves the
+ * same snapshot, so withdrawing for it would take the whole anycast
+ * service down at once; resolvers fail only the names whose signatures
+ * expired, and the controller's re-signed push fixes every PoP. */
+static void check_sig_expiry(struct daemon *dm, bool force)
+{
+	uint32_t exp = dm->cur.s ? snap_header(dm->cur.s)->min_sig_expiry : 0;
+	uint64_t now = (uint64_t)time(NULL);
+	unsigned warn = dm->o->dnssec_expiry_warning_s ? dm->o->dnssec_expiry_warning_s :
+			CTL_DNSSEC_EXPIRY_WARNING_S;
+	int64_t left = (int64_t)exp - (int64_t)now;
+
+	if (!exp || left > (int64_t)warn)
+		return;
+	if (!force && dm->sig_warned_at && now - dm->sig_warned_at < SIG_REPEAT_S)
+		return;
+	dm->sig_warned_at = now;
+	if (left <= 0)
+		fprintf(stderr, "pop53d: WARNING: DNSSEC signatures of serial %llu EXPIRED %lld s "
+			"ago: validating resolvers fail those answers; push a re-signed snapshot "
+			"(the prefix stays announced)\n", (unsigned long long)serial_of(dm->cur.s),
+			(long long)-left);
+	else
+		fprintf(stderr, "pop53d: WARNING: the earliest DNSSEC signature of serial %llu "
+			"expires in %lld s (%.1f days): push a re-signed snapshot\n",
+			(unsigned long long)serial_of(dm->cur.s), (long long)left, left / 86400.0);
+}
+
+static void on_sig_check(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	check_sig_expiry(arg, false);
+}
+
+static int sig_watch_start(struct daemon *dm)
+{
+	struct timeval tv = { SIG_CHECK_S, 0 };
+
+	dm->sig_ev = event_new(dm->base, -1, EV_PERSIST, on_sig_check, dm);
+	if (!dm->sig_ev || event_add(dm->sig_ev, &tv) < 0)
+		return -1;
+	check_sig_expiry(dm, true);
+	return 0;
 }
 
 static int rrl_report_start(struct daemon *dm)
@@ -988,6 +1046,8 @@ static void op_status(void *arg, struct evbuffer *out)
 		status_anycast(dm, out);
 	status_checks(dm, out);
 	status_aliases(dm, out);
+	evbuffer_add_printf(out, ", \"dnssec_signature_expiry\": %u",
+			    s ? snap_header(s)->min_sig_expiry : 0);
 }
 
 static void gather_srv(struct metrics_transport *t, const char *name,
@@ -1687,7 +1747,8 @@ static int control_start(struct daemon *dm)
 			o->nkeys == 1 ? "" : "s");
 	if (o->metrics_listen)
 		fprintf(stderr, "pop53d: metrics on http %s/metrics\n", o->metrics_listen);
-	if (anycast_start(dm) < 0 || node_start(dm) < 0 || rrl_report_start(dm) < 0)
+	if (anycast_start(dm) < 0 || node_start(dm) < 0 || rrl_report_start(dm) < 0 ||
+	    sig_watch_start(dm) < 0)
 		return -1;
 	return 0;
 fail:
@@ -1726,6 +1787,9 @@ static void teardown(struct daemon *dm)
 	if (dm->rrl_ev)
 		event_free(dm->rrl_ev);
 	dm->rrl_ev = NULL;
+	if (dm->sig_ev)
+		event_free(dm->sig_ev);
+	dm->sig_ev = NULL;
 	if (dm->retire_ev)
 		event_free(dm->retire_ev);
 	ctl_phealth_free(dm->ph);     /* no thread reads the words any more */

@@ -13,7 +13,8 @@
 #define CTL_MAX_ZONES 256
 #define CTL_MAX_KEYS  16
 #define CTL_MAX_RRL_EXEMPT 32
-#define CTL_MAX_ALIAS_RESOLVERS 4     /* as alias.h CTL_ALIAS_MAX_RESOLVERS */
+#define CTL_MAX_ALIAS_RESOLVERS 4
+#define CTL_DNSSEC_EXPIRY_WARNING_S (3 * 86400)     /* as alias.h CTL_ALIAS_MAX_RESOLVERS */
 #define CTL_RRL_INHERIT 0xffffffffu
 
 enum ctl_io { CTL_IO_KERNEL = 0, CTL_IO_DPDK = 1 };
@@ -91,6 +92,9 @@ struct ctl_daemon_opts {
 	struct srv_listen alias_resolvers[CTL_MAX_ALIAS_RESOLVERS];
 	size_t nalias_resolvers;
 	unsigned alias_min_refresh_s;       /* 0 = 5 */
+	/* Warn this long before the served snapshot's earliest RRSIG
+	 * expires (docs/config.md, dnssec); 0 = CTL_DNSSEC_EXPIRY_WARNING_S. */
+	unsigned dnssec_expiry_warning_s;
 };
 
 /* Parse "ADDR/LEN" (IPv4 or IPv6; "/LEN" required) into p. 0 or -1. */

@@ -181,6 +181,10 @@ static void render_zones(const struct metrics_input *in, FILE *f)
 		metrics_u64(f, "pop53_zone_names", snap_zone_at(s, i)->node_count,
 			    "zone", name, NULL);
 	}
+	metrics_family(f, "pop53_dnssec_signature_expiry_timestamp_seconds", METRICS_GAUGE,
+		       "Unix time the earliest RRSIG of the served snapshot expires (0: unsigned).");
+	metrics_u64(f, "pop53_dnssec_signature_expiry_timestamp_seconds",
+		    s ? snap_header(s)->min_sig_expiry : 0, NULL);
 	metrics_family(f, "pop53_snapshot_age_seconds", METRICS_GAUGE,
 		       "Seconds since the snapshot serving each zone was compiled.");
 	for (uint32_t i = 0; i < n; i++) {
