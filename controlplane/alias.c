@@ -168,36 +168,11 @@ static uint32_t g32(const uint8_t *p)
 }
 
 /* The possibly compressed name at *pos, lower-cased into out; *pos moves
- * past it. 0, or -1 if malformed (bounds, loops, length). */
+ * past it. 0, or -1 if malformed. */
 static int read_name(const uint8_t *m, size_t len, size_t *pos, uint8_t *out)
 {
-	size_t p = *pos, n = 0;
-	int hops = 0;
-
-	for (;;) {
-		uint8_t l;
-
-		if (p >= len)
-			return -1;
-		l = m[p];
-		if ((l & 0xc0) == 0xc0) {
-			if (p + 1 >= len || ++hops > 32)
-				return -1;
-			if (hops == 1)
-				*pos = p + 2;
-			p = (size_t)(l & 0x3f) << 8 | m[p + 1];
-			continue;
-		}
-		if ((l & 0xc0) || n + 1 + l > DNAME_MAXLEN || p + 1 + l > len)
-			return -1;
-		memcpy(out + n, m + p, 1u + l);
-		n += 1u + l;
-		p += 1u + l;
-		if (!l)
-			break;
-	}
-	if (!hops)
-		*pos = p;
+	if (dname_unpack(m, len, pos, out) < 0)
+		return -1;
 	dname_lower(out);
 	return 0;
 }

@@ -359,38 +359,6 @@ int zonec_dump(const struct zonec_opts *o, const char *path)
 	return ret < 0 ? 1 : 0;
 }
 
-/* Owner name at *pos of message m, following compression pointers (at
- * most 64 hops), into out; advances *pos past the name. 0 or -1. */
-static int read_name(const uint8_t *m, size_t len, size_t *pos, uint8_t *out)
-{
-	size_t p = *pos, o = 0;
-	int hops = 0, jumped = 0;
-
-	while (p < len) {
-		uint8_t l = m[p];
-		if ((l & 0xc0) == 0xc0) {
-			if (p + 1 >= len || ++hops > 64)
-				return -1;
-			if (!jumped)
-				*pos = p + 2;
-			jumped = 1;
-			p = (size_t)(l & 0x3f) << 8 | m[p + 1];
-			continue;
-		}
-		if (l > 63 || p + 1 + l > len || o + 1 + l > DNAME_MAXLEN)
-			return -1;
-		memcpy(out + o, m + p, 1u + l);
-		o += 1u + l;
-		p += 1u + l;
-		if (l == 0) {
-			if (!jumped)
-				*pos = p;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static const char *rcode_text(unsigned rcode)
 {
 	static const char *names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
@@ -408,14 +376,14 @@ static int print_message(const uint8_t *m, size_t len)
 	uint8_t wire[DNAME_MAXLEN];
 	size_t pos = 12;
 
-	if (len < 12 || read_name(m, len, &pos, wire) < 0 || (pos += 4) > len)
+	if (len < 12 || dname_unpack(m, len, &pos, wire) < 0 || (pos += 4) > len)
 		return -1;
 	printf("status: %s, flags:%s%s%s\n", rcode_text(m[3] & 0xf),
 	       m[2] & 0x80 ? " qr" : "", m[2] & 0x04 ? " aa" : "", m[2] & 0x02 ? " tc" : "");
 	for (int s = 0; s < 3; s++) {
 		unsigned count = (unsigned)m[6 + 2 * s] << 8 | m[7 + 2 * s];
 		for (unsigned i = 0; i < count; i++) {
-			if (read_name(m, len, &pos, wire) < 0 || pos + 10 > len)
+			if (dname_unpack(m, len, &pos, wire) < 0 || pos + 10 > len)
 				return -1;
 			uint16_t type = (uint16_t)(m[pos] << 8 | m[pos + 1]);
 			uint32_t ttl = (uint32_t)m[pos + 4] << 24 | (uint32_t)m[pos + 5] << 16 |

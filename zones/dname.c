@@ -330,3 +330,41 @@ bool dname_is_wildcard(const uint8_t *w)
 {
 	return w && w[0] == 1 && w[1] == '*';
 }
+
+int dname_unpack(const uint8_t *m, size_t len, size_t *pos, uint8_t out[DNAME_MAXLEN])
+{
+	size_t p = *pos, lowest = *pos, n = 0;
+	bool jumped = false;
+
+	for (;;) {
+		uint8_t l;
+
+		if (p >= len)
+			return P53_EFORMAT;
+		l = m[p];
+		if ((l & 0xc0) == 0xc0) {
+			size_t t;
+
+			if (p + 1 >= len)
+				return P53_EFORMAT;
+			t = (size_t)(l & 0x3f) << 8 | m[p + 1];
+			if (t >= lowest)
+				return P53_EFORMAT;
+			if (!jumped)
+				*pos = p + 2;
+			jumped = true;
+			lowest = p = t;
+			continue;
+		}
+		if (l > 63 || n + 1u + l > DNAME_MAXLEN || p + 1u + l > len)
+			return P53_EFORMAT;
+		memcpy(out + n, m + p, 1u + l);
+		n += 1u + l;
+		p += 1u + l;
+		if (!l)
+			break;
+	}
+	if (!jumped)
+		*pos = p;
+	return (int)n;
+}

@@ -29,6 +29,14 @@ int dname_from_text(const char *s, size_t len, const uint8_t *origin,
  * if it is not a valid uncompressed name within maxlen (or 255) bytes. */
 int dname_wire_len(const uint8_t *w, size_t maxlen);
 
+/* Read the name at *pos of DNS message m (len bytes), following
+ * compression pointers (RFC 1035 4.1.4; each must point strictly before
+ * the one followed last, so loops end), into out as an uncompressed wire
+ * name; *pos moves past the name as it sits in the message. Returns the
+ * wire length or P53_EFORMAT (out of bounds, bad label type, a pointer
+ * loop or forward, longer than 255 bytes). */
+int dname_unpack(const uint8_t *m, size_t len, size_t *pos, uint8_t out[DNAME_MAXLEN]);
+
 /* Lower-case ASCII letters of wire name w in place. */
 void dname_lower(uint8_t *w);
 

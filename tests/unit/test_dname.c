@@ -309,9 +309,75 @@ static void test_lower_wildcard(void **state)
 	assert_false(dname_is_wildcard(W("")));
 }
 
+/* Names in messages: pointers followed (only backwards), *pos past the
+ * name as it sits in the message, every malformation refused. */
+static void test_unpack(void **state)
+{
+	/* 12 bytes of header, "www.example.com." at 12, "mail" + ptr to
+	 * "example.com." at 29, a bare pointer to 29 at 36 */
+	static const uint8_t m[] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
+		4, 'm', 'a', 'i', 'l', 0xc0, 16,
+		0xc0, 29,
+		0xc0, 38,           /* points at itself */
+		0xc0, 50,           /* forward */
+		5, 'a', 'b',        /* runs off the end */
+	};
+	uint8_t out[DNAME_MAXLEN];
+	char text[DNAME_TEXT_MAX];
+	size_t pos = 12;
+
+	(void)state;
+	assert_int_equal(dname_unpack(m, sizeof(m), &pos, out), 17);
+	assert_int_equal(pos, 29);
+	pos = 29;
+	assert_int_equal(dname_unpack(m, sizeof(m), &pos, out), 18);
+	assert_int_equal(pos, 36);
+	dname_to_text(out, text, sizeof(text));
+	assert_string_equal(text, "mail.example.com.");
+	pos = 36;
+	assert_int_equal(dname_unpack(m, sizeof(m), &pos, out), 18);
+	assert_int_equal(pos, 38);
+	pos = 38;
+	assert_int_equal(dname_unpack(m, sizeof(m), &pos, out), P53_EFORMAT);
+	pos = 40;
+	assert_int_equal(dname_unpack(m, sizeof(m), &pos, out), P53_EFORMAT);
+	pos = 42;
+	assert_int_equal(dname_unpack(m, sizeof(m), &pos, out), P53_EFORMAT);
+	pos = sizeof(m);
+	assert_int_equal(dname_unpack(m, sizeof(m), &pos, out), P53_EFORMAT);
+}
+
+/* A chain of pointers each one back, 128 labels of "a": more than 255
+ * bytes expanded is refused. */
+static void test_unpack_long(void **state)
+{
+	uint8_t m[12 + 2 + 4 * 130], out[DNAME_MAXLEN];
+	size_t n = 12, pos;
+
+	(void)state;
+	memset(m, 0, sizeof(m));
+	m[n++] = 0;                           /* the root at 12 */
+	for (int i = 0; i < 130; i++) {
+		size_t prev = n == 13 ? 12 : n - 4;
+
+		m[n++] = 1;
+		m[n++] = 'a';
+		m[n++] = (uint8_t)(0xc0 | prev >> 8);
+		m[n++] = (uint8_t)prev;
+	}
+	pos = n - 4;
+	assert_int_equal(dname_unpack(m, n, &pos, out), P53_EFORMAT);
+	pos = 13 + 4 * 10;                    /* 11 labels: fine */
+	assert_int_equal(dname_unpack(m, n, &pos, out), 23);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unpack),
+		cmocka_unit_test(test_unpack_long),
 		cmocka_unit_test(test_absolute),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_origin),
