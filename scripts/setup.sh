@@ -36,7 +36,7 @@ POP53_PACKAGES=(
 	# anycast: BIRD as the PoP's and the test router's BGP speaker
 	bird2
 	# reference servers and DNS clients for benchmarks and tests
-	knot knot-dnsutils nsd bind9-dnsutils ldnsutils dnsperf
+	knot knot-dnsutils nsd bind9-dnsutils ldnsutils dnsperf unbound
 	# DPDK dataplane (pop53d --io dpdk) and its XDP steering program
 	libdpdk-dev dpdk dpdk-dev libbpf-dev
 	# DPDK-on-veth integration test: namespaces/veth/XDP, ping, checksum
@@ -45,7 +45,7 @@ POP53_PACKAGES=(
 )
 # System services that the packages above start on install and that must
 # not hold port 53 (package name -> systemd unit).
-POP53_NO_SERVICES=(knot:knot.service nsd:nsd.service bird2:bird.service)
+POP53_NO_SERVICES=(knot:knot.service nsd:nsd.service bird2:bird.service unbound:unbound.service)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
