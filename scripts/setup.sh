@@ -37,6 +37,9 @@ POP53_PACKAGES=(
 	bird2
 	# reference servers and DNS clients for benchmarks and tests
 	knot knot-dnsutils nsd bind9-dnsutils ldnsutils dnsperf
+	# DNSSEC: dnssec-verify (tests/integration/zonec_dnssec.sh) and
+	# dnssec-signzone (bench/sign-bench.sh) as the reference signer
+	bind9-utils
 	# DPDK dataplane (pop53d --io dpdk) and its XDP steering program
 	libdpdk-dev dpdk dpdk-dev libbpf-dev
 	# DPDK-on-veth integration test: namespaces/veth/XDP, ping, checksum

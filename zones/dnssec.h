@@ -75,6 +75,15 @@ const char *dnssec_key_path(const struct dnssec_key *k);
 int dnssec_key_sign(const struct dnssec_key *k, const uint8_t *msg, size_t len,
 		    uint8_t sig[DNSSEC_SIG_LEN]);
 
+/* The same for many messages: OpenSSL's contexts made once, not per
+ * signature. One signer per thread; it borrows k, which must outlive it.
+ * new: 0 or P53_ENOMEM; sign: 0 or P53_ESIG; free takes NULL. */
+struct dnssec_signer;
+int dnssec_signer_new(const struct dnssec_key *k, struct dnssec_signer **out);
+int dnssec_signer_sign(struct dnssec_signer *s, const uint8_t *msg, size_t len,
+		       uint8_t sig[DNSSEC_SIG_LEN]);
+void dnssec_signer_free(struct dnssec_signer *s);
+
 /* Key tag of any DNSKEY RDATA (RFC 4034 Appendix B). */
 uint16_t dnssec_keytag(const uint8_t *dnskey, size_t len);
 

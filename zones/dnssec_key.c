@@ -197,28 +197,89 @@ static int der_to_raw(const uint8_t *der, size_t len, uint8_t sig[DNSSEC_SIG_LEN
 	return ok;
 }
 
-int dnssec_key_sign(const struct dnssec_key *k, const uint8_t *msg, size_t len,
-		    uint8_t sig[DNSSEC_SIG_LEN])
+struct dnssec_signer {
+	const struct dnssec_key *k;
+	EVP_MD_CTX *md;         /* ECDSA: the SHA-256; Ed25519: DigestSign */
+	EVP_PKEY_CTX *pctx;     /* ECDSA: signs digests, set up once */
+	EVP_MD *sha256;
+};
+
+void dnssec_signer_free(struct dnssec_signer *s)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t der[80];
-	size_t dlen = sizeof(der);
+	if (!s)
+		return;
+	EVP_MD_CTX_free(s->md);
+	EVP_PKEY_CTX_free(s->pctx);
+	EVP_MD_free(s->sha256);
+	free(s);
+}
+
+int dnssec_signer_new(const struct dnssec_key *k, struct dnssec_signer **out)
+{
+	struct dnssec_signer *s = calloc(1, sizeof(*s));
 	int ok;
 
-	if (k->alg == DNSSEC_ALG_ED25519) {
-		dlen = DNSSEC_SIG_LEN;
-		ok = ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pk) == 1 &&
-		     EVP_DigestSign(ctx, sig, &dlen, msg, len) == 1 &&
-		     dlen == DNSSEC_SIG_LEN;
-	} else {
-		ok = ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k->pk) == 1 &&
-		     EVP_DigestSign(ctx, der, &dlen, msg, len) == 1 &&
-		     der_to_raw(der, dlen, sig);
+	*out = NULL;
+	if (!s)
+		return P53_ENOMEM;
+	s->k = k;
+	ok = (s->md = EVP_MD_CTX_new()) != NULL;
+	if (ok && k->alg == DNSSEC_ALG_ECDSAP256SHA256)
+		ok = (s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) &&
+		     (s->pctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pk, NULL)) &&
+		     EVP_PKEY_sign_init(s->pctx) == 1;
+	ERR_clear_error();
+	if (!ok) {
+		dnssec_signer_free(s);
+		return P53_ENOMEM;
 	}
-	EVP_MD_CTX_free(ctx);
+	*out = s;
+	return 0;
+}
+
+static int sign_ecdsa(struct dnssec_signer *s, const uint8_t *msg, size_t len,
+		      uint8_t sig[DNSSEC_SIG_LEN])
+{
+	uint8_t digest[32], der[80];
+	size_t dlen = sizeof(der);
+	unsigned int mdlen;
+
+	return EVP_DigestInit_ex2(s->md, s->sha256, NULL) == 1 &&
+	       EVP_DigestUpdate(s->md, msg, len) == 1 &&
+	       EVP_DigestFinal_ex(s->md, digest, &mdlen) == 1 && mdlen == 32 &&
+	       EVP_PKEY_sign(s->pctx, der, &dlen, digest, 32) == 1 &&
+	       der_to_raw(der, dlen, sig);
+}
+
+int dnssec_signer_sign(struct dnssec_signer *s, const uint8_t *msg, size_t len,
+		       uint8_t sig[DNSSEC_SIG_LEN])
+{
+	size_t slen = DNSSEC_SIG_LEN;
+	int ok;
+
+	if (s->k->alg == DNSSEC_ALG_ED25519)
+		/* EdDSA hashes the message twice itself: no digest to keep. */
+		ok = EVP_MD_CTX_reset(s->md) == 1 &&
+		     EVP_DigestSignInit(s->md, NULL, NULL, NULL, s->k->pk) == 1 &&
+		     EVP_DigestSign(s->md, sig, &slen, msg, len) == 1 &&
+		     slen == DNSSEC_SIG_LEN;
+	else
+		ok = sign_ecdsa(s, msg, len, sig);
 	if (!ok)
 		ERR_clear_error();
 	return ok ? 0 : P53_ESIG;
+}
+
+int dnssec_key_sign(const struct dnssec_key *k, const uint8_t *msg, size_t len,
+		    uint8_t sig[DNSSEC_SIG_LEN])
+{
+	struct dnssec_signer *s;
+	int ret = dnssec_signer_new(k, &s);
+
+	if (ret == 0)
+		ret = dnssec_signer_sign(s, msg, len, sig);
+	dnssec_signer_free(s);
+	return ret < 0 ? P53_ESIG : 0;
 }
 
 /* ---- the key file ----------------------------------------------------------- */

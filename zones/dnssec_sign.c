@@ -547,8 +547,9 @@ static int check_keys(struct signer *s)
 {
 	char zone[DNAME_TEXT_MAX], kz[DNAME_TEXT_MAX];
 
-	if (!s->nkeys) {
-		diag_error(s->d, NULL, 0, 0, "no DNSSEC key given");
+	if (!s->nkeys || s->nkeys > 64) {
+		diag_error(s->d, NULL, 0, 0, s->nkeys ? "more than 64 DNSSEC keys" :
+			   "no DNSSEC key given");
 		return P53_EINVAL;
 	}
 	dname_to_text(s->apex, zone, sizeof(zone));
@@ -703,23 +704,26 @@ static void *sign_worker(void *arg)
 {
 	struct pool *pool = arg;
 	struct signer *s = pool->s;
+	struct dnssec_signer *sg[64] = { 0 };
 	struct buf b = { 0 };
 	size_t len, i;
+	int err = 0;
 
-	while (!atomic_load(&pool->err) &&
+	for (size_t k = 0; k < s->nkeys && k < 64 && !err; k++)
+		err = dnssec_signer_new(s->keys[k], &sg[k]);
+	while (!err && !atomic_load(&pool->err) &&
 	       (i = atomic_fetch_add(&pool->next, BATCH)) < s->njobs) {
 		size_t end = i + BATCH < s->njobs ? i + BATCH : s->njobs;
-		for (; i < end; i++) {
+		for (; i < end && !err; i++) {
 			struct job *j = &s->jobs[i];
-			int err = signed_data(s, j, &b, &len);
-			if (err == 0)
-				err = dnssec_key_sign(s->keys[j->key], b.p, len, j->sig);
-			if (err < 0) {
-				atomic_store(&pool->err, err);
-				break;
-			}
+			if ((err = signed_data(s, j, &b, &len)) == 0)
+				err = dnssec_signer_sign(sg[j->key], b.p, len, j->sig);
 		}
 	}
+	if (err)
+		atomic_store(&pool->err, err);
+	for (size_t k = 0; k < s->nkeys && k < 64; k++)
+		dnssec_signer_free(sg[k]);
 	free(b.p);
 	return NULL;
 }
