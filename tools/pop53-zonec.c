@@ -28,7 +28,7 @@ static void usage(FILE *f)
 	      "the database), --coords-db/--coords-map the client -> coordinates table\n"
 	      "(geoproximity; without them the --geo-db file's coordinates, if it has any),\n"
 	      "--latency the client -> latency table for the policy's regions (docs/policy.md).\n"
-	      "DNSSEC (docs/dnssec.md): dnssec-keygen makes a key file (default algorithm 13,\n"
+	      "DNSSEC (docs/dnssec-signing.md): dnssec-keygen makes a key file (default algorithm 13,\n"
 	      "a CSK) and prints its DNSKEY and DS; dnssec-sign writes the signed zone as text\n"
 	      "(stdout without -o); compile --dnssec-key FILE (repeatable; also --nsec3,\n"
 	      "--opt-out, --inception, --validity) signs each zone with its keys first.\n",

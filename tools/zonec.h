@@ -23,7 +23,7 @@ struct zonec_opts {
 	const char *latency;    /* --latency: latency file (SNAP_SECT_LATENCY; needs policy) */
 	const char *keys[16];   /* verify --key: trusted public keys; dnssec-sign --key */
 	size_t nkeys;
-	/* DNSSEC (docs/dnssec.md) */
+	/* DNSSEC (docs/dnssec-signing.md) */
 	const char *dnssec_keys[16];  /* compile --dnssec-key: sign while compiling */
 	size_t ndnssec_keys;
 	unsigned alg;           /* dnssec-keygen --algorithm (0 = 13) */

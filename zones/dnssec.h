@@ -3,7 +3,7 @@
  * OpenSSL 3: keys, DNSKEY/DS records, NSEC or NSEC3 chains and RRSIGs.
  *
  * Algorithms: 13 (ECDSA P-256 with SHA-256, the default) and 15 (Ed25519).
- * A key file is one text file (docs/dnssec.md): "name: value" lines that
+ * A key file is one text file (docs/dnssec-signing.md): "name: value" lines that
  * describe the key (zone, role, algorithm, key tag, its DNSKEY and DS),
  * then the private key in PKCS#8 PEM. It is secret (mode 0600).
  *

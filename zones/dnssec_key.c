@@ -295,7 +295,7 @@ static void to_hex(const uint8_t *b, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* The description lines in front of the PEM (docs/dnssec.md). */
+/* The description lines in front of the PEM (docs/dnssec-signing.md). */
 static int header_text(const struct dnssec_key *k, char *out, size_t cap)
 {
 	char zone[DNAME_TEXT_MAX], rd[256], hex[2 * DNSSEC_DS_LEN + 1];
@@ -312,7 +312,7 @@ static int header_text(const struct dnssec_key *k, char *out, size_t cap)
 	gmtime_r(&now, &tm);
 	n = snprintf(out, cap,
 		     "; pop53 DNSSEC key (pop53-zonec dnssec-keygen). SECRET: the private\n"
-		     "; key follows these lines. docs/dnssec.md describes the format.\n"
+		     "; key follows these lines. docs/dnssec-signing.md describes the format.\n"
 		     "zone: %s\nrole: %s\nalgorithm: %u %s\nkey-tag: %u\n"
 		     "created: %04d-%02d-%02dT%02d:%02d:%02dZ\n"
 		     "dnskey: %s IN DNSKEY %s\nds: %s IN DS %u %u 2 %s\n",
@@ -497,7 +497,7 @@ static int parse_header(const char *text, size_t len, const char *path, struct d
 		return P53_ESYNTAX;
 	}
 	if (!h->has_zone || h->role < 0) {
-		diag_error(d, path, 0, 0, "missing the '%s:' line (docs/dnssec.md)",
+		diag_error(d, path, 0, 0, "missing the '%s:' line (docs/dnssec-signing.md)",
 			   h->has_zone ? "role" : "zone");
 		return P53_ESYNTAX;
 	}
