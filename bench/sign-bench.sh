@@ -131,7 +131,7 @@ if ((PEERS)); then
 	mkdir -p "$TMP/bk"
 	dnssec-keygen -q -K "$TMP/bk" -a "$BIND_ALG" -f KSK "$ORIGIN" >/dev/null
 	dnssec-keygen -q -K "$TMP/bk" -a "$BIND_ALG" "$ORIGIN" >/dev/null
-	BIND=(dnssec-signzone -q -S -K "$TMP/bk" -P -n 2 -o "$ORIGIN"
+	BIND=(dnssec-signzone -q -S -K "$TMP/bk" -d "$TMP" -P -n 2 -o "$ORIGIN"
 	      -s now-3600 -e now+1209600 -j 86400)
 	B_NSEC=$(time_ms "${BIND[@]}" -f "$TMP/b-nsec.zone" "$ZONE")
 	B_NSEC3=$(time_ms "${BIND[@]}" -3 - -H 0 -f "$TMP/b-nsec3.zone" "$ZONE")

@@ -167,7 +167,8 @@ static int collect_input(struct signer *s)
 				return P53_ENOMEM;
 			prev_raw = raw;
 		}
-		if (rr[i].type == RRTYPE_SOA && dname_equal(raw, s->apex) && !s->soa_ttl) {
+		if (rr[i].type == RRTYPE_SOA && rr[i].rdlen >= 22 && dname_equal(raw, s->apex) &&
+		    !s->soa_ttl) {
 			const uint8_t *rd = zone_rr_rdata(s->in, &rr[i]);
 			uint32_t min = (uint32_t)rd[rr[i].rdlen - 4] << 24 |
 				       (uint32_t)rd[rr[i].rdlen - 3] << 16 |
@@ -377,7 +378,7 @@ static int in_nsec_chain(const struct name *n)
 
 static int make_nsec(struct signer *s)
 {
-	static uint8_t rd[DNAME_MAXLEN + DNSSEC_BITMAP_MAX];
+	uint8_t rd[DNAME_MAXLEN + DNSSEC_BITMAP_MAX];
 	size_t first = NONE, prev = NONE;
 
 	for (size_t i = 0; i <= s->nnames; i++) {
@@ -505,7 +506,7 @@ static int nsec3_owner(struct signer *s, const struct hashed *h, uint8_t **out)
 
 static int make_nsec3(struct signer *s)
 {
-	static uint8_t rd[64 + DNSSEC_BITMAP_MAX];
+	uint8_t rd[64 + DNSSEC_BITMAP_MAX];
 	struct hashed *h;
 	size_t nh;
 	int ret = hash_names(s, &h, &nh);
