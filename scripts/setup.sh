@@ -36,7 +36,11 @@ POP53_PACKAGES=(
 	# anycast: BIRD as the PoP's and the test router's BGP speaker
 	bird2
 	# reference servers and DNS clients for benchmarks and tests
-	knot knot-dnsutils nsd bind9-dnsutils ldnsutils dnsperf unbound
+	knot knot-dnsutils nsd bind9-dnsutils ldnsutils dnsperf
+	# DNSSEC: dnssec-verify (tests/integration/zonec_dnssec.sh) and
+	# dnssec-signzone (bench/sign-bench.sh) as the reference signer;
+	# unbound validates pop53's answers (tests/integration/dnssec_validate.sh)
+	bind9-utils unbound
 	# DPDK dataplane (pop53d --io dpdk) and its XDP steering program
 	libdpdk-dev dpdk dpdk-dev libbpf-dev
 	# DPDK-on-veth integration test: namespaces/veth/XDP, ping, checksum

@@ -19,12 +19,40 @@ static void usage(FILE *f)
 	      "       pop53-zonec keygen PRIV PUB                    new Ed25519 controller key pair\n"
 	      "       pop53-zonec sign --key PRIV [-o OUT] SNAPSHOT   (in place without -o)\n"
 	      "       pop53-zonec verify --key PUB [--key PUB]... SNAPSHOT\n"
+	      "       pop53-zonec dnssec-keygen [--algorithm 13|15] [--ksk|--zsk|--csk] [--dir DIR] ZONE\n"
+	      "       pop53-zonec dnssec-sign --key FILE [--key FILE]... [--nsec3 [--opt-out]]\n"
+	      "                           [--inception T] [--validity DAYS] [--threads N]\n"
+	      "                           [-o OUT.zone] ZONEFILE\n"
 	      "Each FILE is one zone; its name comes from its SOA owner, $ORIGIN or --origin.\n"
 	      "compile: --geo-db/--geo-map make the client -> location table (a map overrides\n"
 	      "the database), --coords-db/--coords-map the client -> coordinates table\n"
 	      "(geoproximity; without them the --geo-db file's coordinates, if it has any),\n"
-	      "--latency the client -> latency table for the policy's regions (docs/policy.md).\n",
+	      "--latency the client -> latency table for the policy's regions (docs/policy.md).\n"
+	      "DNSSEC (docs/dnssec-signing.md): dnssec-keygen makes a key file (default algorithm 13,\n"
+	      "a CSK) and prints its DNSKEY and DS; dnssec-sign writes the signed zone as text\n"
+	      "(stdout without -o); compile --dnssec-key FILE (repeatable; also --nsec3,\n"
+	      "--opt-out, --inception, --validity) signs each zone with its keys first.\n",
 	      f);
+}
+
+/* --algorithm, --validity, --threads: unsigned numbers. */
+static int number(int c, const char *arg, struct zonec_opts *o)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (!*arg || *end || v > 100000) {
+		fprintf(stderr, "pop53-zonec: --%s wants a number, got '%s'\n",
+			c == 'A' ? "algorithm" : c == 'V' ? "validity" : "threads", arg);
+		return -1;
+	}
+	if (c == 'A')
+		o->alg = (unsigned)v;
+	else if (c == 'V')
+		o->validity_days = (uint32_t)v;
+	else
+		o->threads = (unsigned)v;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -42,6 +70,17 @@ int main(int argc, char **argv)
 		{ "coords-db", required_argument, NULL, 'C' },
 		{ "coords-map", required_argument, NULL, 'N' },
 		{ "latency", required_argument, NULL, 'L' },
+		{ "dnssec-key", required_argument, NULL, 'D' },
+		{ "algorithm", required_argument, NULL, 'A' },
+		{ "ksk", no_argument, NULL, 'K' },
+		{ "zsk", no_argument, NULL, 'Z' },
+		{ "csk", no_argument, NULL, 'c' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "nsec3", no_argument, NULL, '3' },
+		{ "opt-out", no_argument, NULL, 'U' },
+		{ "inception", required_argument, NULL, 'I' },
+		{ "validity", required_argument, NULL, 'V' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -68,6 +107,24 @@ int main(int argc, char **argv)
 		case 'C': o.coords_db = optarg; break;
 		case 'N': o.coords_map = optarg; break;
 		case 'L': o.latency = optarg; break;
+		case 'D':
+			if (o.ndnssec_keys == 16) {
+				fprintf(stderr, "pop53-zonec: at most 16 --dnssec-key\n");
+				return 2;
+			}
+			o.dnssec_keys[o.ndnssec_keys++] = optarg;
+			break;
+		case 'K': o.role = 1; break;    /* enum dnssec_role */
+		case 'Z': o.role = 2; break;
+		case 'c': o.role = 0; break;
+		case 'd': o.dir = optarg; break;
+		case '3': o.nsec3 = 1; break;
+		case 'U': o.opt_out = 1; break;
+		case 'I': o.inception = optarg; break;
+		case 'A': case 'V': case 'T':
+			if (number(c, optarg, &o) < 0)
+				return 2;
+			break;
 		case 'k':
 			if (o.nkeys == sizeof(o.keys) / sizeof(o.keys[0])) {
 				fprintf(stderr, "pop53-zonec: at most %zu --key\n", o.nkeys);
@@ -111,6 +168,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "verify") && argc == 1 && o.nkeys >= 1)
 		return zonec_verify(&o, argv[0]);
+	if (!strcmp(cmd, "dnssec-keygen") && argc == 1)
+		return zonec_dnssec_keygen(&o, argv[0]);
+	if (!strcmp(cmd, "dnssec-sign") && argc == 1 && o.nkeys >= 1)
+		return zonec_dnssec_sign(&o, argv[0]);
 	if (!strcmp(cmd, "bench-load") && (argc == 1 || argc == 2))
 		return zonec_bench_load(&o, argv[0], argc == 2 ? atoi(argv[1]) : 5);
 	usage(stderr);

@@ -300,6 +300,9 @@ int zonec_compile(const struct zonec_opts *o, char *const *files, size_t n)
 	status = load_zones(o, files, n, &d, &z);
 	if (status == 1)
 		fprintf(stderr, "pop53-zonec: %u errors, no snapshot written\n", d.errors);
+	if (status == 0 && o->ndnssec_keys &&
+	    (status = zonec_dnssec_sign_zones(o, z, n, &d)) != 0)
+		fprintf(stderr, "pop53-zonec: DNSSEC signing failed, no snapshot written\n");
 	if (status == 0)
 		status = add_sections(o, z, n, &d, sec, &nsec);
 	if (status) {
@@ -351,11 +354,26 @@ int zonec_dump(const struct zonec_opts *o, const char *path)
 	struct snap *s = open_snap(path);
 	int ret;
 
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
 	(void)o;
 	if (!s)
 		return 1;
-	ret = snap_dump(s, stdout);
+	/* In memory first, so the earliest RRSIG expiration can follow it. */
+	if (!(f = open_memstream(&text, &len))) {
+		snap_close(s);
+		return 1;
+	}
+	ret = snap_dump(s, f);
 	snap_close(s);
+	if (fclose(f) != 0 && ret == 0)
+		ret = P53_ENOMEM;
+	if (ret == 0 && (fwrite(text, 1, len, stdout) != len ||
+			 zonec_dnssec_expiry_note(text, len, stdout) < 0))
+		ret = P53_EIO;
+	free(text);
 	return ret < 0 ? 1 : 0;
 }
 

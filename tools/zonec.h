@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct zonec_opts {
 	const char *origin;     /* --origin: zone name for a single file */
@@ -20,8 +21,18 @@ struct zonec_opts {
 	const char *coords_db;  /* --coords-db: MaxMind DB of coordinates; default geo_db */
 	const char *coords_map; /* --coords-map: CIDR map of coordinates (SNAP_SECT_COORDS) */
 	const char *latency;    /* --latency: latency file (SNAP_SECT_LATENCY; needs policy) */
-	const char *keys[16];   /* verify --key: trusted public keys */
+	const char *keys[16];   /* verify --key: trusted public keys; dnssec-sign --key */
 	size_t nkeys;
+	/* DNSSEC (docs/dnssec-signing.md) */
+	const char *dnssec_keys[16];  /* compile --dnssec-key: sign while compiling */
+	size_t ndnssec_keys;
+	unsigned alg;           /* dnssec-keygen --algorithm (0 = 13) */
+	int role;               /* dnssec-keygen --ksk/--zsk/--csk (enum dnssec_role) */
+	const char *dir;        /* dnssec-keygen --dir */
+	int nsec3, opt_out;     /* --nsec3, --opt-out */
+	const char *inception;  /* --inception: YYYYMMDDHHmmSS or seconds */
+	uint32_t validity_days; /* --validity (0 = 14) */
+	unsigned threads;       /* --threads: signing threads (0 = 2) */
 };
 
 /* Parse and check each file as one zone; print diagnostics to stderr.
@@ -50,5 +61,26 @@ int zonec_sign(const struct zonec_opts *o, const char *snap);
 
 /* Verify a snapshot file and its signature against o->keys; 0 valid, 1 not. */
 int zonec_verify(const struct zonec_opts *o, const char *snap);
+
+/* Make a DNSSEC key for zone name `zone` into o->dir; print its file,
+ * DNSKEY and DS. Exit status 0, 1 (refused) or 2 (usage). */
+int zonec_dnssec_keygen(const struct zonec_opts *o, const char *zone);
+
+/* Sign the zone file with the keys o->keys and write the signed zone as
+ * text to o->output (stdout without). Exit status 0, 1 or 2. */
+int zonec_dnssec_sign(const struct zonec_opts *o, const char *file);
+
+struct zone;
+struct diag;
+/* compile --dnssec-key: sign each of the n zones that one of
+ * o->dnssec_keys belongs to (replacing z[i]); every key must belong to one
+ * of them. 0, or 1 after errors (reported to d). */
+int zonec_dnssec_sign_zones(const struct zonec_opts *o, struct zone **z, size_t n,
+			    struct diag *d);
+
+/* After a dump (text, len bytes of zone-file text): a comment line with
+ * the earliest RRSIG expiration in it, if it has RRSIGs (the snapshot
+ * header has no field for it yet). 0, or -1 when writing to f failed. */
+int zonec_dnssec_expiry_note(const char *text, size_t len, FILE *f);
 
 #endif
