@@ -147,6 +147,24 @@ static const char *refuse(const struct zone *z, const uint8_t *name, uint16_t ty
 	return NULL;
 }
 
+/* A zone with DNSSEC data (a DNSKEY at its apex or any RRSIG). Policy
+ * answers carry no signatures yet, so a validating resolver would take
+ * them for forgeries: such a zone gets no policy records. */
+static bool zone_signed(const struct zone *z)
+{
+	const struct zone_rr *rr;
+	size_t nrr;
+
+	rr = zone_rrs(z, &nrr);
+	for (size_t i = 0; i < nrr; i++) {
+		if (rr[i].type == RRTYPE_RRSIG ||
+		    (rr[i].type == RRTYPE_DNSKEY && dname_equal(zone_rr_owner(z, &rr[i]),
+								zone_origin(z))))
+			return true;
+	}
+	return false;
+}
+
 /* The placeholder's RDATA for type: never served, only well-formed. */
 static uint16_t placeholder(uint16_t type, uint8_t rd[16])
 {
@@ -163,8 +181,11 @@ static int add_records(struct zone *const *zones, size_t n, const struct policy 
 {
 	char text[DNAME_TEXT_MAX];
 	uint8_t rd[16];
+	bool signed_zone[n ? n : 1];
 	int ret = 0;
 
+	for (size_t k = 0; k < n; k++)
+		signed_zone[k] = zone_signed(zones[k]);
 	for (uint32_t i = 0; i < policy_record_count(p); i++) {
 		struct policy_record r;
 		struct zone *z;
@@ -179,7 +200,13 @@ static int add_records(struct zone *const *zones, size_t n, const struct policy 
 			ret = P53_EZONE;
 			continue;
 		}
-		if ((why = refuse(z, r.name, r.type, cuts, clash))) {
+		why = refuse(z, r.name, r.type, cuts, clash);
+		for (size_t k = 0; k < n && !why; k++) {
+			if (zones[k] == z && signed_zone[k])
+				why = "the zone is signed, and answers of traffic policies are "
+				      "not signed yet (validating resolvers would reject them)";
+		}
+		if (why) {
 			diag_error(d, NULL, 0, 0, "policy record %s type %u: %s",
 				   text, r.type, why);
 			ret = P53_EZONE;

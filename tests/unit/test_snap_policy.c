@@ -115,6 +115,35 @@ static void test_prepare_accepts(void **state)
 	assert_int_equal(prepare_one("example.com.", "A", "{ alias: www.example.org. }", &d), 0);
 }
 
+/* A signed zone (a DNSKEY at the apex) gets no policy records: their
+ * answers would carry no RRSIG and validators would reject them. */
+static void test_prepare_signed_zone(void **state)
+{
+	static const char signed_text[] =
+		"$ORIGIN example.com.\n$TTL 300\n"
+		"@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n"
+		"@ DNSKEY 257 3 13 oGTcKgVXzD6JwSKuvpv0pegcMpl8ZpU3Hi4+0+tyKqMwIUwbX/cEQgqJ"
+		"i4V59ICLmUDzw2oRfzwzOXDTJZHT2g==\n";
+	static const char yaml[] =
+		"records:\n  - name: www.example.com.\n    type: A\n    policy:\n"
+		"      routing: simple\n      members: [ { address: 192.0.2.1 } ]\n";
+	struct zone *z = NULL;
+	uint8_t *blob;
+	size_t len;
+	struct diag d;
+
+	(void)state;
+	diag_init(&d, NULL);
+	assert_int_equal(zone_parse_string(signed_text, strlen(signed_text), "t", NULL, &d, &z), 0);
+	compile_policy(yaml, &blob, &len);
+	diag_init(&d, NULL);
+	assert_int_equal(snap_policy_prepare(&z, 1, blob, len, &d), P53_EZONE);
+	assert_non_null(strstr(d.first, "policy record www.example.com. type 1: the zone is "
+			       "signed, and answers of traffic policies are not signed yet"));
+	free(blob);
+	zone_free(z);
+}
+
 /* A snapshot with a policy section: the RRsets are marked, the section
  * reads back, and a latency table whose region count is not the policy's
  * is refused when the snapshot opens. */
@@ -321,6 +350,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prepare_refusals),
 		cmocka_unit_test(test_prepare_accepts),
+		cmocka_unit_test(test_prepare_signed_zone),
 		cmocka_unit_test(test_snapshot_sections),
 		cmocka_unit_test(test_alias_slots),
 		cmocka_unit_test(test_latency_truncations),
