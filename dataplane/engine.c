@@ -578,6 +578,78 @@ static void prove_absent(struct ans *a, bool wild)
 					     label));
 }
 
+/* ---- NSEC3 (RFC 5155 7.2) ---- */
+
+enum proof3 {
+	P3_NXDOMAIN,            /* 7.2.2: closest encloser proof, wildcard */
+	P3_WILDCARD,            /* 7.2.6: the next closer name is covered */
+	P3_WILD_NODATA,         /* 7.2.5: closest encloser proof, wildcard */
+};
+
+/* The NSEC3 matching (or covering) the suffix of the current name that
+ * drops i labels. */
+static const struct snap_node *n3_at(struct ans *a, unsigned i, bool cover)
+{
+	const struct snap_qname *q = a->qn;
+
+	return snap_nsec3_find(a->s, a->lk.zone, q->name + q->off[i],
+			       (size_t)(q->len - q->off[i]), cover);
+}
+
+/* A name that does not exist, in an NSEC3 zone. */
+static void prove3_absent(struct ans *a, enum proof3 kind)
+{
+	unsigned strip = a->lk.encloser_strip;
+	const uint8_t *enc = a->qn->name + a->qn->off[strip];
+	size_t elen = (size_t)(a->qn->len - a->qn->off[strip]);
+	uint8_t wild[DNAME_MAXLEN];
+
+	if (!strip)
+		return;
+	if (kind != P3_WILDCARD)
+		add_proof(a, n3_at(a, strip, false));
+	add_proof(a, n3_at(a, strip - 1, true));
+	if (kind != P3_NXDOMAIN || elen + 2 > DNAME_MAXLEN)
+		return;
+	wild[0] = 1;
+	wild[1] = '*';
+	memcpy(wild + 2, enc, elen);
+	add_proof(a, snap_nsec3_find(a->s, a->lk.zone, wild, elen + 2, true));
+}
+
+/* RFC 5155 7.2.4 (opt-out): the closest provable encloser of the suffix
+ * of the current name that drops `from` labels, and the NSEC3 covering
+ * the name just below it. */
+static void prove3_provable(struct ans *a, unsigned from)
+{
+	for (unsigned i = from + 1; i <= a->qn->labels; i++) {
+		const struct snap_node *m = n3_at(a, i, false);
+
+		if (m) {
+			add_proof(a, m);
+			add_proof(a, n3_at(a, i - 1, true));
+			return;
+		}
+	}
+}
+
+/* NODATA at the name that drops `from` labels (RFC 5155 7.2.3): its own
+ * NSEC3, or the opt-out proof when it has none. */
+static void prove3_nodata(struct ans *a, unsigned from)
+{
+	const struct snap_node *m = n3_at(a, from, false);
+
+	if (m)
+		add_proof(a, m);
+	else
+		prove3_provable(a, from);
+}
+
+static inline bool nsec3_zone(const struct ans *a)
+{
+	return a->lk.zone->flags & SNAP_ZONE_NSEC3;
+}
+
 /* Required in authority (RFC 4035 3.1.3): TC when they do not fit. Only
  * before the additional section has begun. */
 static void put_proofs(struct ans *a)
@@ -590,6 +662,9 @@ static void put_proofs(struct ans *a)
 	for (unsigned i = 0; i < a->nproof; i++) {
 		const struct snap_node *n = a->proof[i];
 		const struct snap_rrset *nsec = snap_node_rrset(a->s, n, RRTYPE_NSEC);
+
+		if (!nsec)
+			nsec = snap_node_rrset(a->s, n, RRTYPE_NSEC3);
 		const uint8_t *name = snap_ptr(a->s, n->name);
 		uint32_t ref;
 
@@ -836,10 +911,27 @@ enum prelookup {
 	PRE_NOZONE,             /* yes, no zone of ours holds the name */
 };
 
+/* RFC 5155 7.2.8: NSEC3 owners are not visible to queries: their names,
+ * and names below them, do not exist; the parent (the apex) is the
+ * closest encloser. */
+static void hide_nsec3(struct ans *a)
+{
+	const struct snap_node *p = snap_node_at(a->s, a->lk.zone,
+						 a->lk.encloser->parent);
+
+	a->lk.node = NULL;
+	a->lk.encloser = p;
+	a->lk.encloser_strip++;
+	a->lk.wildcard = p->wildcard == SNAP_NONE ? NULL :
+			 snap_node_at(a->s, a->lk.zone, p->wildcard);
+}
+
 /* a->lk holds the lookup of the current name: DS at a served apex is
  * answered from the zone above. */
 static void found(struct ans *a)
 {
+	if (a->lk.encloser->flags & SNAP_NODE_NSEC3)
+		hide_nsec3(a);
 	if (a->qtype == RRTYPE_DS && a->lk.node && a->qn->labels &&
 	    (a->lk.node->flags & SNAP_NODE_APEX))
 		ds_from_parent(a);
@@ -1001,6 +1093,12 @@ static void answer_nxdomain(struct ans *a)
 	a->kind = ENGINE_KIND_NXDOMAIN;
 	set_rrl(a, apex, wire_name_len(apex));
 	put_soa(a, a->lk.zone);
+	if (!a->dnssec)
+		return;
+	if (nsec3_zone(a)) {
+		prove3_absent(a, P3_NXDOMAIN);
+		return;
+	}
 	prove_absent(a, false);
 	prove_absent(a, true);
 }
@@ -1016,6 +1114,12 @@ static bool put_secure_cut(struct ans *a, const struct snap_node *cut,
 	if (!a->dnssec || !(a->lk.zone->flags & SNAP_ZONE_SIGNED))
 		return true;
 	set = snap_node_rrset(a->s, cut, RRTYPE_DS);
+	if (!set && nsec3_zone(a)) {
+		/* RFC 5155 7.2.7: the cut's NSEC3, or the opt-out proof */
+		prove3_nodata(a, (unsigned)(a->qn->labels -
+			      dname_labels(snap_ptr(a->s, cut->name))));
+		return true;
+	}
 	if (!set)
 		set = snap_node_rrset(a->s, cut, RRTYPE_NSEC);
 	if (!set)
@@ -1104,9 +1208,32 @@ static void prove_nodata(struct ans *a, const struct snap_node *n)
 {
 	if (!a->dnssec)
 		return;
+	if (nsec3_zone(a)) {
+		if (n == a->lk.node) {
+			prove3_nodata(a, 0);
+		} else {
+			prove3_absent(a, P3_WILD_NODATA);
+			add_proof(a, snap_nsec3_find(a->s, a->lk.zone,
+				  snap_ptr(a->s, n->name),
+				  wire_name_len(snap_ptr(a->s, n->name)), false));
+		}
+		return;
+	}
 	if (n != a->lk.node)
 		prove_absent(a, false);
 	add_proof(a, snap_nsec_after(a->s, a->lk.zone, n));
+}
+
+/* An answer synthesized from a wildcard: the proof that the name itself
+ * does not exist (RFC 4035 3.1.3.3, RFC 5155 7.2.6). */
+static void prove_wildcard(struct ans *a)
+{
+	if (!a->dnssec)
+		return;
+	if (nsec3_zone(a))
+		prove3_absent(a, P3_WILDCARD);
+	else
+		prove_absent(a, false);
 }
 
 /* Data of type qtype at node n (exact or wildcard) for the current name.
@@ -1148,7 +1275,7 @@ static bool answer_node(struct ans *a, const struct snap_node *n)
 		return false;
 	}
 	if (n != a->lk.node)
-		prove_absent(a, false);         /* a wildcard expansion */
+		prove_wildcard(a);
 	if ((set->flags & SNAP_RRSET_POLICY) && set->type != RRTYPE_CNAME &&
 	    a->qtype != RRTYPE_ANY && policy_target(a, start))
 		return true;
@@ -1189,7 +1316,7 @@ static bool follow_cname(struct ans *a, const struct snap_node *n, bool wild)
 		return false;
 	}
 	if (wild)
-		prove_absent(a, false);
+		prove_wildcard(a);
 	a->kind = ENGINE_KIND_ANSWER;
 	a->chained = 1;
 	again = wild && seen(a, n);

@@ -21,6 +21,7 @@
 #include "dname.h"
 #include "engine.h"
 #include "error.h"
+#include "nsec3.h"
 #include "rdata.h"
 #include "snap.h"
 #include "zone.h"
@@ -545,6 +546,46 @@ static void test_verify(void **state)
 	refused(bad_link);
 }
 
+/* SHA-1 (FIPS 180-4 test vectors) and the NSEC3 hash of a real zone's apex
+ * (tests/integration/zones/nsec3.test.zone, RFC 9276 parameters). */
+static void test_nsec3_hash(void **state)
+{
+	static const uint8_t abc[20] = {
+		0xa9, 0x99, 0x3e, 0x36, 0x47, 0x06, 0x81, 0x6a, 0xba, 0x3e,
+		0x25, 0x71, 0x78, 0x50, 0xc2, 0x6c, 0x9c, 0xd0, 0xd8, 0x9d,
+	};
+	static const uint8_t two[20] = {
+		0x84, 0x98, 0x3e, 0x44, 0x1c, 0x3b, 0xd2, 0x6e, 0xba, 0xae,
+		0x4a, 0xa1, 0xf9, 0x51, 0x29, 0xe5, 0xe5, 0x46, 0x70, 0xf1,
+	};
+	const char *msg = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	uint8_t h[20], want[20];
+
+	(void)state;
+	nsec3_sha1("abc", 3, h);
+	assert_memory_equal(h, abc, 20);
+	nsec3_sha1(msg, strlen(msg), h);        /* two blocks */
+	assert_memory_equal(h, two, 20);
+	nsec3_hash((const uint8_t *)"\5nsec3\4test", 12, NULL, 0, 0, h);
+	assert_int_equal(nsec3_label_decode((const uint8_t *)
+			 "\x20" "0MADR2C2O78CQSOQUIEJTBEH6GFGB0FF", want), 0);
+	assert_memory_equal(h, want, 20);
+	assert_int_equal(nsec3_label_decode((const uint8_t *)"\3www", want), -1);
+	assert_int_equal(nsec3_label_decode((const uint8_t *)
+			 "\x20" "0madr2c2o78cqsoquiejtbeh6gfgb0fw", want), -1);
+	/* iterations: IH(1) = H(IH(0) || salt) */
+	{
+		uint8_t salt[2] = { 0xab, 0xcd }, buf[22], once[20];
+
+		nsec3_hash((const uint8_t *)"\1a\0", 3, salt, 2, 0, once);
+		memcpy(buf, once, 20);
+		memcpy(buf + 20, salt, 2);
+		nsec3_sha1(buf, 22, want);
+		nsec3_hash((const uint8_t *)"\1a\0", 3, salt, 2, 1, h);
+		assert_memory_equal(h, want, 20);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -557,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_nsec3_hash),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
