@@ -44,7 +44,7 @@
 #define COOKIE_OUT      (COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN)
 #define UDP_MIN         512
 #define MAX_CHAIN       16      /* CNAME/DNAME links followed per query */
-#define MAX_PROOF       8       /* NSEC owners in one answer's denial */
+#define MAX_PROOF       8       /* NSEC/NSEC3 owners in one answer's proofs */
 
 enum {
 	RCODE_NOERROR = 0, RCODE_FORMERR = 1, RCODE_SERVFAIL = 2,
@@ -124,8 +124,8 @@ struct ans {
 	const uint8_t *rrl_name;
 	uint8_t rrl_len;
 	const struct snap_node *seen[MAX_CHAIN + 1];
-	/* Nodes whose NSEC goes into the authority section once the answer
-	 * section is complete (denial and wildcard proofs, in order). */
+	/* Nodes whose NSEC or NSEC3 goes into the authority section once the
+	 * answer section is complete (denial and wildcard proofs, in order). */
 	const struct snap_node *proof[MAX_PROOF];
 	struct snap_lookup lk;
 	/* The client: client_loc() works out its location (what answers
@@ -551,8 +551,8 @@ static inline bool put_sig(struct ans *a, const struct snap_rrset *set,
 			 owner, count);
 }
 
-/* An NSEC to prove a denial or a wildcard expansion (RFC 4035 3.1.3),
- * written by put_proofs; each owner once. */
+/* An NSEC (or NSEC3) owner to prove a denial or a wildcard expansion
+ * (RFC 4035 3.1.3, RFC 5155 7.2), written by put_proofs; each once. */
 static void add_proof(struct ans *a, const struct snap_node *n)
 {
 	if (!n)
@@ -662,12 +662,11 @@ static void put_proofs(struct ans *a)
 	for (unsigned i = 0; i < a->nproof; i++) {
 		const struct snap_node *n = a->proof[i];
 		const struct snap_rrset *nsec = snap_node_rrset(a->s, n, RRTYPE_NSEC);
-
-		if (!nsec)
-			nsec = snap_node_rrset(a->s, n, RRTYPE_NSEC3);
 		const uint8_t *name = snap_ptr(a->s, n->name);
 		uint32_t ref;
 
+		if (!nsec)
+			nsec = snap_node_rrset(a->s, n, RRTYPE_NSEC3);
 		if (!nsec)
 			continue;
 		if (!put_rrset_named(w, a->s, nsec, name, wire_name_len(name),
