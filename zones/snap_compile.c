@@ -1246,7 +1246,7 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 
 		*t = zb->n3;
 		t->count = zb->n3count;
-		memcpy(t->h, zb->n3h, zb->n3count * sizeof(*zb->n3h));
+		memcpy(t + 1, zb->n3h, zb->n3count * sizeof(*zb->n3h));
 		z->nsec3param = (uint32_t)zb->off_nsec3;
 	}
 }

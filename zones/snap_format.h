@@ -103,8 +103,9 @@ struct snap_zone {
 	uint32_t reserved;
 };
 
-/* NSEC3 denial data of a zone (RFC 5155): the NSEC3PARAM and the NSEC3
- * owners' hashes, sorted, each with its node. */
+/* NSEC3 denial data of a zone (RFC 5155): the NSEC3PARAM, then (right
+ * after it) `count` struct snap_nsec3_hash: the NSEC3 owners' hashes,
+ * sorted (memcmp), each with its node. */
 struct snap_nsec3_hash {
 	uint8_t hash[20];
 	uint32_t node;
@@ -117,7 +118,6 @@ struct snap_nsec3 {
 	uint8_t salt_len;
 	uint8_t salt[255];
 	uint32_t count;
-	struct snap_nsec3_hash h[]; /* count, sorted by hash (memcmp) */
 };
 
 /* Children table of a signed zone, for NSEC denial: the children of node

@@ -358,16 +358,17 @@ static int check_kids(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 static int check_nsec3(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 {
 	const struct snap_nsec3 *t = (const void *)(v->b + z->nsec3param);
+	const struct snap_nsec3_hash *h = (const void *)(t + 1);
 
 	if (z->nsec3param % 8 || !in_blob(v, z->nsec3param, sizeof(*t)) ||
 	    !in_blob(v, z->nsec3param, sizeof(*t) + (uint64_t)t->count *
-		     sizeof(t->h[0])) || t->alg != 1 || t->iterations > 2500)
+		     sizeof(*h)) || t->alg != 1 || t->iterations > 2500)
 		return bad(v, P53_EFORMAT, "zone %u: NSEC3 table at offset %u "
 			   "is malformed", zi, z->nsec3param);
 	for (uint32_t k = 0; k < t->count; k++) {
-		if (t->h[k].node >= z->node_count)
+		if (h[k].node >= z->node_count)
 			return bad(v, P53_EFORMAT, "zone %u: NSEC3 hash %u names "
-				   "node %u of %u", zi, k, t->h[k].node,
+				   "node %u of %u", zi, k, h[k].node,
 				   z->node_count);
 	}
 	return 0;
@@ -1232,14 +1233,15 @@ const struct snap_node *snap_nsec_cover(const struct snap *s,
 }
 
 /* Binary search of the sorted hashes: the first entry not below h. */
-static uint32_t nsec3_lower(const struct snap_nsec3 *t, const uint8_t *h)
+static uint32_t nsec3_lower(const struct snap_nsec3_hash *e, uint32_t n,
+			    const uint8_t *h)
 {
-	uint32_t lo = 0, hi = t->count;
+	uint32_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (memcmp(t->h[mid].hash, h, NSEC3_HASH_LEN) < 0)
+		if (memcmp(e[mid].hash, h, NSEC3_HASH_LEN) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -1253,23 +1255,25 @@ const struct snap_node *snap_nsec3_find(const struct snap *s,
 					bool cover)
 {
 	const struct snap_nsec3 *t;
+	const struct snap_nsec3_hash *e;
 	uint8_t h[NSEC3_HASH_LEN];
 	uint32_t i;
 
 	if (!(z->flags & SNAP_ZONE_NSEC3))
 		return NULL;
 	t = (const struct snap_nsec3 *)(const void *)(s->blob + z->nsec3param);
+	e = (const struct snap_nsec3_hash *)(const void *)(t + 1);
 	if (!t->count)
 		return NULL;
 	nsec3_hash(name, len, t->salt, t->salt_len, t->iterations, h);
-	i = nsec3_lower(t, h);
+	i = nsec3_lower(e, t->count, h);
 	if (!cover)
-		return i < t->count && !memcmp(t->h[i].hash, h, NSEC3_HASH_LEN) ?
-		       snap_node_at(s, z, t->h[i].node) : NULL;
+		return i < t->count && !memcmp(e[i].hash, h, NSEC3_HASH_LEN) ?
+		       snap_node_at(s, z, e[i].node) : NULL;
 	/* the last hash below h; before the first, the last of the chain
 	 * (whose next hash wraps around) */
 	i = i ? i - 1 : t->count - 1;
-	return snap_node_at(s, z, t->h[i].node);
+	return snap_node_at(s, z, e[i].node);
 }
 
 /* ---- lookups in bursts ------------------------------------------------------ */
