@@ -600,21 +600,16 @@ static const struct snap_node *n3_at(struct ans *a, unsigned i, bool cover)
 static void prove3_absent(struct ans *a, enum proof3 kind)
 {
 	unsigned strip = a->lk.encloser_strip;
-	const uint8_t *enc = a->qn->name + a->qn->off[strip];
-	size_t elen = (size_t)(a->qn->len - a->qn->off[strip]);
-	uint8_t wild[DNAME_MAXLEN];
 
 	if (!strip)
 		return;
+	/* the encloser's match and its wildcard's cover are precomputed;
+	 * the next closer name is hashed here */
 	if (kind != P3_WILDCARD)
-		add_proof(a, n3_at(a, strip, false));
+		add_proof(a, snap_nsec_after(a->s, a->lk.zone, a->lk.encloser));
 	add_proof(a, n3_at(a, strip - 1, true));
-	if (kind != P3_NXDOMAIN || elen + 2 > DNAME_MAXLEN)
-		return;
-	wild[0] = 1;
-	wild[1] = '*';
-	memcpy(wild + 2, enc, elen);
-	add_proof(a, snap_nsec3_find(a->s, a->lk.zone, wild, elen + 2, true));
+	if (kind == P3_NXDOMAIN)
+		add_proof(a, snap_nsec3_wild(a->s, a->lk.zone, a->lk.encloser));
 }
 
 /* RFC 5155 7.2.4 (opt-out): the closest provable encloser of the suffix
@@ -1208,13 +1203,14 @@ static void prove_nodata(struct ans *a, const struct snap_node *n)
 	if (!a->dnssec)
 		return;
 	if (nsec3_zone(a)) {
-		if (n == a->lk.node) {
-			prove3_nodata(a, 0);
-		} else {
+		/* node.nsec: the NSEC3 matching the node's name */
+		if (n != a->lk.node) {
 			prove3_absent(a, P3_WILD_NODATA);
-			add_proof(a, snap_nsec3_find(a->s, a->lk.zone,
-				  snap_ptr(a->s, n->name),
-				  wire_name_len(snap_ptr(a->s, n->name)), false));
+			add_proof(a, snap_nsec_after(a->s, a->lk.zone, n));
+		} else if (n->nsec) {
+			add_proof(a, snap_nsec_after(a->s, a->lk.zone, n));
+		} else {
+			prove3_provable(a, 0);
 		}
 		return;
 	}

@@ -17,38 +17,32 @@ static inline uint32_t rol(uint32_t x, unsigned n)
 	return x << n | x >> (32 - n);
 }
 
+/* One round: the schedule word t is made in a 16-word ring as it is
+ * needed, and each group of 20 rounds has its own loop, so that the
+ * compiler unrolls them without a branch per round. */
+#define SHA1_W(t) (t < 16 ? w[t] : (w[t & 15] = rol(w[(t + 13) & 15] ^ \
+		  w[(t + 8) & 15] ^ w[(t + 2) & 15] ^ w[t & 15], 1)))
+#define SHA1_ROUND(f, k) do { \
+		uint32_t tmp = rol(a, 5) + (f) + e + (k) + SHA1_W(t); \
+		e = d; d = c; c = rol(b, 30); b = a; a = tmp; \
+	} while (0)
+
 static void sha1_block(uint32_t h[5], const uint8_t *p)
 {
-	uint32_t w[80], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+	uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+	unsigned t;
 
-	for (int t = 0; t < 16; t++)
+	for (t = 0; t < 16; t++)
 		w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 |
 		       (uint32_t)p[4 * t + 2] << 8 | p[4 * t + 3];
-	for (int t = 16; t < 80; t++)
-		w[t] = rol(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
-	for (int t = 0; t < 80; t++) {
-		uint32_t f, k, tmp;
-
-		if (t < 20) {
-			f = (b & c) | (~b & d);
-			k = 0x5a827999;
-		} else if (t < 40) {
-			f = b ^ c ^ d;
-			k = 0x6ed9eba1;
-		} else if (t < 60) {
-			f = (b & c) | (b & d) | (c & d);
-			k = 0x8f1bbcdc;
-		} else {
-			f = b ^ c ^ d;
-			k = 0xca62c1d6;
-		}
-		tmp = rol(a, 5) + f + e + k + w[t];
-		e = d;
-		d = c;
-		c = rol(b, 30);
-		b = a;
-		a = tmp;
-	}
+	for (t = 0; t < 20; t++)
+		SHA1_ROUND(d ^ (b & (c ^ d)), 0x5a827999);
+	for (; t < 40; t++)
+		SHA1_ROUND(b ^ c ^ d, 0x6ed9eba1);
+	for (; t < 60; t++)
+		SHA1_ROUND((b & c) | (d & (b | c)), 0x8f1bbcdc);
+	for (; t < 80; t++)
+		SHA1_ROUND(b ^ c ^ d, 0xca62c1d6);
 	h[0] += a;
 	h[1] += b;
 	h[2] += c;
@@ -87,14 +81,17 @@ static void sha1_update(struct sha1 *s, const uint8_t *p, size_t n)
 static void sha1_final(struct sha1 *s, uint8_t out[NSEC3_HASH_LEN])
 {
 	uint64_t bits = s->total * 8;
-	uint8_t pad = 0x80, zero = 0, len[8];
 
-	sha1_update(s, &pad, 1);
-	while (s->fill != 56)
-		sha1_update(s, &zero, 1);
+	s->block[s->fill++] = 0x80;
+	if (s->fill > 56) {
+		memset(s->block + s->fill, 0, 64 - s->fill);
+		sha1_block(s->h, s->block);
+		s->fill = 0;
+	}
+	memset(s->block + s->fill, 0, 56 - s->fill);
 	for (int i = 0; i < 8; i++)
-		len[i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha1_update(s, len, 8);
+		s->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+	sha1_block(s->h, s->block);
 	for (int i = 0; i < 5; i++) {
 		out[4 * i] = (uint8_t)(s->h[i] >> 24);
 		out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);

@@ -906,6 +906,24 @@ static int hash_cmp(const void *a, const void *b)
 	return memcmp(a, b, NSEC3_HASH_LEN);
 }
 
+/* The entry whose NSEC3 covers hash h (n > 0): the last one below it, or
+ * the last of all (the chain wraps around). */
+static uint32_t nsec3_cover(const struct snap_nsec3_hash *e, uint32_t n,
+			    const uint8_t *h)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(e[mid].hash, h, NSEC3_HASH_LEN) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : n - 1;
+}
+
 /* RFC 5155 7.2.8: names that own only NSEC3 (and their RRSIGs) are not
  * visible to queries; their hashes, sorted, make the denial table. Needs
  * the canonical indexes (after canon_order). */
@@ -1010,7 +1028,8 @@ static uint64_t zb_layout(struct zbuild *zb, uint64_t off)
 		return off;
 	zb->off_nsec3 = off;
 	return ALIGN8(off + sizeof(struct snap_nsec3) +
-		      (uint64_t)zb->n3count * sizeof(struct snap_nsec3_hash));
+		      (uint64_t)zb->n3count * sizeof(struct snap_nsec3_hash) +
+		      (uint64_t)zb->nnode * 4);
 }
 
 /* Leaves store their names; a parent points into a child's name, of
@@ -1181,6 +1200,38 @@ static void emit_kids(const struct zbuild *zb, uint8_t *blob,
 	}
 }
 
+/* In an NSEC3 zone node.nsec is the node whose NSEC3 matches the node's
+ * name (snap_format.h): hashed once here, not for every NODATA or closest
+ * encloser proof. */
+static void link_nsec3(const struct zbuild *zb, const uint8_t *blob,
+		       struct snap_node *nodes, uint32_t *wild)
+{
+	const struct snap_nsec3 *t = &zb->n3;
+
+	for (uint32_t i = 0; i < zb->nnode; i++) {
+		const uint8_t *name = blob + nodes[i].name;
+		size_t len = (size_t)dname_wire_len(name, DNAME_MAXLEN);
+		uint8_t h[NSEC3_HASH_LEN], w[DNAME_MAXLEN];
+		const struct snap_nsec3_hash *m;
+
+		nodes[i].nsec = 0;
+		if (nodes[i].flags & (SNAP_NODE_NSEC3 | SNAP_NODE_OCCLUDED) ||
+		    !zb->n3count)
+			continue;
+		nsec3_hash(name, len, t->salt, t->salt_len, t->iterations, h);
+		m = bsearch(h, zb->n3h, zb->n3count, sizeof(*zb->n3h), hash_cmp);
+		if (m)
+			nodes[i].nsec = m->node + 1;
+		if (len + 2 > DNAME_MAXLEN)
+			continue;
+		w[0] = 1;
+		w[1] = '*';
+		memcpy(w + 2, name, len);
+		nsec3_hash(w, len + 2, t->salt, t->salt_len, t->iterations, h);
+		wild[i] = zb->n3h[nsec3_cover(zb->n3h, zb->n3count, h)].node + 1;
+	}
+}
+
 /* Nodes and RRset entries land at their canonical positions, but the walk
  * is in build order: that reads records and RDATA from the zone heap
  * nearly sequentially, where canonical order would miss the cache on
@@ -1248,6 +1299,8 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 		t->count = zb->n3count;
 		memcpy(t + 1, zb->n3h, zb->n3count * sizeof(*zb->n3h));
 		z->nsec3param = (uint32_t)zb->off_nsec3;
+		link_nsec3(zb, blob, nodes, (uint32_t *)(void *)
+			   ((struct snap_nsec3_hash *)(void *)(t + 1) + zb->n3count));
 	}
 }
 

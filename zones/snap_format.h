@@ -105,7 +105,9 @@ struct snap_zone {
 
 /* NSEC3 denial data of a zone (RFC 5155): the NSEC3PARAM, then (right
  * after it) `count` struct snap_nsec3_hash: the NSEC3 owners' hashes,
- * sorted (memcmp), each with its node. */
+ * sorted (memcmp), each with its node; then uint32_t wild[node_count]:
+ * for node i, index + 1 of the node whose NSEC3 covers "*.<name of i>"
+ * (the wildcard proof of an NXDOMAIN whose closest encloser is i). */
 struct snap_nsec3_hash {
 	uint8_t hash[20];
 	uint32_t node;
@@ -161,7 +163,9 @@ struct snap_node {
 				     * the names sorting after this one and
 				     * before the next node: the nearest node
 				     * at or before it, in canonical order,
-				     * that has an NSEC RRset (0 = none) */
+				     * that has an NSEC RRset (0 = none); in
+				     * an NSEC3 zone, the node whose NSEC3
+				     * matches this node's name */
 	uint32_t end;               /* index one past the last node of this
 				     * node's subtree (node order is pre-order) */
 };

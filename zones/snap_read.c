@@ -305,7 +305,8 @@ static int check_node(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 			   n->wildcard);
 	/* Denial links (v1.2) are read for signed zones only. */
 	if ((z->flags & SNAP_ZONE_SIGNED) &&
-	    (n->nsec > i + 1 || n->end <= i || n->end > z->node_count))
+	    (n->nsec > ((z->flags & SNAP_ZONE_NSEC3) ? z->node_count : i + 1) ||
+	     n->end <= i || n->end > z->node_count))
 		return bad(v, P53_EFORMAT, "zone %u: node %u: NSEC link %u or "
 			   "subtree end %u out of range", zi, i, n->nsec,
 			   n->end);
@@ -360,9 +361,12 @@ static int check_nsec3(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 	const struct snap_nsec3 *t = (const void *)(v->b + z->nsec3param);
 	const struct snap_nsec3_hash *h = (const void *)(t + 1);
 
+	const uint32_t *wild;
+
 	if (z->nsec3param % 8 || !in_blob(v, z->nsec3param, sizeof(*t)) ||
 	    !in_blob(v, z->nsec3param, sizeof(*t) + (uint64_t)t->count *
-		     sizeof(*h)) || t->alg != 1 || t->iterations > 2500)
+		     sizeof(*h) + (uint64_t)z->node_count * 4) ||
+	    t->alg != 1 || t->iterations > 2500)
 		return bad(v, P53_EFORMAT, "zone %u: NSEC3 table at offset %u "
 			   "is malformed", zi, z->nsec3param);
 	for (uint32_t k = 0; k < t->count; k++) {
@@ -370,6 +374,12 @@ static int check_nsec3(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 			return bad(v, P53_EFORMAT, "zone %u: NSEC3 hash %u names "
 				   "node %u of %u", zi, k, h[k].node,
 				   z->node_count);
+	}
+	wild = (const uint32_t *)(const void *)(h + t->count);
+	for (uint32_t i = 0; i < z->node_count; i++) {
+		if (wild[i] > z->node_count)
+			return bad(v, P53_EFORMAT, "zone %u: NSEC3 wildcard link "
+				   "of node %u out of range", zi, i);
 	}
 	return 0;
 }
@@ -1274,6 +1284,23 @@ const struct snap_node *snap_nsec3_find(const struct snap *s,
 	 * (whose next hash wraps around) */
 	i = i ? i - 1 : t->count - 1;
 	return snap_node_at(s, z, e[i].node);
+}
+
+const struct snap_node *snap_nsec3_wild(const struct snap *s,
+					const struct snap_zone *z,
+					const struct snap_node *enc)
+{
+	const struct snap_nsec3 *t;
+	const uint32_t *wild;
+	uint32_t w;
+
+	if (!(z->flags & SNAP_ZONE_NSEC3))
+		return NULL;
+	t = (const struct snap_nsec3 *)(const void *)(s->blob + z->nsec3param);
+	wild = (const uint32_t *)(const void *)
+	       ((const struct snap_nsec3_hash *)(const void *)(t + 1) + t->count);
+	w = wild[enc - snap_node_at(s, z, 0)];
+	return w ? snap_node_at(s, z, w - 1) : NULL;
 }
 
 /* ---- lookups in bursts ------------------------------------------------------ */
