@@ -586,6 +586,89 @@ static void test_nsec3_hash(void **state)
 	}
 }
 
+/* NSEC3 (RFC 5155 7.2) on the NSEC3-signed zones of the differential test
+ * (real hashes): the proofs' shapes. */
+static struct snap *open_file(const char *rel, uint8_t **blob)
+{
+	const char *root = getenv("SOURCE_ROOT");
+	char path[4096];
+	struct zone *z = NULL;
+	struct snap *s = NULL;
+	struct diag d;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%s", root ? root : ".", rel);
+	diag_init(&d, stderr);
+	d.hide_warnings = 1;
+	assert_int_equal(zone_parse_file(path, NULL, &d, &z), 0);
+	assert_int_equal(zone_check(z, NULL, &d), 0);
+	assert_int_equal(snap_compile(&z, 1, NULL, &d, blob, &len), 0);
+	assert_int_equal(snap_open_mem(*blob, len, &d, &s), 0);
+	zone_free(z);
+	return s;
+}
+
+static int count_type(const struct resp *r, int sec, uint16_t type, uint16_t covered)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->n; i++)
+		n += r->rr[i].sec == sec && r->rr[i].type == type &&
+		     r->rr[i].covered == covered;
+	return n;
+}
+
+static void test_nsec3(void **state)
+{
+	uint8_t *b1, *b2, out[4096];
+	struct snap *keep = F.s[0];
+	struct resp r;
+
+	(void)state;
+	F.s[0] = open_file("tests/integration/zones/nsec3.test.zone", &b1);
+	assert_true(snap_zone_at(F.s[0], 0)->flags & SNAP_ZONE_NSEC3);
+	/* NXDOMAIN: the apex matches (closest encloser), the next closer and
+	 * the wildcard are covered: three NSEC3 at most, each signed */
+	ask(0, "nothere.nsec3.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 3);
+	assert_int_equal(has(&r, 1, "0madr2c2o78cqsoquiejtbeh6gfgb0ff.nsec3.test.",
+			     RRTYPE_NSEC3, 0), 1);
+	assert_in_range(count_type(&r, 1, RRTYPE_NSEC3, 0), 2, 3);
+	assert_int_equal(count_type(&r, 1, RRTYPE_NSEC3, 0),
+			 count_type(&r, 1, RRTYPE_RRSIG, RRTYPE_NSEC3));
+	/* NSEC3 owners do not exist for queries (7.2.8), at DO=0 too */
+	ask(0, "0madr2c2o78cqsoquiejtbeh6gfgb0ff.nsec3.test.", RRTYPE_NSEC3, 0,
+	    sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 3);
+	ask(0, "x.0madr2c2o78cqsoquiejtbeh6gfgb0ff.nsec3.test.", RRTYPE_A, 0,
+	    sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 3);
+	/* NODATA: the name's own NSEC3 */
+	ask(0, "www.nsec3.test.", RRTYPE_CAA, 1, sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 0);
+	assert_int_equal(count_type(&r, 1, RRTYPE_NSEC3, 0), 1);
+	/* a wildcard answer: the next closer name is covered */
+	ask(0, "foo.w.nsec3.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.count[0], 2);
+	assert_int_equal(count_type(&r, 1, RRTYPE_NSEC3, 0), 1);
+	assert_int_equal(count_type(&r, 1, RRTYPE_RRSIG, RRTYPE_NSEC3), 1);
+	snap_close(F.s[0]);
+	free(b1);
+
+	/* opt-out: the unsigned delegation has no NSEC3, its DS NODATA is the
+	 * closest provable encloser proof (7.2.4) */
+	F.s[0] = open_file("tests/integration/zones/optout.test.zone", &b2);
+	ask(0, "outdeleg.optout.test.", RRTYPE_DS, 1, sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 0);
+	assert_int_equal(count_type(&r, 1, RRTYPE_NSEC3, 0), 2);
+	ask(0, "host.outdeleg.optout.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.aa, 0);
+	assert_int_equal(count_type(&r, 1, RRTYPE_NSEC3, 0), 2);
+	snap_close(F.s[0]);
+	free(b2);
+	F.s[0] = keep;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_nsec3_hash),
+		cmocka_unit_test(test_nsec3),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
