@@ -398,7 +398,9 @@ static void collect(const struct snap *s, struct pools *p)
 		for (uint32_t i = 0; i < z->node_count; i++) {
 			const struct snap_node *n = snap_node_at(s, z, i);
 
-			if (n->flags & (SNAP_NODE_OCCLUDED | SNAP_NODE_DNAME))
+			/* NSEC3 owners do not exist for queries (RFC 5155 7.2.8) */
+			if (n->flags & (SNAP_NODE_OCCLUDED | SNAP_NODE_DNAME |
+					SNAP_NODE_NSEC3))
 				continue;
 			if (n->flags & SNAP_NODE_DELEG)
 				pool_add(&p->deleg, zi, i);

@@ -44,7 +44,7 @@
 #define COOKIE_OUT      (COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN)
 #define UDP_MIN         512
 #define MAX_CHAIN       16      /* CNAME/DNAME links followed per query */
-#define MAX_PROOF       8       /* NSEC owners in one answer's denial */
+#define MAX_PROOF       8       /* NSEC/NSEC3 owners in one answer's proofs */
 
 enum {
 	RCODE_NOERROR = 0, RCODE_FORMERR = 1, RCODE_SERVFAIL = 2,
@@ -124,8 +124,8 @@ struct ans {
 	const uint8_t *rrl_name;
 	uint8_t rrl_len;
 	const struct snap_node *seen[MAX_CHAIN + 1];
-	/* Nodes whose NSEC goes into the authority section once the answer
-	 * section is complete (denial and wildcard proofs, in order). */
+	/* Nodes whose NSEC or NSEC3 goes into the authority section once the
+	 * answer section is complete (denial and wildcard proofs, in order). */
 	const struct snap_node *proof[MAX_PROOF];
 	struct snap_lookup lk;
 	/* The client: client_loc() works out its location (what answers
@@ -552,8 +552,8 @@ static inline bool put_sig(struct ans *a, const struct snap_rrset *set,
 			 owner, count);
 }
 
-/* An NSEC to prove a denial or a wildcard expansion (RFC 4035 3.1.3),
- * written by put_proofs; each owner once. */
+/* An NSEC (or NSEC3) owner to prove a denial or a wildcard expansion
+ * (RFC 4035 3.1.3, RFC 5155 7.2), written by put_proofs; each once. */
 static void add_proof(struct ans *a, const struct snap_node *n)
 {
 	if (!n)
@@ -579,6 +579,73 @@ static void prove_absent(struct ans *a, bool wild)
 					     label));
 }
 
+/* ---- NSEC3 (RFC 5155 7.2) ---- */
+
+enum proof3 {
+	P3_NXDOMAIN,            /* 7.2.2: closest encloser proof, wildcard */
+	P3_WILDCARD,            /* 7.2.6: the next closer name is covered */
+	P3_WILD_NODATA,         /* 7.2.5: closest encloser proof, wildcard */
+};
+
+/* The NSEC3 matching (or covering) the suffix of the current name that
+ * drops i labels. */
+static const struct snap_node *n3_at(struct ans *a, unsigned i, bool cover)
+{
+	const struct snap_qname *q = a->qn;
+
+	return snap_nsec3_find(a->s, a->lk.zone, q->name + q->off[i],
+			       (size_t)(q->len - q->off[i]), cover);
+}
+
+/* A name that does not exist, in an NSEC3 zone. */
+static void prove3_absent(struct ans *a, enum proof3 kind)
+{
+	unsigned strip = a->lk.encloser_strip;
+
+	if (!strip)
+		return;
+	/* the encloser's match and its wildcard's cover are precomputed;
+	 * the next closer name is hashed here */
+	if (kind != P3_WILDCARD)
+		add_proof(a, snap_nsec_after(a->s, a->lk.zone, a->lk.encloser));
+	add_proof(a, n3_at(a, strip - 1, true));
+	if (kind == P3_NXDOMAIN)
+		add_proof(a, snap_nsec3_wild(a->s, a->lk.zone, a->lk.encloser));
+}
+
+/* RFC 5155 7.2.4 (opt-out): the closest provable encloser of the suffix
+ * of the current name that drops `from` labels, and the NSEC3 covering
+ * the name just below it. */
+static void prove3_provable(struct ans *a, unsigned from)
+{
+	for (unsigned i = from + 1; i <= a->qn->labels; i++) {
+		const struct snap_node *m = n3_at(a, i, false);
+
+		if (m) {
+			add_proof(a, m);
+			add_proof(a, n3_at(a, i - 1, true));
+			return;
+		}
+	}
+}
+
+/* NODATA at the name that drops `from` labels (RFC 5155 7.2.3): its own
+ * NSEC3, or the opt-out proof when it has none. */
+static void prove3_nodata(struct ans *a, unsigned from)
+{
+	const struct snap_node *m = n3_at(a, from, false);
+
+	if (m)
+		add_proof(a, m);
+	else
+		prove3_provable(a, from);
+}
+
+static inline bool nsec3_zone(const struct ans *a)
+{
+	return a->lk.zone->flags & SNAP_ZONE_NSEC3;
+}
+
 /* Required in authority (RFC 4035 3.1.3): TC when they do not fit. Only
  * before the additional section has begun. */
 static void put_proofs(struct ans *a)
@@ -594,6 +661,8 @@ static void put_proofs(struct ans *a)
 		const uint8_t *name = snap_ptr(a->s, n->name);
 		uint32_t ref;
 
+		if (!nsec)
+			nsec = snap_node_rrset(a->s, n, RRTYPE_NSEC3);
 		if (!nsec)
 			continue;
 		if (!put_rrset_named(w, a->s, nsec, name, wire_name_len(name),
@@ -876,10 +945,27 @@ enum prelookup {
 	PRE_NOZONE,             /* yes, no zone of ours holds the name */
 };
 
+/* RFC 5155 7.2.8: NSEC3 owners are not visible to queries: their names,
+ * and names below them, do not exist; the parent (the apex) is the
+ * closest encloser. */
+static void hide_nsec3(struct ans *a)
+{
+	const struct snap_node *p = snap_node_at(a->s, a->lk.zone,
+						 a->lk.encloser->parent);
+
+	a->lk.node = NULL;
+	a->lk.encloser = p;
+	a->lk.encloser_strip++;
+	a->lk.wildcard = p->wildcard == SNAP_NONE ? NULL :
+			 snap_node_at(a->s, a->lk.zone, p->wildcard);
+}
+
 /* a->lk holds the lookup of the current name: DS at a served apex is
  * answered from the zone above. */
 static void found(struct ans *a)
 {
+	if (a->lk.encloser->flags & SNAP_NODE_NSEC3)
+		hide_nsec3(a);
 	if (a->qtype == RRTYPE_DS && a->lk.node && a->qn->labels &&
 	    (a->lk.node->flags & SNAP_NODE_APEX))
 		ds_from_parent(a);
@@ -1041,6 +1127,12 @@ static void answer_nxdomain(struct ans *a)
 	a->kind = ENGINE_KIND_NXDOMAIN;
 	set_rrl(a, apex, wire_name_len(apex));
 	put_soa(a, a->lk.zone);
+	if (!a->dnssec)
+		return;
+	if (nsec3_zone(a)) {
+		prove3_absent(a, P3_NXDOMAIN);
+		return;
+	}
 	prove_absent(a, false);
 	prove_absent(a, true);
 }
@@ -1056,6 +1148,12 @@ static bool put_secure_cut(struct ans *a, const struct snap_node *cut,
 	if (!a->dnssec || !(a->lk.zone->flags & SNAP_ZONE_SIGNED))
 		return true;
 	set = snap_node_rrset(a->s, cut, RRTYPE_DS);
+	if (!set && nsec3_zone(a)) {
+		/* RFC 5155 7.2.7: the cut's NSEC3, or the opt-out proof */
+		prove3_nodata(a, (unsigned)(a->qn->labels -
+			      dname_labels(snap_ptr(a->s, cut->name))));
+		return true;
+	}
 	if (!set)
 		set = snap_node_rrset(a->s, cut, RRTYPE_NSEC);
 	if (!set)
@@ -1144,9 +1242,33 @@ static void prove_nodata(struct ans *a, const struct snap_node *n)
 {
 	if (!a->dnssec)
 		return;
+	if (nsec3_zone(a)) {
+		/* node.nsec: the NSEC3 matching the node's name */
+		if (n != a->lk.node) {
+			prove3_absent(a, P3_WILD_NODATA);
+			add_proof(a, snap_nsec_after(a->s, a->lk.zone, n));
+		} else if (n->nsec) {
+			add_proof(a, snap_nsec_after(a->s, a->lk.zone, n));
+		} else {
+			prove3_provable(a, 0);
+		}
+		return;
+	}
 	if (n != a->lk.node)
 		prove_absent(a, false);
 	add_proof(a, snap_nsec_after(a->s, a->lk.zone, n));
+}
+
+/* An answer synthesized from a wildcard: the proof that the name itself
+ * does not exist (RFC 4035 3.1.3.3, RFC 5155 7.2.6). */
+static void prove_wildcard(struct ans *a)
+{
+	if (!a->dnssec)
+		return;
+	if (nsec3_zone(a))
+		prove3_absent(a, P3_WILDCARD);
+	else
+		prove_absent(a, false);
 }
 
 /* Data of type qtype at node n (exact or wildcard) for the current name.
@@ -1188,7 +1310,7 @@ static bool answer_node(struct ans *a, const struct snap_node *n)
 		return false;
 	}
 	if (n != a->lk.node)
-		prove_absent(a, false);         /* a wildcard expansion */
+		prove_wildcard(a);
 	if ((set->flags & SNAP_RRSET_POLICY) && set->type != RRTYPE_CNAME &&
 	    a->qtype != RRTYPE_ANY && policy_target(a, start))
 		return true;
@@ -1229,7 +1351,7 @@ static bool follow_cname(struct ans *a, const struct snap_node *n, bool wild)
 		return false;
 	}
 	if (wild)
-		prove_absent(a, false);
+		prove_wildcard(a);
 	a->kind = ENGINE_KIND_ANSWER;
 	a->chained = 1;
 	again = wild && seen(a, n);

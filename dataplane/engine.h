@@ -181,13 +181,15 @@ void engine_conf_init(struct engine_conf *conf);
  * malformed, or a second one, gets FORMERR (with an OPT); a valid one is
  * echoed in every response that has an OPT (BADVERS aside), with SCOPE
  * PREFIX-LENGTH 0 unless the answer section depends on the client.
- * With DO=1, answers from a signed zone (RFC 4035 3.1, as Knot DNS sends
- * them) carry the RRSIGs of every RRset in answer and authority (glue in
- * additional gets its own when it fits), the DS and its RRSIG or the NSEC
- * of the cut in referrals, and NSEC proofs for NXDOMAIN, NODATA and
- * wildcard answers; what must be there and does not fit sets TC. AD is
- * never set, CD is copied. DO=0 answers are the same bytes as from the
- * zone unsigned.
+ * With DO=1, answers from a signed zone (RFC 4035 3.1, RFC 5155 7.2, as
+ * Knot DNS sends them) carry the RRSIGs of every RRset in answer and
+ * authority (additional records get theirs when they fit), the DS and its
+ * RRSIG or the NSEC (or NSEC3) of the cut in referrals, and NSEC or NSEC3
+ * proofs for NXDOMAIN, NODATA and wildcard answers (an NSEC3 zone hashes
+ * up to three names per answer); what must be there and does not fit sets
+ * TC. AD is never set, CD is copied. DO=0 answers are the same bytes as
+ * from the zone unsigned, except that NSEC3 owner names do not exist (RFC
+ * 5155 7.2.8).
  * res (may be NULL) receives the details.
  */
 size_t engine_answer(const struct engine_conf *conf, const struct snap *s,

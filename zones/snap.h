@@ -246,8 +246,25 @@ const struct snap_node *snap_nsec_cover(const struct snap *s,
 					const struct snap_node *enc,
 					const uint8_t *label);
 
+/* NSEC3 denial (RFC 5155 7.2) in an NSEC3 zone z (SNAP_ZONE_NSEC3): the
+ * node whose NSEC3 matches the lower-cased wire name (len bytes), or with
+ * cover, the one whose NSEC3 covers its hash (a name that has no NSEC3
+ * of its own). Hashes the name (SHA-1, the zone's salt and iterations).
+ * NULL when none, or z has no NSEC3. */
+const struct snap_node *snap_nsec3_find(const struct snap *s,
+					const struct snap_zone *z,
+					const uint8_t *name, size_t len,
+					bool cover);
+
+/* The node whose NSEC3 covers the wildcard "*.<enc>" below node enc of
+ * NSEC3 zone z (precomputed: no hash), NULL when none. */
+const struct snap_node *snap_nsec3_wild(const struct snap *s,
+					const struct snap_zone *z,
+					const struct snap_node *enc);
+
 /* The node whose NSEC covers names sorting right after node n in zone z
- * (n itself when it has an NSEC), NULL when none or z is unsigned. */
+ * (n itself when it has an NSEC), NULL when none or z is unsigned. In an
+ * NSEC3 zone: the node whose NSEC3 matches n's name, NULL when none. */
 static inline const struct snap_node *snap_nsec_after(const struct snap *s,
 						      const struct snap_zone *z,
 						      const struct snap_node *n)

@@ -28,6 +28,7 @@
 #include "rdata.h"
 #include "snap.h"
 #include "snap_sign.h"
+#include "nsec3.h"
 
 #define ALIGN8(x)       (((x) + 7) & ~(uint64_t)7)
 #define RR_HDR          12      /* C0 0C TYPE CLASS TTL RDLENGTH */
@@ -102,12 +103,16 @@ struct zbuild {
 	uint32_t nsig;          /* per-type RRSIG entries (after the nodes') */
 	uint32_t min_expiry;    /* earliest RRSIG expiration, 0 = none */
 	bool nsec3;             /* NSEC3PARAM at the apex */
+	struct snap_nsec3 n3;   /* its parameters */
+	struct snap_nsec3_hash *n3h;    /* NSEC3 owners, by build id first */
+	uint32_t n3count;
 	uint64_t wire_size, names_size;
 	uint32_t hash_slots;
 
 	/* layout in the blob */
 	uint64_t off_nodes, off_hash, off_sets, off_wire, off_names, off_addl;
 	uint64_t off_kids;      /* children table (signed zones), 0 = none */
+	uint64_t off_nsec3;     /* NSEC3 table, 0 = none */
 };
 
 static inline uint16_t get16(const uint8_t *p)
@@ -187,6 +192,7 @@ static void zb_free(struct zbuild *zb)
 	free(zb->kids);
 	free(zb->inner);
 	free(zb->addl);
+	free(zb->n3h);
 	memset(zb, 0, sizeof(*zb));
 }
 
@@ -872,7 +878,79 @@ static void build_sigs(struct zbuild *zb)
 				zb->min_expiry = exp;
 		}
 	}
-	zb->nsec3 = node_set(zb, &zb->node[0], RRTYPE_NSEC3PARAM) != NULL;
+}
+
+/* NSEC3PARAM of the apex into zb->n3; false when there is none usable. */
+static bool read_nsec3param(struct zbuild *zb)
+{
+	const struct bset *s = node_set(zb, &zb->node[0], RRTYPE_NSEC3PARAM);
+	const struct zone_rr *r;
+	const uint8_t *rd;
+
+	if (!s)
+		return false;
+	r = &zb->rr[zb->order[s->first]];
+	rd = zone_rr_rdata(zb->z, r);
+	if (r->rdlen < 5 || r->rdlen != 5u + rd[4] || rd[0] != 1)
+		return false;
+	zb->n3.alg = rd[0];
+	zb->n3.flags = rd[1];
+	zb->n3.iterations = get16(rd + 2);
+	zb->n3.salt_len = rd[4];
+	memcpy(zb->n3.salt, rd + 5, rd[4]);
+	return true;
+}
+
+static int hash_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, NSEC3_HASH_LEN);
+}
+
+/* The entry whose NSEC3 covers hash h (n > 0): the last one below it, or
+ * the last of all (the chain wraps around). */
+static uint32_t nsec3_cover(const struct snap_nsec3_hash *e, uint32_t n,
+			    const uint8_t *h)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(e[mid].hash, h, NSEC3_HASH_LEN) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : n - 1;
+}
+
+/* RFC 5155 7.2.8: names that own only NSEC3 (and their RRSIGs) are not
+ * visible to queries; their hashes, sorted, make the denial table. Needs
+ * the canonical indexes (after canon_order). */
+static int build_nsec3(struct zbuild *zb)
+{
+	if (!zb->nsig || !read_nsec3param(zb))
+		return 0;
+	zb->nsec3 = true;
+	if (!(zb->n3h = malloc(zb->nnode * sizeof(*zb->n3h))))
+		return P53_ENOMEM;
+	for (uint32_t id = 1; id < zb->nnode; id++) {
+		struct bnode *n = &zb->node[id];
+		uint32_t other = 0;
+
+		for (uint32_t k = 0; k < n->set_count; k++) {
+			uint16_t t = zb->set[n->set_first + k].type;
+
+			other += t != RRTYPE_NSEC3 && t != RRTYPE_RRSIG;
+		}
+		if (other || !node_set(zb, n, RRTYPE_NSEC3) || n->parent != 0 ||
+		    nsec3_label_decode(bname(zb, id), zb->n3h[zb->n3count].hash) < 0)
+			continue;
+		n->flags |= SNAP_NODE_NSEC3;
+		zb->n3h[zb->n3count++].node = n->idx;
+	}
+	qsort(zb->n3h, zb->n3count, sizeof(*zb->n3h), hash_cmp);
+	return 0;
 }
 
 /* ---- build one zone ---------------------------------------------------- */
@@ -915,6 +993,8 @@ static int zb_build(struct zbuild *zb, const struct zone *z, struct diag *d)
 	    (ret = build_addl(zb)) < 0)
 		return ret;
 	build_sigs(zb);
+	if ((ret = build_nsec3(zb)) < 0)
+		return ret;
 	for (id = 0; id < zb->nnode; id++) {
 		if (!zb->node[id].kid_count)
 			zb->names_size += zb->node[id].len;
@@ -943,7 +1023,13 @@ static uint64_t zb_layout(struct zbuild *zb, uint64_t off)
 		return off;
 	zb->off_kids = off;
 	off = ALIGN8(off + ((uint64_t)zb->nnode + 1) * 4);
-	return off + ((uint64_t)zb->nnode - 1) * sizeof(struct snap_kid);
+	off = ALIGN8(off + ((uint64_t)zb->nnode - 1) * sizeof(struct snap_kid));
+	if (!zb->nsec3)
+		return off;
+	zb->off_nsec3 = off;
+	return ALIGN8(off + sizeof(struct snap_nsec3) +
+		      (uint64_t)zb->n3count * sizeof(struct snap_nsec3_hash) +
+		      (uint64_t)zb->nnode * 4);
 }
 
 /* Leaves store their names; a parent points into a child's name, of
@@ -1114,6 +1200,38 @@ static void emit_kids(const struct zbuild *zb, uint8_t *blob,
 	}
 }
 
+/* In an NSEC3 zone node.nsec is the node whose NSEC3 matches the node's
+ * name (snap_format.h): hashed once here, not for every NODATA or closest
+ * encloser proof. */
+static void link_nsec3(const struct zbuild *zb, const uint8_t *blob,
+		       struct snap_node *nodes, uint32_t *wild)
+{
+	const struct snap_nsec3 *t = &zb->n3;
+
+	for (uint32_t i = 0; i < zb->nnode; i++) {
+		const uint8_t *name = blob + nodes[i].name;
+		size_t len = (size_t)dname_wire_len(name, DNAME_MAXLEN);
+		uint8_t h[NSEC3_HASH_LEN], w[DNAME_MAXLEN];
+		const struct snap_nsec3_hash *m;
+
+		nodes[i].nsec = 0;
+		if (nodes[i].flags & (SNAP_NODE_NSEC3 | SNAP_NODE_OCCLUDED) ||
+		    !zb->n3count)
+			continue;
+		nsec3_hash(name, len, t->salt, t->salt_len, t->iterations, h);
+		m = bsearch(h, zb->n3h, zb->n3count, sizeof(*zb->n3h), hash_cmp);
+		if (m)
+			nodes[i].nsec = m->node + 1;
+		if (len + 2 > DNAME_MAXLEN)
+			continue;
+		w[0] = 1;
+		w[1] = '*';
+		memcpy(w + 2, name, len);
+		nsec3_hash(w, len + 2, t->salt, t->salt_len, t->iterations, h);
+		wild[i] = zb->n3h[nsec3_cover(zb->n3h, zb->n3count, h)].node + 1;
+	}
+}
+
 /* Nodes and RRset entries land at their canonical positions, but the walk
  * is in build order: that reads records and RDATA from the zone heap
  * nearly sequentially, where canonical order would miss the cache on
@@ -1173,6 +1291,16 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 		link_denial(zb, blob, nodes);
 		emit_kids(zb, blob, nodes);
 		z->kids = (uint32_t)zb->off_kids;
+	}
+	if (zb->nsec3) {
+		struct snap_nsec3 *t = (struct snap_nsec3 *)(void *)(blob + zb->off_nsec3);
+
+		*t = zb->n3;
+		t->count = zb->n3count;
+		memcpy(t + 1, zb->n3h, zb->n3count * sizeof(*zb->n3h));
+		z->nsec3param = (uint32_t)zb->off_nsec3;
+		link_nsec3(zb, blob, nodes, (uint32_t *)(void *)
+			   ((struct snap_nsec3_hash *)(void *)(t + 1) + zb->n3count));
 	}
 }
 

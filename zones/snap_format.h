@@ -92,7 +92,8 @@ struct snap_zone {
 	uint32_t neg_ttl;           /* min(SOA TTL, SOA MINIMUM) (RFC 2308) */
 	uint32_t soa_rrset;         /* offset of the apex SOA struct snap_rrset */
 	uint32_t flags;             /* SNAP_ZONE_* */
-	uint32_t nsec3param;        /* offset, 0 = none (DNSSEC issue) */
+	uint32_t nsec3param;        /* SNAP_ZONE_NSEC3 (v1.2): offset of the
+				     * struct snap_nsec3 below, else 0 */
 	uint32_t policy_table;      /* offset, 0 = none (traffic policies) */
 	uint32_t rrsets;            /* offset of all the zone's struct
 				     * snap_rrset, node by node (v1.0) */
@@ -100,6 +101,25 @@ struct snap_zone {
 	uint32_t kids;              /* signed zones (v1.2): offset of the
 				     * children table below, else 0 */
 	uint32_t reserved;
+};
+
+/* NSEC3 denial data of a zone (RFC 5155): the NSEC3PARAM, then (right
+ * after it) `count` struct snap_nsec3_hash: the NSEC3 owners' hashes,
+ * sorted (memcmp), each with its node; then uint32_t wild[node_count]:
+ * for node i, index + 1 of the node whose NSEC3 covers "*.<name of i>"
+ * (the wildcard proof of an NXDOMAIN whose closest encloser is i). */
+struct snap_nsec3_hash {
+	uint8_t hash[20];
+	uint32_t node;
+};
+
+struct snap_nsec3 {
+	uint8_t alg;                /* 1: SHA-1 */
+	uint8_t flags;
+	uint16_t iterations;
+	uint8_t salt_len;
+	uint8_t salt[255];
+	uint32_t count;
 };
 
 /* Children table of a signed zone, for NSEC denial: the children of node
@@ -125,6 +145,9 @@ struct snap_kid {
 #define SNAP_NODE_WILDCARD  (1u << 4)   /* first label is "*" */
 #define SNAP_NODE_CNAME     (1u << 5)   /* has a CNAME RRset */
 #define SNAP_NODE_DNAME     (1u << 6)   /* has a DNAME RRset */
+#define SNAP_NODE_NSEC3     (1u << 7)   /* an NSEC3 owner in an NSEC3 zone
+					 * (v1.2): not visible to queries
+					 * (RFC 5155 7.2.8) */
 
 /* One name that exists in the zone: with data, or an empty non-terminal. */
 struct snap_node {
@@ -140,7 +163,9 @@ struct snap_node {
 				     * the names sorting after this one and
 				     * before the next node: the nearest node
 				     * at or before it, in canonical order,
-				     * that has an NSEC RRset (0 = none) */
+				     * that has an NSEC RRset (0 = none); in
+				     * an NSEC3 zone, the node whose NSEC3
+				     * matches this node's name */
 	uint32_t end;               /* index one past the last node of this
 				     * node's subtree (node order is pre-order) */
 };

@@ -24,6 +24,7 @@
 #include "dname.h"
 #include "error.h"
 #include "latency.h"
+#include "nsec3.h"
 #include "policy.h"
 #include "rdata.h"
 #include "snap.h"
@@ -307,7 +308,8 @@ static int check_node(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 			   n->wildcard);
 	/* Denial links (v1.2) are read for signed zones only. */
 	if ((z->flags & SNAP_ZONE_SIGNED) &&
-	    (n->nsec > i + 1 || n->end <= i || n->end > z->node_count))
+	    (n->nsec > ((z->flags & SNAP_ZONE_NSEC3) ? z->node_count : i + 1) ||
+	     n->end <= i || n->end > z->node_count))
 		return bad(v, P53_EFORMAT, "zone %u: node %u: NSEC link %u or "
 			   "subtree end %u out of range", zi, i, n->nsec,
 			   n->end);
@@ -350,6 +352,37 @@ static int check_kids(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 			return bad(v, P53_EFORMAT, "zone %u: child %llu names "
 				   "node %u of %llu", zi, (unsigned long long)k,
 				   kid[k].node, (unsigned long long)n);
+	}
+	return 0;
+}
+
+/* The NSEC3 table of an NSEC3 zone: inside the content, SHA-1, a bounded
+ * number of iterations (each one is a hash per proof on the query path;
+ * RFC 5155 10.3 allows 2,500 at most), entries naming nodes. */
+static int check_nsec3(struct vctx *v, uint32_t zi, const struct snap_zone *z)
+{
+	const struct snap_nsec3 *t = (const void *)(v->b + z->nsec3param);
+	const struct snap_nsec3_hash *h = (const void *)(t + 1);
+
+	const uint32_t *wild;
+
+	if (z->nsec3param % 8 || !in_blob(v, z->nsec3param, sizeof(*t)) ||
+	    !in_blob(v, z->nsec3param, sizeof(*t) + (uint64_t)t->count *
+		     sizeof(*h) + (uint64_t)z->node_count * 4) ||
+	    t->alg != 1 || t->iterations > 2500)
+		return bad(v, P53_EFORMAT, "zone %u: NSEC3 table at offset %u "
+			   "is malformed", zi, z->nsec3param);
+	for (uint32_t k = 0; k < t->count; k++) {
+		if (h[k].node >= z->node_count)
+			return bad(v, P53_EFORMAT, "zone %u: NSEC3 hash %u names "
+				   "node %u of %u", zi, k, h[k].node,
+				   z->node_count);
+	}
+	wild = (const uint32_t *)(const void *)(h + t->count);
+	for (uint32_t i = 0; i < z->node_count; i++) {
+		if (wild[i] > z->node_count)
+			return bad(v, P53_EFORMAT, "zone %u: NSEC3 wildcard link "
+				   "of node %u out of range", zi, i);
 	}
 	return 0;
 }
@@ -398,8 +431,10 @@ static int check_zone(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 		if (check_node(v, zi, z, i, &node[i]) < 0)
 			return v->err;
 	}
-	if (z->flags & SNAP_ZONE_SIGNED)
-		return check_kids(v, zi, z);
+	if ((z->flags & SNAP_ZONE_SIGNED) && check_kids(v, zi, z) < 0)
+		return v->err;
+	if (z->flags & SNAP_ZONE_NSEC3)
+		return check_nsec3(v, zi, z);
 	return 0;
 }
 
@@ -1244,6 +1279,67 @@ const struct snap_node *snap_nsec_cover(const struct snap *s,
 	if (lo == base)
 		return snap_nsec_after(s, z, enc);
 	return kid[lo - 1].nsec ? &nodes[kid[lo - 1].nsec - 1] : NULL;
+}
+
+/* Binary search of the sorted hashes: the first entry not below h. */
+static uint32_t nsec3_lower(const struct snap_nsec3_hash *e, uint32_t n,
+			    const uint8_t *h)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(e[mid].hash, h, NSEC3_HASH_LEN) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct snap_node *snap_nsec3_find(const struct snap *s,
+					const struct snap_zone *z,
+					const uint8_t *name, size_t len,
+					bool cover)
+{
+	const struct snap_nsec3 *t;
+	const struct snap_nsec3_hash *e;
+	uint8_t h[NSEC3_HASH_LEN];
+	uint32_t i;
+
+	if (!(z->flags & SNAP_ZONE_NSEC3))
+		return NULL;
+	t = (const struct snap_nsec3 *)(const void *)(s->blob + z->nsec3param);
+	e = (const struct snap_nsec3_hash *)(const void *)(t + 1);
+	if (!t->count)
+		return NULL;
+	nsec3_hash(name, len, t->salt, t->salt_len, t->iterations, h);
+	i = nsec3_lower(e, t->count, h);
+	if (!cover)
+		return i < t->count && !memcmp(e[i].hash, h, NSEC3_HASH_LEN) ?
+		       snap_node_at(s, z, e[i].node) : NULL;
+	/* the last hash below h; before the first, the last of the chain
+	 * (whose next hash wraps around) */
+	i = i ? i - 1 : t->count - 1;
+	return snap_node_at(s, z, e[i].node);
+}
+
+const struct snap_node *snap_nsec3_wild(const struct snap *s,
+					const struct snap_zone *z,
+					const struct snap_node *enc)
+{
+	const struct snap_nsec3 *t;
+	const uint32_t *wild;
+	uint32_t w;
+
+	if (!(z->flags & SNAP_ZONE_NSEC3))
+		return NULL;
+	t = (const struct snap_nsec3 *)(const void *)(s->blob + z->nsec3param);
+	wild = (const uint32_t *)(const void *)
+	       ((const struct snap_nsec3_hash *)(const void *)(t + 1) + t->count);
+	w = wild[enc - snap_node_at(s, z, 0)];
+	return w ? snap_node_at(s, z, w - 1) : NULL;
 }
 
 /* ---- lookups in bursts ------------------------------------------------------ */

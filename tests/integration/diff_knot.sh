@@ -17,7 +17,8 @@ cleanup() {
 trap cleanup EXIT
 
 zones=("$here/zones/diff.test.zone" "$root/zones/examples/example.com.zone"
-	"$here/zones/signed.test.zone")
+	"$here/zones/signed.test.zone" "$here/zones/nsec3.test.zone"
+	"$here/zones/optout.test.zone")
 # The real, signed root zone (delegations, glue, DS, NSEC, RRSIG as data).
 if [ -f "$root/../shared/zones/root.zone" ]; then
 	zones+=("$root/../shared/zones/root.zone")

@@ -75,6 +75,11 @@ KNOWN = [
      "RDATA (NS targets, NSEC next names, RRSIG signers), so it runs out of "
      "room sooner and sets TC where Knot still fits; what it sent is a part "
      "of Knot's answer, and the client retries over TCP"),
+    (lambda q, t, p, a, b: _small(p) and _do(b) and a.flags & dns.flags.TC
+     and b.flags & dns.flags.TC and a.rcode() == b.rcode(),
+     "RFC 2181 9: both truncate this DO=1 response in 512 bytes, with other "
+     "records in it: Knot writes a section's RRSIGs after all its RRsets, "
+     "pop53 each RRSIG right after its RRset"),
     (lambda q, t, p, a, b: a.rcode() == b.rcode() and not rrsets(b.authority)
      and rrsets(b.answer) <= rrsets(a.answer)
      and any(rr.rdtype == dns.rdatatype.CNAME for rr in b.answer)

@@ -21,6 +21,7 @@
 #include "dname.h"
 #include "engine.h"
 #include "error.h"
+#include "nsec3.h"
 #include "rdata.h"
 #include "snap.h"
 #include "zone.h"
@@ -545,6 +546,129 @@ static void test_verify(void **state)
 	refused(bad_link);
 }
 
+/* SHA-1 (FIPS 180-4 test vectors) and the NSEC3 hash of a real zone's apex
+ * (tests/integration/zones/nsec3.test.zone, RFC 9276 parameters). */
+static void test_nsec3_hash(void **state)
+{
+	static const uint8_t abc[20] = {
+		0xa9, 0x99, 0x3e, 0x36, 0x47, 0x06, 0x81, 0x6a, 0xba, 0x3e,
+		0x25, 0x71, 0x78, 0x50, 0xc2, 0x6c, 0x9c, 0xd0, 0xd8, 0x9d,
+	};
+	static const uint8_t two[20] = {
+		0x84, 0x98, 0x3e, 0x44, 0x1c, 0x3b, 0xd2, 0x6e, 0xba, 0xae,
+		0x4a, 0xa1, 0xf9, 0x51, 0x29, 0xe5, 0xe5, 0x46, 0x70, 0xf1,
+	};
+	const char *msg = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	uint8_t h[20], want[20];
+
+	(void)state;
+	nsec3_sha1("abc", 3, h);
+	assert_memory_equal(h, abc, 20);
+	nsec3_sha1(msg, strlen(msg), h);        /* two blocks */
+	assert_memory_equal(h, two, 20);
+	nsec3_hash((const uint8_t *)"\5nsec3\4test", 12, NULL, 0, 0, h);
+	assert_int_equal(nsec3_label_decode((const uint8_t *)
+			 "\x20" "0MADR2C2O78CQSOQUIEJTBEH6GFGB0FF", want), 0);
+	assert_memory_equal(h, want, 20);
+	assert_int_equal(nsec3_label_decode((const uint8_t *)"\3www", want), -1);
+	assert_int_equal(nsec3_label_decode((const uint8_t *)
+			 "\x20" "0madr2c2o78cqsoquiejtbeh6gfgb0fw", want), -1);
+	/* iterations: IH(1) = H(IH(0) || salt) */
+	{
+		uint8_t salt[2] = { 0xab, 0xcd }, buf[22], once[20];
+
+		nsec3_hash((const uint8_t *)"\1a\0", 3, salt, 2, 0, once);
+		memcpy(buf, once, 20);
+		memcpy(buf + 20, salt, 2);
+		nsec3_sha1(buf, 22, want);
+		nsec3_hash((const uint8_t *)"\1a\0", 3, salt, 2, 1, h);
+		assert_memory_equal(h, want, 20);
+	}
+}
+
+/* NSEC3 (RFC 5155 7.2) on the NSEC3-signed zones of the differential test
+ * (real hashes): the proofs' shapes. */
+static struct snap *open_file(const char *rel, uint8_t **blob)
+{
+	const char *root = getenv("SOURCE_ROOT");
+	char path[4096];
+	struct zone *z = NULL;
+	struct snap *s = NULL;
+	struct diag d;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%s", root ? root : ".", rel);
+	diag_init(&d, stderr);
+	d.hide_warnings = 1;
+	assert_int_equal(zone_parse_file(path, NULL, &d, &z), 0);
+	assert_int_equal(zone_check(z, NULL, &d), 0);
+	assert_int_equal(snap_compile(&z, 1, NULL, &d, blob, &len), 0);
+	assert_int_equal(snap_open_mem(*blob, len, &d, &s), 0);
+	zone_free(z);
+	return s;
+}
+
+static int count_type(const struct resp *r, int sec, uint16_t type, uint16_t covered)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->n; i++)
+		n += r->rr[i].sec == sec && r->rr[i].type == type &&
+		     r->rr[i].covered == covered;
+	return n;
+}
+
+static void test_nsec3(void **state)
+{
+	uint8_t *b1, *b2, out[4096];
+	struct snap *keep = F.s[0];
+	struct resp r;
+
+	(void)state;
+	F.s[0] = open_file("tests/integration/zones/nsec3.test.zone", &b1);
+	assert_true(snap_zone_at(F.s[0], 0)->flags & SNAP_ZONE_NSEC3);
+	/* NXDOMAIN: the apex matches (closest encloser), the next closer and
+	 * the wildcard are covered: three NSEC3 at most, each signed */
+	ask(0, "nothere.nsec3.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 3);
+	assert_int_equal(has(&r, 1, "0madr2c2o78cqsoquiejtbeh6gfgb0ff.nsec3.test.",
+			     RRTYPE_NSEC3, 0), 1);
+	assert_in_range(count_type(&r, 1, RRTYPE_NSEC3, 0), 2, 3);
+	assert_int_equal(count_type(&r, 1, RRTYPE_NSEC3, 0),
+			 count_type(&r, 1, RRTYPE_RRSIG, RRTYPE_NSEC3));
+	/* NSEC3 owners do not exist for queries (7.2.8), at DO=0 too */
+	ask(0, "0madr2c2o78cqsoquiejtbeh6gfgb0ff.nsec3.test.", RRTYPE_NSEC3, 0,
+	    sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 3);
+	ask(0, "x.0madr2c2o78cqsoquiejtbeh6gfgb0ff.nsec3.test.", RRTYPE_A, 0,
+	    sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 3);
+	/* NODATA: the name's own NSEC3 */
+	ask(0, "www.nsec3.test.", RRTYPE_CAA, 1, sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 0);
+	assert_int_equal(count_type(&r, 1, RRTYPE_NSEC3, 0), 1);
+	/* a wildcard answer: the next closer name is covered */
+	ask(0, "foo.w.nsec3.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.count[0], 2);
+	assert_int_equal(count_type(&r, 1, RRTYPE_NSEC3, 0), 1);
+	assert_int_equal(count_type(&r, 1, RRTYPE_RRSIG, RRTYPE_NSEC3), 1);
+	snap_close(F.s[0]);
+	free(b1);
+
+	/* opt-out: the unsigned delegation has no NSEC3, its DS NODATA is the
+	 * closest provable encloser proof (7.2.4) */
+	F.s[0] = open_file("tests/integration/zones/optout.test.zone", &b2);
+	ask(0, "outdeleg.optout.test.", RRTYPE_DS, 1, sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 0);
+	assert_int_equal(count_type(&r, 1, RRTYPE_NSEC3, 0), 2);
+	ask(0, "host.outdeleg.optout.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.aa, 0);
+	assert_int_equal(count_type(&r, 1, RRTYPE_NSEC3, 0), 2);
+	snap_close(F.s[0]);
+	free(b2);
+	F.s[0] = keep;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -557,6 +681,8 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_nsec3_hash),
+		cmocka_unit_test(test_nsec3),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
