@@ -1162,6 +1162,137 @@ static bool put_secure_cut(struct ans *a, const struct snap_node *cut,
 	       put_sig(a, set, owner, &a->w.ns);
 }
 
+/* ---- referrals: NS targets compressed ------------------------------------- */
+
+#define DICT_MAX   64          /* names a referral's NS targets may point at */
+#define NS_MAX     32          /* NS RRs whose glue is looked for */
+
+/* Names already in the response that a target may end with: each an
+ * uncompressed name as written there (in the snapshot, or the question)
+ * and where it can be pointed at. Matches are exact, case included, so a
+ * target keeps the case the zone gave it (a pointer into a question asked
+ * in 0x20 mixed case would not). */
+struct ndict {
+	const uint8_t *name[DICT_MAX];
+	uint32_t len[DICT_MAX];
+	uint32_t at[DICT_MAX];
+	unsigned n;
+};
+
+/* Every suffix of name (not the root) reachable at response offset at. */
+static void dict_add(struct ndict *d, const uint8_t *name, uint32_t len, uint32_t at)
+{
+	for (uint32_t i = 0; name[i] && d->n < DICT_MAX && at + i <= PTR_MAX; i += 1u + name[i]) {
+		d->name[d->n] = name + i;
+		d->len[d->n] = len - i;
+		d->at[d->n++] = at + i;
+	}
+}
+
+static bool dict_find(const struct ndict *d, const uint8_t *name, uint32_t len, uint32_t *at)
+{
+	for (unsigned k = 0; k < d->n; k++) {
+		if (d->len[k] == len && !memcmp(d->name[k], name, len)) {
+			*at = d->at[k];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Write target name t (len bytes) at w->pos, ending in a pointer at its
+ * longest suffix already in the dictionary. False if it does not fit. */
+static bool put_packed_name(struct writer *w, struct ndict *d, const uint8_t *t, uint32_t len)
+{
+	uint32_t i = 0, at = 0, start = w->pos;
+
+	while (t[i] && !dict_find(d, t + i, len - i, &at))
+		i += 1u + t[i];
+	if ((t[i] ? i + 2 : len) > w->end - w->pos)
+		return false;
+	memcpy(w->buf + w->pos, t, t[i] ? i : len);
+	w->pos += t[i] ? i : len;
+	if (t[i]) {
+		put16(w->buf + w->pos, (uint16_t)(0xc000 | at));
+		w->pos += 2;
+	}
+	/* the literal labels can be pointed at from now on */
+	for (uint32_t j = 0; j < i && d->n < DICT_MAX && start + j <= PTR_MAX; j += 1u + t[j]) {
+		d->name[d->n] = t + j;
+		d->len[d->n] = len - j;
+		d->at[d->n++] = start + j;
+	}
+	if (!t[i])
+		dict_add(d, t + i, len - i, start + i);
+	return true;
+}
+
+/*
+ * The NS RRset of a referral with its targets compressed against the cut's
+ * name and each other (RFC 1035 4.1.4), as most servers send it: the root's
+ * "a.gtld-servers.net." ... "m.gtld-servers.net." shrink to a label and a
+ * pointer each, which leaves room for the glue RFC 9471 requires beside DS
+ * and RRSIGs. ns_at[k] gets where the target of RR k starts (for the glue
+ * owners). The caller checks that every offset stays within pointer
+ * reach and that there are at most NS_MAX RRs. All or nothing.
+ */
+static bool put_ns_packed(struct ans *a, const struct snap_rrset *set, const uint8_t *cut,
+			  uint32_t owner, uint32_t *ns_at)
+{
+	struct writer *w = &a->w;
+	const uint8_t *src = snap_ptr(a->s, set->wire), *end = src + set->wire_len;
+	uint32_t pos0 = w->pos;
+	struct ndict d;
+	uint16_t k;
+
+	d.n = 0;
+	dict_add(&d, w->buf + owner, wire_name_len(cut), owner);
+	for (k = 0; k < set->count && end - src >= 12; k++) {
+		uint16_t rdlen = get16(src + 10);
+		uint32_t rd;
+
+		if (12u + rdlen > (uint32_t)(end - src) || 12u > w->end - w->pos)
+			goto fail;
+		put16(w->buf + w->pos, (uint16_t)(0xc000 | owner));
+		memcpy(w->buf + w->pos + 2, src + 2, 8);
+		rd = w->pos + 12;
+		w->pos = rd;
+		ns_at[k] = rd;
+		if (!put_packed_name(w, &d, src + 12, rdlen))
+			goto fail;
+		put16(w->buf + rd - 2, (uint16_t)(w->pos - rd));
+		src += 12u + rdlen;
+	}
+	w->ns = (uint16_t)(w->ns + k);
+	return true;
+fail:
+	w->pos = pos0;
+	return false;
+}
+
+/* The glue of a referral's NS RRset, its targets read from the snapshot
+ * (the response holds them compressed) and pointed at where ns_at says. */
+static void put_ns_glue(struct ans *a, const struct snap_rrset *set, const uint32_t *ns_at,
+			uint32_t cut)
+{
+	const struct snap_addl *al = (const void *)snap_ptr(a->s, set->additional);
+	const uint8_t *src = snap_ptr(a->s, set->wire);
+	uint32_t j = 0;
+
+	for (uint32_t k = 0; k < set->count && j < al->count; k++) {
+		uint16_t rdlen = get16(src + 10);
+		const struct snap_node *n = snap_node_at(a->s, a->lk.zone, al->node[j]);
+		const uint8_t *nn = node_name(a, n);
+
+		if (rdlen == wire_name_len(nn) && name_eq(src + 12, nn, rdlen)) {
+			j++;
+			if (!put_glue(a, n, ns_at[k], cut))
+				return;
+		}
+		src += 12u + rdlen;
+	}
+}
+
 /* NS of the zone cut in authority (owner: the cut, a suffix of the
  * current name) and its glue in additional. */
 static void answer_referral(struct ans *a)
@@ -1170,6 +1301,8 @@ static void answer_referral(struct ans *a)
 	const struct snap_rrset *ns = snap_node_rrset(a->s, cut, RRTYPE_NS);
 	const uint8_t *cname = node_name(a, cut);
 	uint32_t clen = wire_name_len(cname), start = a->w.pos, owner;
+	uint32_t ns_at[NS_MAX];
+	bool packed;
 
 	if (!a->chained) {
 		a->aa = 0;
@@ -1179,13 +1312,18 @@ static void answer_referral(struct ans *a)
 	if (!ns)
 		return;
 	owner = suffix_ref(a, clen);
-	if (!put_rrset(&a->w, a->s, ns, owner, &a->w.ns) ||
-	    !put_secure_cut(a, cut, owner)) {
+	packed = owner <= PTR_MAX && start + ns->wire_len <= PTR_MAX && ns->count <= NS_MAX;
+	if (!(packed ? put_ns_packed(a, ns, cname, owner, ns_at) :
+	      put_rrset(&a->w, a->s, ns, owner, &a->w.ns)) || !put_secure_cut(a, cut, owner)) {
 		set_tc(a);
 		return;
 	}
 	put_proofs(a);
-	if (ns->additional)
+	if (!ns->additional)
+		return;
+	if (packed)
+		put_ns_glue(a, ns, ns_at, (uint32_t)(cut - snap_node_at(a->s, a->lk.zone, 0)));
+	else
 		put_additional(a, a->lk.zone, ns, start, owner,
 			       (uint32_t)(cut - snap_node_at(a->s, a->lk.zone, 0)));
 }

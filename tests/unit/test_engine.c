@@ -1005,6 +1005,24 @@ static void test_glue_required(void **state)
 	expect_counts(0, 8, 17);
 	expect_rr(8, "ns1.bg.example.com.", RRTYPE_A, 3600);
 	expect_a(8, "198.51.100.1");
+	/* the NS targets are a label and a pointer to the cut's name */
+	for (int i = 0; i < 8; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "ns%d.bg.example.com.", i + 1);
+		assert_int_equal(M.rr[i].rdlen, 6);
+		expect_target(i, want);
+	}
+	/* asked in other case: the first target keeps the zone's case, so it
+	 * points only at "example.com." of the question; the others at it */
+	ask(&o, "x.BG.example.com.", RRTYPE_A);
+	assert_false(TC());
+	expect_counts(0, 8, 17);
+	assert_int_equal(M.rr[0].rdlen, 9);
+	expect_target(0, "ns1.bg.example.com.");
+	assert_int_equal(M.rr[7].rdlen, 6);
+	expect_target(7, "ns8.bg.example.com.");
+	expect_rr(9, "ns1.bg.example.com.", RRTYPE_AAAA, 3600);
 }
 
 static void test_far_offsets(void **state)
