@@ -27,7 +27,7 @@ build=${BUILD_DIR:-$root/build}
 zonec=$build/tools/pop53-zonec
 pop53d=$build/controlplane/pop53d
 tmp=$(mktemp -d /tmp/p53-roll.XXXXXX)
-dpid= upid=
+dpid='' upid=''
 cleanup() {
 	itest_stop "$upid" || true
 	itest_stop "$dpid" || true
@@ -72,6 +72,7 @@ key() {   # ROLE NAME: a key file, its path in $NAME, its tag in ${NAME}_tag
 	printf -v "${2}_tag" %s "$(sed -n 's/^key-tag: //p' "$f")"
 }
 mkdir -p keys
+KSK1_tag='' KSK2_tag='' ZSK1_tag='' ZSK2_tag=''
 key ksk KSK1; key ksk KSK2; key zsk ZSK1; key zsk ZSK2
 tagname() {
 	case $1 in
@@ -80,9 +81,9 @@ tagname() {
 	esac
 }
 names() {
-	local t out=()
-	for t in $1; do out+=("$(tagname "$t")"); done
-	echo "${out[*]:-none}"
+	local t res=()
+	for t in $1; do res+=("$(tagname "$t")"); done
+	echo "${res[*]:-none}"
 }
 echo "keys: KSK1 $KSK1_tag KSK2 $KSK2_tag ZSK1 $ZSK1_tag ZSK2 $ZSK2_tag"
 
