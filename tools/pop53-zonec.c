@@ -20,9 +20,10 @@ static void usage(FILE *f)
 	      "       pop53-zonec sign --key PRIV [-o OUT] SNAPSHOT   (in place without -o)\n"
 	      "       pop53-zonec verify --key PUB [--key PUB]... SNAPSHOT\n"
 	      "       pop53-zonec dnssec-keygen [--algorithm 13|15] [--ksk|--zsk|--csk] [--dir DIR] ZONE\n"
-	      "       pop53-zonec dnssec-sign --key FILE [--key FILE]... [--nsec3 [--opt-out]]\n"
-	      "                           [--inception T] [--validity DAYS] [--threads N]\n"
-	      "                           [-o OUT.zone] ZONEFILE\n"
+	      "       pop53-zonec dnssec-sign --key FILE [--key FILE]... [--publish-key FILE]...\n"
+	      "                           [--cds | --cds-key FILE... | --cds-delete]\n"
+	      "                           [--nsec3 [--opt-out]] [--inception T] [--validity DAYS]\n"
+	      "                           [--threads N] [-o OUT.zone] ZONEFILE\n"
 	      "Each FILE is one zone; its name comes from its SOA owner, $ORIGIN or --origin.\n"
 	      "compile: --geo-db/--geo-map make the client -> location table (a map overrides\n"
 	      "the database), --coords-db/--coords-map the client -> coordinates table\n"
@@ -31,8 +32,22 @@ static void usage(FILE *f)
 	      "DNSSEC (docs/dnssec-signing.md): dnssec-keygen makes a key file (default algorithm 13,\n"
 	      "a CSK) and prints its DNSKEY and DS; dnssec-sign writes the signed zone as text\n"
 	      "(stdout without -o); compile --dnssec-key FILE (repeatable; also --nsec3,\n"
-	      "--opt-out, --inception, --validity) signs each zone with its keys first.\n",
+	      "--opt-out, --inception, --validity) signs each zone with its keys first.\n"
+	      "Rollovers: --publish-key (compile: --dnssec-publish-key) publishes a DNSKEY\n"
+	      "that signs nothing; --cds adds CDS/CDNSKEY for the signing KSKs, --cds-key for\n"
+	      "the keys named, --cds-delete the RFC 8078 delete form.\n",
 	      f);
+}
+
+/* A repeatable option naming a file, at most 16 times. */
+static int push(const char **list, size_t *n, const char *opt, const char *arg)
+{
+	if (*n == 16) {
+		fprintf(stderr, "pop53-zonec: at most 16 --%s\n", opt);
+		return -1;
+	}
+	list[(*n)++] = arg;
+	return 0;
 }
 
 /* --algorithm, --validity, --threads: unsigned numbers. */
@@ -71,6 +86,11 @@ int main(int argc, char **argv)
 		{ "coords-map", required_argument, NULL, 'N' },
 		{ "latency", required_argument, NULL, 'L' },
 		{ "dnssec-key", required_argument, NULL, 'D' },
+		{ "publish-key", required_argument, NULL, 'p' },
+		{ "dnssec-publish-key", required_argument, NULL, 'p' },
+		{ "cds", no_argument, NULL, 'X' },
+		{ "cds-key", required_argument, NULL, 'x' },
+		{ "cds-delete", no_argument, NULL, 'Y' },
 		{ "algorithm", required_argument, NULL, 'A' },
 		{ "ksk", no_argument, NULL, 'K' },
 		{ "zsk", no_argument, NULL, 'Z' },
@@ -114,6 +134,16 @@ int main(int argc, char **argv)
 			}
 			o.dnssec_keys[o.ndnssec_keys++] = optarg;
 			break;
+		case 'p':
+			if (push(o.publish_keys, &o.npublish_keys, "publish-key", optarg) < 0)
+				return 2;
+			break;
+		case 'x':
+			if (push(o.cds_keys, &o.ncds_keys, "cds-key", optarg) < 0)
+				return 2;
+			break;
+		case 'X': o.cds |= 1; break;
+		case 'Y': o.cds |= 2; break;
 		case 'K': o.role = 1; break;    /* enum dnssec_role */
 		case 'Z': o.role = 2; break;
 		case 'c': o.role = 0; break;

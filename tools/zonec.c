@@ -300,7 +300,8 @@ int zonec_compile(const struct zonec_opts *o, char *const *files, size_t n)
 	status = load_zones(o, files, n, &d, &z);
 	if (status == 1)
 		fprintf(stderr, "pop53-zonec: %u errors, no snapshot written\n", d.errors);
-	if (status == 0 && o->ndnssec_keys &&
+	if (status == 0 &&
+	    (o->ndnssec_keys || o->npublish_keys || o->ncds_keys || o->cds) &&
 	    (status = zonec_dnssec_sign_zones(o, z, n, &d)) != 0)
 		fprintf(stderr, "pop53-zonec: DNSSEC signing failed, no snapshot written\n");
 	if (status == 0)

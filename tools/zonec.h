@@ -26,6 +26,12 @@ struct zonec_opts {
 	/* DNSSEC (docs/dnssec-signing.md) */
 	const char *dnssec_keys[16];  /* compile --dnssec-key: sign while compiling */
 	size_t ndnssec_keys;
+	const char *publish_keys[16]; /* --publish-key / --dnssec-publish-key:
+				       * DNSKEY published, no signatures */
+	size_t npublish_keys;
+	int cds;                /* bit 1 --cds (or --cds-key), bit 2 --cds-delete */
+	const char *cds_keys[16];     /* --cds-key: the keys CDS/CDNSKEY name */
+	size_t ncds_keys;
 	unsigned alg;           /* dnssec-keygen --algorithm (0 = 13) */
 	int role;               /* dnssec-keygen --ksk/--zsk/--csk (enum dnssec_role) */
 	const char *dir;        /* dnssec-keygen --dir */
@@ -66,15 +72,17 @@ int zonec_verify(const struct zonec_opts *o, const char *snap);
  * DNSKEY and DS. Exit status 0, 1 (refused) or 2 (usage). */
 int zonec_dnssec_keygen(const struct zonec_opts *o, const char *zone);
 
-/* Sign the zone file with the keys o->keys and write the signed zone as
+/* Sign the zone file with the keys o->keys (publishing o->publish_keys,
+ * CDS/CDNSKEY as o->cds and o->cds_keys say) and write the signed zone as
  * text to o->output (stdout without). Exit status 0, 1 or 2. */
 int zonec_dnssec_sign(const struct zonec_opts *o, const char *file);
 
 struct zone;
 struct diag;
 /* compile --dnssec-key: sign each of the n zones that one of
- * o->dnssec_keys belongs to (replacing z[i]); every key must belong to one
- * of them. 0, or 1 after errors (reported to d). */
+ * o->dnssec_keys belongs to (replacing z[i]), with that zone's publish-only
+ * and CDS keys; every key must belong to a zone that is signed. 0, 1
+ * after errors (reported to d), 2 for bad options. */
 int zonec_dnssec_sign_zones(const struct zonec_opts *o, struct zone **z, size_t n,
 			    struct diag *d);
 

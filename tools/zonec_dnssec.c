@@ -128,19 +128,40 @@ int zonec_dnssec_keygen(const struct zonec_opts *o, const char *zone)
 
 /* ---- dnssec-sign ---------------------------------------------------------------- */
 
-static int load_keys(const char *const *paths, size_t n, struct diag *d,
-		     struct dnssec_key **keys)
+/* The keys of one signing run: signing, publish-only, named by CDS. */
+struct keyset {
+	struct dnssec_key *sign[16], *publish[16], *cds[16];
+	size_t nsign, npublish, ncds;
+};
+
+static int load_list(const char *const *paths, size_t n, struct diag *d,
+		     struct dnssec_key **keys, size_t *nkeys)
 {
-	for (size_t i = 0; i < n; i++)
-		if (dnssec_key_load(paths[i], d, &keys[i]) < 0)
+	for (*nkeys = 0; *nkeys < n; ++*nkeys)
+		if (dnssec_key_load(paths[*nkeys], d, &keys[*nkeys]) < 0)
 			return -1;
 	return 0;
 }
 
-static void free_keys(struct dnssec_key **keys, size_t n)
+static int load_keyset(const struct zonec_opts *o, const char *const *sign, size_t nsign,
+		       struct diag *d, struct keyset *ks)
 {
-	for (size_t i = 0; i < n; i++)
-		dnssec_key_free(keys[i]);
+	if (load_list(sign, nsign, d, ks->sign, &ks->nsign) < 0 ||
+	    load_list(o->publish_keys, o->npublish_keys, d, ks->publish, &ks->npublish) < 0 ||
+	    load_list(o->cds_keys, o->ncds_keys, d, ks->cds, &ks->ncds) < 0)
+		return -1;
+	return 0;
+}
+
+static void free_keyset(struct keyset *ks)
+{
+	for (size_t i = 0; i < ks->nsign; i++)
+		dnssec_key_free(ks->sign[i]);
+	for (size_t i = 0; i < ks->npublish; i++)
+		dnssec_key_free(ks->publish[i]);
+	for (size_t i = 0; i < ks->ncds; i++)
+		dnssec_key_free(ks->cds[i]);
+	*ks = (struct keyset){ 0 };
 }
 
 static void print_stats(const struct zonec_opts *o, const char *what,
@@ -152,24 +173,43 @@ static void print_stats(const struct zonec_opts *o, const char *what,
 		return;
 	time_text(st->earliest_expiry, t, sizeof(t));
 	if (st->dropped)
-		fprintf(stderr, "%s: dropped the input's %zu RRSIG/NSEC/NSEC3/NSEC3PARAM "
-			"records (made anew)\n", what, st->dropped);
+		fprintf(stderr, "%s: dropped the input's %zu RRSIG/NSEC/NSEC3/NSEC3PARAM%s "
+			"records (made anew)\n", what, st->dropped,
+			o->cds ? "/CDS/CDNSKEY" : "");
 	fprintf(stderr, "%s: %zu RRsets signed, %zu RRSIGs, %zu %s records in %.0f ms; "
 		"earliest RRSIG expiration %s\n", what, st->rrsets, st->signatures,
 		st->chain, o->nsec3 ? "NSEC3" : "NSEC", ms, t);
 }
 
-static int sign_one(const struct zonec_opts *o, struct zone *in, struct dnssec_key **keys,
-		    size_t nkeys, struct diag *d, struct zone **out, const char *what)
+/* --cds-key implies --cds; --cds-delete excludes both. */
+static int cds_mode(const struct zonec_opts *o, enum dnssec_cds *mode)
+{
+	int want = o->cds | (o->ncds_keys ? 1 : 0);
+
+	if (want == 3) {
+		fprintf(stderr, "pop53-zonec: --cds-delete asks the parent to remove the DS; "
+			"it excludes --cds and --cds-key\n");
+		return 2;
+	}
+	*mode = want == 2 ? DNSSEC_CDS_DELETE : want ? DNSSEC_CDS_KEYS : DNSSEC_CDS_NONE;
+	return 0;
+}
+
+static int sign_one(const struct zonec_opts *o, struct zone *in, const struct keyset *ks,
+		    struct diag *d, struct zone **out, const char *what)
 {
 	struct dnssec_sign_opts so;
 	struct dnssec_sign_stats st = { 0 };
 	double t0 = now_ms();
 	int status = sign_opts(o, &so);
 
-	if (status)
+	if (status || (status = cds_mode(o, &so.cds)))
 		return status;
-	if (dnssec_sign_zone(in, keys, nkeys, &so, d, out, &st) < 0)
+	so.publish = ks->publish;
+	so.npublish = ks->npublish;
+	so.cds_keys = ks->cds;
+	so.ncds_keys = ks->ncds;
+	if (dnssec_sign_zone(in, ks->sign, ks->nsign, &so, d, out, &st) < 0)
 		return 1;
 	print_stats(o, what, &st, now_ms() - t0);
 	return 0;
@@ -198,17 +238,17 @@ static int write_zone(const struct zone *z, const char *path, struct diag *d)
 
 int zonec_dnssec_sign(const struct zonec_opts *o, const char *file)
 {
-	struct dnssec_key *keys[16] = { 0 };
+	struct keyset ks = { 0 };
 	struct zone *in = NULL, *out = NULL;
 	struct diag d;
 	int status = 1;
 
 	diag_init(&d, stderr);
 	d.hide_warnings = o->quiet;
-	if (load_keys(o->keys, o->nkeys, &d, keys) < 0 ||
+	if (load_keyset(o, o->keys, o->nkeys, &d, &ks) < 0 ||
 	    zone_parse_file(file, NULL, &d, &in) < 0 || zone_check(in, NULL, &d) < 0)
 		goto done;
-	if ((status = sign_one(o, in, keys, o->nkeys, &d, &out, o->output ? o->output : file)))
+	if ((status = sign_one(o, in, &ks, &d, &out, o->output ? o->output : file)))
 		goto done;
 	if (write_zone(out, o->output, &d) < 0) {
 		status = 1;
@@ -220,50 +260,79 @@ done:
 		fprintf(stderr, "pop53-zonec: nothing written to %s\n", o->output);
 	zone_free(in);
 	zone_free(out);
-	free_keys(keys, o->nkeys);
+	free_keyset(&ks);
 	return status;
 }
 
 /* ---- compile --dnssec-key -------------------------------------------------------- */
 
+/* The keys of src for zone apex into dst (borrowed), marking them used. */
+static size_t pick(struct dnssec_key *const *src, size_t n, const uint8_t *apex,
+		   struct dnssec_key **dst, int *used)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (dname_equal(dnssec_key_zone(src[i]), apex)) {
+			dst[k++] = src[i];
+			used[i] = 1;
+		}
+	return k;
+}
+
+/* A key whose zone is not signed here would be silently ignored. */
+static int check_used(struct dnssec_key *const *keys, const char *const *paths,
+		      const int *used, size_t n, struct diag *d)
+{
+	char name[DNAME_TEXT_MAX];
+
+	for (size_t k = 0; k < n; k++) {
+		if (used[k])
+			continue;
+		dname_to_text(dnssec_key_zone(keys[k]), name, sizeof(name));
+		diag_error(d, paths[k], 0, 0, "a key for zone %s, which is not among the "
+			   "files compiled or has no --dnssec-key", name);
+		return -1;
+	}
+	return 0;
+}
+
 int zonec_dnssec_sign_zones(const struct zonec_opts *o, struct zone **z, size_t n,
 			    struct diag *d)
 {
-	struct dnssec_key *keys[16] = { 0 }, *mine[16];
-	int used[16] = { 0 };
+	struct keyset ks = { 0 }, mine = { 0 };
+	int used[3][16] = { { 0 } };
 	int status = 1;
 
-	if (load_keys(o->dnssec_keys, o->ndnssec_keys, d, keys) < 0)
+	if (!o->ndnssec_keys) {
+		fprintf(stderr, "pop53-zonec: --dnssec-publish-key, --cds, --cds-key and "
+			"--cds-delete need --dnssec-key\n");
+		return 2;
+	}
+	if (load_keyset(o, o->dnssec_keys, o->ndnssec_keys, d, &ks) < 0)
 		goto done;
 	for (size_t i = 0; i < n; i++) {
 		struct zone *signed_zone;
 		char name[DNAME_TEXT_MAX];
-		size_t nmine = 0;
-		for (size_t k = 0; k < o->ndnssec_keys; k++)
-			if (dname_equal(dnssec_key_zone(keys[k]), zone_origin(z[i]))) {
-				mine[nmine++] = keys[k];
-				used[k] = 1;
-			}
-		if (!nmine)
+		const uint8_t *apex = zone_origin(z[i]);
+		if (!(mine.nsign = pick(ks.sign, ks.nsign, apex, mine.sign, used[0])))
 			continue;
-		dname_to_text(zone_origin(z[i]), name, sizeof(name));
-		if (sign_one(o, z[i], mine, nmine, d, &signed_zone, name))
+		mine.npublish = pick(ks.publish, ks.npublish, apex, mine.publish, used[1]);
+		mine.ncds = pick(ks.cds, ks.ncds, apex, mine.cds, used[2]);
+		dname_to_text(apex, name, sizeof(name));
+		if ((status = sign_one(o, z[i], &mine, d, &signed_zone, name)))
 			goto done;
+		status = 1;
 		zone_free(z[i]);
 		z[i] = signed_zone;
 	}
-	for (size_t k = 0; k < o->ndnssec_keys; k++) {
-		char name[DNAME_TEXT_MAX];
-		if (used[k])
-			continue;
-		dname_to_text(dnssec_key_zone(keys[k]), name, sizeof(name));
-		diag_error(d, o->dnssec_keys[k], 0, 0, "a key for zone %s, which is not "
-			   "among the files compiled", name);
+	if (check_used(ks.sign, o->dnssec_keys, used[0], ks.nsign, d) < 0 ||
+	    check_used(ks.publish, o->publish_keys, used[1], ks.npublish, d) < 0 ||
+	    check_used(ks.cds, o->cds_keys, used[2], ks.ncds, d) < 0)
 		goto done;
-	}
 	status = 0;
 done:
-	free_keys(keys, o->ndnssec_keys);
+	free_keyset(&ks);
 	return status;
 }
 

@@ -119,6 +119,13 @@ size_t dnssec_base32hex(const uint8_t *in, size_t n, char *out);
 
 /* ---- signing a zone ---------------------------------------------------- */
 
+/* CDS/CDNSKEY at the apex (RFC 7344; the delete form of RFC 8078 4). */
+enum dnssec_cds {
+	DNSSEC_CDS_NONE,      /* the input's CDS/CDNSKEY, if any, are kept and signed */
+	DNSSEC_CDS_KEYS,      /* made for cds_keys, or the signing KSKs/CSKs */
+	DNSSEC_CDS_DELETE,    /* "0 0 0 00" / "0 3 0 AA==": ask the parent to drop DS */
+};
+
 struct dnssec_sign_opts {
 	int nsec3;            /* NSEC3 (RFC 9276: SHA-1, 0 iterations, no salt) */
 	int opt_out;          /* NSEC3 opt-out: insecure delegations skipped */
@@ -128,6 +135,16 @@ struct dnssec_sign_opts {
 			       * hash; 0 = 1 day (at most validity / 4) */
 	unsigned threads;     /* signing threads; 0 = 2 */
 	int64_t now;          /* the clock (tests); 0 = time() */
+	/* Rollovers (docs/dnssec-signing.md, "Key rollovers"). */
+	struct dnssec_key *const *publish;  /* DNSKEY published, signing nothing
+					     * (pre-published or retired) */
+	size_t npublish;
+	enum dnssec_cds cds;  /* with DNSSEC_CDS_KEYS or _DELETE the input's
+			       * CDS/CDNSKEY are dropped and made anew */
+	struct dnssec_key *const *cds_keys; /* the KSKs/CSKs the CDS/CDNSKEY
+					     * name (each among the keys or
+					     * publish); none = the signing ones */
+	size_t ncds_keys;
 };
 
 struct dnssec_sign_stats {
@@ -146,9 +163,12 @@ struct dnssec_sign_stats {
  * NS and glue are not signed, names below a zone cut or DNAME are left
  * out of the chain (RFC 4035 2.2, 2.3). RRSIG, NSEC, NSEC3 and NSEC3PARAM
  * in the input are dropped and made anew. Records of an RRset all get the
- * RRset's smallest TTL. stats may be NULL. Errors (reason in d):
- * P53_EZONE (no SOA), P53_EINVAL (no key for the data or for the DNSKEY
- * RRset of an algorithm, a key for another zone), P53_ESIG, P53_ENOMEM. */
+ * RRset's smallest TTL. o->publish keys join the DNSKEY RRset without
+ * signing; o->cds adds CDS (SHA-256) and CDNSKEY with the DNSKEY's TTL.
+ * stats may be NULL. Errors (reason in d): P53_EZONE (no SOA), P53_EINVAL
+ * (no key for the data or for the DNSKEY RRset of an algorithm, a key for
+ * another zone, a key both signing and publish-only, a CDS key that is a
+ * ZSK or not in the DNSKEY RRset, CDS with no KSK), P53_ESIG, P53_ENOMEM. */
 int dnssec_sign_zone(const struct zone *in, struct dnssec_key *const *keys,
 		     size_t nkeys, const struct dnssec_sign_opts *o,
 		     struct diag *d, struct zone **out,

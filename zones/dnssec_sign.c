@@ -148,6 +148,15 @@ static int is_chain_type(uint16_t t)
 	       t == RRTYPE_NSEC3PARAM;
 }
 
+/* CDS/CDNSKEY at the apex are made anew when the options ask for them:
+ * the input's would announce keys the operator no longer means. */
+static int made_here(const struct signer *s, uint16_t t, const uint8_t *owner)
+{
+	if (t == RRTYPE_CDS || t == RRTYPE_CDNSKEY)
+		return s->o->cds != DNSSEC_CDS_NONE && dname_equal(owner, s->apex);
+	return is_chain_type(t);
+}
+
 /* The input's records, canonical, without what signing makes anew. Owners
  * repeat in runs: one copy per run. */
 static int collect_input(struct signer *s)
@@ -158,7 +167,7 @@ static int collect_input(struct signer *s)
 
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *raw = zone_rr_owner(s->in, &rr[i]);
-		if (is_chain_type(rr[i].type)) {
+		if (made_here(s, rr[i].type, raw)) {
 			s->st.dropped++;
 			continue;
 		}
@@ -185,21 +194,67 @@ static int collect_input(struct signer *s)
 	return 0;
 }
 
-/* The keys' DNSKEYs and the NSEC3PARAM join the apex before sorting, so
- * they merge with what the input has there. */
+static int add_dnskeys(struct signer *s, const uint8_t *apex,
+		       struct dnssec_key *const *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		const uint8_t *rd = dnssec_key_dnskey(keys[i], &len);
+		if (add_rec(s, apex, RRTYPE_DNSKEY, s->soa_ttl, rd, len, NONE) < 0)
+			return P53_ENOMEM;
+	}
+	return 0;
+}
+
+/* One CDS (the DS the parent should hold, SHA-256) and one CDNSKEY. */
+static int add_cds_pair(struct signer *s, const uint8_t *apex, const struct dnssec_key *k)
+{
+	uint8_t ds[DNSSEC_DS_LEN];
+	size_t len;
+	const uint8_t *rd = dnssec_key_dnskey(k, &len);
+
+	if (dnssec_ds(s->apex, rd, len, ds) != DNSSEC_DS_LEN ||
+	    add_rec(s, apex, RRTYPE_CDS, s->soa_ttl, ds, sizeof(ds), NONE) < 0 ||
+	    add_rec(s, apex, RRTYPE_CDNSKEY, s->soa_ttl, rd, len, NONE) < 0)
+		return P53_ENOMEM;
+	return 0;
+}
+
+/* RFC 7344 4 / RFC 8078 4: for the keys asked, else every signing KSK
+ * and CSK; the delete form is one fixed record of each type. */
+static int add_cds(struct signer *s, const uint8_t *apex)
+{
+	static const uint8_t del_cds[5] = { 0, 0, 0, 0, 0 };         /* 0 0 0 00 */
+	static const uint8_t del_cdnskey[5] = { 0, 0, 3, 0, 0 };     /* 0 3 0 AA== */
+	int ret = 0;
+
+	if (s->o->cds == DNSSEC_CDS_DELETE) {
+		if (add_rec(s, apex, RRTYPE_CDS, s->soa_ttl, del_cds, 5, NONE) < 0 ||
+		    add_rec(s, apex, RRTYPE_CDNSKEY, s->soa_ttl, del_cdnskey, 5, NONE) < 0)
+			return P53_ENOMEM;
+		return 0;
+	}
+	for (size_t i = 0; i < s->o->ncds_keys && ret == 0; i++)
+		ret = add_cds_pair(s, apex, s->o->cds_keys[i]);
+	for (size_t i = 0; !s->o->ncds_keys && i < s->nkeys && ret == 0; i++)
+		if (dnssec_key_role(s->keys[i]) != DNSSEC_ZSK)
+			ret = add_cds_pair(s, apex, s->keys[i]);
+	return ret;
+}
+
+/* The keys' DNSKEYs (signing and publish-only), CDS/CDNSKEY and the
+ * NSEC3PARAM join the apex before sorting, so they merge with what the
+ * input has there. */
 static int collect_apex(struct signer *s)
 {
 	static const uint8_t nsec3param[5] = { 1, 0, 0, 0, 0 };
 	uint8_t *apex = lower_copy(s, s->apex);
 
-	if (!apex)
+	if (!apex || add_dnskeys(s, apex, s->keys, s->nkeys) < 0 ||
+	    add_dnskeys(s, apex, s->o->publish, s->o->npublish) < 0)
 		return P53_ENOMEM;
-	for (size_t i = 0; i < s->nkeys; i++) {
-		size_t len;
-		const uint8_t *rd = dnssec_key_dnskey(s->keys[i], &len);
-		if (add_rec(s, apex, RRTYPE_DNSKEY, s->soa_ttl, rd, len, NONE) < 0)
-			return P53_ENOMEM;
-	}
+	if (s->o->cds != DNSSEC_CDS_NONE && add_cds(s, apex) < 0)
+		return P53_ENOMEM;
 	if (s->o->nsec3 &&
 	    add_rec(s, apex, RRTYPE_NSEC3PARAM, s->chain_ttl, nsec3param, 5, NONE) < 0)
 		return P53_ENOMEM;
@@ -541,28 +596,33 @@ static int key_can(const struct dnssec_key *k, uint8_t signer)
 	return r == DNSSEC_CSK || (signer == SIGN_KSK ? r == DNSSEC_KSK : r == DNSSEC_ZSK);
 }
 
+static int key_for_zone(struct signer *s, const struct dnssec_key *k)
+{
+	char zone[DNAME_TEXT_MAX], kz[DNAME_TEXT_MAX];
+
+	if (dname_equal(dnssec_key_zone(k), s->apex))
+		return 0;
+	dname_to_text(s->apex, zone, sizeof(zone));
+	dname_to_text(dnssec_key_zone(k), kz, sizeof(kz));
+	diag_error(s->d, dnssec_key_path(k), 0, 0, "a key for zone %s, not %s", kz, zone);
+	return P53_EINVAL;
+}
+
 /* Every key for this zone; every algorithm with a key for the data and
  * one for the DNSKEY RRset (RFC 4035 2.2 wants each algorithm to sign
  * all of the zone). */
 static int check_keys(struct signer *s)
 {
-	char zone[DNAME_TEXT_MAX], kz[DNAME_TEXT_MAX];
-
 	if (!s->nkeys || s->nkeys > 64) {
 		diag_error(s->d, NULL, 0, 0, s->nkeys ? "more than 64 DNSSEC keys" :
 			   "no DNSSEC key given");
 		return P53_EINVAL;
 	}
-	dname_to_text(s->apex, zone, sizeof(zone));
 	for (size_t i = 0; i < s->nkeys; i++) {
 		const struct dnssec_key *k = s->keys[i];
 		int zsk = 0, ksk = 0;
-		if (!dname_equal(dnssec_key_zone(k), s->apex)) {
-			dname_to_text(dnssec_key_zone(k), kz, sizeof(kz));
-			diag_error(s->d, dnssec_key_path(k), 0, 0, "a key for zone %s, not %s",
-				   kz, zone);
+		if (key_for_zone(s, k) < 0)
 			return P53_EINVAL;
-		}
 		for (size_t j = 0; j < s->nkeys; j++) {
 			if (dnssec_key_alg(s->keys[j]) != dnssec_key_alg(k))
 				continue;
@@ -582,6 +642,102 @@ static int check_keys(struct signer *s)
 				   "ZSK for the zone's data", zsk ? "KSK" : "ZSK");
 			return P53_EINVAL;
 		}
+	}
+	return 0;
+}
+
+static int same_key(const struct dnssec_key *a, const struct dnssec_key *b)
+{
+	size_t la, lb;
+	const uint8_t *ra = dnssec_key_dnskey(a, &la), *rb = dnssec_key_dnskey(b, &lb);
+
+	return la == lb && memcmp(ra, rb, la) == 0;
+}
+
+/* The index of a key like k in keys, or -1. */
+static int find_key(struct dnssec_key *const *keys, size_t n, const struct dnssec_key *k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (same_key(keys[i], k))
+			return (int)i;
+	return -1;
+}
+
+/* Publish-only keys: this zone's, each once, and none also signing (a
+ * key cannot be pre-published or retired and sign at the same time). */
+static int check_publish(struct signer *s)
+{
+	const struct dnssec_sign_opts *o = s->o;
+	int j;
+
+	if (o->npublish > 64) {
+		diag_error(s->d, NULL, 0, 0, "more than 64 publish-only DNSSEC keys");
+		return P53_EINVAL;
+	}
+	for (size_t i = 0; i < o->npublish; i++) {
+		const struct dnssec_key *k = o->publish[i];
+		if (key_for_zone(s, k) < 0)
+			return P53_EINVAL;
+		if ((j = find_key(s->keys, s->nkeys, k)) >= 0) {
+			diag_error(s->d, dnssec_key_path(k), 0, 0, "key tag %u is given both "
+				   "to sign (%s) and to publish only: a key either signs "
+				   "or is only published", dnssec_key_tag(k),
+				   dnssec_key_path(s->keys[j]));
+			return P53_EINVAL;
+		}
+		if ((j = find_key(o->publish, i, k)) >= 0) {
+			diag_error(s->d, dnssec_key_path(k), 0, 0, "key tag %u is published "
+				   "twice (%s): give each key once", dnssec_key_tag(k),
+				   dnssec_key_path(o->publish[j]));
+			return P53_EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* A CDS names a KSK or CSK of the DNSKEY RRset: the parent's DS must
+ * point at a key that signs (or will sign) the DNSKEY RRset. */
+static int check_cds_key(struct signer *s, const struct dnssec_key *k)
+{
+	if (dnssec_key_role(k) == DNSSEC_ZSK) {
+		diag_error(s->d, dnssec_key_path(k), 0, 0, "key tag %u is a ZSK: CDS/CDNSKEY "
+			   "name KSKs or CSKs, the keys the parent's DS points at",
+			   dnssec_key_tag(k));
+		return P53_EINVAL;
+	}
+	if (find_key(s->keys, s->nkeys, k) < 0 &&
+	    find_key(s->o->publish, s->o->npublish, k) < 0) {
+		diag_error(s->d, dnssec_key_path(k), 0, 0, "key tag %u is for CDS/CDNSKEY "
+			   "but not in the DNSKEY RRset: sign with it or publish it too",
+			   dnssec_key_tag(k));
+		return P53_EINVAL;
+	}
+	return 0;
+}
+
+static int check_cds(struct signer *s)
+{
+	const struct dnssec_sign_opts *o = s->o;
+	size_t sep = 0;
+
+	if (o->cds != DNSSEC_CDS_KEYS) {
+		if (!o->ncds_keys)
+			return 0;
+		diag_error(s->d, NULL, 0, 0, o->cds == DNSSEC_CDS_DELETE ?
+			   "the CDS/CDNSKEY delete form names no key: keys for CDS "
+			   "and the delete form exclude each other" :
+			   "keys for CDS given, but no CDS/CDNSKEY asked for");
+		return P53_EINVAL;
+	}
+	for (size_t i = 0; i < o->ncds_keys; i++)
+		if (check_cds_key(s, o->cds_keys[i]) < 0)
+			return P53_EINVAL;
+	for (size_t i = 0; i < s->nkeys; i++)
+		sep += dnssec_key_role(s->keys[i]) != DNSSEC_ZSK;
+	if (!o->ncds_keys && s->nkeys && !sep) {
+		diag_error(s->d, NULL, 0, 0, "CDS/CDNSKEY asked for, but no signing KSK "
+			   "or CSK to make them from");
+		return P53_EINVAL;
 	}
 	return 0;
 }
@@ -851,7 +1007,9 @@ static int prepare(struct signer *s)
 		return P53_EZONE;
 	}
 	dname_copy_lower(s->apex, apex);
-	if ((ret = check_keys(s)) < 0 || (ret = collect_input(s)) < 0)
+	/* CDS first: without a KSK its reason says more than check_keys'. */
+	if ((ret = check_cds(s)) < 0 || (ret = check_keys(s)) < 0 ||
+	    (ret = check_publish(s)) < 0 || (ret = collect_input(s)) < 0)
 		return ret;
 	if (!s->soa_ttl) {
 		dname_to_text(s->apex, name, sizeof(name));

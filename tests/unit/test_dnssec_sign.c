@@ -4,7 +4,8 @@
  * canonical order (RFC 4034 6.1) and RDATA form, the shape of a signed
  * zone (what is signed, chains, cuts, glue, wildcards, empty
  * non-terminals), every RRSIG verified by OpenSSL from data rebuilt here,
- * key files, and refusal of bad input with the precise message.
+ * rollovers (publish-only keys, two KSKs, CDS/CDNSKEY and their delete
+ * form), key files, and refusal of bad input with the precise message.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -524,6 +525,220 @@ static void test_signatures_verify(void **st)
 	dnssec_key_free(ed);
 }
 
+/* ---- rollovers ------------------------------------------------------------------ */
+
+/* The key tags of the RRSIGs over type t at owner, as a bit set of the
+ * keys in k (bit i = k[i]), with the count in *n. */
+static unsigned sig_keys(const struct zone *z, const char *owner, uint16_t t,
+			 struct dnssec_key **k, size_t nk, size_t *n)
+{
+	uint8_t w[DNAME_MAXLEN];
+	size_t nrr;
+	unsigned bits = 0;
+	const struct zone_rr *rr = zone_rrs(z, &nrr);
+
+	*n = 0;
+	wire(owner, w);
+	for (size_t i = 0; i < nrr; i++) {
+		const uint8_t *r = zone_rr_rdata(z, &rr[i]);
+		if (rr[i].type != RRTYPE_RRSIG || !dname_equal(zone_rr_owner(z, &rr[i]), w) ||
+		    (r[0] << 8 | r[1]) != t)
+			continue;
+		++*n;
+		for (size_t j = 0; j < nk; j++)
+			bits |= (r[16] << 8 | r[17]) == dnssec_key_tag(k[j]) ? 1u << j : 0;
+	}
+	return bits;
+}
+
+/* The DNSKEY RRset has the key's RDATA. */
+static int has_dnskey(const struct zone *z, const struct dnssec_key *k)
+{
+	size_t n, len;
+	const uint8_t *want = dnssec_key_dnskey(k, &len);
+	const struct zone_rr *rr = zone_rrs(z, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (rr[i].type == RRTYPE_DNSKEY && rr[i].rdlen == len &&
+		    memcmp(zone_rr_rdata(z, &rr[i]), want, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* ZSK pre-publish: the published ZSK is in the DNSKEY RRset and signs
+ * nothing. KSK double signature: two KSKs each sign the DNSKEY RRset
+ * (and only it), the ZSK signs the data once. */
+static void test_publish_and_double_ksk(void **st)
+{
+	struct dnssec_key *k[4] = { gen(13, DNSSEC_KSK, "example.org."),
+				    gen(13, DNSSEC_ZSK, "example.org."),
+				    gen(13, DNSSEC_ZSK, "example.org."),
+				    gen(13, DNSSEC_KSK, "example.org.") };
+	struct dnssec_key *pub[1] = { k[2] };
+	struct dnssec_sign_opts o = { .now = NOW, .publish = pub, .npublish = 1 };
+	struct dnssec_sign_stats s;
+	struct zone *z = sign(zone_text, k, 2, &o, &s);
+	size_t n;
+
+	(void)st;
+	assert_int_equal(find(z, "example.org.", RRTYPE_DNSKEY, 0, NULL, NULL), 3);
+	assert_true(has_dnskey(z, k[2]));
+	assert_int_equal(sig_keys(z, "example.org.", RRTYPE_DNSKEY, k, 4, &n), 1u);
+	assert_int_equal(n, 1);
+	assert_int_equal(sig_keys(z, "example.org.", RRTYPE_SOA, k, 4, &n), 2u);
+	assert_int_equal(n, 1);
+	assert_int_equal(sig_keys(z, "www.example.org.", RRTYPE_CNAME, k, 4, &n), 2u);
+	/* no RRSIG anywhere by the published key */
+	size_t nrr;
+	const struct zone_rr *rr = zone_rrs(z, &nrr);
+	for (size_t i = 0; i < nrr; i++)
+		if (rr[i].type == RRTYPE_RRSIG)
+			assert_int_not_equal(zone_rr_rdata(z, &rr[i])[16] << 8 |
+					     zone_rr_rdata(z, &rr[i])[17], dnssec_key_tag(k[2]));
+	verify_all(z, s.signatures);
+	zone_free(z);
+
+	/* double signature: KSK1, ZSK1, KSK2 all signing */
+	struct dnssec_key *two[3] = { k[0], k[1], k[3] };
+	o = (struct dnssec_sign_opts){ .now = NOW };
+	z = sign(zone_text, two, 3, &o, &s);
+	assert_int_equal(find(z, "example.org.", RRTYPE_DNSKEY, 0, NULL, NULL), 3);
+	assert_int_equal(sig_keys(z, "example.org.", RRTYPE_DNSKEY, k, 4, &n), 1u | 8u);
+	assert_int_equal(n, 2);
+	assert_int_equal(sig_keys(z, "example.org.", RRTYPE_SOA, k, 4, &n), 2u);
+	assert_int_equal(n, 1);
+	assert_int_equal(sig_keys(z, "mail.example.org.", RRTYPE_NSEC, k, 4, &n), 2u);
+	assert_int_equal(n, 1);
+	verify_all(z, s.signatures);
+	zone_free(z);
+	for (size_t i = 0; i < 4; i++)
+		dnssec_key_free(k[i]);
+}
+
+/* CDS = the DS of the KSK's DNSKEY (SHA-256), CDNSKEY = its DNSKEY, both
+ * signed by the KSK only; the input's CDS go; the delete form. */
+static void test_cds(void **st)
+{
+	static const char with_cds[] =
+		"$ORIGIN example.org.\n$TTL 600\n@ SOA ns1 h 1 7200 900 1209600 300\n"
+		"@ NS ns1\nns1 A 192.0.2.1\n"
+		"@ CDS 1 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF\n";
+	struct dnssec_key *k[3] = { gen(13, DNSSEC_KSK, "example.org."),
+				    gen(13, DNSSEC_ZSK, "example.org."),
+				    gen(15, DNSSEC_CSK, "example.org.") };
+	struct dnssec_key *newksk = gen(13, DNSSEC_KSK, "example.org.");
+	struct dnssec_sign_opts o = { .now = NOW, .cds = DNSSEC_CDS_KEYS };
+	struct dnssec_sign_stats s;
+	uint8_t ds[DNSSEC_DS_LEN], w[DNAME_MAXLEN];
+	const uint8_t *rd;
+	uint16_t len;
+	size_t klen, n;
+	struct zone *z = sign(with_cds, k, 2, &o, &s);
+
+	(void)st;
+	assert_int_equal(s.dropped, 1);
+	assert_int_equal(find(z, "example.org.", RRTYPE_CDS, 0, &rd, &len), 1);
+	const uint8_t *dnskey = dnssec_key_dnskey(k[0], &klen);
+	assert_int_equal(dnssec_ds(wire("example.org.", w), dnskey, klen, ds), DNSSEC_DS_LEN);
+	assert_int_equal(len, DNSSEC_DS_LEN);
+	assert_memory_equal(rd, ds, DNSSEC_DS_LEN);
+	assert_int_equal(rd[0] << 8 | rd[1], dnssec_key_tag(k[0]));
+	assert_int_equal(rd[3], 2);     /* SHA-256 */
+	assert_int_equal(find(z, "example.org.", RRTYPE_CDNSKEY, 0, &rd, &len), 1);
+	assert_int_equal(len, klen);
+	assert_memory_equal(rd, dnskey, klen);
+	assert_int_equal(sig_keys(z, "example.org.", RRTYPE_CDS, k, 2, &n), 1u);
+	assert_int_equal(n, 1);
+	assert_int_equal(sig_keys(z, "example.org.", RRTYPE_CDNSKEY, k, 2, &n), 1u);
+	verify_all(z, s.signatures);
+	zone_free(z);
+
+	/* a new KSK announced while only published; the old one signs it all */
+	struct dnssec_key *pub[1] = { newksk }, *named[1] = { newksk };
+	o = (struct dnssec_sign_opts){ .now = NOW, .cds = DNSSEC_CDS_KEYS, .publish = pub,
+				       .npublish = 1, .cds_keys = named, .ncds_keys = 1 };
+	z = sign(with_cds, k, 2, &o, &s);
+	assert_int_equal(find(z, "example.org.", RRTYPE_CDS, 0, &rd, &len), 1);
+	assert_int_equal(rd[0] << 8 | rd[1], dnssec_key_tag(newksk));
+	assert_int_equal(sig_keys(z, "example.org.", RRTYPE_CDS, k, 2, &n), 1u);
+	verify_all(z, s.signatures);
+	zone_free(z);
+
+	/* a CSK makes CDS too; RFC 8078 4 delete form */
+	o = (struct dnssec_sign_opts){ .now = NOW, .cds = DNSSEC_CDS_DELETE };
+	z = sign(with_cds, &k[2], 1, &o, &s);
+	assert_int_equal(find(z, "example.org.", RRTYPE_CDS, 0, &rd, &len), 1);
+	assert_int_equal(len, 5);
+	assert_memory_equal(rd, "\0\0\0\0\0", 5);
+	assert_int_equal(find(z, "example.org.", RRTYPE_CDNSKEY, 0, &rd, &len), 1);
+	assert_int_equal(len, 5);
+	assert_memory_equal(rd, "\0\0\3\0\0", 5);
+	assert_int_equal(sig_keys(z, "example.org.", RRTYPE_CDNSKEY, &k[2], 1, &n), 1u);
+	verify_all(z, s.signatures);
+	zone_free(z);
+	/* without cds the input's CDS stays, signed by the KSK */
+	o = (struct dnssec_sign_opts){ .now = NOW };
+	z = sign(with_cds, k, 2, &o, &s);
+	assert_int_equal(find(z, "example.org.", RRTYPE_CDS, 0, &rd, &len), 1);
+	assert_int_equal(rd[0] << 8 | rd[1], 1);
+	assert_int_equal(sig_keys(z, "example.org.", RRTYPE_CDS, k, 2, &n), 1u);
+	zone_free(z);
+	for (size_t i = 0; i < 3; i++)
+		dnssec_key_free(k[i]);
+	dnssec_key_free(newksk);
+}
+
+static void expect_sign_error(struct dnssec_key **k, size_t n,
+			      const struct dnssec_sign_opts *o, const char *want)
+{
+	struct zone *z = parse(zone_text), *out;
+	struct diag d;
+
+	diag_init(&d, NULL);
+	assert_int_equal(dnssec_sign_zone(z, k, n, o, &d, &out, NULL), P53_EINVAL);
+	assert_null(out);
+	if (!strstr(d.first, want))
+		fail_msg("'%s' does not say '%s'", d.first, want);
+	zone_free(z);
+}
+
+static void test_rollover_refusals(void **st)
+{
+	struct dnssec_key *k[2] = { gen(13, DNSSEC_KSK, "example.org."),
+				    gen(13, DNSSEC_ZSK, "example.org.") };
+	struct dnssec_key *zsk2 = gen(13, DNSSEC_ZSK, "example.org."),
+			  *ksk2 = gen(13, DNSSEC_KSK, "example.org."),
+			  *other = gen(13, DNSSEC_ZSK, "example.com.");
+	struct dnssec_key *same[1] = { k[1] }, *two[2] = { zsk2, zsk2 }, *oth[1] = { other };
+	struct dnssec_key *z2[1] = { zsk2 }, *k2[1] = { ksk2 };
+	struct dnssec_sign_opts o = { .now = NOW, .publish = same, .npublish = 1 };
+
+	(void)st;
+	expect_sign_error(k, 2, &o, "is given both to sign");
+	o.publish = two;
+	o.npublish = 2;
+	expect_sign_error(k, 2, &o, "is published twice");
+	o.publish = oth;
+	o.npublish = 1;
+	expect_sign_error(k, 2, &o, "a key for zone example.com., not example.org.");
+	o = (struct dnssec_sign_opts){ .now = NOW, .cds = DNSSEC_CDS_KEYS };
+	expect_sign_error(&k[1], 1, &o, "no signing KSK or CSK");
+	o.cds_keys = z2;
+	o.ncds_keys = 1;
+	o.publish = z2;
+	o.npublish = 1;
+	expect_sign_error(k, 2, &o, "is a ZSK: CDS/CDNSKEY name KSKs or CSKs");
+	o.cds_keys = k2;
+	expect_sign_error(k, 2, &o, "but not in the DNSKEY RRset");
+	o.cds = DNSSEC_CDS_DELETE;
+	expect_sign_error(k, 2, &o, "delete form names no key");
+	for (size_t i = 0; i < 2; i++)
+		dnssec_key_free(k[i]);
+	dnssec_key_free(zsk2);
+	dnssec_key_free(ksk2);
+	dnssec_key_free(other);
+}
+
 /* ---- key files and refusals ------------------------------------------------------ */
 
 static void test_key_file_roundtrip(void **st)
@@ -650,6 +865,9 @@ int main(void)
 		cmocka_unit_test(test_signatures_verify),
 		cmocka_unit_test(test_key_file_roundtrip),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_publish_and_double_ksk),
+		cmocka_unit_test(test_cds),
+		cmocka_unit_test(test_rollover_refusals),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
