@@ -1293,16 +1293,43 @@ static void put_ns_glue(struct ans *a, const struct snap_rrset *set, const uint3
 	}
 }
 
-/* NS of the zone cut in authority (owner: the cut, a suffix of the
- * current name) and its glue in additional. */
+/* The NS of cut in authority (owned by the name at `owner`), the DS or
+ * its denial, and the glue; packed: the NS targets compressed. False
+ * when something required did not fit (TC set). */
+static bool put_referral(struct ans *a, const struct snap_node *cut,
+			 const struct snap_rrset *ns, uint32_t owner, bool packed)
+{
+	uint32_t ns_at[NS_MAX], start = a->w.pos;
+	uint32_t ci = (uint32_t)(cut - snap_node_at(a->s, a->lk.zone, 0));
+
+	if (!(packed ? put_ns_packed(a, ns, node_name(a, cut), owner, ns_at) :
+	      put_rrset(&a->w, a->s, ns, owner, &a->w.ns)) || !put_secure_cut(a, cut, owner)) {
+		set_tc(a);
+		return false;
+	}
+	put_proofs(a);
+	if (ns->additional && packed)
+		put_ns_glue(a, ns, ns_at, ci);
+	else if (ns->additional)
+		put_additional(a, a->lk.zone, ns, start, owner, ci);
+	return !a->w.tc;
+}
+
+/*
+ * NS of the zone cut in authority (owner: the cut, a suffix of the
+ * current name) and its glue in additional. Written as stored first (a
+ * copy); only when that does not fit is it written again with the NS
+ * targets compressed, which costs a search per target but is what lets
+ * a DO=1 referral from the root carry its glue in 1232 bytes (RFC 9471).
+ */
 static void answer_referral(struct ans *a)
 {
 	const struct snap_node *cut = a->lk.deleg;
 	const struct snap_rrset *ns = snap_node_rrset(a->s, cut, RRTYPE_NS);
 	const uint8_t *cname = node_name(a, cut);
-	uint32_t clen = wire_name_len(cname), start = a->w.pos, owner;
-	uint32_t ns_at[NS_MAX];
-	bool packed;
+	uint32_t clen = wire_name_len(cname), owner;
+	struct writer w0;
+	uint8_t nproof, proved;
 
 	if (!a->chained) {
 		a->aa = 0;
@@ -1312,20 +1339,16 @@ static void answer_referral(struct ans *a)
 	if (!ns)
 		return;
 	owner = suffix_ref(a, clen);
-	packed = owner <= PTR_MAX && start + ns->wire_len <= PTR_MAX && ns->count <= NS_MAX;
-	if (!(packed ? put_ns_packed(a, ns, cname, owner, ns_at) :
-	      put_rrset(&a->w, a->s, ns, owner, &a->w.ns)) || !put_secure_cut(a, cut, owner)) {
-		set_tc(a);
+	w0 = a->w;
+	nproof = a->nproof;
+	proved = a->proved;
+	if (put_referral(a, cut, ns, owner, false) || owner > PTR_MAX ||
+	    w0.pos + ns->wire_len > PTR_MAX || ns->count > NS_MAX)
 		return;
-	}
-	put_proofs(a);
-	if (!ns->additional)
-		return;
-	if (packed)
-		put_ns_glue(a, ns, ns_at, (uint32_t)(cut - snap_node_at(a->s, a->lk.zone, 0)));
-	else
-		put_additional(a, a->lk.zone, ns, start, owner,
-			       (uint32_t)(cut - snap_node_at(a->s, a->lk.zone, 0)));
+	a->w = w0;
+	a->nproof = nproof;
+	a->proved = proved;
+	(void)put_referral(a, cut, ns, owner, true);
 }
 
 /*

@@ -1005,7 +1005,16 @@ static void test_glue_required(void **state)
 	expect_counts(0, 8, 17);
 	expect_rr(8, "ns1.bg.example.com.", RRTYPE_A, 3600);
 	expect_a(8, "198.51.100.1");
-	/* the NS targets are a label and a pointer to the cut's name */
+	/* it fits: the NS RRset as stored (targets in full) */
+	assert_int_equal(M.rr[0].rdlen, 20);
+
+	/* 600 bytes: the glue fits only with the NS targets compressed, a
+	 * label and a pointer to the cut's name each (653 -> 541 bytes) */
+	o.payload = 600;
+	ask(&o, "x.bg.example.com.", RRTYPE_A);
+	assert_false(TC());
+	expect_counts(0, 8, 17);
+	assert_true(M.len <= 600);
 	for (int i = 0; i < 8; i++) {
 		char want[32];
 
@@ -1013,6 +1022,7 @@ static void test_glue_required(void **state)
 		assert_int_equal(M.rr[i].rdlen, 6);
 		expect_target(i, want);
 	}
+	expect_rr(8, "ns1.bg.example.com.", RRTYPE_A, 3600);
 	/* asked in other case: the first target keeps the zone's case, so it
 	 * points only at "example.com." of the question; the others at it */
 	ask(&o, "x.BG.example.com.", RRTYPE_A);
@@ -1023,6 +1033,10 @@ static void test_glue_required(void **state)
 	assert_int_equal(M.rr[7].rdlen, 6);
 	expect_target(7, "ns8.bg.example.com.");
 	expect_rr(9, "ns1.bg.example.com.", RRTYPE_AAAA, 3600);
+	/* 512: not even compressed (541 bytes): TC */
+	o.payload = 512;
+	ask(&o, "x.bg.example.com.", RRTYPE_A);
+	assert_true(TC());
 }
 
 static void test_far_offsets(void **state)
