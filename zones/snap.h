@@ -246,6 +246,10 @@ const struct snap_node *snap_nsec_cover(const struct snap *s,
 					const struct snap_node *enc,
 					const uint8_t *label);
 
+/* Binary search of n NSEC3 hashes sorted ascending (a zone's denial table,
+ * snap_format.h): the index of the first not below h, n if none. */
+uint32_t snap_nsec3_lower(const struct snap_nsec3_hash *e, uint32_t n, const uint8_t *h);
+
 /* NSEC3 denial (RFC 5155 7.2) in an NSEC3 zone z (SNAP_ZONE_NSEC3): the
  * node whose NSEC3 matches the lower-cased wire name (len bytes), or with
  * cover, the one whose NSEC3 covers its hash (a name that has no NSEC3

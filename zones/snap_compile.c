@@ -911,16 +911,8 @@ static int hash_cmp(const void *a, const void *b)
 static uint32_t nsec3_cover(const struct snap_nsec3_hash *e, uint32_t n,
 			    const uint8_t *h)
 {
-	uint32_t lo = 0, hi = n;
+	uint32_t lo = snap_nsec3_lower(e, n, h);
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (memcmp(e[mid].hash, h, NSEC3_HASH_LEN) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo ? lo - 1 : n - 1;
 }
 

@@ -1281,9 +1281,7 @@ const struct snap_node *snap_nsec_cover(const struct snap *s,
 	return kid[lo - 1].nsec ? &nodes[kid[lo - 1].nsec - 1] : NULL;
 }
 
-/* Binary search of the sorted hashes: the first entry not below h. */
-static uint32_t nsec3_lower(const struct snap_nsec3_hash *e, uint32_t n,
-			    const uint8_t *h)
+uint32_t snap_nsec3_lower(const struct snap_nsec3_hash *e, uint32_t n, const uint8_t *h)
 {
 	uint32_t lo = 0, hi = n;
 
@@ -1315,7 +1313,7 @@ const struct snap_node *snap_nsec3_find(const struct snap *s,
 	if (!t->count)
 		return NULL;
 	nsec3_hash(name, len, t->salt, t->salt_len, t->iterations, h);
-	i = nsec3_lower(e, t->count, h);
+	i = snap_nsec3_lower(e, t->count, h);
 	if (!cover)
 		return i < t->count && !memcmp(e[i].hash, h, NSEC3_HASH_LEN) ?
 		       snap_node_at(s, z, e[i].node) : NULL;
