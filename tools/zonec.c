@@ -355,26 +355,13 @@ int zonec_dump(const struct zonec_opts *o, const char *path)
 	struct snap *s = open_snap(path);
 	int ret;
 
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-
 	(void)o;
 	if (!s)
 		return 1;
-	/* In memory first, so the earliest RRSIG expiration can follow it. */
-	if (!(f = open_memstream(&text, &len))) {
-		snap_close(s);
-		return 1;
-	}
-	ret = snap_dump(s, f);
-	snap_close(s);
-	if (fclose(f) != 0 && ret == 0)
-		ret = P53_ENOMEM;
-	if (ret == 0 && (fwrite(text, 1, len, stdout) != len ||
-			 zonec_dnssec_expiry_note(text, len, stdout) < 0))
+	ret = snap_dump(s, stdout);
+	if (ret == 0 && zonec_dnssec_expiry_note(snap_header(s)->min_sig_expiry, stdout) < 0)
 		ret = P53_EIO;
-	free(text);
+	snap_close(s);
 	return ret < 0 ? 1 : 0;
 }
 

@@ -86,9 +86,9 @@ struct diag;
 int zonec_dnssec_sign_zones(const struct zonec_opts *o, struct zone **z, size_t n,
 			    struct diag *d);
 
-/* After a dump (text, len bytes of zone-file text): a comment line with
- * the earliest RRSIG expiration in it, if it has RRSIGs (the snapshot
- * header has no field for it yet). 0, or -1 when writing to f failed. */
-int zonec_dnssec_expiry_note(const char *text, size_t len, FILE *f);
+/* After a dump: a comment line with the snapshot's earliest RRSIG
+ * expiration (unix seconds, from its header; 0 = unsigned: no line).
+ * 0, or -1 when writing to f failed. */
+int zonec_dnssec_expiry_note(uint32_t expiry, FILE *f);
 
 #endif

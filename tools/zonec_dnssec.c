@@ -338,26 +338,15 @@ done:
 
 /* ---- dump ---------------------------------------------------------------------------- */
 
-int zonec_dnssec_expiry_note(const char *text, size_t len, FILE *f)
+int zonec_dnssec_expiry_note(uint32_t expiry, FILE *f)
 {
-	static const char tag[] = "\tRRSIG\t";
-	const char *p = text, *end = text + len;
-	char best[16] = "", exp[16];
-	size_t count = 0;
+	char t[64];
+	time_t tt = (time_t)expiry;
+	struct tm tm;
 
-	while (p < end && (p = memmem(p, (size_t)(end - p), tag, sizeof(tag) - 1))) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		p += sizeof(tag) - 1;
-		/* TYPE ALG LABELS TTL EXPIRATION: YYYYMMDDHHmmSS sorts as text */
-		if (sscanf(p, "%*s %*u %*u %*u %14[0-9]", exp) == 1 && strlen(exp) == 14) {
-			if (!count++ || strcmp(exp, best) < 0)
-				strcpy(best, exp);
-		}
-		p = nl ? nl : end;
-	}
-	if (!count)
+	if (!expiry)
 		return 0;
-	return fprintf(f, "; earliest RRSIG expiration %.4s-%.2s-%.2s %.2s:%.2s:%.2s UTC "
-		       "(%s), of %zu RRSIGs\n", best, best + 4, best + 6, best + 8,
-		       best + 10, best + 12, best, count) < 0 ? -1 : 0;
+	gmtime_r(&tt, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%d %H:%M:%S UTC (%Y%m%d%H%M%S)", &tm);
+	return fprintf(f, "; earliest RRSIG expiration %s\n", t) < 0 ? -1 : 0;
 }
