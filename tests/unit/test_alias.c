@@ -29,6 +29,7 @@
 #include "dname.h"
 #include "error.h"
 #include "policy.h"
+#include "policy_snap.h"
 #include "rdata.h"
 #include "snap.h"
 #include "snap_format.h"
@@ -188,40 +189,9 @@ static void resolver_stop(struct resolver *rs)
 
 /* ---- snapshots -------------------------------------------------------------- */
 
-struct built {
-	uint8_t *blob;
-	struct snap *s;
-};
-
-static void build(struct built *out, const char *policy_text)
+static void build(struct tsnap *out, const char *policy_text)
 {
-	struct snap_section_in sec;
-	struct snap_compile_opts co = { .serial = 1 };
-	struct zone *z = NULL;
-	uint8_t *pblob = NULL;
-	size_t plen, len;
-	struct diag d;
-
-	diag_init(&d, stderr);
-	d.hide_warnings = 1;
-	assert_int_equal(zone_parse_string(zone_text, strlen(zone_text), "test", NULL, &d, &z), 0);
-	assert_int_equal(policy_compile_text("p.yaml", policy_text, strlen(policy_text), &d,
-					     &pblob, &plen), 0);
-	assert_int_equal(snap_policy_prepare(&z, 1, pblob, plen, &d), 0);
-	sec = (struct snap_section_in){ SNAP_SECT_POLICY, pblob, plen };
-	co.sections = &sec;
-	co.nsections = 1;
-	assert_int_equal(zone_check(z, NULL, &d), 0);
-	assert_int_equal(snap_compile(&z, 1, &co, &d, &out->blob, &len), 0);
-	assert_int_equal(snap_open_mem(out->blob, len, &d, &out->s), 0);
-	free(pblob);
-	zone_free(z);
-}
-
-static void unbuild(struct built *b)
-{
-	snap_close(b->s);
-	free(b->blob);
+	tsnap_build(out, zone_text, policy_text);
 }
 
 /* ---- fixture ---------------------------------------------------------------- */
@@ -341,7 +311,7 @@ static const struct snap_alias *slot_of(const struct snap *s, const char *target
 static void test_resolve_refresh_fail(void **state)
 {
 	struct fixture *f = *state;
-	struct built b;
+	struct tsnap b;
 	struct snap_alias *old = (void *)1;
 	struct ctl_alias_stats st;
 	char err[256];
@@ -397,7 +367,7 @@ static void test_resolve_refresh_fail(void **state)
 	lb.first4 = NULL;
 	assert_true(run_until(f, slot_is, &lb, 4000));
 	f->rs[0].sc.mode = f->rs[1].sc.mode = M_ANSWER;
-	unbuild(&b);
+	tsnap_free(&b);
 }
 
 static bool asked_both(const void *arg)
@@ -412,7 +382,7 @@ static bool asked_both(const void *arg)
 static void test_timeout_next_resolver(void **state)
 {
 	struct fixture *f = *state;
-	struct built b;
+	struct tsnap b;
 	struct snap_alias *old;
 	char err[256];
 	struct want lb;
@@ -426,7 +396,7 @@ static void test_timeout_next_resolver(void **state)
 	assert_true(run_until(f, slot_is, &lb, 3000));
 	assert_true(run_until(f, asked_both, f, 3000));
 	assert_true(f->rs[0].asked >= 1);
-	unbuild(&b);
+	tsnap_free(&b);
 }
 
 /* A new snapshot keeps the addresses of a target it shares with the old
@@ -435,7 +405,7 @@ static void test_timeout_next_resolver(void **state)
 static void test_reattach(void **state)
 {
 	struct fixture *f = *state;
-	struct built a, b;
+	struct tsnap a, b;
 	struct snap_alias *old;
 	char err[256];
 	struct want lb, nw;
@@ -457,8 +427,8 @@ static void test_reattach(void **state)
 	nw = (struct want){ slot_of(b.s, "new.cloud.example."), SNAP_ALIAS_HAVE_A, 2, NULL };
 	assert_true(run_until(f, slot_is, &nw, 2000));
 	ctl_alias_slots_free(old);
-	unbuild(&a);
-	unbuild(&b);
+	tsnap_free(&a);
+	tsnap_free(&b);
 }
 
 /* No resolver configured and none in resolv.conf: a snapshot with
@@ -468,7 +438,7 @@ static void test_no_resolver(void **state)
 	struct fixture *f = *state;
 	struct ctl_alias_opts o = { .resolv_conf = "/nonexistent/resolv.conf" };
 	struct ctl_alias *al;
-	struct built b, plain;
+	struct tsnap b, plain;
 	struct snap_alias *old;
 	char err[512];
 	static const char no_alias[] =
@@ -487,8 +457,8 @@ static void test_no_resolver(void **state)
 	assert_int_equal(ctl_alias_attach(al, plain.s, &old, err, sizeof(err)), 0);
 	assert_null(old);
 	ctl_alias_free(al);
-	unbuild(&b);
-	unbuild(&plain);
+	tsnap_free(&b);
+	tsnap_free(&plain);
 }
 
 int main(void)

@@ -20,6 +20,7 @@
 #include "error.h"
 #include "phealth.h"
 #include "policy.h"
+#include "policy_snap.h"
 #include "snap.h"
 #include "snap_format.h"
 #include "zone.h"
@@ -61,43 +62,9 @@ static const char named[] =
 	"      members:\n        - { address: 192.0.2.1, check: web }\n"
 	"        - { address: 192.0.2.2 }\n";
 
-struct built {
-	uint8_t *blob;
-	struct snap *s;
-};
-
-/* Zone text (+ policy text, NULL: none) -> an open snapshot. */
-static void build(struct built *out, const char *policy_text)
+static void build(struct tsnap *out, const char *policy_text)
 {
-	struct snap_section_in sec;
-	struct snap_compile_opts co = { .serial = 1 };
-	struct zone *z = NULL;
-	uint8_t *pblob = NULL;
-	size_t plen, len;
-	struct diag d;
-
-	diag_init(&d, stderr);
-	d.hide_warnings = 1;
-	assert_int_equal(zone_parse_string(zone_text, strlen(zone_text), "test", NULL, &d, &z), 0);
-	if (policy_text) {
-		assert_int_equal(policy_compile_text("p.yaml", policy_text, strlen(policy_text), &d,
-						     &pblob, &plen), 0);
-		assert_int_equal(snap_policy_prepare(&z, 1, pblob, plen, &d), 0);
-		sec = (struct snap_section_in){ SNAP_SECT_POLICY, pblob, plen };
-		co.sections = &sec;
-		co.nsections = 1;
-	}
-	assert_int_equal(zone_check(z, NULL, &d), 0);
-	assert_int_equal(snap_compile(&z, 1, &co, &d, &out->blob, &len), 0);
-	assert_int_equal(snap_open_mem(out->blob, len, &d, &out->s), 0);
-	free(pblob);
-	zone_free(z);
-}
-
-static void unbuild(struct built *b)
-{
-	snap_close(b->s);
-	free(b->blob);
+	tsnap_build(out, zone_text, policy_text);
 }
 
 struct fixture {
@@ -143,7 +110,7 @@ static const char *logged(struct fixture *f)
 static void test_attach_in_policy_order(void **state)
 {
 	struct fixture *f = *state;
-	struct built b;
+	struct tsnap b;
 	struct hcheck_stats st;
 	const uint8_t *w;
 	uint8_t *old = (uint8_t *)1;
@@ -164,13 +131,13 @@ static void test_attach_in_policy_order(void **state)
 		assert_int_equal(w[i], 1);     /* healthy until probes say otherwise */
 	}
 	assert_int_equal(ctl_phealth_stats(f->ph, 3, &st), P53_EINVAL);
-	unbuild(&b);
+	tsnap_free(&b);
 }
 
 static void test_no_policy(void **state)
 {
 	struct fixture *f = *state;
-	struct built b, p;
+	struct tsnap b, p;
 	uint8_t *old = NULL;
 	uint32_t n = 7;
 	char err[256];
@@ -190,14 +157,14 @@ static void test_no_policy(void **state)
 	assert_null(snap_health(b.s, &n));
 	assert_int_equal(ctl_phealth_count(f->ph), 0);
 	hcheck_words_free(old);
-	unbuild(&p);
-	unbuild(&b);
+	tsnap_free(&p);
+	tsnap_free(&b);
 }
 
 static void test_count_change_moves_words(void **state)
 {
 	struct fixture *f = *state;
-	struct built a, a2, b;
+	struct tsnap a, a2, b;
 	const uint8_t *wa, *wb;
 	uint8_t *old = NULL;
 	uint32_t n;
@@ -222,15 +189,15 @@ static void test_count_change_moves_words(void **state)
 	assert_non_null(strstr(logged(f), "policy check new: interval 100 ms raised to pop53d's "
 			       "minimum of 1000 ms"));
 	hcheck_words_free(old);
-	unbuild(&a);
-	unbuild(&a2);
-	unbuild(&b);
+	tsnap_free(&a);
+	tsnap_free(&a2);
+	tsnap_free(&b);
 }
 
 static void test_host_name_refused(void **state)
 {
 	struct fixture *f = *state;
-	struct built a, h;
+	struct tsnap a, h;
 	uint8_t *old = NULL;
 	const uint8_t *wa;
 	uint32_t n = 9;
@@ -252,15 +219,15 @@ static void test_host_name_refused(void **state)
 	assert_int_equal(ctl_phealth_count(f->ph), 3);
 	assert_ptr_equal(snap_health(a.s, &n), wa);
 	assert_null(snap_health(h.s, &n));
-	unbuild(&a);
-	unbuild(&h);
+	tsnap_free(&a);
+	tsnap_free(&h);
 }
 
 static void test_votes(void **state)
 {
 	struct fixture *f = *state;
 	struct hcheck_stats st;
-	struct built a;
+	struct tsnap a;
 	uint8_t *old = NULL;
 	char err[256];
 
@@ -283,7 +250,7 @@ static void test_votes(void **state)
 	assert_int_equal(ctl_phealth_vote(f->ph, "db", 3, false, 0, err, sizeof(err)), 0);
 	assert_int_equal(ctl_phealth_stats(f->ph, 1, &st), 0);
 	assert_int_equal(st.votes_live, 0);
-	unbuild(&a);
+	tsnap_free(&a);
 }
 
 /* The closed port fails the first probe (fall 1): the word and the log. */
@@ -291,7 +258,7 @@ static void test_word_change_logged(void **state)
 {
 	struct fixture *f = *state;
 	struct timeval tv = { 2, 500000 };
-	struct built a;
+	struct tsnap a;
 	uint8_t *old = NULL;
 	const uint8_t *w;
 	uint32_t n;
@@ -308,7 +275,7 @@ static void test_word_change_logged(void **state)
 			       "word 0): "));
 	assert_non_null(strstr(logged(f), "pop53d: policy-check dc unhealthy (was healthy, "
 			       "word 2): and: "));
-	unbuild(&a);
+	tsnap_free(&a);
 }
 
 int main(void)
