@@ -383,8 +383,8 @@ static void collect_policy(const struct snap *s, const char *prefix,
 	}
 }
 
-/* Static address data: a policy's placeholder RRset is not (its answers
- * are what --query-policy measures, against these). */
+/* An RRset of static addresses, which a policy's stand-in RRset is not:
+ * policy answers are what --query-policy measures against these. */
 static bool static_addr(const struct snap_rrset *set)
 {
 	return set && !(set->flags & SNAP_RRSET_POLICY);

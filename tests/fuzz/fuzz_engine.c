@@ -7,7 +7,7 @@
  * runs have EDNS Client Subnet on (an ECS option is checked and echoed),
  * the last one DNS cookies too (a COOKIE option in the input is then
  * parsed, checked and answered). Names outside those two zones fall into a
- * small NSEC-signed root zone (placeholder signatures), so that queries
+ * small NSEC-signed root zone (made-up signature bytes), so that queries
  * with DO=1 go through RRSIGs, NSEC proofs and signed referrals.
  *
  * Every response must be well-formed: within the buffer and the size limit,

@@ -4,8 +4,8 @@
  * same covers both), NODATA (also at an empty non-terminal and at a
  * wildcard), wildcard answers, referrals to signed and unsigned children,
  * DO=0 answers byte for byte those of the same zone unsigned, and
- * truncation. The signatures are placeholders: the engine serves them as
- * data and never checks them.
+ * truncation. The signatures are made-up bytes of the right shape: the
+ * engine serves them as data and never checks them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
