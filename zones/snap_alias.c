@@ -30,17 +30,16 @@ static bool external(const struct snap *s, const struct policy_endpoint *ep)
 	return snap_find_zone(s, &q) == NULL;
 }
 
-/* qsort's context: the policy whose endpoints the array indexes. */
-static _Thread_local const struct policy *sort_policy;
-
-static int by_target(const void *a, const void *b)
+/* Endpoint indexes by target name (arg: the policy they index). */
+static int by_target(const void *a, const void *b, void *arg)
 {
+	const struct policy *p = arg;
 	struct policy_endpoint x, y;
 	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
 	int c;
 
-	policy_endpoint_get(sort_policy, i, &x);
-	policy_endpoint_get(sort_policy, j, &y);
+	policy_endpoint_get(p, i, &x);
+	policy_endpoint_get(p, j, &y);
 	c = dname_canonical_cmp(x.rdata, y.rdata);
 	return c ? c : (i > j) - (i < j);
 }
@@ -69,8 +68,7 @@ int snap_alias_index_build(const struct snap *s, struct snap_alias_index *x)
 			ext[next++] = i;
 	}
 	/* one slot per name, whatever the case it was written in */
-	sort_policy = p;
-	qsort(ext, next, sizeof(*ext), by_target);
+	qsort_r(ext, next, sizeof(*ext), by_target, (void *)p);
 	for (uint32_t k = 0; k < next; k++) {
 		policy_endpoint_get(p, ext[k], &ep);
 		if (!x->n || dname_canonical_cmp(prev.rdata, ep.rdata) != 0)
