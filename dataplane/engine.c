@@ -28,6 +28,7 @@
 #include "geo.h"
 #include "latency.h"
 #include "policy.h"
+#include "policy_sig.h"
 #include "error.h"
 #include "rdata.h"
 
@@ -127,6 +128,10 @@ struct ans {
 	/* Nodes whose NSEC or NSEC3 goes into the authority section once the
 	 * answer section is complete (denial and wildcard proofs, in order). */
 	const struct snap_node *proof[MAX_PROOF];
+	/* A policy that answered nothing in a signed zone: the proof at this
+	 * node is the policy's own denial (policy_sig_denial) instead. */
+	const struct snap_node *deny_node;
+	uint32_t deny_record;
 	struct snap_lookup lk;
 	/* The client: client_loc() works out its location (what answers
 	 * that depend on the client go by) when one first asks. */
@@ -442,28 +447,28 @@ static inline void put_owner(struct writer *w, uint32_t ref, uint32_t size)
 }
 
 /*
- * Append RRset `set` with each owner set to the name at response offset
- * `owner`, counting its RRs in *count. All or nothing: false (and nothing
- * written) when it does not fit.
+ * Append n RRs in a snapshot's wire form (len bytes at src, snap_format.h)
+ * with each owner set to the name at response offset `owner`, counting
+ * them in *count. All or nothing: false (and nothing written) when they
+ * do not fit.
  */
-static bool put_rrset(struct writer *w, const struct snap *s,
-		      const struct snap_rrset *set, uint32_t owner,
-		      uint16_t *count)
+static bool put_wire(struct writer *w, const uint8_t *src, uint32_t len, uint16_t n,
+		     uint32_t owner, uint16_t *count)
 {
-	const uint8_t *src = snap_ptr(s, set->wire), *end = src + set->wire_len;
+	const uint8_t *end = src + len;
 	uint32_t osize = owner_size(w, owner);
-	uint64_t need = set->wire_len + (uint64_t)set->count * (osize - 2);
+	uint64_t need = len + (uint64_t)n * (osize - 2);
 	uint32_t k;
 
-	if (need > w->end - w->pos || set->count > 0xffffu - *count)
+	if (need > w->end - w->pos || n > 0xffffu - *count)
 		return false;
 	if (owner == HDR_LEN) {
-		memcpy(w->buf + w->pos, src, set->wire_len);
-		w->pos += set->wire_len;
-		*count = (uint16_t)(*count + set->count);
+		memcpy(w->buf + w->pos, src, len);
+		w->pos += len;
+		*count = (uint16_t)(*count + n);
 		return true;
 	}
-	for (k = 0; k < set->count && end - src >= 12; k++) {
+	for (k = 0; k < n && end - src >= 12; k++) {
 		uint32_t rr = 10u + get16(src + 10);
 
 		if (rr > (uint32_t)(end - src - 2))
@@ -475,6 +480,14 @@ static bool put_rrset(struct writer *w, const struct snap *s,
 	}
 	*count = (uint16_t)(*count + k);
 	return true;
+}
+
+/* Append RRset `set` under the name at response offset `owner`. */
+static inline bool put_rrset(struct writer *w, const struct snap *s,
+			     const struct snap_rrset *set, uint32_t owner,
+			     uint16_t *count)
+{
+	return put_wire(w, snap_ptr(s, set->wire), set->wire_len, set->count, owner, count);
 }
 
 /* Offset of the RDATA of the RR written at response offset rr. */
@@ -504,33 +517,34 @@ static void patch_ttl(struct writer *w, uint32_t rr, uint32_t count,
  * that is not in the response yet: the first RR carries it in full, the
  * others point at it; *ref gets its response offset. All or nothing.
  */
-static bool put_rrset_named(struct writer *w, const struct snap *s,
-			    const struct snap_rrset *set, const uint8_t *name,
-			    uint32_t len, uint16_t *count, uint32_t *ref)
+static bool put_wire_named(struct writer *w, const uint8_t *src, uint32_t wire_len,
+			   uint16_t n, const uint8_t *name, uint32_t len, uint16_t *count,
+			   uint32_t *ref)
 {
-	uint32_t at = w->pos, first = 12u + get16(snap_ptr(s, set->wire) + 10);
+	uint32_t at = w->pos, first = 12u + get16(src + 10);
 	uint16_t before = *count;
 
 	if (len + first - 2 > w->end - w->pos || *count == 0xffff)
 		return false;
 	memcpy(w->buf + w->pos, name, len);
-	memcpy(w->buf + w->pos + len, snap_ptr(s, set->wire) + 2, first - 2);
+	memcpy(w->buf + w->pos + len, src + 2, first - 2);
 	w->pos += len + first - 2;
 	(*count)++;
-	if (set->count > 1) {
-		struct snap_rrset rest = *set;
-
-		rest.count = (uint16_t)(set->count - 1);
-		rest.wire += first;
-		rest.wire_len -= first;
-		if (!put_rrset(w, s, &rest, at, count)) {
-			w->pos = at;
-			*count = before;
-			return false;
-		}
+	if (n > 1 && !put_wire(w, src + first, wire_len - first, (uint16_t)(n - 1), at, count)) {
+		w->pos = at;
+		*count = before;
+		return false;
 	}
 	*ref = at;
 	return true;
+}
+
+static inline bool put_rrset_named(struct writer *w, const struct snap *s,
+				   const struct snap_rrset *set, const uint8_t *name,
+				   uint32_t len, uint16_t *count, uint32_t *ref)
+{
+	return put_wire_named(w, snap_ptr(s, set->wire), set->wire_len, set->count, name, len,
+			      count, ref);
 }
 
 /* ---- IN class ------------------------------------------------------------ */
@@ -646,6 +660,26 @@ static inline bool nsec3_zone(const struct ans *a)
 	return a->lk.zone->flags & SNAP_ZONE_NSEC3;
 }
 
+/* The denial a signed policy answer that is empty comes with: its owner's
+ * NSEC or NSEC3 without the record's type (zones/policy_sig.h), signed.
+ * False (and TC) when it does not fit. */
+static bool put_policy_denial(struct ans *a)
+{
+	struct policy_sig_rrs nsec, sigs;
+	const uint8_t *name;
+	uint32_t len, ref;
+
+	if (!policy_sig_denial(snap_policy_sig(a->s), a->deny_record, &name, &len, &nsec,
+			       &sigs))
+		return true;
+	if (!put_wire_named(&a->w, nsec.wire, nsec.len, 1, name, len, &a->w.ns, &ref) ||
+	    !put_wire(&a->w, sigs.wire, sigs.len, sigs.count, ref, &a->w.ns)) {
+		set_tc(a);
+		return false;
+	}
+	return true;
+}
+
 /* Required in authority (RFC 4035 3.1.3): TC when they do not fit. Only
  * before the additional section has begun. */
 static void put_proofs(struct ans *a)
@@ -661,6 +695,11 @@ static void put_proofs(struct ans *a)
 		const uint8_t *name = snap_ptr(a->s, n->name);
 		uint32_t ref;
 
+		if (n == a->deny_node) {
+			if (!put_policy_denial(a))
+				return;
+			continue;
+		}
 		if (!nsec)
 			nsec = snap_node_rrset(a->s, n, RRTYPE_NSEC3);
 		if (!nsec)
@@ -857,6 +896,32 @@ static bool put_alias(struct ans *a, struct writer *w, const struct policy_endpo
 	return true;
 }
 
+/* With DO=1 in a signed zone: the RRSIGs the compiler made for the RRset
+ * of these endpoints (zones/policy_sig.h), after it. */
+static bool put_policy_sig(struct ans *a, struct writer *w, uint32_t ri,
+			   const struct policy_output *out, uint32_t owner, uint16_t *count)
+{
+	const struct policy_sig *ps = snap_policy_sig(a->s);
+	struct policy_sig_rrs sig;
+	uint32_t key[POLICY_MAX_ANSWER];
+
+	if (!ps || !policy_sig_signed(ps, ri))
+		return true;
+	/* the set's key is its endpoints in order (an insertion sort: a few) */
+	for (uint32_t i = 0; i < out->n; i++) {
+		uint32_t v = out->ep[i], j = i;
+
+		for (; j && key[j - 1] > v; j--)
+			key[j] = key[j - 1];
+		key[j] = v;
+	}
+	/* every answer was signed at compile time; a miss would be a
+	 * compiler bug, and the answer then goes out as it is */
+	if (!policy_sig_find(ps, ri, key, out->n, &sig))
+		return true;
+	return put_wire(w, sig.wire, sig.len, sig.count, owner, count);
+}
+
 /* A policy RRset (snap_format.h): the RRs come from policy_eval for this
  * client (its location, latency row and the health words), not from the
  * placeholder wire. Writes nothing when the policy chose nothing; the
@@ -900,6 +965,9 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 		if (!put_rr(w, owner, osize, ep.type, r.ttl, ep.rdata, ep.rdlen, count))
 			goto fail;
 	}
+	if (a->dnssec && *count != count0 &&
+	    !put_policy_sig(a, w, set->policy - 1, &out, owner, count))
+		goto fail;
 	return true;
 fail:
 	/* all of the RRset or none of it, as for static data (RFC 2181 9) */
@@ -1422,6 +1490,21 @@ static void prove_nodata(struct ans *a, const struct snap_node *n)
 
 /* An answer synthesized from a wildcard: the proof that the name itself
  * does not exist (RFC 4035 3.1.3.3, RFC 5155 7.2.6). */
+/* NODATA from a policy that chose nothing: the node's own denial record
+ * lists the record's type, so in a signed zone the proof of the node is
+ * the policy's denial, signed without it. */
+static void prove_policy_nodata(struct ans *a, const struct snap_node *n,
+				const struct snap_rrset *set)
+{
+	const struct policy_sig *ps = snap_policy_sig(a->s);
+
+	prove_nodata(a, n);
+	if (a->dnssec && ps && policy_sig_signed(ps, set->policy - 1)) {
+		a->deny_node = snap_nsec_after(a->s, a->lk.zone, n);
+		a->deny_record = set->policy - 1;
+	}
+}
+
 static void prove_wildcard(struct ans *a)
 {
 	if (!a->dnssec)
@@ -1467,7 +1550,7 @@ static bool answer_node(struct ans *a, const struct snap_node *n)
 		if (!a->chained)
 			a->kind = ENGINE_KIND_NODATA;
 		put_soa(a, a->lk.zone);
-		prove_nodata(a, n);
+		prove_policy_nodata(a, n, set);
 		return false;
 	}
 	if (n != a->lk.node)
@@ -1508,7 +1591,7 @@ static bool follow_cname(struct ans *a, const struct snap_node *n, bool wild)
 		if (!a->chained)
 			a->kind = ENGINE_KIND_NODATA;
 		put_soa(a, a->lk.zone);
-		prove_nodata(a, n);
+		prove_policy_nodata(a, n, set);
 		return false;
 	}
 	if (wild)
@@ -1966,6 +2049,7 @@ static size_t answer_from_snap(const struct engine_conf *conf,
 	a->dnssec = pq->do_bit;
 	a->nproof = 0;
 	a->proved = 0;
+	a->deny_node = NULL;
 	a->zone = NULL;
 	a->rrl_name = NULL;
 	a->rrl_len = 0;

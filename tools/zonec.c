@@ -125,14 +125,14 @@ static int compile_signed(const struct zonec_opts *o, struct zone **z,
 /* Compile o->policy into sec (a SNAP_SECT_POLICY section the caller frees)
  * and give its records their placeholders in the zones. */
 static int add_policy(const struct zonec_opts *o, struct zone **z, size_t n,
-		      struct diag *d, struct snap_section_in *sec)
+		      const bool *signing, struct diag *d, struct snap_section_in *sec)
 {
 	uint8_t *blob = NULL;
 	size_t len = 0;
 	int err;
 
 	if ((err = policy_compile_file(o->policy, d, &blob, &len)) < 0 ||
-	    (err = snap_policy_prepare(z, n, blob, len, d)) < 0) {
+	    (err = snap_policy_prepare_signing(z, n, blob, len, signing, d)) < 0) {
 		free(blob);
 		return err;
 	}
@@ -242,14 +242,16 @@ fail:
 }
 
 /* Every section o asks for into sec[] (at most 4; *nsec of them filled,
- * the caller frees their data). Exit status: 0, or 1 after errors. */
+ * the caller frees their data); signing[i]: this compile signs z[i].
+ * Exit status: 0, or 1 after errors. */
 static int add_sections(const struct zonec_opts *o, struct zone **z, size_t n,
-			struct diag *d, struct snap_section_in *sec, size_t *nsec)
+			const bool *signing, struct diag *d, struct snap_section_in *sec,
+			size_t *nsec)
 {
 	int r = 0;
 
 	*nsec = 0;
-	if (o->policy && (r = add_policy(o, z, n, d, &sec[*nsec])) == 0)
+	if (o->policy && (r = add_policy(o, z, n, signing, d, &sec[*nsec])) == 0)
 		++*nsec;
 	if (r == 0 && (o->geo_db || o->geo_map) && (r = add_geo(o, d, &sec[*nsec])) == 0)
 		++*nsec;
@@ -283,7 +285,8 @@ static void free_sections(struct snap_section_in *sec, size_t n)
 int zonec_compile(const struct zonec_opts *o, char *const *files, size_t n)
 {
 	struct snap_compile_opts co = { .serial = o->serial };
-	struct snap_section_in sec[4] = { { 0 } };
+	struct snap_section_in sec[5] = { { 0 } };
+	struct zonec_keys *keys = NULL;
 	struct zone **z = NULL;
 	struct diag d;
 	double t0 = now_ms();
@@ -300,12 +303,24 @@ int zonec_compile(const struct zonec_opts *o, char *const *files, size_t n)
 	status = load_zones(o, files, n, &d, &z);
 	if (status == 1)
 		fprintf(stderr, "pop53-zonec: %u errors, no snapshot written\n", d.errors);
-	if (status == 0 &&
-	    (o->ndnssec_keys || o->npublish_keys || o->ncds_keys || o->cds) &&
-	    (status = zonec_dnssec_sign_zones(o, z, n, &d)) != 0)
-		fprintf(stderr, "pop53-zonec: DNSSEC signing failed, no snapshot written\n");
-	if (status == 0)
-		status = add_sections(o, z, n, &d, sec, &nsec);
+	if (status == 0 && (o->ndnssec_keys || o->npublish_keys || o->ncds_keys || o->cds))
+		status = zonec_dnssec_load(o, &d, &keys);
+	if (status == 0) {
+		bool signing[n ? n : 1];
+		for (size_t i = 0; i < n; i++)
+			signing[i] = zonec_dnssec_signs(keys, z[i]);
+		status = add_sections(o, z, n, signing, &d, sec, &nsec);
+	}
+	/* after the policy's placeholders: the NSEC chain must list them */
+	if (status == 0 && keys) {
+		status = zonec_dnssec_sign_zones(o, keys, z, n, o->policy ? &sec[0] : NULL, &d,
+						 &sec[nsec]);
+		if (status)
+			fprintf(stderr, "pop53-zonec: DNSSEC signing failed, no snapshot written\n");
+		else if (sec[nsec].kind)
+			nsec++;
+	}
+	zonec_dnssec_free(keys);
 	if (status) {
 		free_sections(sec, nsec);
 		free_zones(z, n);

@@ -4,6 +4,7 @@
 #ifndef POP53_ZONEC_H
 #define POP53_ZONEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -79,12 +80,29 @@ int zonec_dnssec_sign(const struct zonec_opts *o, const char *file);
 
 struct zone;
 struct diag;
-/* compile --dnssec-key: sign each of the n zones that one of
- * o->dnssec_keys belongs to (replacing z[i]), with that zone's publish-only
- * and CDS keys; every key must belong to a zone that is signed. 0, 1
- * after errors (reported to d), 2 for bad options. */
-int zonec_dnssec_sign_zones(const struct zonec_opts *o, struct zone **z, size_t n,
-			    struct diag *d);
+struct snap_section_in;
+struct zonec_keys;
+
+/* compile --dnssec-key: load o->dnssec_keys (and the publish-only and CDS
+ * keys) into *out (zonec_dnssec_free). 0, 1 after errors (reported to d),
+ * 2 for bad options. */
+int zonec_dnssec_load(const struct zonec_opts *o, struct diag *d, struct zonec_keys **out);
+
+/* Whether one of the signing keys k holds belongs to zone z. */
+bool zonec_dnssec_signs(const struct zonec_keys *k, const struct zone *z);
+
+/* Sign each of the n zones that one of k's keys belongs to (replacing
+ * z[i]), with that zone's publish-only and CDS keys; every key must belong
+ * to a zone that is signed. With policy (the SNAP_SECT_POLICY section, its
+ * placeholders already in the zones), then sign the answers of its records
+ * in those zones into *sig (SNAP_SECT_POLICY_SIG, data malloc'd; kind 0
+ * when none is in a signed zone). 0, 1 after errors (reported to d), 2 for
+ * bad options. */
+int zonec_dnssec_sign_zones(const struct zonec_opts *o, struct zonec_keys *k, struct zone **z,
+			    size_t n, const struct snap_section_in *policy, struct diag *d,
+			    struct snap_section_in *sig);
+
+void zonec_dnssec_free(struct zonec_keys *k);
 
 /* After a dump: a comment line with the snapshot's earliest RRSIG
  * expiration (unix seconds, from its header; 0 = unsigned: no line).

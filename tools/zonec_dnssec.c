@@ -11,7 +11,10 @@
 #include "dname.h"
 #include "dnssec.h"
 #include "error.h"
+#include "policy_sig.h"
 #include "rdata.h"
+#include "snap.h"
+#include "snap_format.h"
 #include "snap_sign.h"
 #include "zone.h"
 #include "zonec.h"
@@ -196,7 +199,7 @@ static int cds_mode(const struct zonec_opts *o, enum dnssec_cds *mode)
 }
 
 static int sign_one(const struct zonec_opts *o, struct zone *in, const struct keyset *ks,
-		    struct diag *d, struct zone **out, const char *what)
+		    int64_t now, struct diag *d, struct zone **out, const char *what)
 {
 	struct dnssec_sign_opts so;
 	struct dnssec_sign_stats st = { 0 };
@@ -205,6 +208,7 @@ static int sign_one(const struct zonec_opts *o, struct zone *in, const struct ke
 
 	if (status || (status = cds_mode(o, &so.cds)))
 		return status;
+	so.now = now;
 	so.publish = ks->publish;
 	so.npublish = ks->npublish;
 	so.cds_keys = ks->cds;
@@ -248,7 +252,7 @@ int zonec_dnssec_sign(const struct zonec_opts *o, const char *file)
 	if (load_keyset(o, o->keys, o->nkeys, &d, &ks) < 0 ||
 	    zone_parse_file(file, NULL, &d, &in) < 0 || zone_check(in, NULL, &d) < 0)
 		goto done;
-	if ((status = sign_one(o, in, &ks, &d, &out, o->output ? o->output : file)))
+	if ((status = sign_one(o, in, &ks, 0, &d, &out, o->output ? o->output : file)))
 		goto done;
 	if (write_zone(out, o->output, &d) < 0) {
 		status = 1;
@@ -297,43 +301,115 @@ static int check_used(struct dnssec_key *const *keys, const char *const *paths,
 	return 0;
 }
 
-int zonec_dnssec_sign_zones(const struct zonec_opts *o, struct zone **z, size_t n,
-			    struct diag *d)
-{
-	struct keyset ks = { 0 }, mine = { 0 };
-	int used[3][16] = { { 0 } };
-	int status = 1;
+struct zonec_keys {
+	struct keyset ks;
+	int64_t now;            /* one clock for the zones and the policy answers */
+};
 
+int zonec_dnssec_load(const struct zonec_opts *o, struct diag *d, struct zonec_keys **out)
+{
+	struct zonec_keys *k;
+
+	*out = NULL;
 	if (!o->ndnssec_keys) {
 		fprintf(stderr, "pop53-zonec: --dnssec-publish-key, --cds, --cds-key and "
 			"--cds-delete need --dnssec-key\n");
 		return 2;
 	}
-	if (load_keyset(o, o->dnssec_keys, o->ndnssec_keys, d, &ks) < 0)
-		goto done;
+	if (!(k = calloc(1, sizeof(*k))))
+		return 1;
+	k->now = (int64_t)time(NULL);
+	if (load_keyset(o, o->dnssec_keys, o->ndnssec_keys, d, &k->ks) < 0) {
+		zonec_dnssec_free(k);
+		return 1;
+	}
+	*out = k;
+	return 0;
+}
+
+bool zonec_dnssec_signs(const struct zonec_keys *k, const struct zone *z)
+{
+	const uint8_t *apex = zone_origin(z);
+
+	for (size_t i = 0; k && apex && i < k->ks.nsign; i++)
+		if (dname_equal(dnssec_key_zone(k->ks.sign[i]), apex))
+			return true;
+	return false;
+}
+
+void zonec_dnssec_free(struct zonec_keys *k)
+{
+	if (!k)
+		return;
+	free_keyset(&k->ks);
+	free(k);
+}
+
+/* Sign the answers of the policy records of the zones just signed. */
+static int sign_policy(const struct zonec_opts *o, struct zonec_keys *k,
+		       struct policy_sig_zone *pz, size_t n, const struct snap_section_in *policy,
+		       struct diag *d, struct snap_section_in *sig)
+{
+	struct dnssec_sign_opts so;
+	struct policy_sig_stats st;
+	uint8_t *blob;
+	size_t len;
+	double t0 = now_ms();
+	int status = sign_opts(o, &so);
+
+	if (status)
+		return status;
+	so.now = k->now;
+	if (policy_sig_build(policy->data, policy->len, pz, n, &so, d, &blob, &len, &st) < 0)
+		return 1;
+	if (!blob)
+		return 0;
+	sig->kind = SNAP_SECT_POLICY_SIG;
+	sig->data = blob;
+	sig->len = len;
+	if (!o->quiet)
+		fprintf(stderr, "policy answers: %zu records in signed zones, %zu answer RRsets "
+			"and %zu NODATA denials signed, %zu RRSIGs in %.0f ms\n", st.records,
+			st.sets, st.empty, st.signatures, now_ms() - t0);
+	return 0;
+}
+
+int zonec_dnssec_sign_zones(const struct zonec_opts *o, struct zonec_keys *k, struct zone **z,
+			    size_t n, const struct snap_section_in *policy, struct diag *d,
+			    struct snap_section_in *sig)
+{
+	struct keyset mine = { 0 };
+	struct policy_sig_zone pz[n ? n : 1];
+	struct dnssec_key *zkeys[n ? n : 1][16];
+	int used[3][16] = { { 0 } };
+	int status = 1;
+
+	memset(pz, 0, sizeof(pz));
 	for (size_t i = 0; i < n; i++) {
 		struct zone *signed_zone;
 		char name[DNAME_TEXT_MAX];
 		const uint8_t *apex = zone_origin(z[i]);
-		if (!(mine.nsign = pick(ks.sign, ks.nsign, apex, mine.sign, used[0])))
+		pz[i].zone = z[i];
+		if (!(mine.nsign = pick(k->ks.sign, k->ks.nsign, apex, mine.sign, used[0])))
 			continue;
-		mine.npublish = pick(ks.publish, ks.npublish, apex, mine.publish, used[1]);
-		mine.ncds = pick(ks.cds, ks.ncds, apex, mine.cds, used[2]);
+		mine.npublish = pick(k->ks.publish, k->ks.npublish, apex, mine.publish, used[1]);
+		mine.ncds = pick(k->ks.cds, k->ks.ncds, apex, mine.cds, used[2]);
 		dname_to_text(apex, name, sizeof(name));
-		if ((status = sign_one(o, z[i], &mine, d, &signed_zone, name)))
-			goto done;
+		if ((status = sign_one(o, z[i], &mine, k->now, d, &signed_zone, name)))
+			return status;
 		status = 1;
 		zone_free(z[i]);
 		z[i] = signed_zone;
+		pz[i].zone = signed_zone;
+		memcpy(zkeys[i], mine.sign, mine.nsign * sizeof(mine.sign[0]));
+		pz[i].keys = zkeys[i];
+		pz[i].nkeys = mine.nsign;
 	}
-	if (check_used(ks.sign, o->dnssec_keys, used[0], ks.nsign, d) < 0 ||
-	    check_used(ks.publish, o->publish_keys, used[1], ks.npublish, d) < 0 ||
-	    check_used(ks.cds, o->cds_keys, used[2], ks.ncds, d) < 0)
-		goto done;
-	status = 0;
-done:
-	free_keyset(&ks);
-	return status;
+	if (check_used(k->ks.sign, o->dnssec_keys, used[0], k->ks.nsign, d) < 0 ||
+	    check_used(k->ks.publish, o->publish_keys, used[1], k->ks.npublish, d) < 0 ||
+	    check_used(k->ks.cds, o->cds_keys, used[2], k->ks.ncds, d) < 0)
+		return 1;
+	return policy ? sign_policy(o, k, pz, n, policy, d, sig) : 0;
 }
 
 /* ---- dump ---------------------------------------------------------------------------- */

@@ -174,4 +174,39 @@ int dnssec_sign_zone(const struct zone *in, struct dnssec_key *const *keys,
 		     struct diag *d, struct zone **out,
 		     struct dnssec_sign_stats *stats);
 
+/* ---- one RRset at a time ----------------------------------------------- */
+
+/* When dnssec_sign_zone's signatures over owner (wire) begin and end for
+ * options o: its inception, and its expiration spread by the owner's hash
+ * over the jitter span, so signatures made later for the same owner with
+ * the same options expire together with the zone's. */
+void dnssec_sign_window(const struct dnssec_sign_opts *o, const uint8_t *owner,
+			uint32_t *inception, uint32_t *expiration);
+
+#define DNSSEC_RRSET_MAX    64       /* RRs in one dnssec_sign_rrset call */
+#define DNSSEC_RRSIG_MAX    (18 + 255 + DNSSEC_SIG_LEN)   /* RRSIG RDATA */
+
+struct dnssec_rr {
+	const uint8_t *rdata;   /* wire RDATA, any case */
+	uint16_t rdlen;
+};
+
+/* One RRset to sign: RRs in any order, duplicates allowed (dropped). */
+struct dnssec_rrset {
+	const uint8_t *owner;   /* wire, any case; a wildcard counts as its parent */
+	uint16_t type, rclass;
+	uint32_t ttl;
+	const struct dnssec_rr *rrs;
+	size_t n;               /* 1 .. DNSSEC_RRSET_MAX */
+};
+
+/* The RRSIG RDATA of key k (with its signer sg) over set, valid from
+ * inception to expiration, into out (cap bytes, at least
+ * DNSSEC_RRSIG_MAX); the signer name is k's zone. Returns the RDATA's
+ * length, or P53_EINVAL (no RR or too many), P53_ESPACE, P53_ENOMEM,
+ * P53_ESIG. */
+int dnssec_sign_rrset(struct dnssec_signer *sg, const struct dnssec_key *k,
+		      const struct dnssec_rrset *set, uint32_t inception,
+		      uint32_t expiration, uint8_t *out, size_t cap);
+
 #endif

@@ -68,7 +68,7 @@ struct signer {
 	uint8_t apex[DNAME_MAXLEN];
 	uint16_t rclass;
 	uint32_t soa_ttl, chain_ttl;
-	uint32_t inception, validity, jitter;
+	uint32_t inception;
 	struct rec *recs;
 	size_t nrecs, caprecs;
 	struct rset *sets;
@@ -744,28 +744,16 @@ static int check_cds(struct signer *s)
 
 /* ---- signatures --------------------------------------------------------------------- */
 
-static uint32_t owner_hash(const uint8_t *o)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *o; o += 1u + *o)
-		for (unsigned i = 0; i <= *o; i++)
-			h = (h ^ o[i]) * 16777619u;
-	return h;
-}
-
 static int plan_jobs(struct signer *s)
 {
 	size_t cap = 0;
 
 	for (size_t i = 0; i < s->nsets; i++) {
 		const struct rset *set = &s->sets[i];
-		uint32_t span = 2 * s->jitter + 1;
-		uint32_t expire;
+		uint32_t inception, expire;
 		if (!set->signer)
 			continue;
-		expire = s->inception + s->validity - s->jitter +
-			 owner_hash(s->recs[set->first].owner) % span;
+		dnssec_sign_window(s->o, s->recs[set->first].owner, &inception, &expire);
 		s->st.rrsets++;
 		for (size_t k = 0; k < s->nkeys; k++) {
 			if (!key_can(s->keys[k], set->signer))
@@ -969,6 +957,119 @@ static int emit(const struct signer *s, struct zone *z)
 	return ret;
 }
 
+/* ---- one RRset at a time (signed answers of traffic policies) ----------- */
+
+/* The owner's place in the jitter span: FNV-1a of its wire form, so that
+ * every signing of one owner expires at the same moment. */
+static uint32_t owner_hash(const uint8_t *o)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *o; o += 1u + *o)
+		for (unsigned i = 0; i <= *o; i++)
+			h = (h ^ o[i]) * 16777619u;
+	return h;
+}
+
+void dnssec_sign_window(const struct dnssec_sign_opts *o, const uint8_t *owner,
+			uint32_t *inception, uint32_t *expiration)
+{
+	int64_t now = o->now ? o->now : (int64_t)time(NULL);
+	uint32_t validity = o->validity ? o->validity : 14 * 86400;
+	uint32_t jitter = o->jitter ? o->jitter : 86400;
+
+	if (jitter > validity / 4)
+		jitter = validity / 4;
+	*inception = (uint32_t)(o->inception ? o->inception : now - 3600);
+	*expiration = *inception + validity - jitter + owner_hash(owner) % (2 * jitter + 1);
+}
+
+struct canon_rr {
+	const uint8_t *rd;
+	uint16_t len;
+};
+
+static int canon_cmp(const void *pa, const void *pb)
+{
+	const struct canon_rr *a = pa, *b = pb;
+	int c = memcmp(a->rd, b->rd, a->len < b->len ? a->len : b->len);
+
+	return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* The RRs' canonical RDATA in canonical order, duplicates dropped, in v
+ * (n entries; their bytes copied into arena, DNSSEC_RRSET_MAX * 65535 at
+ * most). Returns how many are left. */
+static size_t canon_rrs(uint16_t type, const struct dnssec_rr *rrs, size_t n,
+			struct canon_rr *v, uint8_t *arena)
+{
+	size_t k = 0, off = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		memcpy(arena + off, rrs[i].rdata, rrs[i].rdlen);
+		dnssec_canonical_rdata(type, arena + off, rrs[i].rdlen);
+		v[i] = (struct canon_rr){ arena + off, rrs[i].rdlen };
+		off += rrs[i].rdlen;
+	}
+	qsort(v, n, sizeof(*v), canon_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!k || canon_cmp(&v[k - 1], &v[i]))
+			v[k++] = v[i];
+	return k;
+}
+
+int dnssec_sign_rrset(struct dnssec_signer *sg, const struct dnssec_key *k,
+		      const struct dnssec_rrset *set, uint32_t inception,
+		      uint32_t expiration, uint8_t *out, size_t cap)
+{
+	struct canon_rr v[DNSSEC_RRSET_MAX];
+	uint8_t lower[DNAME_MAXLEN], *msg = NULL, *arena = NULL, *p;
+	size_t total = 0, head, olen, n, need;
+	int ret = P53_EINVAL;
+
+	if (!set->n || set->n > DNSSEC_RRSET_MAX)
+		return P53_EINVAL;
+	for (size_t i = 0; i < set->n; i++)
+		total += set->rrs[i].rdlen;
+	if (cap < DNSSEC_RRSIG_MAX)
+		return P53_ESPACE;
+	olen = dname_copy_lower(lower, set->owner);
+	/* RRSIG RDATA up to the signature (RFC 4034 3.1) */
+	p = put16(out, set->type);
+	*p++ = dnssec_key_alg(k);
+	*p++ = (uint8_t)(dname_labels(lower) - dname_is_wildcard(lower));
+	p = put32(p, set->ttl);
+	p = put32(p, expiration);
+	p = put32(p, inception);
+	p = put16(p, dnssec_key_tag(k));
+	p += dname_copy_lower(p, dnssec_key_zone(k));
+	head = (size_t)(p - out);
+	need = head + total + set->n * (olen + 10);
+	if (!(arena = malloc(total ? total : 1)) || !(msg = malloc(need))) {
+		ret = P53_ENOMEM;
+		goto fail;
+	}
+	n = canon_rrs(set->type, set->rrs, set->n, v, arena);
+	memcpy(msg, out, head);
+	p = msg + head;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(p, lower, olen);
+		p = put16(p + olen, set->type);
+		p = put16(p, set->rclass);
+		p = put32(p, set->ttl);
+		p = put16(p, v[i].len);
+		memcpy(p, v[i].rd, v[i].len);
+		p += v[i].len;
+	}
+	ret = dnssec_signer_sign(sg, msg, (size_t)(p - msg), out + head);
+	if (ret == 0)
+		ret = (int)(head + DNSSEC_SIG_LEN);
+fail:
+	free(msg);
+	free(arena);
+	return ret;
+}
+
 /* ---- the whole ---------------------------------------------------------------------------- */
 
 static void free_signer(struct signer *s)
@@ -984,16 +1085,11 @@ static void free_signer(struct signer *s)
 	free(s->jobs);
 }
 
-/* Inception, validity and jitter from the options and the clock. */
 static void set_times(struct signer *s)
 {
-	int64_t now = s->o->now ? s->o->now : (int64_t)time(NULL);
+	uint32_t expire;
 
-	s->inception = (uint32_t)(s->o->inception ? s->o->inception : now - 3600);
-	s->validity = s->o->validity ? s->o->validity : 14 * 86400;
-	s->jitter = s->o->jitter ? s->o->jitter : 86400;
-	if (s->jitter > s->validity / 4)
-		s->jitter = s->validity / 4;
+	dnssec_sign_window(s->o, s->apex, &s->inception, &expire);
 }
 
 static int prepare(struct signer *s)

@@ -53,6 +53,13 @@ struct snap_compile_opts {
 int snap_policy_prepare(struct zone *const *zones, size_t n, const void *policy,
 			size_t len, struct diag *d);
 
+/* The same when the compile signs some of the zones (signing[i] for
+ * zones[i]; NULL = none): those may hold policy records even if their
+ * input was signed before (signing makes every signature anew, and
+ * policy_sig_build signs the answers). Other signed zones get none. */
+int snap_policy_prepare_signing(struct zone *const *zones, size_t n, const void *policy,
+				size_t len, const bool *signing, struct diag *d);
+
 /* Compile zones[0..n) (already checked with zone_check) into a snapshot in
  * a malloc'd buffer *out of *len bytes that the caller frees. Duplicate
  * RRs are dropped, RRsets take the lowest TTL of their RRs. Errors (two
@@ -90,6 +97,11 @@ const void *snap_section(const struct snap *s, uint32_t kind, size_t *len);
 
 /* The traffic policies of s (opened and validated with s), NULL if none. */
 const struct policy *snap_policy(const struct snap *s);
+
+/* The signatures of the policy answers of signed zones (zones/policy_sig.h),
+ * NULL when the snapshot has none; valid as long as s. */
+struct policy_sig;
+const struct policy_sig *snap_policy_sig(const struct snap *s);
 
 /* The snapshot's geolocation table (client address -> location code),
  * latency table and coordinates table, opened when the snapshot was;

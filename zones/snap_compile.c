@@ -1421,7 +1421,7 @@ static int check_sections(const struct snap_compile_opts *o, struct diag *d)
 	for (size_t i = 0; o && i < o->nsections; i++) {
 		uint32_t k = o->sections[i].kind;
 
-		if (k < SNAP_SECT_POLICY || k > SNAP_SECT_COORDS || (seen & 1u << k) ||
+		if (k < SNAP_SECT_POLICY || k > SNAP_SECT_POLICY_SIG || (seen & 1u << k) ||
 		    o->sections[i].len > UINT32_MAX || !o->sections[i].data) {
 			diag_error(d, NULL, 0, 0, "section %zu (kind %u): unknown, "
 				   "repeated or too large", i, k);

@@ -21,7 +21,7 @@
 
 #define SNAP_MAGIC          "POP53SNP"
 #define SNAP_VERSION_MAJOR  1
-#define SNAP_VERSION_MINOR  2
+#define SNAP_VERSION_MINOR  3
 #define SNAP_ENDIAN_MARK    0x01020304u
 #define SNAP_NONE           UINT32_MAX   /* "no node" in node indexes */
 
@@ -60,6 +60,8 @@ struct snap_header {
 #define SNAP_SECT_GEO       2   /* client address -> location (zones/geo.h) */
 #define SNAP_SECT_LATENCY   3   /* client address -> latency row (zones/latency.h) */
 #define SNAP_SECT_COORDS    4   /* client address -> coordinates (geo_coord_pack) */
+#define SNAP_SECT_POLICY_SIG 5  /* signed policy answers (v1.3): policy_sig_build
+				 * (zones/policy_sig.h); needs the policy section */
 
 struct snap_section {
 	uint32_t kind;              /* SNAP_SECT_* */

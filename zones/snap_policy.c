@@ -148,8 +148,9 @@ static const char *refuse(const struct zone *z, const uint8_t *name, uint16_t ty
 }
 
 /* A zone with DNSSEC data (a DNSKEY at its apex or any RRSIG). Policy
- * answers carry no signatures yet, so a validating resolver would take
- * them for forgeries: such a zone gets no policy records. */
+ * answers are signed only by the compile that signs the zone
+ * (zones/policy_sig.h): a zone signed elsewhere gets no policy records,
+ * a validating resolver would take their answers for forgeries. */
 static bool zone_signed(const struct zone *z)
 {
 	const struct zone_rr *rr;
@@ -177,7 +178,8 @@ static uint16_t placeholder(uint16_t type, uint8_t rd[16])
 }
 
 static int add_records(struct zone *const *zones, size_t n, const struct policy *p,
-		       struct nset *cuts, struct nset *clash, struct diag *d)
+		       const bool *signing, struct nset *cuts, struct nset *clash,
+		       struct diag *d)
 {
 	char text[DNAME_TEXT_MAX];
 	uint8_t rd[16];
@@ -185,7 +187,7 @@ static int add_records(struct zone *const *zones, size_t n, const struct policy 
 	int ret = 0;
 
 	for (size_t k = 0; k < n; k++)
-		signed_zone[k] = zone_signed(zones[k]);
+		signed_zone[k] = !(signing && signing[k]) && zone_signed(zones[k]);
 	for (uint32_t i = 0; i < policy_record_count(p); i++) {
 		struct policy_record r;
 		struct zone *z;
@@ -203,8 +205,9 @@ static int add_records(struct zone *const *zones, size_t n, const struct policy 
 		why = refuse(z, r.name, r.type, cuts, clash);
 		for (size_t k = 0; k < n && !why; k++) {
 			if (zones[k] == z && signed_zone[k])
-				why = "the zone is signed, and answers of traffic policies are "
-				      "not signed yet (validating resolvers would reject them)";
+				why = "the zone is signed already, and its policy answers can "
+				      "only be signed by the compile that signs the zone "
+				      "(pop53-zonec compile --dnssec-key)";
 		}
 		if (why) {
 			diag_error(d, NULL, 0, 0, "policy record %s type %u: %s",
@@ -262,6 +265,12 @@ static int check_aliases(struct zone *const *zones, size_t n, const struct polic
 int snap_policy_prepare(struct zone *const *zones, size_t n, const void *blob,
 			size_t len, struct diag *d)
 {
+	return snap_policy_prepare_signing(zones, n, blob, len, NULL, d);
+}
+
+int snap_policy_prepare_signing(struct zone *const *zones, size_t n, const void *blob,
+				size_t len, const bool *signing, struct diag *d)
+{
 	struct nset rec = { 0 }, cuts = { 0 }, clash = { 0 }, addrs = { 0 };
 	struct policy *p = NULL;
 	size_t total = 0;
@@ -295,7 +304,7 @@ int snap_policy_prepare(struct zone *const *zones, size_t n, const void *blob,
 	}
 	if ((ret = check_aliases(zones, n, p, &rec, &cuts, &clash, &addrs, d)) < 0)
 		goto fail;
-	ret = add_records(zones, n, p, &cuts, &clash, d);
+	ret = add_records(zones, n, p, signing, &cuts, &clash, d);
 fail:
 	nset_free(&rec);
 	nset_free(&cuts);

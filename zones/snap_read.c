@@ -26,6 +26,7 @@
 #include "latency.h"
 #include "nsec3.h"
 #include "policy.h"
+#include "policy_sig.h"
 #include "rdata.h"
 #include "snap.h"
 #include "snap_alias.h"
@@ -37,6 +38,9 @@
 /* The optional sections (snap_format.h), opened in place. */
 struct snap_aux {
 	struct policy *policy;          /* NULL if none */
+	struct policy_sig *psig;        /* signed policy answers, NULL if none */
+	const void *psig_blob;          /* its section, opened after the policy's */
+	uint32_t psig_len;
 	struct geo_table geo;
 	struct latency_table latency;
 	struct geo_table coords;
@@ -234,9 +238,12 @@ static int check_wire(struct vctx *v, uint32_t zi, const struct snap_rrset *s)
 }
 
 /* A policy RRset names a record of the policy section, of its own type,
- * and holds its one placeholder RR; a static one has no policy fields. */
-static int check_policy_set(struct vctx *v, uint32_t zi, const struct snap_rrset *s)
+ * and holds its one placeholder RR; a static one has no policy fields.
+ * In a signed zone its answers are signed (and only there). */
+static int check_policy_set(struct vctx *v, uint32_t zi, const struct snap_zone *z,
+			    const struct snap_rrset *s)
 {
+	bool want_sigs = z->flags & SNAP_ZONE_SIGNED;
 	struct policy_record r;
 
 	if (s->flags & ~SNAP_RRSET_POLICY)
@@ -255,6 +262,10 @@ static int check_policy_set(struct vctx *v, uint32_t zi, const struct snap_rrset
 		return bad(v, P53_EFORMAT, "zone %u: policy record %u is of "
 			   "type %u, its RRset of type %u", zi, s->policy - 1,
 			   r.type, s->type);
+	if (want_sigs != (v->aux.psig && policy_sig_signed(v->aux.psig, s->policy - 1)))
+		return bad(v, P53_EFORMAT, "zone %u: policy record %u %s", zi,
+			   s->policy - 1, want_sigs ? "is in a signed zone, its answers "
+			   "are not signed" : "has signatures, its zone is not signed");
 	return 0;
 }
 
@@ -266,7 +277,7 @@ static int check_rrset(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 	if (!in_blob(v, s->wire, s->wire_len))
 		return bad(v, P53_EFORMAT, "zone %u: RRset wire [%u, +%u) "
 			   "outside the content", zi, s->wire, s->wire_len);
-	if (check_wire(v, zi, s) < 0 || check_policy_set(v, zi, s) < 0)
+	if (check_wire(v, zi, s) < 0 || check_policy_set(v, zi, z, s) < 0)
 		return v->err;
 	if (s->rrsig && (!is_rrset(z, s->rrsig) ||
 	    ((const struct snap_rrset *)(const void *)(v->b + s->rrsig))->type !=
@@ -447,6 +458,7 @@ static const char *section_name(uint32_t kind)
 	case SNAP_SECT_GEO:     return "geolocation";
 	case SNAP_SECT_LATENCY: return "latency";
 	case SNAP_SECT_COORDS:  return "coordinates";
+	case SNAP_SECT_POLICY_SIG: return "policy signatures";
 	}
 	return "unknown";
 }
@@ -472,6 +484,11 @@ static int open_section(struct vctx *v, const struct snap_section *t, struct dia
 	case SNAP_SECT_COORDS:
 		ret = geo_open(b, t->len, &v->aux.coords, pd);
 		v->aux.has_coords = ret == 0;
+		break;
+	case SNAP_SECT_POLICY_SIG:
+		/* opened once the policy it signs is (check_sections) */
+		v->aux.psig_blob = b;
+		v->aux.psig_len = t->len;
 		break;
 	}
 	return ret;
@@ -508,6 +525,13 @@ static int check_sections(struct vctx *v)
 	if (!(h->features & SNAP_FEAT_POLICY) != !v->aux.policy)
 		return bad(v, P53_EFORMAT, "the policy feature flag and the "
 			   "policy section disagree");
+	if (v->aux.psig_blob && !v->aux.policy)
+		return bad(v, P53_EFORMAT, "policy signatures without a policy section");
+	if (v->aux.psig_blob &&
+	    (ret = policy_sig_open(v->aux.psig_blob, v->aux.psig_len, v->aux.policy, &pd,
+				   &v->aux.psig)) < 0)
+		return bad(v, ret, "policy signatures section: %s",
+			   pd.first[0] ? pd.first : p53_strerror(ret));
 	if (v->aux.has_latency && (!v->aux.policy ||
 	    v->aux.latency.nregions != policy_region_count(v->aux.policy)))
 		return bad(v, P53_EFORMAT, "the latency table has %u regions, the policy "
@@ -537,6 +561,14 @@ static int check_structure(struct vctx *v)
 			return v->err;
 	}
 	return 0;
+}
+
+static void aux_close(struct snap_aux *aux)
+{
+	policy_sig_close(aux->psig);
+	policy_close(aux->policy);
+	aux->psig = NULL;
+	aux->policy = NULL;
 }
 
 /* ---- hash ----------------------------------------------------------------- */
@@ -598,7 +630,7 @@ static int verify(const uint8_t *b, size_t len, const char *name,
 		return 0;
 	}
 fail:
-	policy_close(v.aux.policy);
+	aux_close(&v.aux);
 	diag_error(d, name, 0, 0, "%s", v.msg);
 	return v.err;
 }
@@ -646,7 +678,7 @@ int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 	if ((ret = verify(buf, len, NULL, d, &aux)) < 0)
 		return ret;
 	if (!(s = calloc(1, sizeof(*s)))) {
-		policy_close(aux.policy);
+		aux_close(&aux);
 		return P53_ENOMEM;
 	}
 	set_shortcuts(s, buf, len);
@@ -757,6 +789,7 @@ int snap_open(const char *path, struct diag *d, struct snap **out)
 	set_shortcuts(s, map, len);
 	s->aux = aux;
 	aux.policy = NULL;
+	aux.psig = NULL;
 	s->map = map;
 	s->map_len = map_len;
 	map = MAP_FAILED;
@@ -766,7 +799,7 @@ int snap_open(const char *path, struct diag *d, struct snap **out)
 	*out = s;
 	return 0;
 fail:
-	policy_close(aux.policy);
+	aux_close(&aux);
 	if (map != MAP_FAILED)
 		munmap(map, map_len);
 	snap_close(s);
@@ -779,7 +812,7 @@ void snap_close(struct snap *s)
 {
 	if (!s)
 		return;
-	policy_close(s->aux.policy);
+	aux_close(&s->aux);
 	snap_alias_index_free(&s->ali);
 	if (s->map)
 		munmap(s->map, s->map_len);
@@ -804,6 +837,11 @@ const void *snap_section(const struct snap *s, uint32_t kind, size_t *len)
 const struct policy *snap_policy(const struct snap *s)
 {
 	return s->aux.policy;
+}
+
+const struct policy_sig *snap_policy_sig(const struct snap *s)
+{
+	return s->aux.psig;
 }
 
 const struct geo_table *snap_geo(const struct snap *s)
