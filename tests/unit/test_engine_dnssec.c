@@ -21,7 +21,10 @@
 #include "dname.h"
 #include "engine.h"
 #include "error.h"
+#include "dnssec.h"
 #include "nsec3.h"
+#include "policy.h"
+#include "policy_sig.h"
 #include "rdata.h"
 #include "snap.h"
 #include "zone.h"
@@ -167,6 +170,7 @@ static size_t query(uint8_t *q, const char *name, uint16_t qtype, int do_bit,
 
 struct rr {
 	char owner[DNAME_TEXT_MAX];
+	size_t rd;              /* RDATA offset in the response */
 	uint16_t type, covered;
 	uint32_t ttl;
 	int sec;
@@ -239,6 +243,7 @@ static void parse(const uint8_t *m, size_t len, struct resp *r)
 			x->ttl = (uint32_t)g16(m + pos + 4) << 16 | g16(m + pos + 6);
 			x->covered = x->type == RRTYPE_RRSIG ? g16(m + pos + 10) : 0;
 			x->sec = s;
+			x->rd = pos + 10;
 			pos += 10u + g16(m + pos + 8);
 			assert_true(pos <= len);
 			if (x->type != RRTYPE_OPT)
@@ -669,6 +674,124 @@ static void test_nsec3(void **state)
 	F.s[0] = keep;
 }
 
+
+/* ---- traffic policies in a signed zone (zones/policy_sig.h) ---------------- */
+
+static const char pol_zone[] =
+	"$ORIGIN pol.test.\n$TTL 300\n"
+	"@ SOA ns1 hostmaster 1 7200 900 1209600 60\n@ NS ns1\n"
+	"ns1 A 192.0.2.1\nf AAAA 2001:db8::1\n";
+static const char pol_text[] =
+	"version: 1\nchecks:\n"
+	"  a: { type: tcp, target: 127.0.0.1, port: 1 }\n"
+	"records:\n  - name: f.pol.test.\n    type: A\n    ttl: 30\n    policy:\n"
+	"      routing: failover\n      fail_open: false\n      members:\n"
+	"        - { address: 10.0.2.1, check: a }\n";
+
+/* The zone and policy above compiled with a signing key; with_sigs false
+ * leaves the policy signature section out. */
+static int open_policy_snap(bool with_sigs, uint8_t **blob, struct snap **out)
+{
+	struct dnssec_sign_opts o = { .now = 1790000000, .threads = 1 };
+	struct snap_section_in sec[2];
+	struct snap_compile_opts co = { .serial = 1, .sections = sec };
+	struct dnssec_key *key;
+	struct zone *z = NULL, *sz = NULL;
+	uint8_t *pblob, *sblob;
+	size_t plen, slen, len;
+	bool signing = true;
+	struct diag d;
+	int ret;
+
+	diag_init(&d, NULL);
+	assert_int_equal(zone_parse_string(pol_zone, strlen(pol_zone), "pol", NULL, &d, &z), 0);
+	assert_int_equal(policy_compile_text("p", pol_text, strlen(pol_text), &d, &pblob, &plen), 0);
+	assert_int_equal(snap_policy_prepare_signing(&z, 1, pblob, plen, &signing, &d), 0);
+	assert_int_equal(dnssec_key_generate(13, DNSSEC_CSK, zone_origin(z), &d, &key), 0);
+	assert_int_equal(dnssec_sign_zone(z, &key, 1, &o, &d, &sz, NULL), 0);
+	struct policy_sig_zone pz = { sz, &key, 1 };
+	assert_int_equal(policy_sig_build(pblob, plen, &pz, 1, &o, &d, &sblob, &slen, NULL), 0);
+	sec[0] = (struct snap_section_in){ SNAP_SECT_POLICY, pblob, plen };
+	sec[1] = (struct snap_section_in){ SNAP_SECT_POLICY_SIG, sblob, slen };
+	co.nsections = with_sigs ? 2 : 1;
+	assert_int_equal(snap_compile(&sz, 1, &co, &d, blob, &len), 0);
+	ret = snap_open_mem(*blob, len, &d, out);
+	if (ret < 0 && !with_sigs)
+		assert_non_null(strstr(d.first, "its answers are not signed"));
+	zone_free(z);
+	zone_free(sz);
+	dnssec_key_free(key);
+	free(pblob);
+	free(sblob);
+	return ret;
+}
+
+static bool nsec_has(const uint8_t *m, const struct rr *x, uint16_t t)
+{
+	size_t len = g16(m + x->rd - 2), at = 0;
+	const uint8_t *rd = m + x->rd;
+
+	while (at < len && rd[at])                   /* the next name, uncompressed */
+		at += 1u + rd[at];
+	for (at++; at + 2 <= len; at += 2u + rd[at + 1])
+		if (rd[at] == t >> 8 && (t & 0xff) / 8 < rd[at + 1])
+			return rd[at + 2 + (t & 0xff) / 8] & (0x80 >> (t % 8));
+	return false;
+}
+
+static void test_policy_signed(void **state)
+{
+	uint8_t out[4096], q[512], *blob;
+	uint8_t up = 1, down = 0;
+	struct snap *s;
+	struct resp r;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(open_policy_snap(true, &blob, &s), 0);
+	/* chosen: the address with its RRSIG; DO=0 without */
+	snap_set_health(s, &up, 1);
+	n = engine_answer(NULL, s, q, query(q, "f.pol.test.", RRTYPE_A, 1, 1232), NULL, out,
+			  sizeof(out), NULL);
+	parse(out, n, &r);
+	assert_int_equal(r.rcode, 0);
+	assert_int_equal(has(&r, 0, "f.pol.test.", RRTYPE_A, 0), 1);
+	assert_int_equal(has(&r, 0, "f.pol.test.", RRTYPE_RRSIG, RRTYPE_A), 1);
+	n = engine_answer(NULL, s, q, query(q, "f.pol.test.", RRTYPE_A, 0, 1232), NULL, out,
+			  sizeof(out), NULL);
+	parse(out, n, &r);
+	assert_int_equal(r.count[0], 1);
+	assert_int_equal(has(&r, 0, "f.pol.test.", RRTYPE_RRSIG, RRTYPE_A), 0);
+	/* nothing chosen: NODATA whose NSEC at the owner lacks A (and has AAAA) */
+	snap_set_health(s, &down, 1);
+	n = engine_answer(NULL, s, q, query(q, "f.pol.test.", RRTYPE_A, 1, 1232), NULL, out,
+			  sizeof(out), NULL);
+	parse(out, n, &r);
+	assert_int_equal(r.rcode, 0);
+	assert_int_equal(r.count[0], 0);
+	assert_int_equal(has(&r, 1, "f.pol.test.", RRTYPE_NSEC, 0), 1);
+	assert_int_equal(has(&r, 1, "f.pol.test.", RRTYPE_RRSIG, RRTYPE_NSEC), 1);
+	for (int i = 0; i < r.n; i++)
+		if (r.rr[i].type == RRTYPE_NSEC) {
+			assert_false(nsec_has(out, &r.rr[i], RRTYPE_A));
+			assert_true(nsec_has(out, &r.rr[i], RRTYPE_AAAA));
+		}
+	/* the owner's other type: its own NSEC, which lists A */
+	n = engine_answer(NULL, s, q, query(q, "f.pol.test.", RRTYPE_TXT, 1, 1232), NULL, out,
+			  sizeof(out), NULL);
+	parse(out, n, &r);
+	for (int i = 0; i < r.n; i++)
+		if (r.rr[i].type == RRTYPE_NSEC)
+			assert_true(nsec_has(out, &r.rr[i], RRTYPE_A));
+	snap_close(s);
+	free(blob);
+	/* a signed zone's policy records without their signatures: refused */
+	s = NULL;
+	assert_int_equal(open_policy_snap(false, &blob, &s), P53_EFORMAT);
+	assert_null(s);
+	free(blob);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -683,6 +806,7 @@ int main(void)
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_nsec3_hash),
 		cmocka_unit_test(test_nsec3),
+		cmocka_unit_test(test_policy_signed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
