@@ -199,7 +199,8 @@ static int cds_mode(const struct zonec_opts *o, enum dnssec_cds *mode)
 }
 
 static int sign_one(const struct zonec_opts *o, struct zone *in, const struct keyset *ks,
-		    int64_t now, struct diag *d, struct zone **out, const char *what)
+		    int64_t now, struct policy *p, struct diag *d, struct zone **out,
+		    const char *what)
 {
 	struct dnssec_sign_opts so;
 	struct dnssec_sign_stats st = { 0 };
@@ -209,6 +210,10 @@ static int sign_one(const struct zonec_opts *o, struct zone *in, const struct ke
 	if (status || (status = cds_mode(o, &so.cds)))
 		return status;
 	so.now = now;
+	if (p) {
+		so.unsigned_set = policy_sig_placeholder;
+		so.unsigned_arg = p;
+	}
 	so.publish = ks->publish;
 	so.npublish = ks->npublish;
 	so.cds_keys = ks->cds;
@@ -252,7 +257,7 @@ int zonec_dnssec_sign(const struct zonec_opts *o, const char *file)
 	if (load_keyset(o, o->keys, o->nkeys, &d, &ks) < 0 ||
 	    zone_parse_file(file, NULL, &d, &in) < 0 || zone_check(in, NULL, &d) < 0)
 		goto done;
-	if ((status = sign_one(o, in, &ks, 0, &d, &out, o->output ? o->output : file)))
+	if ((status = sign_one(o, in, &ks, 0, NULL, &d, &out, o->output ? o->output : file)))
 		goto done;
 	if (write_zone(out, o->output, &d) < 0) {
 		status = 1;
@@ -382,9 +387,12 @@ int zonec_dnssec_sign_zones(const struct zonec_opts *o, struct zonec_keys *k, st
 	struct policy_sig_zone pz[n ? n : 1];
 	struct dnssec_key *zkeys[n ? n : 1][16];
 	int used[3][16] = { { 0 } };
+	struct policy *p = NULL;
 	int status = 1;
 
 	memset(pz, 0, sizeof(pz));
+	if (policy && policy_open(policy->data, policy->len, d, &p) < 0)
+		return 1;
 	for (size_t i = 0; i < n; i++) {
 		struct zone *signed_zone;
 		char name[DNAME_TEXT_MAX];
@@ -395,8 +403,8 @@ int zonec_dnssec_sign_zones(const struct zonec_opts *o, struct zonec_keys *k, st
 		mine.npublish = pick(k->ks.publish, k->ks.npublish, apex, mine.publish, used[1]);
 		mine.ncds = pick(k->ks.cds, k->ks.ncds, apex, mine.cds, used[2]);
 		dname_to_text(apex, name, sizeof(name));
-		if ((status = sign_one(o, z[i], &mine, k->now, d, &signed_zone, name)))
-			return status;
+		if ((status = sign_one(o, z[i], &mine, k->now, p, d, &signed_zone, name)))
+			goto done;
 		status = 1;
 		zone_free(z[i]);
 		z[i] = signed_zone;
@@ -408,8 +416,11 @@ int zonec_dnssec_sign_zones(const struct zonec_opts *o, struct zonec_keys *k, st
 	if (check_used(k->ks.sign, o->dnssec_keys, used[0], k->ks.nsign, d) < 0 ||
 	    check_used(k->ks.publish, o->publish_keys, used[1], k->ks.npublish, d) < 0 ||
 	    check_used(k->ks.cds, o->cds_keys, used[2], k->ks.ncds, d) < 0)
-		return 1;
-	return policy ? sign_policy(o, k, pz, n, policy, d, sig) : 0;
+		goto done;
+	status = policy ? sign_policy(o, k, pz, n, policy, d, sig) : 0;
+done:
+	policy_close(p);
+	return status;
 }
 
 /* ---- dump ---------------------------------------------------------------------------- */

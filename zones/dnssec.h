@@ -14,6 +14,7 @@
 #ifndef POP53_DNSSEC_H
 #define POP53_DNSSEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -145,6 +146,12 @@ struct dnssec_sign_opts {
 					     * name (each among the keys or
 					     * publish); none = the signing ones */
 	size_t ncds_keys;
+	/* RRsets that stay unsigned though the chain lists their type (the
+	 * placeholders of traffic-policy records, whose real answers
+	 * policy_sig_build signs): true for those. owner is lower-cased.
+	 * NULL = sign everything. */
+	bool (*unsigned_set)(void *arg, const uint8_t *owner, uint16_t type);
+	void *unsigned_arg;
 };
 
 struct dnssec_sign_stats {

@@ -385,6 +385,10 @@ static void classify(struct signer *s)
 			struct rset *set = &s->sets[n->first_set + k];
 			set->signer = set_signer(n, set->type);
 			n->flags |= set->signer ? N_SIGNED : 0;
+			/* signed elsewhere: the name keeps RRSIG in its bitmap */
+			if (set->signer && s->o->unsigned_set &&
+			    s->o->unsigned_set(s->o->unsigned_arg, n->owner, set->type))
+				set->signer = SIGN_NONE;
 		}
 	}
 }

@@ -469,6 +469,13 @@ static int sign_record(struct build *b, uint32_t ri)
 	return 0;
 }
 
+bool policy_sig_placeholder(void *policy, const uint8_t *owner, uint16_t type)
+{
+	int len = dname_wire_len(owner, DNAME_MAXLEN);
+
+	return len > 0 && policy_find(policy, owner, (size_t)len, type) >= 0;
+}
+
 /* ---- the blob ---------------------------------------------------------------- */
 
 static size_t align8(size_t n)

@@ -66,6 +66,12 @@ int policy_sig_build(const void *policy, size_t len, const struct policy_sig_zon
 		     size_t n, const struct dnssec_sign_opts *o, struct diag *d,
 		     uint8_t **out, size_t *out_len, struct policy_sig_stats *st);
 
+/* dnssec_sign_opts.unsigned_set for the opened policy `policy` (a struct
+ * policy *): true for the placeholder of one of its records, which must
+ * never be signed (its data is not an answer; a signature over it would be
+ * a valid signature over a false RRset). */
+bool policy_sig_placeholder(void *policy, const uint8_t *owner, uint16_t type);
+
 /* ---- every answer a record can give (for the builder and the tests) ------ */
 
 /* Call fn for each distinct set of endpoint indexes (sorted, no repeats;

@@ -90,8 +90,20 @@ check() {   # NAME PORT
 	check a "${ep_port[0]}"
 	check b "${ep_port[1]}"
 	check c "${ep_port[2]}"
+	echo "records:"
+	for k in a b c; do   # probes: the test reads each check's state from them
+		cat <<EOF
+  - name: probe-$k.pol.test.
+    type: A
+    ttl: 1
+    policy:
+      routing: failover
+      fail_open: false
+      members:
+        - { address: 10.9.9.9, check: $k }
+EOF
+	done
 	cat <<'EOF'
-records:
   - name: w.pol.test.
     type: A
     ttl: 1
@@ -319,9 +331,28 @@ expect_state() {
 	[[ $r == "NOERROR|ad|" ]] || fail "$label: w.pol.test. AAAA: $r"
 }
 
+# settle AUTH-PORT A B C: pop53d's probe records answer for that health
+# state (asked directly, no cache); 1 after 20 s
+settle() {
+	local port=$1 k want ok
+	local -a st=("$2" "$3" "$4") names=(a b c)
+	for _ in $(seq 100); do
+		ok=1
+		for k in 0 1 2; do
+			want=
+			((st[k])) && want=10.9.9.9
+			[[ $(kdig +short +time=1 +retry=0 @127.0.0.1 -p "$port" \
+				"probe-${names[k]}.pol.test." A 2>/dev/null) == "$want" ]] || { ok=0; break; }
+		done
+		((ok)) && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # round LABEL ALG STATES [--nsec3]
 round() {
-	local label=$1 alg=$2 states=$3 dir keyfile s a b c before
+	local label=$1 alg=$2 states=$3 dir keyfile s a b c before aport
 	shift 3
 	dir=$tmp/$label
 	keyfile=$(key "$alg" "$dir") || { fail "$label: dnssec-keygen failed"; return; }
@@ -329,17 +360,21 @@ round() {
 		--dnssec-key "$keyfile" "$@" "$tmp/pol.test.zone" >"$dir/zonec.log" 2>&1; then
 		fail "$label: pop53-zonec: $(tail -n 3 "$dir/zonec.log")"; return
 	fi
-	grep -q "policy answers: 8 records in signed zones" "$dir/zonec.log" &&
+	grep -q "policy answers: 11 records in signed zones" "$dir/zonec.log" &&
 		pass "$label: $(grep 'policy answers' "$dir/zonec.log")" ||
 		fail "$label: no policy answers signed: $(tail -n 3 "$dir/zonec.log")"
 	serve "$dir/s.snap" || { fail "$label: pop53d did not answer"; return; }
+	aport=$port
 	resolve "$port" "$dir/ds" || { fail "$label: unbound did not start"; return; }
 	before=$fails
 	for s in $states; do
 		a=$((s & 1)) b=$((s >> 1 & 1)) c=$((s >> 2 & 1))
 		ep_set 0 "$a"; ep_set 1 "$b"; ep_set 2 "$c"
-		# interval 1 s, fall 1, rise 1: the words follow within about 1.5 s
-		sleep 2.5
+		# interval 1 s, fall 1, rise 1: wait until pop53d's probes say the
+		# state (bounded), then for the resolver's 1 s cache to empty
+		settle "$aport" "$a" "$b" "$c" ||
+			{ fail "$label: health did not reach a=$a b=$b c=$c in 20 s"; continue; }
+		sleep 1.2
 		expect_state "$label a=$a b=$b c=$c" "$a" "$b" "$c"
 	done
 	if ((fails == before)); then
@@ -364,9 +399,11 @@ other=$(key 13 "$tmp/other") || fail "forged: dnssec-keygen failed"
 # pop53-zonec graft would be a forgery tool, so the test does it by hand
 if python3 "$here/dnssec_policy_graft.py" "$dir/s.snap" "$tmp/half.snap" "$tmp/forged.snap"; then
 	serve "$tmp/forged.snap" || fail "forged: pop53d did not answer"
+	fport=$port
 	resolve "$port" "$dir/ds" || fail "forged: unbound did not start"
 	ep_set 0 1; ep_set 1 1; ep_set 2 1
-	sleep 2.5
+	settle "$fport" 1 1 1 || fail "forged: health did not come up"
+	sleep 1.2
 	r=$(q "$uport" w.pol.test. A)
 	[[ $r == SERVFAIL* ]] && pass "forged: w.pol.test. A with untrusted signatures: SERVFAIL" ||
 		fail "forged: w.pol.test. A: $r (want SERVFAIL)"

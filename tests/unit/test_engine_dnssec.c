@@ -692,7 +692,9 @@ static const char pol_text[] =
  * leaves the policy signature section out. */
 static int open_policy_snap(bool with_sigs, uint8_t **blob, struct snap **out)
 {
-	struct dnssec_sign_opts o = { .now = 1790000000, .threads = 1 };
+	struct dnssec_sign_opts o = { .now = 1790000000, .threads = 1,
+				      .unsigned_set = policy_sig_placeholder };
+	struct policy *p;
 	struct snap_section_in sec[2];
 	struct snap_compile_opts co = { .serial = 1, .sections = sec };
 	struct dnssec_key *key;
@@ -708,7 +710,10 @@ static int open_policy_snap(bool with_sigs, uint8_t **blob, struct snap **out)
 	assert_int_equal(policy_compile_text("p", pol_text, strlen(pol_text), &d, &pblob, &plen), 0);
 	assert_int_equal(snap_policy_prepare_signing(&z, 1, pblob, plen, &signing, &d), 0);
 	assert_int_equal(dnssec_key_generate(13, DNSSEC_CSK, zone_origin(z), &d, &key), 0);
+	assert_int_equal(policy_open(pblob, plen, &d, &p), 0);
+	o.unsigned_arg = p;
 	assert_int_equal(dnssec_sign_zone(z, &key, 1, &o, &d, &sz, NULL), 0);
+	policy_close(p);
 	struct policy_sig_zone pz = { sz, &key, 1 };
 	assert_int_equal(policy_sig_build(pblob, plen, &pz, 1, &o, &d, &sblob, &slen, NULL), 0);
 	sec[0] = (struct snap_section_in){ SNAP_SECT_POLICY, pblob, plen };

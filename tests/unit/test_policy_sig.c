@@ -305,21 +305,27 @@ struct signed_setup {
 static int sign_all(struct signed_setup *t, const char *zt, const char *pt, int nsec3,
 		    struct diag *d)
 {
-	struct dnssec_sign_opts o = { .now = NOW, .nsec3 = nsec3, .threads = 1 };
+	struct dnssec_sign_opts o = { .now = NOW, .nsec3 = nsec3, .threads = 1,
+				      .unsigned_set = policy_sig_placeholder };
 	struct zone *z = NULL;
+	struct policy *p;
 	bool signing = true;
 	int err;
 
 	memset(t, 0, sizeof(*t));
 	t->pblob = compile(pt, &t->plen);
+	assert_int_equal(policy_open(t->pblob, t->plen, d, &p), 0);
+	o.unsigned_arg = p;
 	assert_int_equal(zone_parse_string(zt, strlen(zt), "test", NULL, d, &z), 0);
 	if ((err = snap_policy_prepare_signing(&z, 1, t->pblob, t->plen, &signing, d)) < 0) {
 		zone_free(z);
+		policy_close(p);
 		return err;
 	}
 	assert_int_equal(dnssec_key_generate(13, DNSSEC_CSK, zone_origin(z), d, &t->key), 0);
 	assert_int_equal(dnssec_sign_zone(z, &t->key, 1, &o, d, &t->zone, NULL), 0);
 	zone_free(z);
+	policy_close(p);
 	struct policy_sig_zone pz = { t->zone, &t->key, 1 };
 	return policy_sig_build(t->pblob, t->plen, &pz, 1, &o, d, &t->sblob, &t->slen, &t->st);
 }
@@ -489,6 +495,18 @@ static void signed_round(int nsec3)
 	assert_int_equal(policy_open(t.pblob, t.plen, &d, &t.p), 0);
 	assert_int_equal(policy_sig_open(t.sblob, t.slen, t.p, &d, &t.ps), 0);
 	assert_int_equal(t.st.records, policy_record_count(t.p));
+	/* the placeholders are never signed: a signature over their data
+	 * would let anyone replay a false answer */
+	size_t nrr;
+	const struct zone_rr *rr = zone_rrs(t.zone, &nrr);
+	for (size_t i = 0; i < nrr; i++) {
+		const uint8_t *rd = zone_rr_rdata(t.zone, &rr[i]);
+		uint8_t owner[DNAME_MAXLEN];
+		dname_copy_lower(owner, zone_rr_owner(t.zone, &rr[i]));
+		if (rr[i].type == RRTYPE_RRSIG)
+			assert_int_equal(policy_find(t.p, owner, (size_t)dname_wire_len(owner, 255),
+						     (uint16_t)(rd[0] << 8 | rd[1])), P53_ENOTFOUND);
+	}
 	assert_true(t.st.empty >= 4);      /* f, w2, g2, p */
 	for (uint32_t ri = 0; ri < policy_record_count(t.p); ri++)
 		check_record(&t, ri, nsec3);
