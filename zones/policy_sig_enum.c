@@ -81,14 +81,15 @@ static int fam_add(struct fam *f, const uint32_t *v, uint32_t n)
 	pos = (uint32_t)psig_hash(v, n) & f->mask;
 	for (; f->slot[pos]; pos = (pos + 1) & f->mask) {
 		const struct eset *e = &f->s[f->slot[pos] - 1];
-		if (e->n == n && !memcmp(e->v, v, n * sizeof(*v)))
+		if (e->n == n && (!n || !memcmp(e->v, v, n * sizeof(*v))))
 			return 0;
 	}
 	if (f->n == POLICY_SIG_MAX_SETS)
 		return P53_ELIMIT;
 	if (!(copy = malloc(n ? n * sizeof(*v) : 1)))
 		return P53_ENOMEM;
-	memcpy(copy, v, n * sizeof(*v));
+	if (n)
+		memcpy(copy, v, n * sizeof(*v));
 	f->s[f->n] = (struct eset){ n, copy };
 	f->slot[pos] = ++f->n;
 	return 0;
