@@ -55,33 +55,76 @@ struct owner {
 struct owners {
 	struct owner *v;
 	uint32_t n, cap;
+	uint32_t *slot;          /* index + 1, 0 = empty; mask + 1 of them */
+	uint32_t mask;
 };
 
-static int owner_want(struct owners *o, const uint8_t *name, size_t zone)
+static uint32_t owner_hash(const uint8_t *name, size_t zone)
 {
-	for (uint32_t i = 0; i < o->n; i++)
-		if (o->v[i].zone == zone && dname_equal(o->v[i].name, name))
-			return 0;
-	if (o->n == o->cap) {
-		uint32_t cap = o->cap ? o->cap * 2 : 16;
-		struct owner *v = realloc(o->v, cap * sizeof(*v));
-		if (!v)
-			return P53_ENOMEM;
-		o->v = v;
-		o->cap = cap;
+	return snap_name_hash(name, (size_t)dname_wire_len(name, DNAME_MAXLEN)) ^
+	       (uint32_t)zone * 0x9e3779b1u;
+}
+
+/* The entry of name (any case) in zone, or NULL. */
+static struct owner *owner_get(struct owners *o, const uint8_t *name, size_t zone)
+{
+	uint8_t lower[DNAME_MAXLEN];
+	uint32_t pos;
+
+	if (!o->slot)
+		return NULL;
+	dname_copy_lower(lower, name);
+	for (pos = owner_hash(lower, zone) & o->mask; o->slot[pos]; pos = (pos + 1) & o->mask) {
+		struct owner *w = &o->v[o->slot[pos] - 1];
+		if (w->zone == zone && dname_equal(w->name, lower))
+			return w;
 	}
-	memset(&o->v[o->n], 0, sizeof(o->v[o->n]));
-	dname_copy_lower(o->v[o->n].name, name);
-	o->v[o->n++].zone = zone;
+	return NULL;
+}
+
+/* Rebuild the slots for twice the capacity (load at most one half). */
+static int owners_grow(struct owners *o)
+{
+	uint32_t cap = o->cap ? o->cap * 2 : 16, mask = cap * 2 - 1;
+	struct owner *v = realloc(o->v, cap * sizeof(*v));
+	uint32_t *slot = calloc((size_t)mask + 1, sizeof(*slot));
+
+	if (v)
+		o->v = v;
+	if (!v || !slot) {
+		free(slot);
+		return P53_ENOMEM;
+	}
+	for (uint32_t i = 0; i < o->n; i++) {
+		uint32_t pos = owner_hash(o->v[i].name, o->v[i].zone) & mask;
+		while (slot[pos])
+			pos = (pos + 1) & mask;
+		slot[pos] = i + 1;
+	}
+	free(o->slot);
+	o->slot = slot;
+	o->mask = mask;
+	o->cap = cap;
 	return 0;
 }
 
-static struct owner *owner_get(struct owners *o, const uint8_t *name, size_t zone)
+static int owner_want(struct owners *o, const uint8_t *name, size_t zone)
 {
-	for (uint32_t i = 0; i < o->n; i++)
-		if (o->v[i].zone == zone && dname_equal(o->v[i].name, name))
-			return &o->v[i];
-	return NULL;
+	uint32_t pos;
+	int err;
+
+	if (owner_get(o, name, zone))
+		return 0;
+	if (o->n == o->cap && (err = owners_grow(o)) < 0)
+		return err;
+	memset(&o->v[o->n], 0, sizeof(o->v[o->n]));
+	dname_copy_lower(o->v[o->n].name, name);
+	o->v[o->n].zone = zone;
+	pos = owner_hash(o->v[o->n].name, zone) & o->mask;
+	while (o->slot[pos])
+		pos = (pos + 1) & o->mask;
+	o->slot[pos] = ++o->n;
+	return 0;
 }
 
 static void owners_free(struct owners *o)
@@ -89,6 +132,7 @@ static void owners_free(struct owners *o)
 	for (uint32_t i = 0; i < o->n; i++)
 		free(o->v[i].rr);
 	free(o->v);
+	free(o->slot);
 }
 
 struct build {

@@ -151,8 +151,10 @@ static int fam_product(struct fam *acc, const struct fam *b)
 
 struct walk {
 	const struct policy *p;
-	struct fam *mem;          /* per member index: its family, computed once */
+	struct fam *mem;          /* per member of the record's tree (index - lo):
+				   * its family, computed once */
 	uint8_t *done;            /* per member: mem[] filled */
+	uint32_t lo;              /* the tree's first member index */
 };
 
 static bool node_can_down(const struct walk *w, uint32_t ni);
@@ -199,16 +201,18 @@ static int member_family(struct walk *w, uint32_t mi, const struct fam **out)
 	const struct pol_member *m = &w->p->mem[mi];
 	int err = 0;
 
-	if (!w->done[mi]) {
+	struct fam *f = &w->mem[mi - w->lo];
+
+	if (!w->done[mi - w->lo]) {
 		if (m->kind == POL_MEM_ENDPOINT)
-			err = fam_add(&w->mem[mi], &m->target, 1);
+			err = fam_add(f, &m->target, 1);
 		else
-			err = node_family(w, m->target, &w->mem[mi]);
+			err = node_family(w, m->target, f);
 		if (err < 0)
 			return err;
-		w->done[mi] = 1;
+		w->done[mi - w->lo] = 1;
 	}
-	*out = &w->mem[mi];
+	*out = f;
 	return 0;
 }
 
@@ -457,17 +461,38 @@ static int name_rule(const struct policy *p, const struct eset *e, struct fam *o
 	return err;
 }
 
+/* The members of record r's tree: [*lo, *hi) (policy_open checked that
+ * its nodes' ranges, last resorts included, follow each other). */
+static void tree_members(const struct policy *p, const struct pol_record *r, uint32_t *lo,
+			 uint32_t *hi)
+{
+	*lo = UINT32_MAX;
+	*hi = 0;
+	for (uint32_t ni = r->root; ni < r->root + r->node_count; ni++) {
+		const struct pol_node *n = &p->nodes[ni];
+		uint32_t a = n->lr_count && n->lr_first < n->first ? n->lr_first : n->first;
+		uint32_t b = n->lr_first + n->lr_count > n->first + n->count ?
+			     n->lr_first + n->lr_count : n->first + n->count;
+		*lo = a < *lo ? a : *lo;
+		*hi = b > *hi ? b : *hi;
+	}
+	if (*lo > *hi)
+		*lo = *hi;
+}
+
 int policy_sig_answers(const struct policy *p, uint32_t ri,
 		       int (*fn)(void *arg, const uint32_t *eps, uint32_t n), void *arg)
 {
 	struct walk w = { .p = p };
 	struct fam root = { 0 }, final = { 0 };
+	uint32_t hi = 0;
 	int err = P53_ENOMEM;
 
 	if (ri >= p->h->nrecords)
 		return P53_EINVAL;
-	if (!(w.mem = calloc(p->h->nmembers ? p->h->nmembers : 1, sizeof(*w.mem))) ||
-	    !(w.done = calloc(p->h->nmembers ? p->h->nmembers : 1, 1)))
+	tree_members(p, &p->recs[ri], &w.lo, &hi);
+	if (!(w.mem = calloc(hi - w.lo + 1, sizeof(*w.mem))) ||
+	    !(w.done = calloc(hi - w.lo + 1, 1)))
 		goto fail;
 	if ((err = node_family(&w, p->recs[ri].root, &root)) < 0)
 		goto fail;
@@ -477,7 +502,7 @@ int policy_sig_answers(const struct policy *p, uint32_t ri,
 		err = fn(arg, final.s[i].v, final.s[i].n);
 fail:
 	if (w.mem)
-		for (uint32_t i = 0; i < p->h->nmembers; i++)
+		for (uint32_t i = 0; i < hi - w.lo; i++)
 			fam_free(&w.mem[i]);
 	free(w.mem);
 	free(w.done);
