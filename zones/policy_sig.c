@@ -297,6 +297,22 @@ static int endpoint_rrs(struct build *b, uint32_t epi, struct dnssec_rr *rrs, si
 	return 0;
 }
 
+/* The first 12 bytes of an RR in a snapshot's wire form: a pointer to the
+ * question name, type, class IN, TTL, RDLENGTH. */
+static void rr_head(uint8_t h[12], uint16_t type, uint32_t ttl, uint16_t rdlen)
+{
+	h[0] = 0xc0;
+	h[1] = 0x0c;
+	h[2] = (uint8_t)(type >> 8);
+	h[3] = (uint8_t)type;
+	h[4] = 0;
+	h[5] = RCLASS_IN;
+	for (int i = 0; i < 4; i++)
+		h[6 + i] = (uint8_t)(ttl >> (24 - 8 * i));
+	h[10] = (uint8_t)(rdlen >> 8);
+	h[11] = (uint8_t)rdlen;
+}
+
 /* RRSIG RRs (wire form) over set by the zone's data keys, into data;
  * *off, *len and *count say where. */
 static int sign_set(struct build *b, const struct dnssec_rrset *set, const uint8_t *owner,
@@ -317,16 +333,7 @@ static int sign_set(struct build *b, const struct dnssec_rrset *set, const uint8
 				      rr + 12, DNSSEC_RRSIG_MAX);
 		if (n < 0)
 			return n;
-		rr[0] = 0xc0;
-		rr[1] = 0x0c;
-		rr[2] = RRTYPE_RRSIG >> 8;
-		rr[3] = RRTYPE_RRSIG & 0xff;
-		rr[4] = 0;
-		rr[5] = RCLASS_IN;
-		for (int i = 0; i < 4; i++)
-			rr[6 + i] = (uint8_t)(set->ttl >> (24 - 8 * i));
-		rr[10] = (uint8_t)(n >> 8);
-		rr[11] = (uint8_t)n;
+		rr_head(rr, RRTYPE_RRSIG, set->ttl, (uint16_t)n);
 		if (bytes_put(&b->data, rr, 12u + (size_t)n) < 0)
 			return P53_ENOMEM;
 		++*count;
@@ -448,16 +455,7 @@ static int sign_denial(struct build *b, struct psig_record *pr)
 	struct dnssec_rr one = { rd, (uint16_t)len };
 	struct dnssec_rrset set = { .owner = name, .type = want, .rclass = RCLASS_IN,
 				    .ttl = rr->ttl, .rrs = &one, .n = 1 };
-	head[0] = 0xc0;
-	head[1] = 0x0c;
-	head[2] = (uint8_t)(want >> 8);
-	head[3] = (uint8_t)want;
-	head[4] = 0;
-	head[5] = RCLASS_IN;
-	for (int i = 0; i < 4; i++)
-		head[6 + i] = (uint8_t)(rr->ttl >> (24 - 8 * i));
-	head[10] = (uint8_t)(len >> 8);
-	head[11] = (uint8_t)len;
+	rr_head(head, want, rr->ttl, (uint16_t)len);
 	pr->name = (uint32_t)b->data.n;
 	pr->name_len = (uint16_t)dname_wire_len(name, DNAME_MAXLEN);
 	pr->nsec = (uint32_t)(b->data.n + pr->name_len);

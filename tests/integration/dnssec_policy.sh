@@ -203,61 +203,28 @@ serve() {
 	itest_wait_soa pol.test. "$port"
 }
 
-# resolve AUTH-PORT DS-FILE: Unbound validating with that DS only; sets uport.
-# Its cache keeps nothing longer than 1 s: each health state is asked anew.
+# resolve AUTH-PORT DS-FILE: Unbound validating with that DS only; sets
+# uport. Its cache keeps nothing longer than 1 s: each health state is
+# asked anew.
 resolve() {
-	local aport=$1 conf
+	local ret=0
 	new_port
 	uport=$port
-	conf="$tmp/unbound-$uport.conf"
-	cat > "$conf" <<EOF
-server:
-    interface: 127.0.0.1
-    port: $uport
-    do-ip6: no
-    num-threads: 1
-    so-reuseport: no
-    username: ""
-    chroot: ""
-    directory: "$tmp"
-    pidfile: "$tmp/unbound-$uport.pid"
-    logfile: "$tmp/unbound-$uport.log"
-    use-syslog: no
-    verbosity: 1
-    log-servfail: yes
-    val-log-level: 2
-    module-config: "validator iterator"
-    do-not-query-localhost: no
-    target-fetch-policy: "0 0 0 0 0"
-    cache-max-ttl: 1
+	itest_unbound "$tmp" "$uport" "$2" '    cache-max-ttl: 1
     cache-max-negative-ttl: 1
-    access-control: 127.0.0.0/8 allow
-    trust-anchor-file: "$2"
-    local-zone: "pol.test." transparent
-stub-zone:
-    name: "pol.test."
-    stub-addr: 127.0.0.1@$aport
-remote-control:
-    control-enable: no
-EOF
-	unbound -d -c "$conf" > "$tmp/unbound-$uport.out" 2>&1 &
-	pid=$!
-	pids+=("$pid")
-	itest_wait_soa pol.test. "$uport" && return 0
-	cat "$tmp/unbound-$uport.out" "$tmp/unbound-$uport.log" 2>/dev/null || true
-	return 1
+    local-zone: "pol.test." transparent' "pol.test.@$1" || ret=1
+	pids+=("$ITEST_PID")
+	return $ret
 }
 
 # q PORT NAME TYPE -> "RCODE|ad or noad|answer data (this type only), sorted"
 q() {
-	local out rcode ad ans
+	local out ans
 	out=$(kdig +dnssec +time=5 +retry=1 @127.0.0.1 -p "$1" "$2" "$3" 2>&1) || true
-	rcode=$(sed -n 's/.*status: \([A-Z]*\).*/\1/p' <<<"$out" | head -1)
-	ad=$(grep -Eq '^;; Flags:[^;]* ad' <<<"$out" && echo ad || echo noad)
 	ans=$(awk -v t="$3" '/^;; ANSWER SECTION:/{a=1; next} /^;; /{a=0}
 		a && NF>=5 && $4 == t {s=$5; for (i=6; i<=NF; i++) s=s " " $i; print s}' \
 		<<<"$out" | sort | tr '\n' ' ')
-	echo "${rcode:-TIMEOUT}|$ad|${ans% }"
+	echo "$(itest_status "$out")|${ans% }"
 }
 
 # in_set ANSWER ALLOWED...: every word of ANSWER is among ALLOWED, and it has N words

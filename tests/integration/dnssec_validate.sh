@@ -120,20 +120,6 @@ make_zones() {
 	sign "$dir" valid.test "$alg" "$@" >> "$dir/sign.log" 2>&1
 }
 
-# up PID PORT NAME: within 10 s, the server on PORT answers NAME SOA (any
-# RCODE) and PID lives. Not itest_wait_soa: a server that died at start
-# must not cost its full wait.
-up() {
-	local deadline=$((SECONDS + 10)) out
-	while ((SECONDS < deadline)); do
-		kill -0 "$1" 2>/dev/null || return 1
-		out=$(kdig +time=1 +retry=0 @127.0.0.1 -p "$2" "$3" SOA 2>/dev/null || true)
-		[[ $out == *"status: "* ]] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # serve DIR PARENT-FILE: pop53d for the three zones; sets port and pid
 serve() {
 	local dir=$1 parent=$2
@@ -143,7 +129,7 @@ serve() {
 		--zone "$dir/plain.valid.test.zone" > "$dir/pop53d-$port.log" 2>&1 &
 	pid=$!
 	pids+=("$pid")
-	up "$pid" "$port" valid.test.
+	itest_up "$pid" "$port" valid.test.
 }
 
 # resolve DIR AUTH-PORT: an Unbound validating with valid.test.'s DS as the
@@ -152,65 +138,26 @@ serve() {
 # out-of-zone CNAME target's zone is a static local zone so that nothing
 # is looked up on the (absent) internet.
 resolve() {
-	local dir=$1 aport=$2 conf
+	local dir=$1 aport=$2 ret=0
 	new_port
 	uport=$port
-	conf="$dir/unbound-$uport.conf"
-	cat > "$conf" <<EOF
-server:
-    interface: 127.0.0.1
-    port: $uport
-    do-ip6: no
-    num-threads: 1
-    so-reuseport: no
-    username: ""
-    chroot: ""
-    directory: "$dir"
-    pidfile: "$dir/unbound-$uport.pid"
-    logfile: "$dir/unbound-$uport.log"
-    use-syslog: no
-    verbosity: 1
-    log-servfail: yes
-    val-log-level: 2
-    module-config: "validator iterator"
-    do-not-query-localhost: no
-    target-fetch-policy: "0 0 0 0 0"
-    qname-minimisation: yes
-    access-control: 127.0.0.0/8 allow
-    trust-anchor-file: "$dir/valid.test.ds"
-    local-zone: "valid.test." transparent
-    local-zone: "elsewhere.example." static
-stub-zone:
-    name: "valid.test."
-    stub-addr: 127.0.0.1@$aport
-stub-zone:
-    name: "sec.valid.test."
-    stub-addr: 127.0.0.1@$aport
-stub-zone:
-    name: "plain.valid.test."
-    stub-addr: 127.0.0.1@$aport
-remote-control:
-    control-enable: no
-EOF
-	unbound -d -c "$conf" > "$dir/unbound-$uport.out" 2>&1 &
-	pid=$!
-	pids+=("$pid")
-	up "$pid" "$uport" valid.test. && return 0
-	cat "$dir/unbound-$uport.out" "$dir/unbound-$uport.log" 2>/dev/null || true
-	return 1
+	itest_unbound "$dir" "$uport" "$dir/valid.test.ds" \
+		'    local-zone: "valid.test." transparent
+    local-zone: "elsewhere.example." static' \
+		"valid.test.@$aport" "sec.valid.test.@$aport" "plain.valid.test.@$aport" || ret=1
+	pids+=("$ITEST_PID")
+	return $ret
 }
 
 # q PORT NAME TYPE -> "RCODE|ad or noad|answer RRsets (owner type data), sorted"
 # (RRSIGs left out: their presence is Unbound's business, AD says enough)
 q() {
-	local out rcode ad ans
+	local out ans
 	out=$(kdig +dnssec +time=5 +retry=1 @127.0.0.1 -p "$1" "$2" "$3" 2>&1) || true
-	rcode=$(sed -n 's/.*status: \([A-Z]*\).*/\1/p' <<<"$out" | head -1)
-	ad=$(grep -Eq '^;; Flags:[^;]* ad' <<<"$out" && echo ad || echo noad)
 	ans=$(awk '/^;; ANSWER SECTION:/{a=1; next} /^;; /{a=0}
 		a && NF>=5 && $4 != "RRSIG" {s=$1 " " $4; for (i=5; i<=NF; i++) s=s " " $i; print s}' \
 		<<<"$out" | sort | tr '\n' ';')
-	echo "${rcode:-TIMEOUT}|$ad|$ans"
+	echo "$(itest_status "$out")|$ans"
 }
 # expect LABEL PORT NAME TYPE WANT: one PASS or FAIL line
 expect() {

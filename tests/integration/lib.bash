@@ -30,3 +30,62 @@ itest_wait_soa() {
 	done
 	return 1
 }
+
+# itest_up PID PORT NAME: within 10 s, the server on 127.0.0.1 PORT answers
+# NAME SOA (any RCODE) and PID lives; 1 otherwise. Unlike itest_wait_soa, a
+# server that died at start does not cost the whole wait.
+itest_up() {
+	local deadline=$((SECONDS + 10)) out
+	while ((SECONDS < deadline)); do
+		kill -0 "$1" 2>/dev/null || return 1
+		out=$(kdig +time=1 +retry=0 @127.0.0.1 -p "$2" "$3" SOA 2>/dev/null || true)
+		[[ $out == *"status: "* ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# itest_unbound DIR PORT ANCHOR EXTRA ZONE@AUTHPORT...: an Unbound on
+# 127.0.0.1 PORT validating with the DS (or DNSKEY) records of the file
+# ANCHOR as its only trust anchor, reaching each ZONE only through its stub
+# at 127.0.0.1 AUTHPORT (nothing else is asked of the internet). EXTRA:
+# more "server:" lines, each indented by four spaces (or ""). Its files
+# (conf, log, pid) are DIR/unbound-PORT.*; ITEST_PID gets its PID (the
+# caller stops it). 1, with its output printed, if it did not answer the
+# first ZONE's SOA within 10 s.
+itest_unbound() {
+	local dir=$1 port=$2 anchor=$3 extra=$4 conf stub
+	shift 4
+	conf="$dir/unbound-$port.conf"
+	{
+		printf 'server:\n'
+		printf '    %s\n' "interface: 127.0.0.1" "port: $port" "do-ip6: no" \
+			"num-threads: 1" "so-reuseport: no" 'username: ""' 'chroot: ""' \
+			"directory: \"$dir\"" "pidfile: \"$dir/unbound-$port.pid\"" \
+			"logfile: \"$dir/unbound-$port.log\"" "use-syslog: no" "verbosity: 1" \
+			"log-servfail: yes" "val-log-level: 2" \
+			'module-config: "validator iterator"' "do-not-query-localhost: no" \
+			'target-fetch-policy: "0 0 0 0 0"' "qname-minimisation: yes" \
+			"access-control: 127.0.0.0/8 allow" "trust-anchor-file: \"$anchor\""
+		[[ -z $extra ]] || printf '%s\n' "$extra"
+		for stub in "$@"; do
+			printf 'stub-zone:\n    name: "%s"\n    stub-addr: 127.0.0.1@%s\n' \
+				"${stub%@*}" "${stub##*@}"
+		done
+		printf 'remote-control:\n    control-enable: no\n'
+	} > "$conf"
+	unbound -d -c "$conf" > "$dir/unbound-$port.out" 2>&1 &
+	ITEST_PID=$!
+	itest_up "$ITEST_PID" "$port" "${1%@*}" && return 0
+	cat "$dir/unbound-$port.out" "$dir/unbound-$port.log" 2>/dev/null || true
+	return 1
+}
+
+# itest_status KDIG-OUTPUT: "RCODE|ad" or "RCODE|noad" ("TIMEOUT|noad" when
+# kdig printed no status).
+itest_status() {
+	local rcode ad
+	rcode=$(sed -n 's/.*status: \([A-Z]*\).*/\1/p' <<<"$1" | head -1)
+	ad=$(grep -Eq '^;; Flags:[^;]* ad' <<<"$1" && echo ad || echo noad)
+	echo "${rcode:-TIMEOUT}|$ad"
+}
