@@ -137,8 +137,8 @@ static int check_record(struct vctx *v, uint32_t ri)
 	if (!in_data(v, r->name, r->name_len) ||
 	    dname_wire_len(v->b + r->name, r->name_len) != r->name_len)
 		return bad(v, "record %u: the denial's owner is not a name", ri);
-	if (!wire_ok(v, r->nsec, r->nsec_len, 1, get16(v->b + r->nsec + 2)) ||
-	    (get16(v->b + r->nsec + 2) != RRTYPE_NSEC && get16(v->b + r->nsec + 2) != RRTYPE_NSEC3))
+	if (!wire_ok(v, r->nsec, r->nsec_len, 1, RRTYPE_NSEC) &&
+	    !wire_ok(v, r->nsec, r->nsec_len, 1, RRTYPE_NSEC3))
 		return bad(v, "record %u: the denial is not one NSEC or NSEC3", ri);
 	if (!wire_ok(v, r->sig, r->sig_len, r->nsig, RRTYPE_RRSIG))
 		return bad(v, "record %u: the denial's RRSIGs are malformed", ri);
