@@ -1,7 +1,19 @@
 /*
  * nsec3.c — SHA-1 (FIPS 180-4 6.1) and the NSEC3 hash (RFC 5155 5).
+ *
+ * An NXDOMAIN or a wildcard answer in an NSEC3 zone hashes a name per
+ * query: on x86 CPUs with the SHA extensions a block takes the
+ * instructions made for it (about a fifth of the portable rounds' time),
+ * chosen once by CPUID; elsewhere the portable code below.
  */
+#include <stdbool.h>
 #include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_SHA_NI 1
+#endif
 
 #include "nsec3.h"
 
@@ -27,7 +39,7 @@ static inline uint32_t rol(uint32_t x, unsigned n)
 		e = d; d = c; c = rol(b, 30); b = a; a = tmp; \
 	} while (0)
 
-static void sha1_block(uint32_t h[5], const uint8_t *p)
+static void sha1_block_sw(uint32_t h[5], const uint8_t *p)
 {
 	uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
 	unsigned t;
@@ -48,6 +60,117 @@ static void sha1_block(uint32_t h[5], const uint8_t *p)
 	h[2] += c;
 	h[3] += d;
 	h[4] += e;
+}
+
+#ifdef HAVE_SHA_NI
+/* Four rounds (group g >= 3) of the SHA extensions' schedule, as in
+ * Intel's reference: mc is the group's message words, mn, mnn and mp the
+ * next, the one after and the previous; ec takes the group's E, en gets
+ * the next group's. The tail's unused schedule work is left to the
+ * compiler to drop. */
+#define NI_STEP(ec, en, mc, mn, mnn, mp, f) do { \
+		ec = _mm_sha1nexte_epu32(ec, mc); \
+		en = abcd; \
+		mn = _mm_sha1msg2_epu32(mn, mc); \
+		abcd = _mm_sha1rnds4_epu32(abcd, ec, f); \
+		mp = _mm_sha1msg1_epu32(mp, mc); \
+		mnn = _mm_xor_si128(mnn, mc); \
+	} while (0)
+
+__attribute__((target("sha,sse4.1,ssse3")))
+static void sha1_block_ni(uint32_t h[5], const uint8_t *p)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0001020304050607ll, 0x08090a0b0c0d0e0fll);
+	__m128i abcd = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)h), 0x1b);
+	__m128i e0 = _mm_set_epi32((int)h[4], 0, 0, 0), e1;
+	__m128i abcd0 = abcd, e00 = e0;
+	__m128i m0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), bswap);
+	__m128i m1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), bswap);
+	__m128i m2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 32)), bswap);
+	__m128i m3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 48)), bswap);
+
+	/* rounds 0-11: the schedule starts up */
+	e0 = _mm_add_epi32(e0, m0);
+	e1 = abcd;
+	abcd = _mm_sha1rnds4_epu32(abcd, e0, 0);
+	e1 = _mm_sha1nexte_epu32(e1, m1);
+	e0 = abcd;
+	abcd = _mm_sha1rnds4_epu32(abcd, e1, 0);
+	m0 = _mm_sha1msg1_epu32(m0, m1);
+	e0 = _mm_sha1nexte_epu32(e0, m2);
+	e1 = abcd;
+	abcd = _mm_sha1rnds4_epu32(abcd, e0, 0);
+	m1 = _mm_sha1msg1_epu32(m1, m2);
+	m0 = _mm_xor_si128(m0, m2);
+	/* rounds 12-79 */
+	NI_STEP(e1, e0, m3, m0, m1, m2, 0);
+	NI_STEP(e0, e1, m0, m1, m2, m3, 0);
+	NI_STEP(e1, e0, m1, m2, m3, m0, 1);
+	NI_STEP(e0, e1, m2, m3, m0, m1, 1);
+	NI_STEP(e1, e0, m3, m0, m1, m2, 1);
+	NI_STEP(e0, e1, m0, m1, m2, m3, 1);
+	NI_STEP(e1, e0, m1, m2, m3, m0, 1);
+	NI_STEP(e0, e1, m2, m3, m0, m1, 2);
+	NI_STEP(e1, e0, m3, m0, m1, m2, 2);
+	NI_STEP(e0, e1, m0, m1, m2, m3, 2);
+	NI_STEP(e1, e0, m1, m2, m3, m0, 2);
+	NI_STEP(e0, e1, m2, m3, m0, m1, 2);
+	NI_STEP(e1, e0, m3, m0, m1, m2, 3);
+	NI_STEP(e0, e1, m0, m1, m2, m3, 3);
+	NI_STEP(e1, e0, m1, m2, m3, m0, 3);
+	NI_STEP(e0, e1, m2, m3, m0, m1, 3);
+	NI_STEP(e1, e0, m3, m0, m1, m2, 3);
+	e0 = _mm_sha1nexte_epu32(e0, e00);
+	abcd = _mm_shuffle_epi32(_mm_add_epi32(abcd, abcd0), 0x1b);
+	_mm_storeu_si128((__m128i *)(void *)h, abcd);
+	h[4] = (uint32_t)_mm_extract_epi32(e0, 3);
+}
+
+/* -1: not asked yet; else whether the CPU has the SHA extensions and
+ * they are not turned off (nsec3_use_sha_ni). Relaxed atomics: every
+ * thread that asks computes the same answer. */
+static int sha_ni = -1;
+
+static bool cpu_has_sha(void)
+{
+	unsigned a, b, c, d;
+
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA) &&
+	       __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_1) && (c & bit_SSSE3);
+}
+
+static inline bool use_ni(void)
+{
+	int v = __atomic_load_n(&sha_ni, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(v < 0, 0)) {
+		v = cpu_has_sha();
+		__atomic_store_n(&sha_ni, v, __ATOMIC_RELAXED);
+	}
+	return v;
+}
+#endif
+
+bool nsec3_use_sha_ni(bool on)
+{
+#ifdef HAVE_SHA_NI
+	__atomic_store_n(&sha_ni, on && cpu_has_sha(), __ATOMIC_RELAXED);
+	return __atomic_load_n(&sha_ni, __ATOMIC_RELAXED);
+#else
+	(void)on;
+	return false;
+#endif
+}
+
+static inline void sha1_block(uint32_t h[5], const uint8_t *p)
+{
+#ifdef HAVE_SHA_NI
+	if (use_ni()) {
+		sha1_block_ni(h, p);
+		return;
+	}
+#endif
+	sha1_block_sw(h, p);
 }
 
 static void sha1_init(struct sha1 *s)

@@ -4,11 +4,13 @@
  * SHA-1 here is a small implementation of FIPS 180-4 of our own: OpenSSL's
  * one-shot digests fetch the algorithm and allocate a context on every
  * call, which the query path may not do (no allocation, no locks). RFC
- * 9276 asks for no extra iterations, so a hash is one or two blocks.
+ * 9276 asks for no extra iterations, so a hash is one or two blocks; on
+ * x86 CPUs with the SHA extensions a block is hashed with them.
  */
 #ifndef POP53_NSEC3_H
 #define POP53_NSEC3_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +24,11 @@ void nsec3_sha1(const void *data, size_t len, uint8_t out[NSEC3_HASH_LEN]);
 void nsec3_hash(const uint8_t *name, size_t len, const uint8_t *salt,
 		size_t salt_len, unsigned iterations,
 		uint8_t out[NSEC3_HASH_LEN]);
+
+/* SHA-1 runs on the CPU's SHA extensions (x86 SHA-NI) when it has them,
+ * unless turned off here: tests compare both ways. Returns whether they
+ * are in use after the call (false on a CPU without them, whatever on). */
+bool nsec3_use_sha_ni(bool on);
 
 /* Decode the 32 base32hex characters of an NSEC3 owner's first label
  * (either case) into out. Returns 0, or -1 when it is not one. */

@@ -290,6 +290,24 @@ static inline const struct snap_node *snap_nsec_after(const struct snap *s,
 	return snap_node_at(s, z, n->nsec - 1);
 }
 
+/* The denial record of node n (snap_format.h, v1.3) when n is a node of
+ * signed zone z that owns an NSEC or NSEC3 RRset; NULL when it owns
+ * neither, n belongs to another zone, or the snapshot has no records
+ * (compiled before 1.3). */
+static inline const struct snap_denial *snap_denial_of(const struct snap *s,
+						       const struct snap_zone *z,
+						       const struct snap_node *n)
+{
+	uintptr_t at = (uintptr_t)n - (uintptr_t)snap_ptr(s, z->nodes);
+	const struct snap_denial *d;
+
+	if (!z->denial || at >= (uintptr_t)z->node_count * sizeof(*n))
+		return NULL;
+	d = (const struct snap_denial *)(const void *)snap_ptr(s, z->denial) +
+	    at / sizeof(*n);
+	return d->count ? d : NULL;
+}
+
 /* ---- lookups in bursts ---------------------------------------------------
  *
  * In a zone much bigger than the CPU caches a lookup is a chain of

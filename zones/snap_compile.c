@@ -113,6 +113,7 @@ struct zbuild {
 	uint64_t off_nodes, off_hash, off_sets, off_wire, off_names, off_addl;
 	uint64_t off_kids;      /* children table (signed zones), 0 = none */
 	uint64_t off_nsec3;     /* NSEC3 table, 0 = none */
+	uint64_t off_denial;    /* denial records (signed zones), 0 = none */
 };
 
 static inline uint16_t get16(const uint8_t *p)
@@ -1016,6 +1017,9 @@ static uint64_t zb_layout(struct zbuild *zb, uint64_t off)
 	zb->off_kids = off;
 	off = ALIGN8(off + ((uint64_t)zb->nnode + 1) * 4);
 	off = ALIGN8(off + ((uint64_t)zb->nnode - 1) * sizeof(struct snap_kid));
+	/* on a cache line: no record straddles two */
+	zb->off_denial = off = (off + 63) & ~(uint64_t)63;
+	off += (uint64_t)zb->nnode * sizeof(struct snap_denial);
 	if (!zb->nsec3)
 		return off;
 	zb->off_nsec3 = off;
@@ -1162,6 +1166,48 @@ static void link_denial(const struct zbuild *zb, const uint8_t *blob,
 	}
 }
 
+/* The RRset a proof of node n shows: its NSEC, else its NSEC3 (as the
+ * engine picks when a snapshot has no denial records). */
+static const struct snap_rrset *denial_set(const uint8_t *blob,
+					   const struct snap_node *n)
+{
+	const struct snap_rrset *set = (const void *)(blob + n->rrsets), *n3 = NULL;
+
+	for (uint32_t k = 0; k < n->rrset_count; k++) {
+		if (set[k].type == RRTYPE_NSEC)
+			return &set[k];
+		if (set[k].type == RRTYPE_NSEC3)
+			n3 = &set[k];
+	}
+	return n3;
+}
+
+/* The denial records (snap_format.h): a proof reads one record, which
+ * says where to copy from, instead of the node, its RRsets and the RRSIG
+ * entry one after the other, each a cache miss in a big zone. */
+static void emit_denial(const struct zbuild *zb, uint8_t *blob,
+			const struct snap_node *nodes)
+{
+	struct snap_denial *d = (struct snap_denial *)(void *)(blob + zb->off_denial);
+
+	for (uint32_t i = 0; i < zb->nnode; i++) {
+		const struct snap_rrset *set = denial_set(blob, &nodes[i]), *sig;
+
+		if (!set)
+			continue;
+		sig = set->rrsig ? (const void *)(blob + set->rrsig) : NULL;
+		d[i] = (struct snap_denial){
+			.name = nodes[i].name, .wire = set->wire,
+			.wire_len = set->wire_len, .count = set->count,
+			.sig = sig ? sig->wire : 0,
+			.sig_len = sig ? sig->wire_len : 0,
+			.sig_count = sig ? sig->count : 0,
+			.name_len = (uint8_t)dname_wire_len(blob + nodes[i].name,
+							    DNAME_MAXLEN),
+		};
+	}
+}
+
 /* The children table (snap_format.h): the compiler's sorted sibling lists
  * with their keys, by canonical index of the parent. */
 static void emit_kids(const struct zbuild *zb, uint8_t *blob,
@@ -1283,6 +1329,8 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 		link_denial(zb, blob, nodes);
 		emit_kids(zb, blob, nodes);
 		z->kids = (uint32_t)zb->off_kids;
+		emit_denial(zb, blob, nodes);
+		z->denial = (uint32_t)zb->off_denial;
 	}
 	if (zb->nsec3) {
 		struct snap_nsec3 *t = (struct snap_nsec3 *)(void *)(blob + zb->off_nsec3);

@@ -102,7 +102,9 @@ struct snap_zone {
 	uint32_t rrset_count;
 	uint32_t kids;              /* signed zones (v1.2): offset of the
 				     * children table below, else 0 */
-	uint32_t reserved;
+	uint32_t denial;            /* signed zones (v1.3): offset of struct
+				     * snap_denial[node_count], 0 = none
+				     * (older snapshots) */
 };
 
 /* NSEC3 denial data of a zone (RFC 5155): the NSEC3PARAM, then (right
@@ -138,6 +140,26 @@ struct snap_kid {
 				     * child's subtree: the NSEC covering the
 				     * names right after that subtree */
 };
+
+/* Denial record of node i of a signed zone (v1.3), for the proofs of
+ * RFC 4035 3.1.3 and RFC 5155 7.2: where the node's NSEC RRset (else its
+ * NSEC3 RRset) and the RRSIGs that cover it are, copied from the node
+ * and its RRsets so that writing a proof reads one record instead of a
+ * chain of them. count 0: the node owns neither. Every field equals what
+ * the node and its RRsets say (snap_open checks it). */
+struct snap_denial {
+	uint32_t name;              /* node.name */
+	uint32_t wire;              /* the NSEC or NSEC3 RRset's wire ... */
+	uint32_t wire_len;          /* ... wire_len ... */
+	uint32_t sig;               /* ... and its rrsig entry's wire, 0 = */
+	uint32_t sig_len;           /* no RRSIG link */
+	uint16_t count;             /* the RRset's RRs, 0 = no record */
+	uint16_t sig_count;         /* the RRSIG entry's RRs */
+	uint8_t name_len;           /* bytes of the name */
+	uint8_t reserved[7];
+};
+
+_Static_assert(sizeof(struct snap_denial) == 32, "a denial record is half a cache line");
 
 /* node.flags */
 #define SNAP_NODE_APEX      (1u << 0)

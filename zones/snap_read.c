@@ -398,6 +398,59 @@ static int check_nsec3(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 	return 0;
 }
 
+/* The RRset that node n's denial record describes: its NSEC, else its
+ * NSEC3 (the compiler's choice, denial_set in snap_compile.c). */
+static const struct snap_rrset *denial_set(const struct vctx *v,
+					   const struct snap_node *n)
+{
+	const struct snap_rrset *set = (const void *)(v->b + n->rrsets), *n3 = NULL;
+
+	for (uint32_t k = 0; k < n->rrset_count; k++) {
+		if (set[k].type == RRTYPE_NSEC)
+			return &set[k];
+		if (set[k].type == RRTYPE_NSEC3)
+			n3 = &set[k];
+	}
+	return n3;
+}
+
+/* The engine copies from a denial record's offsets without looking at
+ * the node: each record must say exactly what the node and its RRsets
+ * (checked before) say, or be empty. */
+static bool denial_ok(const struct vctx *v, const struct snap_node *n,
+		      const struct snap_denial *d)
+{
+	const struct snap_rrset *set = denial_set(v, n), *sig;
+
+	if (!d->count)
+		return true;
+	if (!set || d->name != n->name || d->wire != set->wire ||
+	    d->wire_len != set->wire_len || d->count != set->count ||
+	    (int)d->name_len != dname_wire_len(v->b + n->name, DNAME_MAXLEN))
+		return false;
+	sig = set->rrsig ? (const void *)(v->b + set->rrsig) : NULL;
+	return sig ? d->sig == sig->wire && d->sig_len == sig->wire_len &&
+		     d->sig_count == sig->count :
+		     !d->sig && !d->sig_len && !d->sig_count;
+}
+
+static int check_denial(struct vctx *v, uint32_t zi, const struct snap_zone *z)
+{
+	const struct snap_node *node = (const void *)(v->b + z->nodes);
+	const struct snap_denial *d = (const void *)(v->b + z->denial);
+
+	if (z->denial % 8 ||
+	    !in_blob(v, z->denial, (uint64_t)z->node_count * sizeof(*d)))
+		return bad(v, P53_EFORMAT, "zone %u: denial records at offset "
+			   "%u outside the content", zi, z->denial);
+	for (uint32_t i = 0; i < z->node_count; i++) {
+		if (!denial_ok(v, &node[i], &d[i]))
+			return bad(v, P53_EFORMAT, "zone %u: denial record of "
+				   "node %u does not match the node", zi, i);
+	}
+	return 0;
+}
+
 /* Wire data and names are laid out in zone-file order, the arrays that
  * point at them in canonical order: without prefetching, every check
  * would wait for a cache miss. */
@@ -443,6 +496,11 @@ static int check_zone(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 			return v->err;
 	}
 	if ((z->flags & SNAP_ZONE_SIGNED) && check_kids(v, zi, z) < 0)
+		return v->err;
+	if (z->denial && !(z->flags & SNAP_ZONE_SIGNED))
+		return bad(v, P53_EFORMAT, "zone %u: denial records in an "
+			   "unsigned zone", zi);
+	if (z->denial && check_denial(v, zi, z) < 0)
 		return v->err;
 	if (z->flags & SNAP_ZONE_NSEC3)
 		return check_nsec3(v, zi, z);
@@ -1248,14 +1306,21 @@ const struct snap_rrset *snap_node_rrset(const struct snap *s,
 
 /* ---- NSEC denial ------------------------------------------------------------- */
 
-/* The compiler's sibling sort key of a label (label_key in snap_compile.c). */
+/* The compiler's sibling sort key of a label (label_key in snap_compile.c):
+ * a long label's first 8 bytes are one load; a short one's bytes are
+ * shifted in and the rest padded with zeros. */
 static inline uint64_t kid_key(const uint8_t *label)
 {
+	unsigned n = label[0];
 	uint64_t k = 0;
 
-	for (unsigned i = 0; i < 8; i++)
-		k = k << 8 | (i < label[0] ? label[1 + i] : 0);
-	return k;
+	if (n >= 8) {
+		memcpy(&k, label + 1, 8);
+		return __builtin_bswap64(k);
+	}
+	for (unsigned i = 0; i < n; i++)
+		k = k << 8 | label[1 + i];
+	return n ? k << (8 * (8 - n)) : 0;
 }
 
 /* RFC 4034 6.1 order of two lower-cased labels, known to share 8 bytes. */
@@ -1319,19 +1384,41 @@ const struct snap_node *snap_nsec_cover(const struct snap *s,
 	return kid[lo - 1].nsec ? &nodes[kid[lo - 1].nsec - 1] : NULL;
 }
 
+static inline uint64_t be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+}
+
+/* Whether hash a sorts before h, whose first 8 bytes are hk: SHA-1
+ * output is uniform, so the first word nearly always decides. */
+static inline bool hash_below(const uint8_t *a, const uint8_t *h, uint64_t hk)
+{
+	uint64_t ak = be64(a);
+
+	if (__builtin_expect(ak != hk, 1))
+		return ak < hk;
+	return memcmp(a + 8, h + 8, NSEC3_HASH_LEN - 8) < 0;
+}
+
+/* Branch-free on the probes (as snap_nsec_cover): their outcomes are
+ * random. */
 uint32_t snap_nsec3_lower(const struct snap_nsec3_hash *e, uint32_t n, const uint8_t *h)
 {
-	uint32_t lo = 0, hi = n;
+	const struct snap_nsec3_hash *p = e;
+	uint64_t hk = be64(h);
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
+	if (!n)
+		return 0;
+	while (n > 1) {
+		uint32_t half = n / 2;
 
-		if (memcmp(e[mid].hash, h, NSEC3_HASH_LEN) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+		p = hash_below(p[half].hash, h, hk) ? p + half : p;
+		n -= half;
 	}
-	return lo;
+	return (uint32_t)(p - e) + hash_below(p->hash, h, hk);
 }
 
 const struct snap_node *snap_nsec3_find(const struct snap *s,
