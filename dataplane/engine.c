@@ -878,7 +878,7 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 	if (!a->piped)
 		policy_prefetch(p, set->policy - 1);
 	memset(&in, 0, sizeof(in));
-	policy_record_get(p, set->policy - 1, &r);
+	policy_record_brief(p, set->policy - 1, &r);
 	/* weighted, failover, ... alone never ask where the client is */
 	if (r.client)
 		locate_client(a->s, client_loc(a), &in);

@@ -87,6 +87,11 @@ uint32_t policy_record_count(const struct policy *p);
 /* Record i (< policy_record_count) into *out. */
 void policy_record_get(const struct policy *p, uint32_t i, struct policy_record *out);
 
+/* Record i (< policy_record_count) as an answer needs it: type, TTL and
+ * client, read from the lines policy_prefetch loads (name NULL, name_len
+ * 0). */
+void policy_record_brief(const struct policy *p, uint32_t i, struct policy_record *out);
+
 /* Index of the record for name (lower-cased wire name of len bytes) and
  * type, or with type 0 of the first record of that name in type order.
  * Binary search over the sorted record table; no allocation.
@@ -197,13 +202,17 @@ void policy_eval(const struct policy *p, uint32_t ri, const struct policy_input 
 /* Start loading record ri's policy data (its tree, endpoints and RDATA)
  * into the cache, all at once, so that policy_eval does not wait for each
  * table in turn. Query path; no effect on any result; ri out of range is
- * ignored. */
+ * ignored. Waits for the first line of the record's tree (it says where
+ * the rest lies): pipelines split the work into the three steps below. */
 void policy_prefetch(const struct policy *p, uint32_t ri);
 
-/* The step before policy_prefetch, for pipelines that can wait between
- * the two (snap_lookup_burst): start loading only the small entry that
- * says where record ri's tables are. */
+/* The steps of policy_prefetch for pipelines that can wait between them
+ * (snap_lookup_burst), each once the step before has landed: the small
+ * entry that says where record ri's tree is; the tree; the endpoints and
+ * RDATA the tree names. */
 void policy_prefetch_span(const struct policy *p, uint32_t ri);
+void policy_prefetch_block(const struct policy *p, uint32_t ri);
+void policy_prefetch_tables(const struct policy *p, uint32_t ri);
 
 /* Great-circle distance in kilometres between two points given in degrees
  * (spherical Earth, radius 6371 km), and the distance geoproximity

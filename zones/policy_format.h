@@ -134,19 +134,63 @@ struct pol_check {
 	uint32_t reserved1;
 };
 
-/* Where one record's data lies in the blob (byte offset and length of
- * each run): worked out by policy_open for policy_prefetch. */
-struct pol_span {
-	uint32_t off[5], len[5];    /* record, nodes, members, endpoints, data */
+/*
+ * The compact form: what policy_eval reads, built by policy_open from the
+ * validated blob (memory of the process, not part of the blob). One block
+ * per record, starting on a cache line: a pol_crec, the record's nodes
+ * (pol_cnode, in blob order), then its members (pol_cmem, in blob order),
+ * so that a record's whole tree is a few adjacent lines instead of runs
+ * of four tables of wide entries. Indexes inside a block are local: node
+ * 0 is the root, member 0 the root's first member.
+ */
+#define POL_LINE 64
+
+struct pol_crec {
+	uint32_t ttl;
+	uint16_t type;
+	uint8_t  flags;             /* POL_REC_* */
+	uint8_t  reserved;
+	uint16_t nnodes;
+	uint16_t mem_at;            /* byte offset of the members in the block */
+	uint32_t mem_base;          /* blob index of member 0 */
+	/* what else an answer reads, for policy_prefetch_tables: the
+	 * endpoint entries and their RDATA, as byte runs of the blob (length
+	 * capped at POL_PREFETCH_MAX) */
+	uint32_t ep_off, data_off;
+	uint16_t ep_len, data_len;
 };
+
+struct pol_cnode {
+	uint8_t  kind;              /* enum pol_kind */
+	uint8_t  flags;             /* POL_NODE_* */
+	uint8_t  pick;              /* as pol_node.pick (<= POLICY_MAX_ANSWER) */
+	uint8_t  lr_count;          /* last-resort members follow the count ones */
+	uint16_t count;
+	uint16_t first;             /* local index of the first member */
+};
+
+struct pol_cmem {
+	uint32_t target;            /* endpoint index, or local node index */
+	uint32_t check;             /* POL_NONE: always healthy */
+	uint32_t aux;               /* weighted: weight; geolocation: the packed
+				     * location (zones/geo.h); latency: region */
+	uint8_t  kind;              /* POL_MEM_* */
+	uint8_t  loc_kind;          /* POL_LOC_* */
+	uint16_t reserved;
+};
+
+/* Runs longer than this are prefetched only this far: a huge tree is
+ * rare, and loading all of it would evict more than it saves. */
+#define POL_PREFETCH_MAX 512
 
 /* The opened blob (policy.h's struct policy): section pointers set by
  * policy_open once everything was validated. */
 struct policy {
-	struct pol_span *span;      /* per record, allocated by policy_open */
-	uint32_t *mloc;             /* per member: its location as a packed
-				     * code (zones/geo.h), GEO_LOC_NONE for
-				     * default and non-geolocation members */
+	uint8_t *cb;                /* the compact blocks (POL_LINE aligned) */
+	uint32_t *cat;              /* nrecords + 1 block starts, in lines */
+	uint32_t *mloc;             /* while opening: per member, its location
+				     * as a packed code (GEO_LOC_NONE for default
+				     * and non-geolocation members) */
 	const uint8_t *b;
 	size_t len;
 	const struct pol_header *h;
@@ -159,11 +203,34 @@ struct policy {
 	const struct pol_str *regions;
 };
 
+/* Build p->cb and p->cat from the validated blob and p->mloc. Returns 0
+ * or P53_ENOMEM. */
+int policy_compact_build(struct policy *p);
+
+/* Record ri's block (ri < nrecords). */
+static inline const struct pol_crec *policy_block(const struct policy *p, uint32_t ri)
+{
+	return (const struct pol_crec *)(p->cb + (size_t)p->cat[ri] * POL_LINE);
+}
+
+static inline const struct pol_cnode *policy_block_nodes(const struct pol_crec *r)
+{
+	return (const struct pol_cnode *)(r + 1);
+}
+
+static inline const struct pol_cmem *policy_block_members(const struct pol_crec *r)
+{
+	return (const struct pol_cmem *)((const uint8_t *)r + r->mem_at);
+}
+
 _Static_assert(sizeof(struct pol_header) == 88, "pol_header layout");
 _Static_assert(sizeof(struct pol_record) == 24, "pol_record layout");
 _Static_assert(sizeof(struct pol_node) == 32, "pol_node layout");
 _Static_assert(sizeof(struct pol_member) == 48, "pol_member layout");
 _Static_assert(sizeof(struct pol_endpoint) == 8, "pol_endpoint layout");
 _Static_assert(sizeof(struct pol_check) == 80, "pol_check layout");
+_Static_assert(sizeof(struct pol_crec) == 28, "pol_crec layout");
+_Static_assert(sizeof(struct pol_cnode) == 8, "pol_cnode layout");
+_Static_assert(sizeof(struct pol_cmem) == 16, "pol_cmem layout");
 
 #endif
