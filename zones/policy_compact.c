@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "geo.h"
 #include "policy.h"
 #include "policy_format.h"
 
@@ -67,14 +68,46 @@ static void set_runs(const struct policy *p, const struct pol_record *r, struct 
 	c->data_len = capped(&dat);
 }
 
+/* A geolocation member's location as its rule compares it: a rule whose
+ * own bits are missing matches no client (a client must have them too). */
+static uint32_t loc_value(const struct pol_member *m, uint32_t code)
+{
+	uint32_t v = code & pol_loc_mask[m->loc_kind < 5 ? m->loc_kind : POL_LOC_NONE];
+
+	switch (m->loc_kind) {
+	case POL_LOC_DEFAULT:
+		return 0;
+	case POL_LOC_CONTINENT:
+	case POL_LOC_COUNTRY:
+		return v ? v : POL_LOC_NEVER;
+	case POL_LOC_SUBDIVISION:
+		return GEO_LOC_SUBDIV(code) && GEO_LOC_COUNTRY(code) ? v : POL_LOC_NEVER;
+	}
+	return POL_LOC_NEVER;
+}
+
+_Static_assert((uint64_t)POLICY_MAX_MEMBERS * POLICY_MAX_WEIGHT < UINT32_MAX,
+	       "a weighted policy's running total fits pol_cmem.aux");
+
+/* What member k of node n carries in pol_cmem.aux; weighted members get
+ * their running total in fill_block. */
 static uint32_t member_aux(const struct policy *p, const struct pol_node *n, uint32_t k)
 {
 	switch (n->kind) {
-	case POL_WEIGHTED:    return p->mem[k].weight;
-	case POL_GEOLOCATION: return p->mloc[k];
+	case POL_GEOLOCATION: return loc_value(&p->mem[k], p->mloc[k]);
 	case POL_LATENCY:     return p->mem[k].region;
 	default:              return 0;
 	}
+}
+
+static uint8_t geo_client(const struct policy *p, const struct pol_node *n)
+{
+	if (n->kind != POL_GEOLOCATION)
+		return 0;
+	for (uint32_t k = n->first; k < n->first + n->count; k++)
+		if (p->mem[k].loc_kind != POL_LOC_DEFAULT)
+			return POL_CNODE_CLIENT;
+	return 0;
 }
 
 static void fill_block(const struct policy *p, const struct pol_record *r, uint8_t *blk)
@@ -92,17 +125,21 @@ static void fill_block(const struct policy *p, const struct pol_record *r, uint8
 	for (uint32_t i = 0; i < r->node_count; i++) {
 		const struct pol_node *n = &p->nodes[r->root + i];
 
-		cn[i] = (struct pol_cnode){ .kind = n->kind, .flags = n->flags,
+		cn[i] = (struct pol_cnode){ .kind = n->kind, .flags = n->flags | geo_client(p, n),
 					    .pick = (uint8_t)n->pick, .lr_count = (uint8_t)n->lr_count,
 					    .count = (uint16_t)n->count,
 					    .first = (uint16_t)(n->first - base) };
+		uint32_t run = 0;
+
 		for (uint32_t k = n->first; k < n->lr_first + n->lr_count; k++) {
 			const struct pol_member *m = &p->mem[k];
+			bool weighted = n->kind == POL_WEIGHTED && k < n->first + n->count;
 
+			run += weighted ? m->weight : 0;
 			cm[k - base] = (struct pol_cmem){
 				.target = m->kind == POL_MEM_NODE ? m->target - r->root : m->target,
-				.check = m->check, .aux = member_aux(p, n, k), .kind = m->kind,
-				.loc_kind = m->loc_kind };
+				.check = m->check, .aux = weighted ? run : member_aux(p, n, k),
+				.kind = m->kind, .loc_kind = m->loc_kind };
 		}
 	}
 }

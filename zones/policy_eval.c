@@ -24,6 +24,8 @@ struct ectx {
 	const struct pol_cnode *nodes;
 	const struct pol_cmem *mem;
 	uint32_t mem_base;          /* blob index of local member 0 */
+	const uint8_t *health;
+	uint32_t nhealth;           /* 0 without health words */
 	const struct policy_input *in;
 	struct policy_output *out;
 	uint64_t rng;
@@ -50,11 +52,10 @@ static void depends(struct ectx *c, uint8_t prefix)
 		c->out->scope = prefix;
 }
 
+/* POL_NONE is beyond every word: always healthy, as checks without one. */
 static bool check_up(const struct ectx *c, uint32_t check)
 {
-	if (check == POL_NONE || !c->in->health || check >= c->in->nhealth)
-		return true;
-	return __atomic_load_n(&c->in->health[check], __ATOMIC_ACQUIRE) != 0;
+	return check >= c->nhealth || __atomic_load_n(&c->health[check], __ATOMIC_ACQUIRE) != 0;
 }
 
 static bool node_up(struct ectx *c, uint32_t ni);
@@ -125,82 +126,67 @@ static bool eval_if_up(struct ectx *c, uint32_t mi)
 
 /* ---- geolocation ---------------------------------------------------------- */
 
-/* Whether the client's location code matches member mi's rule: only the
- * rule's level is compared (and the levels it depends on). */
-static bool loc_matches(const struct ectx *c, const struct pol_cmem *mm)
+/* Whether the client's location code matches member m's rule: the bits
+ * of the rule's level (and of the levels it depends on) are equal to the
+ * member's, which policy_compact.c made impossible to equal where the
+ * member's own are missing. */
+static bool loc_matches(const struct ectx *c, const struct pol_cmem *m)
 {
-	uint32_t g = c->in->geo, m = mm->aux;
-
-	switch (mm->loc_kind) {
-	case POL_LOC_DEFAULT:
-		return true;
-	case POL_LOC_CONTINENT:
-		return GEO_LOC_CONTINENT(g) && GEO_LOC_CONTINENT(g) == GEO_LOC_CONTINENT(m);
-	case POL_LOC_COUNTRY:
-		return GEO_LOC_COUNTRY(g) && GEO_LOC_COUNTRY(g) == GEO_LOC_COUNTRY(m);
-	case POL_LOC_SUBDIVISION:
-		return GEO_LOC_SUBDIV(g) && GEO_LOC_COUNTRY(g) &&
-		       GEO_LOC_COUNTRY_SUBDIV(g) == GEO_LOC_COUNTRY_SUBDIV(m);
-	}
-	return false;
+	return (c->in->geo & pol_loc_mask[m->loc_kind]) == m->aux;
 }
 
-/* The matching member of each level (POL_LOC_DEFAULT .. _SUBDIVISION),
- * POL_NONE where none matches; *client when some rule is not the
- * default. */
-static void geo_candidates(const struct ectx *c, const struct pol_cnode *n, uint32_t best[5],
-			   bool *client)
+/* The matching members as level bits (1 << POL_LOC_*), the first match of
+ * each level in best[]. Without branches on the client's location: they
+ * would be mispredicted as often as clients move. */
+static unsigned geo_candidates(const struct ectx *c, const struct pol_cnode *n, uint32_t best[5])
 {
-	*client = false;
-	for (int l = 0; l < 5; l++)
-		best[l] = POL_NONE;
-	for (uint32_t mi = n->first; mi < (uint32_t)n->first + n->count; mi++) {
-		const struct pol_cmem *m = &c->mem[mi];
+	unsigned levels = 0;
 
-		*client |= m->loc_kind != POL_LOC_DEFAULT;
-		if (best[m->loc_kind] == POL_NONE && loc_matches(c, m))
-			best[m->loc_kind] = mi;
+	for (uint32_t mi = (uint32_t)n->first + n->count; mi-- > n->first;) {
+		const struct pol_cmem *m = &c->mem[mi];
+		uint32_t hit = loc_matches(c, m), was = best[m->loc_kind];
+
+		/* written as a mask: compilers make "hit ? mi : was" a branch */
+		best[m->loc_kind] = was ^ ((was ^ mi) & -hit);
+		levels |= hit << m->loc_kind;
 	}
+	return levels;
 }
 
 /* The most specific healthy match (only the most specific one without
  * fallback), evaluated when eval; *top is the most specific match. */
-static uint32_t geo_choice(struct ectx *c, const struct pol_cnode *n, const uint32_t best[5],
-			   bool eval, uint32_t *top)
+static uint32_t geo_choice(struct ectx *c, const struct pol_cnode *n, bool eval, uint32_t *top)
 {
-	*top = POL_NONE;
-	for (int l = POL_LOC_SUBDIVISION; l >= POL_LOC_DEFAULT; l--) {
-		if (best[l] == POL_NONE)
-			continue;
-		if (*top == POL_NONE)
-			*top = best[l];
-		if (eval ? eval_if_up(c, best[l]) : member_up(c, best[l]))
-			return best[l];
+	uint32_t best[5];
+	unsigned levels = geo_candidates(c, n, best);
+
+	*top = levels ? best[31 - __builtin_clz(levels)] : POL_NONE;
+	while (levels) {
+		uint32_t mi = best[31 - __builtin_clz(levels)];
+
+		if (eval ? eval_if_up(c, mi) : member_up(c, mi))
+			return mi;
 		if (!(n->flags & POL_NODE_FALLBACK))
 			break;
+		levels &= ~(1u << (31 - __builtin_clz(levels)));
 	}
 	return POL_NONE;
 }
 
 static bool geo_up(struct ectx *c, const struct pol_cnode *n)
 {
-	uint32_t best[5], top;
-	bool client;
+	uint32_t top;
 
-	geo_candidates(c, n, best, &client);
-	return geo_choice(c, n, best, false, &top) != POL_NONE;
+	return geo_choice(c, n, false, &top) != POL_NONE;
 }
 
 static bool eval_geolocation(struct ectx *c, const struct pol_cnode *n)
 {
-	uint32_t best[5], top, mi;
-	bool client;
+	uint32_t top;
 
-	geo_candidates(c, n, best, &client);
-	if (client)
+	if (n->flags & POL_CNODE_CLIENT)
 		depends(c, c->in->geo_prefix);
-	mi = geo_choice(c, n, best, true, &top);
-	if (mi != POL_NONE)
+	if (geo_choice(c, n, true, &top) != POL_NONE)
 		return true;
 	if (top != POL_NONE && (n->flags & POL_NODE_FAIL_OPEN)) {
 		c->out->flags |= POLICY_FAIL_OPEN;
@@ -283,22 +269,31 @@ static bool eval_closest(struct ectx *c, const struct pol_cnode *n)
 
 /* ---- weighted --------------------------------------------------------------- */
 
+/* A weighted policy's members carry their running total of weights
+ * (policy_compact.c): a member's own weight is the step from the one
+ * before. */
+static uint64_t weight_of(const struct ectx *c, const struct pol_cnode *n, uint32_t mi)
+{
+	return c->mem[mi].aux - (mi > n->first ? c->mem[mi - 1].aux : 0);
+}
+
 /* Who may be drawn: the healthy members with a weight, else the healthy
  * ones without (equally likely), else (fail open) the same over everyone. */
 enum pool { POOL_UP_WEIGHTED, POOL_UP_ZERO, POOL_ALL_WEIGHTED, POOL_ALL_ZERO, POOL_NONE };
 
-static bool in_pool(struct ectx *c, uint32_t mi, enum pool pool)
+static bool in_pool(struct ectx *c, const struct pol_cnode *n, uint32_t mi, enum pool pool)
 {
-	bool zero = c->mem[mi].aux == 0;
+	bool zero = weight_of(c, n, mi) == 0;
 
 	if (zero != (pool == POOL_UP_ZERO || pool == POOL_ALL_ZERO))
 		return false;
 	return pool >= POOL_ALL_WEIGHTED || member_up(c, mi);
 }
 
-static uint64_t pool_weight(const struct ectx *c, uint32_t mi, enum pool pool)
+static uint64_t pool_weight(const struct ectx *c, const struct pol_cnode *n, uint32_t mi,
+			    enum pool pool)
 {
-	return pool == POOL_UP_ZERO || pool == POOL_ALL_ZERO ? 1 : c->mem[mi].aux;
+	return pool == POOL_UP_ZERO || pool == POOL_ALL_ZERO ? 1 : weight_of(c, n, mi);
 }
 
 static enum pool choose_pool(struct ectx *c, const struct pol_cnode *n)
@@ -307,7 +302,7 @@ static enum pool choose_pool(struct ectx *c, const struct pol_cnode *n)
 		if (pool == POOL_ALL_WEIGHTED && !(n->flags & POL_NODE_FAIL_OPEN))
 			return POOL_NONE;
 		for (uint32_t mi = n->first; mi < (uint32_t)n->first + n->count; mi++)
-			if (in_pool(c, mi, pool)) {
+			if (in_pool(c, n, mi, pool)) {
 				if (pool >= POOL_ALL_WEIGHTED)
 					c->out->flags |= POLICY_FAIL_OPEN;
 				return pool;
@@ -335,16 +330,16 @@ static bool eval_weighted_any(struct ectx *c, const struct pol_cnode *n)
 		uint64_t total = 0, r;
 		uint32_t mi;
 		for (mi = n->first; mi < end; mi++)
-			if (!taken(chosen, k, mi) && in_pool(c, mi, pool))
-				total += pool_weight(c, mi, pool);
+			if (!taken(chosen, k, mi) && in_pool(c, n, mi, pool))
+				total += pool_weight(c, n, mi, pool);
 		if (total == 0)
 			break;
 		r = below(c, total);
 		for (mi = n->first; mi < end; mi++) {
 			uint64_t w;
-			if (taken(chosen, k, mi) || !in_pool(c, mi, pool))
+			if (taken(chosen, k, mi) || !in_pool(c, n, mi, pool))
 				continue;
-			if (r < (w = pool_weight(c, mi, pool)))
+			if (r < (w = pool_weight(c, n, mi, pool)))
 				break;
 			r -= w;
 		}
@@ -365,15 +360,24 @@ static uint64_t up_bits(struct ectx *c, const struct pol_cnode *n)
 	return up;
 }
 
+/* The members of weight 0 as bits. */
+static uint64_t zero_bits(const struct ectx *c, const struct pol_cnode *n)
+{
+	uint64_t zero = 0;
+
+	for (uint32_t j = 0; j < n->count; j++)
+		zero |= (uint64_t)(weight_of(c, n, n->first + j) == 0) << j;
+	return zero;
+}
+
 /* The pool as member bits: what choose_pool picks given the healthy
  * members up; *unit when the pool's members all weigh 1 (the weight-0
  * pools). */
-static uint64_t pool_bits(struct ectx *c, const struct pol_cnode *n, uint64_t up, bool *unit)
+static uint64_t pool_bits(struct ectx *c, const struct pol_cnode *n, uint64_t up, uint64_t zero,
+			  bool *unit)
 {
-	uint64_t zero = 0, all = n->count == 64 ? ~0ull : (1ull << n->count) - 1;
+	uint64_t all = n->count == 64 ? ~0ull : (1ull << n->count) - 1;
 
-	for (uint32_t j = 0; j < n->count; j++)
-		zero |= (uint64_t)(c->mem[n->first + j].aux == 0) << j;
 	*unit = false;
 	if (up & ~zero)
 		return up & ~zero;
@@ -387,33 +391,62 @@ static uint64_t pool_bits(struct ectx *c, const struct pol_cnode *n, uint64_t up
 	return *unit ? all : all & ~zero;
 }
 
+/* One draw from the pool (member bits): the first member whose running
+ * weight exceeds a uniform number below the total, as eval_weighted_any
+ * walks them, without a branch on the number (it is random: every such
+ * branch would be mispredicted half the time). */
+static uint32_t draw(struct ectx *c, const struct pol_cnode *n, uint64_t pool, bool unit)
+{
+	uint64_t total = 0, r, run = 0;
+	uint32_t j = 0;
+	bool found = false;
+
+	for (uint64_t b = pool; b; b &= b - 1)
+		total += unit ? 1 : weight_of(c, n, n->first + (uint32_t)__builtin_ctzll(b));
+	r = below(c, total);
+	for (uint64_t b = pool; b; b &= b - 1) {
+		uint32_t k = (uint32_t)__builtin_ctzll(b);
+		bool hit;
+
+		run += unit ? 1 : weight_of(c, n, n->first + k);
+		hit = !found & (r < run);
+		j = hit ? k : j;
+		found |= hit;
+	}
+	return j;
+}
+
+/* draw() when the pool is every member with a weight (all of them up,
+ * the usual case): the running totals are the members' own, so the
+ * member drawn is the number of them not above the random number. */
+static uint32_t draw_full(struct ectx *c, const struct pol_cnode *n)
+{
+	const struct pol_cmem *m = c->mem + n->first;
+	uint64_t r = below(c, m[n->count - 1].aux);
+	uint32_t j = 0;
+
+	for (uint32_t k = 0; k < n->count; k++)
+		j += m[k].aux <= r;
+	return j;
+}
+
 /* eval_weighted_any for the usual sizes: the same draws from the same
  * random numbers, with the pool kept as bits. */
 static bool eval_weighted(struct ectx *c, const struct pol_cnode *n)
 {
-	uint32_t chosen[POLICY_MAX_ANSWER], k = 0, j = 0;
-	uint64_t up, pool;
+	uint32_t chosen[POLICY_MAX_ANSWER], k = 0;
+	uint64_t up, zero, pool, all;
 	bool unit;
 
 	if (n->count > 64)
 		return eval_weighted_any(c, n);
+	all = n->count == 64 ? ~0ull : (1ull << n->count) - 1;
 	up = up_bits(c, n);
-	pool = pool_bits(c, n, up, &unit);
+	zero = zero_bits(c, n);
+	pool = pool_bits(c, n, up, zero, &unit);
 	while (pool && k < n->pick) {
-		uint64_t total = 0, r;
+		uint32_t j = !unit && pool == (all & ~zero) ? draw_full(c, n) : draw(c, n, pool, unit);
 
-		for (uint64_t m = pool; m; m &= m - 1)
-			total += unit ? 1 : c->mem[n->first + __builtin_ctzll(m)].aux;
-		r = below(c, total);
-		for (uint64_t m = pool; m; m &= m - 1) {
-			uint64_t w;
-
-			j = (uint32_t)__builtin_ctzll(m);
-			w = unit ? 1 : c->mem[n->first + j].aux;
-			if (r < w)
-				break;
-			r -= w;
-		}
 		chosen[k++] = n->first + j;
 		pool &= ~(1ull << j);
 	}
@@ -569,6 +602,8 @@ void policy_eval(const struct policy *p, uint32_t ri, const struct policy_input 
 	c.nodes = policy_block_nodes(r);
 	c.mem = policy_block_members(r);
 	c.mem_base = r->mem_base;
+	c.health = in->health;
+	c.nhealth = in->health ? in->nhealth : 0;
 	eval_node(&c, 0);
 	cname_alone(p, out);
 }

@@ -160,9 +160,13 @@ struct pol_crec {
 	uint16_t ep_len, data_len;
 };
 
+/* pol_cnode.flags beside POL_NODE_*: a geolocation with a rule other than
+ * the default (its answer depends on the client) */
+#define POL_CNODE_CLIENT    (1u << 7)
+
 struct pol_cnode {
 	uint8_t  kind;              /* enum pol_kind */
-	uint8_t  flags;             /* POL_NODE_* */
+	uint8_t  flags;             /* POL_NODE_*, POL_CNODE_* */
 	uint8_t  pick;              /* as pol_node.pick (<= POLICY_MAX_ANSWER) */
 	uint8_t  lr_count;          /* last-resort members follow the count ones */
 	uint16_t count;
@@ -172,12 +176,26 @@ struct pol_cnode {
 struct pol_cmem {
 	uint32_t target;            /* endpoint index, or local node index */
 	uint32_t check;             /* POL_NONE: always healthy */
-	uint32_t aux;               /* weighted: weight; geolocation: the packed
-				     * location (zones/geo.h); latency: region */
+	uint32_t aux;               /* weighted: the weights of the members
+				     * before and this one's, added; latency:
+				     * region;
+				     * geolocation: the bits of the packed
+				     * location (zones/geo.h) that a client's
+				     * must equal under pol_loc_mask[loc_kind],
+				     * or POL_LOC_NEVER */
 	uint8_t  kind;              /* POL_MEM_* */
 	uint8_t  loc_kind;          /* POL_LOC_* */
 	uint16_t reserved;
 };
+
+/* The bits of a packed location each rule compares, by POL_LOC_* (a
+ * subdivision depends on its country, so both are compared). */
+static const uint32_t pol_loc_mask[5] = {
+	[POL_LOC_NONE] = 0, [POL_LOC_DEFAULT] = 0, [POL_LOC_CONTINENT] = 0xe0000000u,
+	[POL_LOC_COUNTRY] = 0x1ff80000u, [POL_LOC_SUBDIVISION] = 0x1ffbffffu,
+};
+/* No location equals this under any mask (bit 18 is in none). */
+#define POL_LOC_NEVER (1u << 18)
 
 /* Runs longer than this are prefetched only this far: a huge tree is
  * rare, and loading all of it would evict more than it saves. */
