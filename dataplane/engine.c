@@ -894,7 +894,7 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 	for (uint32_t i = 0; i < out.n; i++) {
 		struct policy_endpoint ep;
 
-		policy_endpoint_get(p, out.ep[i], &ep);
+		policy_output_endpoint(p, &out, i, &ep);
 		if (ep.type == POLICY_ALIAS) {
 			if (!put_alias(a, w, &ep, out.ep[i], &r, owner, count))
 				goto fail;

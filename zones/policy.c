@@ -419,46 +419,23 @@ static int member_locations(struct vctx *v)
 
 /* ---- prefetch ----------------------------------------------------------- */
 
-/* Every line of len bytes at at. */
-static void prefetch_run(const uint8_t *at, uint32_t len)
-{
-	uintptr_t end = (uintptr_t)at + len;
-
-	for (uintptr_t l = (uintptr_t)at & ~(uintptr_t)(POL_LINE - 1); l < end; l += POL_LINE)
-		__builtin_prefetch((const void *)l);
-}
-
 void policy_prefetch_span(const struct policy *p, uint32_t ri)
 {
 	if (ri < p->h->nrecords)
 		__builtin_prefetch(&p->cat[ri + 1]);
 }
 
-void policy_prefetch_block(const struct policy *p, uint32_t ri)
+void policy_prefetch(const struct policy *p, uint32_t ri)
 {
+	const uint8_t *at;
 	uint32_t len;
 
 	if (ri >= p->h->nrecords)
 		return;
+	at = p->cb + (size_t)p->cat[ri] * POL_LINE;
 	len = (p->cat[ri + 1] - p->cat[ri]) * POL_LINE;
-	prefetch_run(p->cb + (size_t)p->cat[ri] * POL_LINE, len < POL_PREFETCH_MAX ? len : POL_PREFETCH_MAX);
-}
-
-void policy_prefetch_tables(const struct policy *p, uint32_t ri)
-{
-	const struct pol_crec *r;
-
-	if (ri >= p->h->nrecords)
-		return;
-	r = policy_block(p, ri);
-	prefetch_run(p->b + r->ep_off, r->ep_len);
-	prefetch_run(p->b + r->data_off, r->data_len);
-}
-
-void policy_prefetch(const struct policy *p, uint32_t ri)
-{
-	policy_prefetch_block(p, ri);
-	policy_prefetch_tables(p, ri);
+	for (uint32_t o = 0; o < len && o < POL_PREFETCH_MAX; o += POL_LINE)
+		__builtin_prefetch(at + o);
 }
 
 int policy_open(const void *blob, size_t len, struct diag *d, struct policy **out)
@@ -552,6 +529,22 @@ int policy_find(const struct policy *p, const uint8_t *name, size_t len, uint16_
 			return (int)lo;
 	}
 	return P53_ENOTFOUND;
+}
+
+void policy_output_endpoint(const struct policy *p, const struct policy_output *out, uint32_t i,
+			    struct policy_endpoint *ep)
+{
+	const struct pol_cep *c = (const struct pol_cep *)(out->rec + (size_t)out->at[i] * 4);
+	uint32_t off;
+
+	ep->type = c->type;
+	ep->rdlen = c->rdlen;
+	if (c->rdlen <= POL_CEP_INLINE) {
+		ep->rdata = (const uint8_t *)(c + 1);
+		return;
+	}
+	memcpy(&off, c + 1, 4);
+	ep->rdata = p->b + off;
 }
 
 void policy_endpoint_get(const struct policy *p, uint32_t i, struct policy_endpoint *out)

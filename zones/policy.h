@@ -188,6 +188,10 @@ struct policy_output {
 	uint32_t ep[POLICY_MAX_ANSWER];      /* endpoint indexes, in answer order */
 	uint8_t scope;                       /* ECS scope prefix length (0: not client-dependent) */
 	uint32_t flags;                      /* POLICY_FAIL_OPEN, POLICY_LAST_RESORT */
+	/* for policy_output_endpoint: where the record's copy of each
+	 * endpoint lies (policy_format.h) */
+	const uint8_t *rec;
+	uint32_t at[POLICY_MAX_ANSWER];
 };
 
 /* Evaluate record ri (< policy_record_count) for one query into *out.
@@ -199,20 +203,22 @@ struct policy_output {
 void policy_eval(const struct policy *p, uint32_t ri, const struct policy_input *in,
 		 struct policy_output *out);
 
-/* Start loading record ri's policy data (its tree, endpoints and RDATA)
- * into the cache, all at once, so that policy_eval does not wait for each
- * table in turn. Query path; no effect on any result; ri out of range is
- * ignored. Waits for the first line of the record's tree (it says where
- * the rest lies): pipelines split the work into the three steps below. */
+/* Endpoint i (< out->n) of an answer of policy_eval, as policy_endpoint_get
+ * gives endpoint out->ep[i], but read from the lines the evaluation has
+ * just read (the record's own copy) rather than from the blob's tables. */
+void policy_output_endpoint(const struct policy *p, const struct policy_output *out, uint32_t i,
+			    struct policy_endpoint *ep);
+
+/* Start loading record ri's policy data (its tree and the endpoints it
+ * may answer) into the cache, all at once, so that policy_eval does not
+ * wait for each line in turn. Query path; no effect on any result; ri out
+ * of range is ignored. */
 void policy_prefetch(const struct policy *p, uint32_t ri);
 
-/* The steps of policy_prefetch for pipelines that can wait between them
- * (snap_lookup_burst), each once the step before has landed: the small
- * entry that says where record ri's tree is; the tree; the endpoints and
- * RDATA the tree names. */
+/* The step before policy_prefetch, for pipelines that can wait between
+ * the two (snap_lookup_burst): start loading only the small entry that
+ * says where record ri's data is. */
 void policy_prefetch_span(const struct policy *p, uint32_t ri);
-void policy_prefetch_block(const struct policy *p, uint32_t ri);
-void policy_prefetch_tables(const struct policy *p, uint32_t ri);
 
 /* Great-circle distance in kilometres between two points given in degrees
  * (spherical Earth, radius 6371 km), and the distance geoproximity

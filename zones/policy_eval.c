@@ -69,17 +69,19 @@ static bool member_up(struct ectx *c, uint32_t mi)
 
 	if (!check_up(c, m->check))
 		return false;
-	return m->kind == POL_MEM_ENDPOINT || node_up(c, m->target);
+	return !(m->ref & POL_CREF_NODE) || node_up(c, POL_CREF_INDEX(m->ref));
 }
 
 static void eval_member(struct ectx *c, uint32_t mi)
 {
 	const struct pol_cmem *m = &c->mem[mi];
 
-	if (m->kind == POL_MEM_NODE)
-		eval_node(c, m->target);
+	/* an endpoint is noted by its place in the block until policy_eval
+	 * returns (cname_alone reads its type there) */
+	if (m->ref & POL_CREF_NODE)
+		eval_node(c, POL_CREF_INDEX(m->ref));
 	else if (c->out->n < POLICY_MAX_ANSWER)
-		c->out->ep[c->out->n++] = m->target;
+		c->out->ep[c->out->n++] = POL_CREF_INDEX(m->ref);
 }
 
 /* What an evaluation changes, to take back one that found its policy
@@ -113,12 +115,12 @@ static bool eval_if_up(struct ectx *c, uint32_t mi)
 
 	if (!check_up(c, m->check))
 		return false;
-	if (m->kind == POL_MEM_ENDPOINT) {
+	if (!(m->ref & POL_CREF_NODE)) {
 		eval_member(c, mi);
 		return true;
 	}
 	s = save(c);
-	if (eval_node(c, m->target))
+	if (eval_node(c, POL_CREF_INDEX(m->ref)))
 		return true;
 	restore(c, &s);
 	return false;
@@ -132,7 +134,7 @@ static bool eval_if_up(struct ectx *c, uint32_t mi)
  * member's own are missing. */
 static bool loc_matches(const struct ectx *c, const struct pol_cmem *m)
 {
-	return (c->in->geo & pol_loc_mask[m->loc_kind]) == m->aux;
+	return (c->in->geo & pol_loc_mask[POL_CREF_LOC(m->ref)]) == m->aux;
 }
 
 /* The matching members as level bits (1 << POL_LOC_*), the first match of
@@ -144,11 +146,11 @@ static unsigned geo_candidates(const struct ectx *c, const struct pol_cnode *n, 
 
 	for (uint32_t mi = (uint32_t)n->first + n->count; mi-- > n->first;) {
 		const struct pol_cmem *m = &c->mem[mi];
-		uint32_t hit = loc_matches(c, m), was = best[m->loc_kind];
+		uint32_t hit = loc_matches(c, m), lk = POL_CREF_LOC(m->ref), was = best[lk];
 
 		/* written as a mask: compilers make "hit ? mi : was" a branch */
-		best[m->loc_kind] = was ^ ((was ^ mi) & -hit);
-		levels |= hit << m->loc_kind;
+		best[lk] = was ^ ((was ^ mi) & -hit);
+		levels |= hit << lk;
 	}
 	return levels;
 }
@@ -571,20 +573,26 @@ static bool eval_node(struct ectx *c, uint32_t ni)
 	return false;
 }
 
+static bool is_name(const struct pol_crec *r, uint32_t at)
+{
+	return policy_block_cep(r, at)->type == RRTYPE_CNAME;
+}
+
 /* A CNAME cannot share its owner with other data: a name first in the
- * selection is the whole answer, names later on are dropped. */
-static void cname_alone(const struct policy *p, struct policy_output *out)
+ * selection is the whole answer, names later on are dropped. Then the
+ * endpoints' places in the block become their indexes. */
+static void finish(const struct pol_crec *r, struct policy_output *out)
 {
 	uint32_t k = 0;
 
-	if (out->n && p->eps[out->ep[0]].type == RRTYPE_CNAME) {
+	if (out->n && is_name(r, out->ep[0]))
 		out->n = 1;
-		return;
-	}
 	for (uint32_t i = 0; i < out->n; i++)
-		if (p->eps[out->ep[i]].type != RRTYPE_CNAME)
-			out->ep[k++] = out->ep[i];
+		if (out->n == 1 || !is_name(r, out->ep[i]))
+			out->at[k++] = out->ep[i];
 	out->n = k;
+	for (uint32_t i = 0; i < k; i++)
+		out->ep[i] = policy_block_cep(r, out->at[i])->ep;
 }
 
 void policy_eval(const struct policy *p, uint32_t ri, const struct policy_input *in,
@@ -596,16 +604,18 @@ void policy_eval(const struct policy *p, uint32_t ri, const struct policy_input 
 	out->n = 0;
 	out->scope = 0;
 	out->flags = 0;
+	out->rec = NULL;
 	if (ri >= p->h->nrecords)
 		return;
 	r = policy_block(p, ri);
+	out->rec = (const uint8_t *)r;
 	c.nodes = policy_block_nodes(r);
 	c.mem = policy_block_members(r);
 	c.mem_base = r->mem_base;
 	c.health = in->health;
 	c.nhealth = in->health ? in->nhealth : 0;
 	eval_node(&c, 0);
-	cname_alone(p, out);
+	finish(r, out);
 }
 
 double policy_distance_km(double lat1, double lon1, double lat2, double lon2)

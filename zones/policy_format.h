@@ -135,13 +135,15 @@ struct pol_check {
 };
 
 /*
- * The compact form: what policy_eval reads, built by policy_open from the
- * validated blob (memory of the process, not part of the blob). One block
- * per record, starting on a cache line: a pol_crec, the record's nodes
- * (pol_cnode, in blob order), then its members (pol_cmem, in blob order),
- * so that a record's whole tree is a few adjacent lines instead of runs
- * of four tables of wide entries. Indexes inside a block are local: node
- * 0 is the root, member 0 the root's first member.
+ * The compact form: what policy_eval and the answer read, built by
+ * policy_open from the validated blob (memory of the process, not part of
+ * the blob). One block per record, starting on a cache line: a pol_crec,
+ * the record's nodes (pol_cnode, in blob order), its members (pol_cmem,
+ * in blob order), then one pol_cep per endpoint member with the
+ * endpoint's type and RDATA (inline up to POL_CEP_INLINE bytes). A
+ * record's whole answer is then a few adjacent lines instead of runs of
+ * six tables of wide entries. Indexes inside a block are local: node 0 is
+ * the root, member 0 the root's first member.
  */
 #define POL_LINE 64
 
@@ -153,11 +155,6 @@ struct pol_crec {
 	uint16_t nnodes;
 	uint16_t mem_at;            /* byte offset of the members in the block */
 	uint32_t mem_base;          /* blob index of member 0 */
-	/* what else an answer reads, for policy_prefetch_tables: the
-	 * endpoint entries and their RDATA, as byte runs of the blob (length
-	 * capped at POL_PREFETCH_MAX) */
-	uint32_t ep_off, data_off;
-	uint16_t ep_len, data_len;
 };
 
 /* pol_cnode.flags beside POL_NODE_*: a geolocation with a rule other than
@@ -173,19 +170,33 @@ struct pol_cnode {
 	uint16_t first;             /* local index of the first member */
 };
 
+/* pol_cmem.ref: a nested policy (its local node index) or an endpoint
+ * (the offset of its pol_cep in the block, in 4-byte units), and the
+ * member's POL_LOC_* */
+#define POL_CREF_NODE        (1u << 31)
+#define POL_CREF_LOC(r)      (((r) >> 28) & 7u)
+#define POL_CREF_INDEX(r)    ((r) & 0x0fffffffu)
+
 struct pol_cmem {
-	uint32_t target;            /* endpoint index, or local node index */
+	uint32_t ref;               /* POL_CREF_* */
 	uint32_t check;             /* POL_NONE: always healthy */
 	uint32_t aux;               /* weighted: the weights of the members
 				     * before and this one's, added; latency:
-				     * region;
-				     * geolocation: the bits of the packed
-				     * location (zones/geo.h) that a client's
-				     * must equal under pol_loc_mask[loc_kind],
-				     * or POL_LOC_NEVER */
-	uint8_t  kind;              /* POL_MEM_* */
-	uint8_t  loc_kind;          /* POL_LOC_* */
-	uint16_t reserved;
+				     * region; geolocation: the bits of the
+				     * packed location (zones/geo.h) that a
+				     * client's must equal under
+				     * pol_loc_mask[loc], or POL_LOC_NEVER */
+};
+
+/* An endpoint as the answer writes it: followed by the RDATA when rdlen
+ * <= POL_CEP_INLINE (padded to 4 bytes), else by its uint32_t offset in
+ * the blob. */
+#define POL_CEP_INLINE 16
+
+struct pol_cep {
+	uint16_t type;
+	uint16_t rdlen;
+	uint32_t ep;                /* endpoint index */
 };
 
 /* The bits of a packed location each rule compares, by POL_LOC_* (a
@@ -197,7 +208,7 @@ static const uint32_t pol_loc_mask[5] = {
 /* No location equals this under any mask (bit 18 is in none). */
 #define POL_LOC_NEVER (1u << 18)
 
-/* Runs longer than this are prefetched only this far: a huge tree is
+/* Blocks longer than this are prefetched only this far: a huge tree is
  * rare, and loading all of it would evict more than it saves. */
 #define POL_PREFETCH_MAX 512
 
@@ -221,8 +232,9 @@ struct policy {
 	const struct pol_str *regions;
 };
 
-/* Build p->cb and p->cat from the validated blob and p->mloc. Returns 0
- * or P53_ENOMEM. */
+/* Build p->cb and p->cat from the validated blob and p->mloc. Returns 0,
+ * P53_ELIMIT (a record too big for the compact form's fields) or
+ * P53_ENOMEM. */
 int policy_compact_build(struct policy *p);
 
 /* Record ri's block (ri < nrecords). */
@@ -241,14 +253,21 @@ static inline const struct pol_cmem *policy_block_members(const struct pol_crec 
 	return (const struct pol_cmem *)((const uint8_t *)r + r->mem_at);
 }
 
+/* The endpoint at offset at (4-byte units) of block r. */
+static inline const struct pol_cep *policy_block_cep(const struct pol_crec *r, uint32_t at)
+{
+	return (const struct pol_cep *)((const uint8_t *)r + (size_t)at * 4);
+}
+
 _Static_assert(sizeof(struct pol_header) == 88, "pol_header layout");
 _Static_assert(sizeof(struct pol_record) == 24, "pol_record layout");
 _Static_assert(sizeof(struct pol_node) == 32, "pol_node layout");
 _Static_assert(sizeof(struct pol_member) == 48, "pol_member layout");
 _Static_assert(sizeof(struct pol_endpoint) == 8, "pol_endpoint layout");
 _Static_assert(sizeof(struct pol_check) == 80, "pol_check layout");
-_Static_assert(sizeof(struct pol_crec) == 28, "pol_crec layout");
+_Static_assert(sizeof(struct pol_crec) == 16, "pol_crec layout");
 _Static_assert(sizeof(struct pol_cnode) == 8, "pol_cnode layout");
-_Static_assert(sizeof(struct pol_cmem) == 16, "pol_cmem layout");
+_Static_assert(sizeof(struct pol_cmem) == 12, "pol_cmem layout");
+_Static_assert(sizeof(struct pol_cep) == 8, "pol_cep layout");
 
 #endif

@@ -1363,10 +1363,8 @@ enum {
 	B_ANODE,        /* the node that answers in cache: fetch its RRsets */
 	B_SETS,         /* its RRsets in cache: fetch the wire to copy */
 	B_CNAME,        /* CNAME wire in cache: warm the target's lookup */
-	B_POLICY,       /* a policy RRset: where its record's tree lies is
-			 * in cache, fetch the tree */
-	B_PTABLES,      /* the tree in cache: fetch the endpoints it names
-			 * (a round later, so that the tree has landed) */
+	B_POLICY,       /* a policy RRset: its record's span is in cache,
+			 * fetch the record's tables */
 };
 
 /* The state of one lookup of a burst: the query's own, or the warming of
@@ -1574,13 +1572,7 @@ static void step_cname(const struct snap *s, struct bstate *b,
 
 static void step_policy(const struct snap *s, struct bstate *b)
 {
-	policy_prefetch_block(s->aux.policy, b->set->policy - 1);
-	b->stage = B_PTABLES;
-}
-
-static void step_ptables(const struct snap *s, struct bstate *b)
-{
-	policy_prefetch_tables(s->aux.policy, b->set->policy - 1);
+	policy_prefetch(s->aux.policy, b->set->policy - 1);
 	b->stage = B_DONE;
 }
 
@@ -1614,7 +1606,6 @@ static void round_of(const struct snap *s, struct bstate *st,
 		if (b->stage == (stg))                                  \
 			call;                                           \
 	}
-	EACH(B_PTABLES, step_ptables(s, b))
 	EACH(B_SLOT, step_slot(s, b))
 	EACH(B_NODE, step_node(s, b))
 	EACH(B_NAME, step_name(s, b))

@@ -69,11 +69,12 @@ static const char *const places[] = { "continent: EU", "continent: NA", "contine
 				      "country: DE", "country: US", "country: FR",
 				      "subdivision: US-CA", "subdivision: DE-BE", "default: true" };
 
-/* An endpoint's keys: mostly addresses, sometimes a name. */
+/* An endpoint's keys: mostly addresses, sometimes a name (short enough
+ * to be kept inline in the compact form, or not). */
 static void endpoint(struct text *t, uint64_t *s)
 {
 	if (below(s, 8) == 0)
-		put(t, 0, "name: n%u.example.net.", below(s, 6));
+		put(t, 0, "name: n%u.%s.", below(s, 6), below(s, 2) ? "ex.net" : "longer.example.net");
 	else
 		put(t, 0, "address: 192.0.2.%u", 1 + below(s, 40));
 }
@@ -195,8 +196,10 @@ static size_t locations(uint32_t *out)
 	return n;
 }
 
-static void same(const struct policy_output *a, const struct policy_output *b, const char *file,
-		 uint32_t ri)
+/* a from policy_eval, b from the reference; a's endpoints as the answer
+ * reads them (policy_output_endpoint) are the blob's. */
+static void same(const struct policy *p, const struct policy_output *a,
+		 const struct policy_output *b, const char *file, uint32_t ri)
 {
 	bool ok = a->n == b->n && a->scope == b->scope && a->flags == b->flags &&
 		  !memcmp(a->ep, b->ep, a->n * sizeof(a->ep[0]));
@@ -204,6 +207,15 @@ static void same(const struct policy_output *a, const struct policy_output *b, c
 	if (!ok)
 		fail_msg("record %u: n %u/%u scope %u/%u flags %u/%u\n%s", ri, a->n, b->n, a->scope,
 			 b->scope, a->flags, b->flags, file);
+	for (uint32_t i = 0; i < a->n; i++) {
+		struct policy_endpoint x, y;
+
+		policy_output_endpoint(p, a, i, &x);
+		policy_endpoint_get(p, a->ep[i], &y);
+		assert_int_equal(x.type, y.type);
+		assert_int_equal(x.rdlen, y.rdlen);
+		assert_memory_equal(x.rdata, y.rdata, x.rdlen);
+	}
 }
 
 static void test_same_answers(void **state)
@@ -233,7 +245,7 @@ static void test_same_answers(void **state)
 			random_client(&c, &seed, locs, nlocs);
 			policy_eval(p, ri, &c.in, &a);
 			policy_eval_reference(p, ri, &c.in, &b);
-			same(&a, &b, file, ri);
+			same(p, &a, &b, file, ri);
 			compared++;
 			answered += a.n > 0;
 		}
@@ -279,7 +291,7 @@ static void test_example_all_health(void **state)
 
 			policy_eval(p, ri, &in, &a);
 			policy_eval_reference(p, ri, &in, &b);
-			same(&a, &b, path, ri);
+			same(p, &a, &b, path, ri);
 		}
 	}
 	policy_close(p);
