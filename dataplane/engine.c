@@ -881,14 +881,14 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 	 * (in a burst the lookup pipeline has fetched them already) */
 	if (!a->piped)
 		policy_prefetch(p, set->policy - 1);
-	policy_record_brief(p, set->policy - 1, &r);
 	/* weighted, failover, ... alone never ask where the client is */
-	if (r.client)
+	if (policy_record_client(p, set->policy - 1))
 		locate_client(a->s, client_loc(a), &in);
 	in.health = snap_health(a->s, &in.nhealth);
 	in.random = next_random(get16(a->pq->wire) ^ (uint64_t)(a->c ? a->c->port : 0) << 16);
 	in.rotation = in.random >> 32;
 	policy_eval(p, set->policy - 1, &in, &out);
+	policy_record_brief(p, set->policy - 1, &r);
 	note_scope(a, out.scope);
 	w->policy |= policy_flags(&out);
 	for (uint32_t i = 0; i < out.n; i++) {

@@ -432,8 +432,8 @@ void policy_prefetch(const struct policy *p, uint32_t ri)
 
 	if (ri >= p->h->nrecords)
 		return;
-	at = p->cb + (size_t)p->cat[ri] * POL_LINE;
-	len = (p->cat[ri + 1] - p->cat[ri]) * POL_LINE;
+	at = (const uint8_t *)policy_block(p, ri);
+	len = policy_block_len(p, ri);
 	for (uint32_t o = 0; o < len && o < POL_PREFETCH_MAX; o += POL_LINE)
 		__builtin_prefetch(at + o);
 }
@@ -506,6 +506,11 @@ void policy_record_brief(const struct policy *p, uint32_t i, struct policy_recor
 	out->type = r->type;
 	out->ttl = r->ttl;
 	out->client = r->flags & POL_REC_CLIENT;
+}
+
+bool policy_record_client(const struct policy *p, uint32_t i)
+{
+	return p->cat[i] & POL_CAT_CLIENT;
 }
 
 int policy_find(const struct policy *p, const uint8_t *name, size_t len, uint16_t type)

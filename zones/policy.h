@@ -92,6 +92,11 @@ void policy_record_get(const struct policy *p, uint32_t i, struct policy_record 
  * 0). */
 void policy_record_brief(const struct policy *p, uint32_t i, struct policy_record *out);
 
+/* Whether record i's answer may depend on where the client is (as
+ * policy_record.client), from the entry policy_prefetch_span loads: known
+ * before the record's own lines have landed. */
+bool policy_record_client(const struct policy *p, uint32_t i);
+
 /* Index of the record for name (lower-cased wire name of len bytes) and
  * type, or with type 0 of the first record of that name in type order.
  * Binary search over the sorted record table; no allocation.

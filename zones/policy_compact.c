@@ -157,11 +157,12 @@ int policy_compact_build(struct policy *p)
 		uint64_t bytes = block_bytes(p, &p->recs[i]);
 
 		/* the fields' reach: mem_at (16 bits), a pol_cep's offset
-		 * (28 bits of 4 bytes), the block starts (32 bits of lines) */
+		 * (28 bits of 4 bytes), the block starts (31 bits of lines) */
 		if (members_at(&p->recs[i]) > UINT16_MAX || bytes / 4 > POL_CREF_INDEX(~0u))
 			return P53_ELIMIT;
-		p->cat[i] = (uint32_t)lines;
-		if ((lines += (bytes + POL_LINE - 1) / POL_LINE) > UINT32_MAX)
+		p->cat[i] = (uint32_t)lines |
+			    (p->recs[i].flags & POL_REC_CLIENT ? POL_CAT_CLIENT : 0);
+		if ((lines += (bytes + POL_LINE - 1) / POL_LINE) >= POL_CAT_CLIENT)
 			return P53_ELIMIT;
 	}
 	p->cat[n] = (uint32_t)lines;
@@ -169,6 +170,6 @@ int policy_compact_build(struct policy *p)
 		return P53_ENOMEM;
 	memset(p->cb, 0, (lines ? lines : 1) * POL_LINE);
 	for (uint32_t i = 0; i < n; i++)
-		fill_block(p, &p->recs[i], p->cb + (size_t)p->cat[i] * POL_LINE);
+		fill_block(p, &p->recs[i], (uint8_t *)policy_block(p, i));
 	return 0;
 }

@@ -216,7 +216,9 @@ static const uint32_t pol_loc_mask[5] = {
  * policy_open once everything was validated. */
 struct policy {
 	uint8_t *cb;                /* the compact blocks (POL_LINE aligned) */
-	uint32_t *cat;              /* nrecords + 1 block starts, in lines */
+	uint32_t *cat;              /* nrecords + 1 block starts, in lines,
+				     * each with POL_CAT_CLIENT if the record
+				     * has it (POL_REC_CLIENT) */
 	uint32_t *mloc;             /* while opening: per member, its location
 				     * as a packed code (GEO_LOC_NONE for default
 				     * and non-geolocation members) */
@@ -237,10 +239,21 @@ struct policy {
  * P53_ENOMEM. */
 int policy_compact_build(struct policy *p);
 
+/* In a block start: the record depends on the client, so that the engine
+ * can locate it before the block has landed. */
+#define POL_CAT_CLIENT   (1u << 31)
+#define POL_CAT_LINE(v)  ((v) & ~POL_CAT_CLIENT)
+
 /* Record ri's block (ri < nrecords). */
 static inline const struct pol_crec *policy_block(const struct policy *p, uint32_t ri)
 {
-	return (const struct pol_crec *)(p->cb + (size_t)p->cat[ri] * POL_LINE);
+	return (const struct pol_crec *)(p->cb + (size_t)POL_CAT_LINE(p->cat[ri]) * POL_LINE);
+}
+
+/* Record ri's block length in bytes. */
+static inline uint32_t policy_block_len(const struct policy *p, uint32_t ri)
+{
+	return (POL_CAT_LINE(p->cat[ri + 1]) - POL_CAT_LINE(p->cat[ri])) * POL_LINE;
 }
 
 static inline const struct pol_cnode *policy_block_nodes(const struct pol_crec *r)

@@ -218,6 +218,21 @@ static void same(const struct policy *p, const struct policy_output *a,
 	}
 }
 
+/* What the answer reads of a record from the compact form is the blob's. */
+static void same_records(const struct policy *p)
+{
+	for (uint32_t i = 0; i < policy_record_count(p); i++) {
+		struct policy_record a, b;
+
+		policy_record_get(p, i, &a);
+		policy_record_brief(p, i, &b);
+		assert_int_equal(a.type, b.type);
+		assert_int_equal(a.ttl, b.ttl);
+		assert_int_equal(a.client, b.client);
+		assert_int_equal(a.client, policy_record_client(p, i));
+	}
+}
+
 static void test_same_answers(void **state)
 {
 	uint32_t locs[16];
@@ -237,6 +252,7 @@ static void test_same_answers(void **state)
 		if (policy_compile_text("r.yaml", file, strlen(file), &d, &blob, &len) != 0)
 			fail_msg("compile: %s\n%s", d.first, file);
 		assert_int_equal(policy_open(blob, len, &d, &p), 0);
+		same_records(p);
 		for (int q = 0; q < 3000; q++) {
 			struct client c;
 			struct policy_output a, b;
@@ -277,6 +293,7 @@ static void test_example_all_health(void **state)
 	if (policy_compile_file(path, &d, &blob, &len) != 0)
 		fail_msg("%s: %s", path, d.first);
 	assert_int_equal(policy_open(blob, len, &d, &p), 0);
+	same_records(p);
 	nchecks = policy_check_count(p);
 	assert_true(nchecks <= 16);
 	for (uint32_t bits = 0; bits < (1u << nchecks); bits++) {
