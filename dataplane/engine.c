@@ -889,7 +889,8 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 	in.rotation = in.random >> 32;
 	policy_eval(p, set->policy - 1, &in, &out);
 	policy_record_brief(p, set->policy - 1, &r);
-	note_scope(a, out.scope);
+	if (out.scope)   /* 0 widens nothing: no need to locate the client */
+		note_scope(a, out.scope);
 	w->policy |= policy_flags(&out);
 	for (uint32_t i = 0; i < out.n; i++) {
 		struct policy_endpoint ep;
