@@ -137,20 +137,52 @@ static bool loc_matches(const struct ectx *c, const struct pol_cmem *m)
 	return (c->in->geo & pol_loc_mask[POL_CREF_LOC(m->ref)]) == m->aux;
 }
 
+/* geo_candidates for at most 64 members: the matches of each level as
+ * member bits in registers, with no branch on the client's location (it
+ * would be mispredicted as often as clients move) and no store a later
+ * member's load would wait for. */
+static unsigned geo_candidates64(const struct ectx *c, const struct pol_cnode *n, uint32_t best[5])
+{
+	uint64_t lv[5] = { 0 }, def = 0, con = 0, cty = 0, sub = 0;
+	unsigned levels = 0;
+
+	for (uint32_t j = 0; j < n->count; j++) {
+		const struct pol_cmem *m = &c->mem[n->first + j];
+		uint32_t lk = POL_CREF_LOC(m->ref);
+		uint64_t bit = (uint64_t)loc_matches(c, m) << j;
+
+		def |= lk == POL_LOC_DEFAULT ? bit : 0;
+		con |= lk == POL_LOC_CONTINENT ? bit : 0;
+		cty |= lk == POL_LOC_COUNTRY ? bit : 0;
+		sub |= lk == POL_LOC_SUBDIVISION ? bit : 0;
+	}
+	lv[POL_LOC_DEFAULT] = def;
+	lv[POL_LOC_CONTINENT] = con;
+	lv[POL_LOC_COUNTRY] = cty;
+	lv[POL_LOC_SUBDIVISION] = sub;
+	for (unsigned l = POL_LOC_DEFAULT; l <= POL_LOC_SUBDIVISION; l++) {
+		best[l] = n->first + (uint32_t)__builtin_ctzll(lv[l] | 1ull << 63);
+		levels |= (unsigned)!!lv[l] << l;
+	}
+	return levels;
+}
+
 /* The matching members as level bits (1 << POL_LOC_*), the first match of
- * each level in best[]. Without branches on the client's location: they
- * would be mispredicted as often as clients move. */
+ * each level in best[] (where its bit is set). */
 static unsigned geo_candidates(const struct ectx *c, const struct pol_cnode *n, uint32_t best[5])
 {
 	unsigned levels = 0;
 
-	for (uint32_t mi = (uint32_t)n->first + n->count; mi-- > n->first;) {
+	if (n->count <= 64)
+		return geo_candidates64(c, n, best);
+	for (uint32_t mi = n->first; mi < (uint32_t)n->first + n->count; mi++) {
 		const struct pol_cmem *m = &c->mem[mi];
-		uint32_t hit = loc_matches(c, m), lk = POL_CREF_LOC(m->ref), was = best[lk];
+		unsigned lk = POL_CREF_LOC(m->ref);
 
-		/* written as a mask: compilers make "hit ? mi : was" a branch */
-		best[lk] = was ^ ((was ^ mi) & -hit);
-		levels |= hit << lk;
+		if (!(levels & 1u << lk) && loc_matches(c, m)) {
+			best[lk] = mi;
+			levels |= 1u << lk;
+		}
 	}
 	return levels;
 }

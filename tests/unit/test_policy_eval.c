@@ -4,7 +4,8 @@
  * files of every kind, nested, with checks, weights of 0, fail-open,
  * fallback, last resorts and names, evaluated for random clients under
  * random and flipping health, compared answer for answer (endpoints in
- * order, scope and flags).
+ * order, scope and flags), small policies and ones of more than 64
+ * members alike.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -94,6 +95,8 @@ static void member(struct text *t, int indent, int depth, int k, uint32_t j, uin
 		put(t, 0, "weight: %u\n%*s", below(s, 4) == 0 ? 0 : below(s, 5), indent + 2, "");
 	else if (k == 2)
 		put(t, 0, "region: r%u\n%*s", below(s, NREGIONS), indent + 2, "");
+	else if (k == 3 && j >= 9)   /* a big one: made-up countries after the places */
+		put(t, 0, "country: %c%c\n%*s", 'A' + j / 26 % 26, 'A' + j % 26, indent + 2, "");
 	else if (k == 3)
 		put(t, 0, "%s\n%*s", places[j], indent + 2, "");
 	else if (k == 4)
@@ -109,10 +112,13 @@ static void member(struct text *t, int indent, int depth, int k, uint32_t j, uin
 	}
 }
 
+/* Policies of more than 64 members (evaluated another way) when set. */
+static bool big;
+
 static void policy(struct text *t, int indent, int depth, uint64_t *s)
 {
 	int k = (int)below(s, 7);
-	uint32_t n = k == 3 ? 1 + below(s, 9) : 1 + below(s, 5);
+	uint32_t n = big && depth == 1 ? 65 + below(s, 8) : k == 3 ? 1 + below(s, 9) : 1 + below(s, 5);
 
 	put(t, indent, "routing: %s\n", kinds[k]);
 	if (below(s, 3) == 0)
@@ -133,7 +139,7 @@ static void policy(struct text *t, int indent, int depth, uint64_t *s)
 	}
 	put(t, indent, "members:\n");
 	for (uint32_t j = 0; j < n; j++)
-		member(t, indent + 2, depth, k, k == 3 ? 9 - n + j : j, s);
+		member(t, indent + 2, depth, k, k == 3 && n <= 9 ? 9 - n + j : j, s);
 }
 
 static char *random_file(uint64_t *s)
@@ -233,15 +239,13 @@ static void same_records(const struct policy *p)
 	}
 }
 
-static void test_same_answers(void **state)
+static void compare_files(uint64_t seed, int files)
 {
 	uint32_t locs[16];
 	size_t nlocs = locations(locs);
-	uint64_t seed = 8;
 	unsigned compared = 0, answered = 0;
 
-	(void)state;
-	for (int f = 0; f < 60; f++) {
+	for (int f = 0; f < files; f++) {
 		char *file = random_file(&seed);
 		uint8_t *blob;
 		size_t len;
@@ -271,6 +275,22 @@ static void test_same_answers(void **state)
 	}
 	/* the files exercise answers and empty ones alike */
 	assert_true(answered > compared / 2 && answered < compared);
+}
+
+static void test_same_answers(void **state)
+{
+	(void)state;
+	big = false;
+	compare_files(8, 60);
+}
+
+/* Records whose own policy has more than 64 members. */
+static void test_same_answers_big(void **state)
+{
+	(void)state;
+	big = true;
+	compare_files(9, 10);
+	big = false;
 }
 
 /* The example file (issue 8's GDPR shape) under every health combination
@@ -319,6 +339,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_answers),
+		cmocka_unit_test(test_same_answers_big),
 		cmocka_unit_test(test_example_all_health),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
