@@ -384,13 +384,18 @@ static bool eval_weighted_any(struct ectx *c, const struct pol_cnode *n)
 	return pool < POOL_ALL_WEIGHTED;
 }
 
-/* The healthy members as bits (members [first, first + 64) at most). */
+/* The healthy members as bits (members [first, first + 64) at most); an
+ * endpoint's is its check's, asked here without a call. */
 static uint64_t up_bits(struct ectx *c, const struct pol_cnode *n)
 {
 	uint64_t up = 0;
 
-	for (uint32_t j = 0; j < n->count; j++)
-		up |= (uint64_t)member_up(c, n->first + j) << j;
+	for (uint32_t j = 0; j < n->count; j++) {
+		const struct pol_cmem *m = &c->mem[n->first + j];
+		bool u = m->ref & POL_CREF_NODE ? member_up(c, n->first + j) : check_up(c, m->check);
+
+		up |= (uint64_t)u << j;
+	}
 	return up;
 }
 
