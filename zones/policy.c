@@ -421,8 +421,11 @@ static int member_locations(struct vctx *v)
 
 void policy_prefetch_span(const struct policy *p, uint32_t ri)
 {
-	if (ri < p->h->nrecords)
+	/* the block's start and end: usually one line */
+	if (ri < p->h->nrecords) {
+		__builtin_prefetch(&p->cat[ri]);
 		__builtin_prefetch(&p->cat[ri + 1]);
+	}
 }
 
 void policy_prefetch(const struct policy *p, uint32_t ri)

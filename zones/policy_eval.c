@@ -1,5 +1,6 @@
 /*
- * policy_eval.c — choose the answer of one query (the query path).
+ * policy_eval.c — choose the answer of one query (the query path), from
+ * the record's compact block (policy_format.h, built by policy_compact.c).
  *
  * No allocation, lock, log or system call. Work is bounded by the record's
  * tree (policy_open checked it is a tree of at most POLICY_MAX_TREE
@@ -10,7 +11,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "geo.h"
 #include "policy.h"
 #include "policy_format.h"
 #include "rdata.h"
@@ -77,7 +77,7 @@ static void eval_member(struct ectx *c, uint32_t mi)
 	const struct pol_cmem *m = &c->mem[mi];
 
 	/* an endpoint is noted by its place in the block until policy_eval
-	 * returns (cname_alone reads its type there) */
+	 * returns (finish reads its type there) */
 	if (m->ref & POL_CREF_NODE)
 		eval_node(c, POL_CREF_INDEX(m->ref));
 	else if (c->out->n < POLICY_MAX_ANSWER)
