@@ -974,6 +974,10 @@ static bool put_policy_sig(struct ans *a, struct writer *w, uint32_t ri,
 	return put_wire(w, sig.wire, sig.len, sig.count, owner, count);
 }
 
+/* A blank policy input: copied rather than memset, which compilers turn
+ * into a string instruction slow to start for a struct this size. */
+static const struct policy_input blank_input;
+
 /* A policy RRset (snap_format.h): the RRs come from policy_eval for this
  * client (its location, latency row and the health words), not from the
  * placeholder wire. Writes nothing when the policy chose nothing; the
@@ -982,7 +986,7 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 		       uint32_t owner, uint16_t *count)
 {
 	const struct policy *p = snap_policy(a->s);
-	struct policy_input in;
+	struct policy_input in = blank_input;
 	struct policy_output out;
 	struct policy_record r;
 	uint32_t osize = owner_size(w, owner), pos0 = w->pos;
@@ -994,21 +998,21 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 	 * (in a burst the lookup pipeline has fetched them already) */
 	if (!a->piped)
 		policy_prefetch(p, set->policy - 1);
-	memset(&in, 0, sizeof(in));
-	policy_record_get(p, set->policy - 1, &r);
 	/* weighted, failover, ... alone never ask where the client is */
-	if (r.client)
+	if (policy_record_client(p, set->policy - 1))
 		locate_client(a->s, client_loc(a), &in);
 	in.health = snap_health(a->s, &in.nhealth);
 	in.random = next_random(get16(a->pq->wire) ^ (uint64_t)(a->c ? a->c->port : 0) << 16);
 	in.rotation = in.random >> 32;
 	policy_eval(p, set->policy - 1, &in, &out);
-	note_scope(a, out.scope);
+	policy_record_brief(p, set->policy - 1, &r);
+	if (out.scope)   /* 0 widens nothing: no need to locate the client */
+		note_scope(a, out.scope);
 	w->policy |= policy_flags(&out);
 	for (uint32_t i = 0; i < out.n; i++) {
 		struct policy_endpoint ep;
 
-		policy_endpoint_get(p, out.ep[i], &ep);
+		policy_output_endpoint(p, &out, i, &ep);
 		if (ep.type == POLICY_ALIAS) {
 			if (!put_alias(a, w, &ep, out.ep[i], &r, owner, count))
 				goto fail;

@@ -389,63 +389,6 @@ static void set_sections(struct policy *p, const uint8_t *b, const struct pol_he
 	p->regions = (const void *)(b + h->regions);
 }
 
-/* ---- prefetch spans ------------------------------------------------------- */
-
-struct range { uint64_t lo, hi; };
-
-static void widen(struct range *r, uint64_t lo, uint64_t hi)
-{
-	if (lo < r->lo)
-		r->lo = lo;
-	if (hi > r->hi)
-		r->hi = hi;
-}
-
-static void set_span(struct pol_span *sp, int k, const struct range *r, uint64_t base)
-{
-	if (r->hi > r->lo) {
-		sp->off[k] = (uint32_t)(base + r->lo);
-		sp->len[k] = (uint32_t)(r->hi - r->lo);
-	}
-}
-
-/* The tree of record i lies in runs of each table (policy_open checked
- * that nodes and members of a record are contiguous); endpoints and their
- * RDATA usually are, in file order. */
-static void record_span(struct policy *p, uint32_t i)
-{
-	const struct pol_record *r = &p->recs[i];
-	struct range mem = { UINT64_MAX, 0 }, ep = { UINT64_MAX, 0 }, dat = { UINT64_MAX, 0 };
-	struct range rec = { (uint64_t)i * sizeof(*r), (uint64_t)(i + 1) * sizeof(*r) };
-	struct range nod = { (uint64_t)r->root * sizeof(struct pol_node),
-			     (uint64_t)(r->root + r->node_count) * sizeof(struct pol_node) };
-	struct pol_span *sp = &p->span[i];
-
-	for (uint32_t k = r->root; k < r->root + r->node_count; k++) {
-		const struct pol_node *n = &p->nodes[k];
-		uint32_t runs[2][2] = { { n->first, n->count }, { n->lr_first, n->lr_count } };
-
-		for (int j = 0; j < 2; j++) {
-			for (uint32_t m = runs[j][0]; m < runs[j][0] + runs[j][1]; m++) {
-				const struct pol_member *pm = &p->mem[m];
-				const struct pol_endpoint *e = &p->eps[pm->target];
-
-				widen(&mem, (uint64_t)m * sizeof(*pm), (uint64_t)(m + 1) * sizeof(*pm));
-				if (pm->kind != POL_MEM_ENDPOINT)
-					continue;
-				widen(&ep, (uint64_t)pm->target * sizeof(*e),
-				      (uint64_t)(pm->target + 1) * sizeof(*e));
-				widen(&dat, e->rdata, (uint64_t)e->rdata + e->rdlen);
-			}
-		}
-	}
-	set_span(sp, 0, &rec, p->h->records);
-	set_span(sp, 1, &nod, p->h->nodes);
-	set_span(sp, 2, &mem, p->h->members);
-	set_span(sp, 3, &ep, p->h->endpoints);
-	set_span(sp, 4, &dat, 0);
-}
-
 /* Members' locations as packed codes, so that matching a client is a
  * compare of words. A location loc_ok accepted that geo_loc_pack does not
  * know (a continent outside the seven) is a format error. */
@@ -474,31 +417,28 @@ static int member_locations(struct vctx *v)
 	return 0;
 }
 
-/* At most this much of each run is prefetched: a huge tree is rare, and
- * loading all of it would evict more than it saves. */
-#define PREFETCH_MAX 512
+/* ---- prefetch ----------------------------------------------------------- */
 
 void policy_prefetch_span(const struct policy *p, uint32_t ri)
 {
-	if (ri < p->h->nrecords)
-		__builtin_prefetch(&p->span[ri]);
+	/* the block's start and end: usually one line */
+	if (ri < p->h->nrecords) {
+		__builtin_prefetch(&p->cat[ri]);
+		__builtin_prefetch(&p->cat[ri + 1]);
+	}
 }
 
 void policy_prefetch(const struct policy *p, uint32_t ri)
 {
-	const struct pol_span *sp;
+	const uint8_t *at;
+	uint32_t len;
 
 	if (ri >= p->h->nrecords)
 		return;
-	sp = &p->span[ri];
-	for (int k = 0; k < 5; k++) {
-		uint32_t n = sp->len[k] < PREFETCH_MAX ? sp->len[k] : PREFETCH_MAX;
-
-		for (uint32_t o = 0; o < n; o += 64)
-			__builtin_prefetch(p->b + sp->off[k] + o);
-		if (n)
-			__builtin_prefetch(p->b + sp->off[k] + n - 1);
-	}
+	at = (const uint8_t *)policy_block(p, ri);
+	len = policy_block_len(p, ri);
+	for (uint32_t o = 0; o < len && o < POL_PREFETCH_MAX; o += POL_LINE)
+		__builtin_prefetch(at + o);
 }
 
 int policy_open(const void *blob, size_t len, struct diag *d, struct policy **out)
@@ -521,11 +461,10 @@ int policy_open(const void *blob, size_t len, struct diag *d, struct policy **ou
 	if ((ret = check_endpoints(&v)) < 0 || (ret = check_checks(&v)) < 0 ||
 	    (ret = check_records(&v)) < 0 || (ret = member_locations(&v)) < 0)
 		goto fail;
-	ret = P53_ENOMEM;
-	if (!(v.p->span = calloc(v.h->nrecords ? v.h->nrecords : 1, sizeof(*v.p->span))))
+	if ((ret = policy_compact_build(v.p)) < 0)
 		goto fail;
-	for (uint32_t i = 0; i < v.h->nrecords; i++)
-		record_span(v.p, i);
+	free(v.p->mloc);
+	v.p->mloc = NULL;
 	*out = v.p;
 	return 0;
 fail:
@@ -536,7 +475,8 @@ fail:
 void policy_close(struct policy *p)
 {
 	if (p) {
-		free(p->span);
+		free(p->cb);
+		free(p->cat);
 		free(p->mloc);
 	}
 	free(p);
@@ -560,6 +500,22 @@ void policy_record_get(const struct policy *p, uint32_t i, struct policy_record 
 	out->client = r->flags & POL_REC_CLIENT;
 }
 
+void policy_record_brief(const struct policy *p, uint32_t i, struct policy_record *out)
+{
+	const struct pol_crec *r = policy_block(p, i);
+
+	out->name = NULL;
+	out->name_len = 0;
+	out->type = r->type;
+	out->ttl = r->ttl;
+	out->client = r->flags & POL_REC_CLIENT;
+}
+
+bool policy_record_client(const struct policy *p, uint32_t i)
+{
+	return p->cat[i] & POL_CAT_CLIENT;
+}
+
 int policy_find(const struct policy *p, const uint8_t *name, size_t len, uint16_t type)
 {
 	uint32_t lo = 0, hi = p->h->nrecords;
@@ -581,6 +537,22 @@ int policy_find(const struct policy *p, const uint8_t *name, size_t len, uint16_
 			return (int)lo;
 	}
 	return P53_ENOTFOUND;
+}
+
+void policy_output_endpoint(const struct policy *p, const struct policy_output *out, uint32_t i,
+			    struct policy_endpoint *ep)
+{
+	const struct pol_cep *c = (const struct pol_cep *)(out->rec + (size_t)out->at[i] * 4);
+	uint32_t off;
+
+	ep->type = c->type;
+	ep->rdlen = c->rdlen;
+	if (c->rdlen <= POL_CEP_INLINE) {
+		ep->rdata = (const uint8_t *)(c + 1);
+		return;
+	}
+	memcpy(&off, c + 1, 4);
+	ep->rdata = p->b + off;
 }
 
 void policy_endpoint_get(const struct policy *p, uint32_t i, struct policy_endpoint *out)

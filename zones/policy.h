@@ -87,6 +87,16 @@ uint32_t policy_record_count(const struct policy *p);
 /* Record i (< policy_record_count) into *out. */
 void policy_record_get(const struct policy *p, uint32_t i, struct policy_record *out);
 
+/* Record i (< policy_record_count) as an answer needs it: type, TTL and
+ * client, read from the lines policy_prefetch loads (name NULL, name_len
+ * 0). */
+void policy_record_brief(const struct policy *p, uint32_t i, struct policy_record *out);
+
+/* Whether record i's answer may depend on where the client is (as
+ * policy_record.client), from the entry policy_prefetch_span loads: known
+ * before the record's own lines have landed. */
+bool policy_record_client(const struct policy *p, uint32_t i);
+
 /* Index of the record for name (lower-cased wire name of len bytes) and
  * type, or with type 0 of the first record of that name in type order.
  * Binary search over the sorted record table; no allocation.
@@ -183,6 +193,10 @@ struct policy_output {
 	uint32_t ep[POLICY_MAX_ANSWER];      /* endpoint indexes, in answer order */
 	uint8_t scope;                       /* ECS scope prefix length (0: not client-dependent) */
 	uint32_t flags;                      /* POLICY_FAIL_OPEN, POLICY_LAST_RESORT */
+	/* for policy_output_endpoint: where the record's copy of each
+	 * endpoint lies (policy_format.h) */
+	const uint8_t *rec;
+	uint32_t at[POLICY_MAX_ANSWER];
 };
 
 /* Evaluate record ri (< policy_record_count) for one query into *out.
@@ -194,15 +208,21 @@ struct policy_output {
 void policy_eval(const struct policy *p, uint32_t ri, const struct policy_input *in,
 		 struct policy_output *out);
 
-/* Start loading record ri's policy data (its tree, endpoints and RDATA)
- * into the cache, all at once, so that policy_eval does not wait for each
- * table in turn. Query path; no effect on any result; ri out of range is
- * ignored. */
+/* Endpoint i (< out->n) of an answer of policy_eval, as policy_endpoint_get
+ * gives endpoint out->ep[i], but read from the lines the evaluation has
+ * just read (the record's own copy) rather than from the blob's tables. */
+void policy_output_endpoint(const struct policy *p, const struct policy_output *out, uint32_t i,
+			    struct policy_endpoint *ep);
+
+/* Start loading record ri's policy data (its tree and the endpoints it
+ * may answer) into the cache, all at once, so that policy_eval does not
+ * wait for each line in turn. Query path; no effect on any result; ri out
+ * of range is ignored. */
 void policy_prefetch(const struct policy *p, uint32_t ri);
 
 /* The step before policy_prefetch, for pipelines that can wait between
  * the two (snap_lookup_burst): start loading only the small entry that
- * says where record ri's tables are. */
+ * says where record ri's data is. */
 void policy_prefetch_span(const struct policy *p, uint32_t ri);
 
 /* Great-circle distance in kilometres between two points given in degrees

@@ -1,5 +1,6 @@
 /*
- * policy_eval.c — choose the answer of one query (the query path).
+ * policy_eval.c — choose the answer of one query (the query path), from
+ * the record's compact block (policy_format.h, built by policy_compact.c).
  *
  * No allocation, lock, log or system call. Work is bounded by the record's
  * tree (policy_open checked it is a tree of at most POLICY_MAX_TREE
@@ -10,15 +11,21 @@
 #include <math.h>
 #include <string.h>
 
-#include "geo.h"
 #include "policy.h"
 #include "policy_format.h"
 #include "rdata.h"
 
 #define EARTH_KM 6371.0
 
+/* The record being evaluated is its compact block (policy_format.h):
+ * nodes and members by local index. */
 struct ectx {
 	const struct policy *p;
+	const struct pol_cnode *nodes;
+	const struct pol_cmem *mem;
+	uint32_t mem_base;          /* blob index of local member 0 */
+	const uint8_t *health;
+	uint32_t nhealth;           /* 0 without health words */
 	const struct policy_input *in;
 	struct policy_output *out;
 	uint64_t rng;
@@ -45,127 +52,199 @@ static void depends(struct ectx *c, uint8_t prefix)
 		c->out->scope = prefix;
 }
 
+/* POL_NONE is beyond every word: always healthy, as checks without one. */
 static bool check_up(const struct ectx *c, uint32_t check)
 {
-	if (check == POL_NONE || !c->in->health || check >= c->in->nhealth)
-		return true;
-	return __atomic_load_n(&c->in->health[check], __ATOMIC_ACQUIRE) != 0;
+	return check >= c->nhealth || __atomic_load_n(&c->health[check], __ATOMIC_ACQUIRE) != 0;
 }
 
 static bool node_up(struct ectx *c, uint32_t ni);
-static void eval_node(struct ectx *c, uint32_t ni);
+static bool eval_node(struct ectx *c, uint32_t ni);
 
 /* A member is up when its own check is and, for a nested policy, when
  * that policy has something healthy to answer for this client. */
 static bool member_up(struct ectx *c, uint32_t mi)
 {
-	const struct pol_member *m = &c->p->mem[mi];
+	const struct pol_cmem *m = &c->mem[mi];
 
 	if (!check_up(c, m->check))
 		return false;
-	return m->kind == POL_MEM_ENDPOINT || node_up(c, m->target);
+	return !(m->ref & POL_CREF_NODE) || node_up(c, POL_CREF_INDEX(m->ref));
 }
 
 static void eval_member(struct ectx *c, uint32_t mi)
 {
-	const struct pol_member *m = &c->p->mem[mi];
+	const struct pol_cmem *m = &c->mem[mi];
 
-	if (m->kind == POL_MEM_NODE)
-		eval_node(c, m->target);
+	/* an endpoint is noted by its place in the block until policy_eval
+	 * returns (finish reads its type there) */
+	if (m->ref & POL_CREF_NODE)
+		eval_node(c, POL_CREF_INDEX(m->ref));
 	else if (c->out->n < POLICY_MAX_ANSWER)
-		c->out->ep[c->out->n++] = m->target;
+		c->out->ep[c->out->n++] = POL_CREF_INDEX(m->ref);
+}
+
+/* What an evaluation changes, to take back one that found its policy
+ * down (the random stream included: asking whether a policy is up draws
+ * nothing). */
+struct saved {
+	uint64_t rng;
+	uint32_t n, flags;
+	uint8_t scope;
+};
+
+static struct saved save(const struct ectx *c)
+{
+	return (struct saved){ c->rng, c->out->n, c->out->flags, c->out->scope };
+}
+
+static void restore(struct ectx *c, const struct saved *s)
+{
+	c->rng = s->rng;
+	c->out->n = s->n;
+	c->out->flags = s->flags;
+	c->out->scope = s->scope;
+}
+
+/* Member mi if it is up, as member_up then eval_member would, walking a
+ * nested policy once instead of twice; nothing changed when it is down. */
+static bool eval_if_up(struct ectx *c, uint32_t mi)
+{
+	const struct pol_cmem *m = &c->mem[mi];
+	struct saved s;
+
+	if (!check_up(c, m->check))
+		return false;
+	if (!(m->ref & POL_CREF_NODE)) {
+		eval_member(c, mi);
+		return true;
+	}
+	s = save(c);
+	if (eval_node(c, POL_CREF_INDEX(m->ref)))
+		return true;
+	restore(c, &s);
+	return false;
 }
 
 /* ---- geolocation ---------------------------------------------------------- */
 
-/* Whether the client's location code matches member mi's rule: only the
- * rule's level is compared (and the levels it depends on). */
-static bool loc_matches(const struct ectx *c, uint32_t mi)
+/* Whether the client's location code matches member m's rule: the bits
+ * of the rule's level (and of the levels it depends on) are equal to the
+ * member's, which policy_compact.c made impossible to equal where the
+ * member's own are missing. */
+static bool loc_matches(const struct ectx *c, const struct pol_cmem *m)
 {
-	uint32_t g = c->in->geo, m = c->p->mloc[mi];
-
-	switch (c->p->mem[mi].loc_kind) {
-	case POL_LOC_DEFAULT:
-		return true;
-	case POL_LOC_CONTINENT:
-		return GEO_LOC_CONTINENT(g) && GEO_LOC_CONTINENT(g) == GEO_LOC_CONTINENT(m);
-	case POL_LOC_COUNTRY:
-		return GEO_LOC_COUNTRY(g) && GEO_LOC_COUNTRY(g) == GEO_LOC_COUNTRY(m);
-	case POL_LOC_SUBDIVISION:
-		return GEO_LOC_SUBDIV(g) && GEO_LOC_COUNTRY(g) &&
-		       GEO_LOC_COUNTRY_SUBDIV(g) == GEO_LOC_COUNTRY_SUBDIV(m);
-	}
-	return false;
+	return (c->in->geo & pol_loc_mask[POL_CREF_LOC(m->ref)]) == m->aux;
 }
 
-/* The matching member of each level (POL_LOC_DEFAULT .. _SUBDIVISION),
- * POL_NONE where none matches. */
-static void geo_candidates(const struct ectx *c, const struct pol_node *n, uint32_t best[5])
+/* geo_candidates for at most 64 members: the matches of each level as
+ * member bits in registers, with no branch on the client's location (it
+ * would be mispredicted as often as clients move) and no store a later
+ * member's load would wait for. */
+static unsigned geo_candidates64(const struct ectx *c, const struct pol_cnode *n, uint32_t best[5])
 {
-	for (int l = 0; l < 5; l++)
-		best[l] = POL_NONE;
-	for (uint32_t mi = n->first; mi < n->first + n->count; mi++) {
-		const struct pol_member *m = &c->p->mem[mi];
-		if (best[m->loc_kind] == POL_NONE && loc_matches(c, mi))
-			best[m->loc_kind] = mi;
+	uint64_t lv[5] = { 0 }, def = 0, con = 0, cty = 0, sub = 0;
+	unsigned levels = 0;
+
+	for (uint32_t j = 0; j < n->count; j++) {
+		const struct pol_cmem *m = &c->mem[n->first + j];
+		uint32_t lk = POL_CREF_LOC(m->ref);
+		uint64_t bit = (uint64_t)loc_matches(c, m) << j;
+
+		def |= lk == POL_LOC_DEFAULT ? bit : 0;
+		con |= lk == POL_LOC_CONTINENT ? bit : 0;
+		cty |= lk == POL_LOC_COUNTRY ? bit : 0;
+		sub |= lk == POL_LOC_SUBDIVISION ? bit : 0;
 	}
+	lv[POL_LOC_DEFAULT] = def;
+	lv[POL_LOC_CONTINENT] = con;
+	lv[POL_LOC_COUNTRY] = cty;
+	lv[POL_LOC_SUBDIVISION] = sub;
+	for (unsigned l = POL_LOC_DEFAULT; l <= POL_LOC_SUBDIVISION; l++) {
+		best[l] = n->first + (uint32_t)__builtin_ctzll(lv[l] | 1ull << 63);
+		levels |= (unsigned)!!lv[l] << l;
+	}
+	return levels;
 }
 
-/* The member to answer with: the most specific healthy match (only the most
- * specific one without fallback); *top is the most specific match. */
-static uint32_t geo_choice(struct ectx *c, const struct pol_node *n, uint32_t *top)
+/* The matching members as level bits (1 << POL_LOC_*), the first match of
+ * each level in best[] (where its bit is set). */
+static unsigned geo_candidates(const struct ectx *c, const struct pol_cnode *n, uint32_t best[5])
+{
+	unsigned levels = 0;
+
+	if (n->count <= 64)
+		return geo_candidates64(c, n, best);
+	for (uint32_t mi = n->first; mi < (uint32_t)n->first + n->count; mi++) {
+		const struct pol_cmem *m = &c->mem[mi];
+		unsigned lk = POL_CREF_LOC(m->ref);
+
+		if (!(levels & 1u << lk) && loc_matches(c, m)) {
+			best[lk] = mi;
+			levels |= 1u << lk;
+		}
+	}
+	return levels;
+}
+
+/* The most specific healthy match (only the most specific one without
+ * fallback), evaluated when eval; *top is the most specific match. */
+static uint32_t geo_choice(struct ectx *c, const struct pol_cnode *n, bool eval, uint32_t *top)
 {
 	uint32_t best[5];
+	unsigned levels = geo_candidates(c, n, best);
 
-	geo_candidates(c, n, best);
-	*top = POL_NONE;
-	for (int l = POL_LOC_SUBDIVISION; l >= POL_LOC_DEFAULT; l--) {
-		if (best[l] == POL_NONE)
-			continue;
-		if (*top == POL_NONE)
-			*top = best[l];
-		if (member_up(c, best[l]))
-			return best[l];
+	*top = levels ? best[31 - __builtin_clz(levels)] : POL_NONE;
+	while (levels) {
+		uint32_t mi = best[31 - __builtin_clz(levels)];
+
+		if (eval ? eval_if_up(c, mi) : member_up(c, mi))
+			return mi;
 		if (!(n->flags & POL_NODE_FALLBACK))
 			break;
+		levels &= ~(1u << (31 - __builtin_clz(levels)));
 	}
 	return POL_NONE;
 }
 
-static bool geo_client_dependent(const struct ectx *c, const struct pol_node *n)
+static bool geo_up(struct ectx *c, const struct pol_cnode *n)
 {
-	for (uint32_t mi = n->first; mi < n->first + n->count; mi++)
-		if (c->p->mem[mi].loc_kind != POL_LOC_DEFAULT)
-			return true;
-	return false;
+	uint32_t top;
+
+	return geo_choice(c, n, false, &top) != POL_NONE;
 }
 
-static void eval_geolocation(struct ectx *c, const struct pol_node *n)
+static bool eval_geolocation(struct ectx *c, const struct pol_cnode *n)
 {
-	uint32_t top, mi = geo_choice(c, n, &top);
+	uint32_t top;
 
-	if (geo_client_dependent(c, n))
+	if (n->flags & POL_CNODE_CLIENT)
 		depends(c, c->in->geo_prefix);
-	if (mi == POL_NONE && top != POL_NONE && (n->flags & POL_NODE_FAIL_OPEN)) {
+	if (geo_choice(c, n, true, &top) != POL_NONE)
+		return true;
+	if (top != POL_NONE && (n->flags & POL_NODE_FAIL_OPEN)) {
 		c->out->flags |= POLICY_FAIL_OPEN;
-		mi = top;
+		eval_member(c, top);
 	}
-	if (mi != POL_NONE)
-		eval_member(c, mi);
+	return false;
 }
 
 /* ---- closest: latency and geoproximity ------------------------------------- */
 
-static double member_cost(const struct ectx *c, const struct pol_node *n,
-			  const struct pol_member *m, const double cv[3])
+static double member_cost(const struct ectx *c, const struct pol_cnode *n, uint32_t mi,
+			  const double cv[3])
 {
+	const struct pol_member *m;
+
 	if (n->kind == POL_LATENCY) {
 		const struct policy_input *in = c->in;
-		return in->latency && m->region < in->nlatency ? (double)in->latency[m->region] :
+		uint32_t region = c->mem[mi].aux;
+		return in->latency && region < in->nlatency ? (double)in->latency[region] :
 		       (double)POLICY_NO_LATENCY;
 	}
 	if (!cv)
 		return 0;   /* unknown client position: list order decides */
+	m = &c->p->mem[c->mem_base + mi];
 	double dot = (m->vec[0] * cv[0] + m->vec[1] * cv[1] + m->vec[2] * cv[2]) / (1 << 30);
 	dot = dot > 1 ? 1 : dot < -1 ? -1 : dot;
 	return policy_biased_km(acos(dot) * EARTH_KM, m->bias);
@@ -173,17 +252,17 @@ static double member_cost(const struct ectx *c, const struct pol_node *n,
 
 /* The member with the lowest cost among the healthy ones (all of them when
  * all_members), earliest on ties; POL_NONE if none is healthy. */
-static uint32_t closest(struct ectx *c, const struct pol_node *n, const double *cv,
+static uint32_t closest(struct ectx *c, const struct pol_cnode *n, const double *cv,
 			bool all_members)
 {
 	uint32_t best = POL_NONE;
 	double best_cost = 0;
 
-	for (uint32_t mi = n->first; mi < n->first + n->count; mi++) {
+	for (uint32_t mi = n->first; mi < (uint32_t)n->first + n->count; mi++) {
 		double cost;
 		if (!all_members && !member_up(c, mi))
 			continue;
-		cost = member_cost(c, n, &c->p->mem[mi], cv);
+		cost = member_cost(c, n, mi, cv);
 		if (best == POL_NONE || cost < best_cost) {
 			best = mi;
 			best_cost = cost;
@@ -192,11 +271,12 @@ static uint32_t closest(struct ectx *c, const struct pol_node *n, const double *
 	return best;
 }
 
-static void eval_closest(struct ectx *c, const struct pol_node *n)
+static bool eval_closest(struct ectx *c, const struct pol_cnode *n)
 {
 	const struct policy_input *in = c->in;
 	double cv[3], *cvp = NULL;
 	uint32_t mi;
+	bool up;
 
 	if (n->kind == POL_LATENCY) {
 		depends(c, in->latency_prefix);
@@ -211,41 +291,52 @@ static void eval_closest(struct ectx *c, const struct pol_node *n)
 		}
 	}
 	mi = closest(c, n, cvp, false);
-	if (mi == POL_NONE && (n->flags & POL_NODE_FAIL_OPEN)) {
+	up = mi != POL_NONE;
+	if (!up && (n->flags & POL_NODE_FAIL_OPEN)) {
 		c->out->flags |= POLICY_FAIL_OPEN;
 		mi = closest(c, n, cvp, true);
 	}
 	if (mi != POL_NONE)
 		eval_member(c, mi);
+	return up;
 }
 
 /* ---- weighted --------------------------------------------------------------- */
+
+/* A weighted policy's members carry their running total of weights
+ * (policy_compact.c): a member's own weight is the step from the one
+ * before. */
+static uint64_t weight_of(const struct ectx *c, const struct pol_cnode *n, uint32_t mi)
+{
+	return c->mem[mi].aux - (mi > n->first ? c->mem[mi - 1].aux : 0);
+}
 
 /* Who may be drawn: the healthy members with a weight, else the healthy
  * ones without (equally likely), else (fail open) the same over everyone. */
 enum pool { POOL_UP_WEIGHTED, POOL_UP_ZERO, POOL_ALL_WEIGHTED, POOL_ALL_ZERO, POOL_NONE };
 
-static bool in_pool(struct ectx *c, uint32_t mi, enum pool pool)
+static bool in_pool(struct ectx *c, const struct pol_cnode *n, uint32_t mi, enum pool pool)
 {
-	bool zero = c->p->mem[mi].weight == 0;
+	bool zero = weight_of(c, n, mi) == 0;
 
 	if (zero != (pool == POOL_UP_ZERO || pool == POOL_ALL_ZERO))
 		return false;
 	return pool >= POOL_ALL_WEIGHTED || member_up(c, mi);
 }
 
-static uint64_t pool_weight(const struct ectx *c, uint32_t mi, enum pool pool)
+static uint64_t pool_weight(const struct ectx *c, const struct pol_cnode *n, uint32_t mi,
+			    enum pool pool)
 {
-	return pool == POOL_UP_ZERO || pool == POOL_ALL_ZERO ? 1 : c->p->mem[mi].weight;
+	return pool == POOL_UP_ZERO || pool == POOL_ALL_ZERO ? 1 : weight_of(c, n, mi);
 }
 
-static enum pool choose_pool(struct ectx *c, const struct pol_node *n)
+static enum pool choose_pool(struct ectx *c, const struct pol_cnode *n)
 {
 	for (enum pool pool = POOL_UP_WEIGHTED; pool < POOL_NONE; pool++) {
 		if (pool == POOL_ALL_WEIGHTED && !(n->flags & POL_NODE_FAIL_OPEN))
 			return POOL_NONE;
-		for (uint32_t mi = n->first; mi < n->first + n->count; mi++)
-			if (in_pool(c, mi, pool)) {
+		for (uint32_t mi = n->first; mi < (uint32_t)n->first + n->count; mi++)
+			if (in_pool(c, n, mi, pool)) {
 				if (pool >= POOL_ALL_WEIGHTED)
 					c->out->flags |= POLICY_FAIL_OPEN;
 				return pool;
@@ -264,25 +355,25 @@ static bool taken(const uint32_t *chosen, uint32_t k, uint32_t mi)
 
 /* Draw pick members without replacement, each with probability
  * proportional to its weight among those not drawn yet. */
-static void eval_weighted_any(struct ectx *c, const struct pol_node *n)
+static bool eval_weighted_any(struct ectx *c, const struct pol_cnode *n)
 {
 	enum pool pool = choose_pool(c, n);
-	uint32_t chosen[POLICY_MAX_ANSWER], k = 0;
+	uint32_t chosen[POLICY_MAX_ANSWER], k = 0, end = (uint32_t)n->first + n->count;
 
 	while (pool != POOL_NONE && k < n->pick) {
 		uint64_t total = 0, r;
 		uint32_t mi;
-		for (mi = n->first; mi < n->first + n->count; mi++)
-			if (!taken(chosen, k, mi) && in_pool(c, mi, pool))
-				total += pool_weight(c, mi, pool);
+		for (mi = n->first; mi < end; mi++)
+			if (!taken(chosen, k, mi) && in_pool(c, n, mi, pool))
+				total += pool_weight(c, n, mi, pool);
 		if (total == 0)
 			break;
 		r = below(c, total);
-		for (mi = n->first; mi < n->first + n->count; mi++) {
+		for (mi = n->first; mi < end; mi++) {
 			uint64_t w;
-			if (taken(chosen, k, mi) || !in_pool(c, mi, pool))
+			if (taken(chosen, k, mi) || !in_pool(c, n, mi, pool))
 				continue;
-			if (r < (w = pool_weight(c, mi, pool)))
+			if (r < (w = pool_weight(c, n, mi, pool)))
 				break;
 			r -= w;
 		}
@@ -290,19 +381,42 @@ static void eval_weighted_any(struct ectx *c, const struct pol_node *n)
 	}
 	for (uint32_t i = 0; i < k; i++)
 		eval_member(c, chosen[i]);
+	return pool < POOL_ALL_WEIGHTED;
 }
 
-/* The pool as member bits (members [first, first + 64) at most): what
- * choose_pool picks, each member's health asked once; *unit when the
- * pool's members all weigh 1 (the weight-0 pools). */
-static uint64_t pool_bits(struct ectx *c, const struct pol_node *n, bool *unit)
+/* The healthy members as bits (members [first, first + 64) at most); an
+ * endpoint's is its check's, asked here without a call. */
+static uint64_t up_bits(struct ectx *c, const struct pol_cnode *n)
 {
-	uint64_t up = 0, zero = 0, all = n->count == 64 ? ~0ull : (1ull << n->count) - 1;
+	uint64_t up = 0;
 
 	for (uint32_t j = 0; j < n->count; j++) {
-		zero |= (uint64_t)(c->p->mem[n->first + j].weight == 0) << j;
-		up |= (uint64_t)member_up(c, n->first + j) << j;
+		const struct pol_cmem *m = &c->mem[n->first + j];
+		bool u = m->ref & POL_CREF_NODE ? member_up(c, n->first + j) : check_up(c, m->check);
+
+		up |= (uint64_t)u << j;
 	}
+	return up;
+}
+
+/* The members of weight 0 as bits. */
+static uint64_t zero_bits(const struct ectx *c, const struct pol_cnode *n)
+{
+	uint64_t zero = 0;
+
+	for (uint32_t j = 0; j < n->count; j++)
+		zero |= (uint64_t)(weight_of(c, n, n->first + j) == 0) << j;
+	return zero;
+}
+
+/* The pool as member bits: what choose_pool picks given the healthy
+ * members up; *unit when the pool's members all weigh 1 (the weight-0
+ * pools). */
+static uint64_t pool_bits(struct ectx *c, const struct pol_cnode *n, uint64_t up, uint64_t zero,
+			  bool *unit)
+{
+	uint64_t all = n->count == 64 ? ~0ull : (1ull << n->count) - 1;
+
 	*unit = false;
 	if (up & ~zero)
 		return up & ~zero;
@@ -316,51 +430,71 @@ static uint64_t pool_bits(struct ectx *c, const struct pol_node *n, bool *unit)
 	return *unit ? all : all & ~zero;
 }
 
+/* One draw from the pool (member bits): the first member whose running
+ * weight exceeds a uniform number below the total, as eval_weighted_any
+ * walks them, without a branch on the number (it is random: every such
+ * branch would be mispredicted half the time). */
+static uint32_t draw(struct ectx *c, const struct pol_cnode *n, uint64_t pool, bool unit)
+{
+	uint64_t total = 0, r, run = 0;
+	uint32_t j = 0;
+	bool found = false;
+
+	for (uint64_t b = pool; b; b &= b - 1)
+		total += unit ? 1 : weight_of(c, n, n->first + (uint32_t)__builtin_ctzll(b));
+	r = below(c, total);
+	for (uint64_t b = pool; b; b &= b - 1) {
+		uint32_t k = (uint32_t)__builtin_ctzll(b);
+		bool hit;
+
+		run += unit ? 1 : weight_of(c, n, n->first + k);
+		hit = !found & (r < run);
+		j = hit ? k : j;
+		found |= hit;
+	}
+	return j;
+}
+
+/* draw() when the pool is every member with a weight (all of them up,
+ * the usual case): the running totals are the members' own, so the
+ * member drawn is the number of them not above the random number. */
+static uint32_t draw_full(struct ectx *c, const struct pol_cnode *n)
+{
+	const struct pol_cmem *m = c->mem + n->first;
+	uint64_t r = below(c, m[n->count - 1].aux);
+	uint32_t j = 0;
+
+	for (uint32_t k = 0; k < n->count; k++)
+		j += m[k].aux <= r;
+	return j;
+}
+
 /* eval_weighted_any for the usual sizes: the same draws from the same
  * random numbers, with the pool kept as bits. */
-static void eval_weighted(struct ectx *c, const struct pol_node *n)
+static bool eval_weighted(struct ectx *c, const struct pol_cnode *n)
 {
-	uint32_t chosen[POLICY_MAX_ANSWER], k = 0, j = 0;
+	uint32_t chosen[POLICY_MAX_ANSWER], k = 0;
+	uint64_t up, zero, pool, all;
 	bool unit;
-	uint64_t pool;
 
-	if (n->count > 64) {
-		eval_weighted_any(c, n);
-		return;
-	}
-	pool = pool_bits(c, n, &unit);
+	if (n->count > 64)
+		return eval_weighted_any(c, n);
+	all = n->count == 64 ? ~0ull : (1ull << n->count) - 1;
+	up = up_bits(c, n);
+	zero = zero_bits(c, n);
+	pool = pool_bits(c, n, up, zero, &unit);
 	while (pool && k < n->pick) {
-		uint64_t total = 0, r;
+		uint32_t j = !unit && pool == (all & ~zero) ? draw_full(c, n) : draw(c, n, pool, unit);
 
-		for (uint64_t m = pool; m; m &= m - 1)
-			total += unit ? 1 : c->p->mem[n->first + __builtin_ctzll(m)].weight;
-		r = below(c, total);
-		for (uint64_t m = pool; m; m &= m - 1) {
-			uint64_t w;
-
-			j = (uint32_t)__builtin_ctzll(m);
-			w = unit ? 1 : c->p->mem[n->first + j].weight;
-			if (r < w)
-				break;
-			r -= w;
-		}
 		chosen[k++] = n->first + j;
 		pool &= ~(1ull << j);
 	}
 	for (uint32_t i = 0; i < k; i++)
 		eval_member(c, chosen[i]);
+	return up != 0;
 }
 
 /* ---- simple, multivalue, failover ------------------------------------------ */
-
-static uint32_t count_up(struct ectx *c, const struct pol_node *n)
-{
-	uint32_t k = 0;
-
-	for (uint32_t mi = n->first; mi < n->first + n->count; mi++)
-		k += member_up(c, mi);
-	return k;
-}
 
 static void rotate(uint32_t *v, uint32_t n, uint32_t by)
 {
@@ -373,16 +507,29 @@ static void rotate(uint32_t *v, uint32_t n, uint32_t by)
 	memcpy(v + n - by, tmp, by * sizeof(*v));
 }
 
+/* Whether member j of n is up: from the bits when n has at most 64
+ * members (each asked once), else asked again. */
+static bool up_at(struct ectx *c, const struct pol_cnode *n, uint64_t bits, uint32_t j)
+{
+	return n->count <= 64 ? (bits >> j) & 1 : member_up(c, n->first + j);
+}
+
 /* Simple: every healthy member, the answer rotated per query. Multivalue:
  * up to pick healthy members, the window starting at a rotating one. */
-static void eval_all(struct ectx *c, const struct pol_node *n)
+static bool eval_all(struct ectx *c, const struct pol_cnode *n)
 {
-	uint32_t up = count_up(c, n), start = c->out->n, limit, first = 0, k = 0;
+	uint32_t up = 0, start = c->out->n, limit, first = 0, k = 0;
+	uint64_t bits = 0;
 	bool everyone = false;
 
+	if (n->count <= 64)
+		up = (uint32_t)__builtin_popcountll(bits = up_bits(c, n));
+	else
+		for (uint32_t j = 0; j < n->count; j++)
+			up += member_up(c, n->first + j);
 	if (up == 0) {
 		if (!(n->flags & POL_NODE_FAIL_OPEN))
-			return;
+			return false;
 		c->out->flags |= POLICY_FAIL_OPEN;
 		everyone = true;
 		up = n->count;
@@ -392,11 +539,11 @@ static void eval_all(struct ectx *c, const struct pol_node *n)
 		first = (uint32_t)(c->in->rotation % up);
 	for (uint32_t pass = 0; pass < 2; pass++) {
 		uint32_t u = 0;
-		for (uint32_t mi = n->first; mi < n->first + n->count && k < limit; mi++) {
-			if (!everyone && !member_up(c, mi))
+		for (uint32_t j = 0; j < n->count && k < limit; j++) {
+			if (!everyone && !up_at(c, n, bits, j))
 				continue;
 			if (pass == 0 ? u >= first : u < first) {
-				eval_member(c, mi);
+				eval_member(c, n->first + j);
 				k++;
 			}
 			u++;
@@ -405,94 +552,107 @@ static void eval_all(struct ectx *c, const struct pol_node *n)
 	if (n->kind == POL_SIMPLE)
 		rotate(c->out->ep + start, c->out->n - start,
 		       (uint32_t)(c->in->rotation % (c->out->n - start ? c->out->n - start : 1)));
+	return !everyone;
 }
 
-static void eval_failover(struct ectx *c, const struct pol_node *n)
+static bool eval_failover(struct ectx *c, const struct pol_cnode *n)
 {
-	for (uint32_t mi = n->first; mi < n->first + n->count; mi++) {
-		if (member_up(c, mi)) {
-			eval_member(c, mi);
-			return;
-		}
-	}
+	uint32_t lr = (uint32_t)n->first + n->count;
+
+	for (uint32_t mi = n->first; mi < lr; mi++)
+		if (eval_if_up(c, mi))
+			return true;
 	if (n->lr_count) {
 		c->out->flags |= POLICY_LAST_RESORT;
-		for (uint32_t mi = n->lr_first; mi < n->lr_first + n->lr_count; mi++)
+		for (uint32_t mi = lr; mi < lr + n->lr_count; mi++)
 			eval_member(c, mi);
 	} else if (n->flags & POL_NODE_FAIL_OPEN) {
 		c->out->flags |= POLICY_FAIL_OPEN;
 		eval_member(c, n->first);
 	}
+	return false;
 }
 
 /* ---- nodes ------------------------------------------------------------------ */
 
 static bool node_up(struct ectx *c, uint32_t ni)
 {
-	const struct pol_node *n = &c->p->nodes[ni];
-	uint32_t top;
+	const struct pol_cnode *n = &c->nodes[ni];
 
 	if (n->kind == POL_GEOLOCATION)
-		return geo_choice(c, n, &top) != POL_NONE;
-	for (uint32_t mi = n->first; mi < n->first + n->count; mi++)
+		return geo_up(c, n);
+	for (uint32_t mi = n->first; mi < (uint32_t)n->first + n->count; mi++)
 		if (member_up(c, mi))
 			return true;
 	return false;
 }
 
-static void eval_node(struct ectx *c, uint32_t ni)
+/* Evaluate node ni; true when it was up (node_up), false when it had
+ * nothing healthy and answered its fallback, if any. */
+static bool eval_node(struct ectx *c, uint32_t ni)
 {
-	const struct pol_node *n = &c->p->nodes[ni];
+	const struct pol_cnode *n = &c->nodes[ni];
 
 	switch (n->kind) {
 	case POL_SIMPLE:
 	case POL_MULTIVALUE:
-		eval_all(c, n);
-		break;
+		return eval_all(c, n);
 	case POL_WEIGHTED:
-		eval_weighted(c, n);
-		break;
+		return eval_weighted(c, n);
 	case POL_LATENCY:
 	case POL_GEOPROXIMITY:
-		eval_closest(c, n);
-		break;
+		return eval_closest(c, n);
 	case POL_GEOLOCATION:
-		eval_geolocation(c, n);
-		break;
+		return eval_geolocation(c, n);
 	case POL_FAILOVER:
-		eval_failover(c, n);
-		break;
+		return eval_failover(c, n);
 	}
+	return false;
+}
+
+static bool is_name(const struct pol_crec *r, uint32_t at)
+{
+	return policy_block_cep(r, at)->type == RRTYPE_CNAME;
 }
 
 /* A CNAME cannot share its owner with other data: a name first in the
- * selection is the whole answer, names later on are dropped. */
-static void cname_alone(const struct policy *p, struct policy_output *out)
+ * selection is the whole answer, names later on are dropped. Then the
+ * endpoints' places in the block become their indexes. */
+static void finish(const struct pol_crec *r, struct policy_output *out)
 {
 	uint32_t k = 0;
 
-	if (out->n && p->eps[out->ep[0]].type == RRTYPE_CNAME) {
+	if (out->n && is_name(r, out->ep[0]))
 		out->n = 1;
-		return;
-	}
 	for (uint32_t i = 0; i < out->n; i++)
-		if (p->eps[out->ep[i]].type != RRTYPE_CNAME)
-			out->ep[k++] = out->ep[i];
+		if (out->n == 1 || !is_name(r, out->ep[i]))
+			out->at[k++] = out->ep[i];
 	out->n = k;
+	for (uint32_t i = 0; i < k; i++)
+		out->ep[i] = policy_block_cep(r, out->at[i])->ep;
 }
 
 void policy_eval(const struct policy *p, uint32_t ri, const struct policy_input *in,
 		 struct policy_output *out)
 {
 	struct ectx c = { .p = p, .in = in, .out = out, .rng = in->random };
+	const struct pol_crec *r;
 
 	out->n = 0;
 	out->scope = 0;
 	out->flags = 0;
+	out->rec = NULL;
 	if (ri >= p->h->nrecords)
 		return;
-	eval_node(&c, p->recs[ri].root);
-	cname_alone(p, out);
+	r = policy_block(p, ri);
+	out->rec = (const uint8_t *)r;
+	c.nodes = policy_block_nodes(r);
+	c.mem = policy_block_members(r);
+	c.mem_base = r->mem_base;
+	c.health = in->health;
+	c.nhealth = in->health ? in->nhealth : 0;
+	eval_node(&c, 0);
+	finish(r, out);
 }
 
 double policy_distance_km(double lat1, double lon1, double lat2, double lon2)

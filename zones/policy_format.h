@@ -134,19 +134,94 @@ struct pol_check {
 	uint32_t reserved1;
 };
 
-/* Where one record's data lies in the blob (byte offset and length of
- * each run): worked out by policy_open for policy_prefetch. */
-struct pol_span {
-	uint32_t off[5], len[5];    /* record, nodes, members, endpoints, data */
+/*
+ * The compact form: what policy_eval and the answer read, built by
+ * policy_open from the validated blob (memory of the process, not part of
+ * the blob). One block per record, starting on a cache line: a pol_crec,
+ * the record's nodes (pol_cnode, in blob order), its members (pol_cmem,
+ * in blob order), then one pol_cep per endpoint member with the
+ * endpoint's type and RDATA (inline up to POL_CEP_INLINE bytes). A
+ * record's whole answer is then a few adjacent lines instead of runs of
+ * six tables of wide entries. Indexes inside a block are local: node 0 is
+ * the root, member 0 the root's first member.
+ */
+#define POL_LINE 64
+
+struct pol_crec {
+	uint32_t ttl;
+	uint16_t type;
+	uint8_t  flags;             /* POL_REC_* */
+	uint8_t  reserved;
+	uint16_t nnodes;
+	uint16_t mem_at;            /* byte offset of the members in the block */
+	uint32_t mem_base;          /* blob index of member 0 */
 };
+
+/* pol_cnode.flags beside POL_NODE_*: a geolocation with a rule other than
+ * the default (its answer depends on the client) */
+#define POL_CNODE_CLIENT    (1u << 7)
+
+struct pol_cnode {
+	uint8_t  kind;              /* enum pol_kind */
+	uint8_t  flags;             /* POL_NODE_*, POL_CNODE_* */
+	uint8_t  pick;              /* as pol_node.pick (<= POLICY_MAX_ANSWER) */
+	uint8_t  lr_count;          /* last-resort members follow the count ones */
+	uint16_t count;
+	uint16_t first;             /* local index of the first member */
+};
+
+/* pol_cmem.ref: a nested policy (its local node index) or an endpoint
+ * (the offset of its pol_cep in the block, in 4-byte units), and the
+ * member's POL_LOC_* */
+#define POL_CREF_NODE        (1u << 31)
+#define POL_CREF_LOC(r)      (((r) >> 28) & 7u)
+#define POL_CREF_INDEX(r)    ((r) & 0x0fffffffu)
+
+struct pol_cmem {
+	uint32_t ref;               /* POL_CREF_* */
+	uint32_t check;             /* POL_NONE: always healthy */
+	uint32_t aux;               /* weighted: the weights of the members
+				     * before and this one's, added; latency:
+				     * region; geolocation: the bits of the
+				     * packed location (zones/geo.h) that a
+				     * client's must equal under
+				     * pol_loc_mask[loc], or POL_LOC_NEVER */
+};
+
+/* An endpoint as the answer writes it: followed by the RDATA when rdlen
+ * <= POL_CEP_INLINE (padded to 4 bytes), else by its uint32_t offset in
+ * the blob. */
+#define POL_CEP_INLINE 16
+
+struct pol_cep {
+	uint16_t type;
+	uint16_t rdlen;
+	uint32_t ep;                /* endpoint index */
+};
+
+/* The bits of a packed location each rule compares, by POL_LOC_* (a
+ * subdivision depends on its country, so both are compared). */
+static const uint32_t pol_loc_mask[5] = {
+	[POL_LOC_NONE] = 0, [POL_LOC_DEFAULT] = 0, [POL_LOC_CONTINENT] = 0xe0000000u,
+	[POL_LOC_COUNTRY] = 0x1ff80000u, [POL_LOC_SUBDIVISION] = 0x1ffbffffu,
+};
+/* No location equals this under any mask (bit 18 is in none). */
+#define POL_LOC_NEVER (1u << 18)
+
+/* Blocks longer than this are prefetched only this far: a huge tree is
+ * rare, and loading all of it would evict more than it saves. */
+#define POL_PREFETCH_MAX 512
 
 /* The opened blob (policy.h's struct policy): section pointers set by
  * policy_open once everything was validated. */
 struct policy {
-	struct pol_span *span;      /* per record, allocated by policy_open */
-	uint32_t *mloc;             /* per member: its location as a packed
-				     * code (zones/geo.h), GEO_LOC_NONE for
-				     * default and non-geolocation members */
+	uint8_t *cb;                /* the compact blocks (POL_LINE aligned) */
+	uint32_t *cat;              /* nrecords + 1 block starts, in lines,
+				     * each with POL_CAT_CLIENT if the record
+				     * has it (POL_REC_CLIENT) */
+	uint32_t *mloc;             /* while opening: per member, its location
+				     * as a packed code (GEO_LOC_NONE for default
+				     * and non-geolocation members) */
 	const uint8_t *b;
 	size_t len;
 	const struct pol_header *h;
@@ -159,11 +234,53 @@ struct policy {
 	const struct pol_str *regions;
 };
 
+/* Build p->cb and p->cat from the validated blob and p->mloc. Returns 0,
+ * P53_ELIMIT (a record too big for the compact form's fields) or
+ * P53_ENOMEM. */
+int policy_compact_build(struct policy *p);
+
+/* In a block start: the record depends on the client, so that the engine
+ * can locate it before the block has landed. */
+#define POL_CAT_CLIENT   (1u << 31)
+#define POL_CAT_LINE(v)  ((v) & ~POL_CAT_CLIENT)
+
+/* Record ri's block (ri < nrecords). */
+static inline const struct pol_crec *policy_block(const struct policy *p, uint32_t ri)
+{
+	return (const struct pol_crec *)(p->cb + (size_t)POL_CAT_LINE(p->cat[ri]) * POL_LINE);
+}
+
+/* Record ri's block length in bytes. */
+static inline uint32_t policy_block_len(const struct policy *p, uint32_t ri)
+{
+	return (POL_CAT_LINE(p->cat[ri + 1]) - POL_CAT_LINE(p->cat[ri])) * POL_LINE;
+}
+
+static inline const struct pol_cnode *policy_block_nodes(const struct pol_crec *r)
+{
+	return (const struct pol_cnode *)(r + 1);
+}
+
+static inline const struct pol_cmem *policy_block_members(const struct pol_crec *r)
+{
+	return (const struct pol_cmem *)((const uint8_t *)r + r->mem_at);
+}
+
+/* The endpoint at offset at (4-byte units) of block r. */
+static inline const struct pol_cep *policy_block_cep(const struct pol_crec *r, uint32_t at)
+{
+	return (const struct pol_cep *)((const uint8_t *)r + (size_t)at * 4);
+}
+
 _Static_assert(sizeof(struct pol_header) == 88, "pol_header layout");
 _Static_assert(sizeof(struct pol_record) == 24, "pol_record layout");
 _Static_assert(sizeof(struct pol_node) == 32, "pol_node layout");
 _Static_assert(sizeof(struct pol_member) == 48, "pol_member layout");
 _Static_assert(sizeof(struct pol_endpoint) == 8, "pol_endpoint layout");
 _Static_assert(sizeof(struct pol_check) == 80, "pol_check layout");
+_Static_assert(sizeof(struct pol_crec) == 16, "pol_crec layout");
+_Static_assert(sizeof(struct pol_cnode) == 8, "pol_cnode layout");
+_Static_assert(sizeof(struct pol_cmem) == 12, "pol_cmem layout");
+_Static_assert(sizeof(struct pol_cep) == 8, "pol_cep layout");
 
 #endif
