@@ -1544,8 +1544,6 @@ static void prove_nodata(struct ans *a, const struct snap_node *n)
 	add_proof(a, snap_nsec_after(a->s, a->lk.zone, n));
 }
 
-/* An answer synthesized from a wildcard: the proof that the name itself
- * does not exist (RFC 4035 3.1.3.3, RFC 5155 7.2.6). */
 /* NODATA from a policy that chose nothing: the node's own denial record
  * lists the record's type, so in a signed zone the proof of the node is
  * the policy's denial, signed without it. */
@@ -1561,6 +1559,8 @@ static void prove_policy_nodata(struct ans *a, const struct snap_node *n,
 	}
 }
 
+/* An answer synthesized from a wildcard: the proof that the name itself
+ * does not exist (RFC 4035 3.1.3.3, RFC 5155 7.2.6). */
 static void prove_wildcard(struct ans *a)
 {
 	if (!a->dnssec)

@@ -113,6 +113,12 @@ size_t dnssec_type_bitmap(const uint16_t *types, size_t n, uint8_t *out);
 int dnssec_nsec3_hash(const uint8_t *name, const uint8_t *salt, size_t saltlen,
 		      uint16_t iterations, uint8_t out[DNSSEC_NSEC3_HASH_LEN]);
 
+/* The NSEC3 owner name of a hash in zone apex (wire): the hash in
+ * base32hex as the first label, then the apex lower-cased, into out
+ * (DNAME_MAXLEN bytes). 0, or P53_ERANGE when the apex is too long. */
+int dnssec_nsec3_owner(const uint8_t hash[DNSSEC_NSEC3_HASH_LEN], const uint8_t *apex,
+		       uint8_t *out);
+
 /* Base32hex (RFC 4648 7), lower case, no padding, of n bytes into out
  * (at least (n * 8 + 4) / 5 + 1 bytes, NUL-terminated). Returns the
  * text length. */

@@ -547,18 +547,14 @@ static size_t nsec3_rdata(const struct signer *s, const struct hashed *h,
 
 static int nsec3_owner(struct signer *s, const struct hashed *h, uint8_t **out)
 {
-	size_t alen = (size_t)dname_wire_len(s->apex, DNAME_MAXLEN);
-	uint8_t *o;
+	uint8_t *o = arena_alloc(s, DNAME_MAXLEN);
 
-	if (alen + 33 > DNAME_MAXLEN) {
+	if (!o)
+		return P53_ENOMEM;
+	if (dnssec_nsec3_owner(h->h, s->apex, o) < 0) {
 		diag_error(s->d, NULL, 0, 0, "zone name too long for NSEC3 owner names");
 		return P53_ERANGE;
 	}
-	if (!(o = arena_alloc(s, alen + 33)))
-		return P53_ENOMEM;
-	o[0] = 32;
-	dnssec_base32hex(h->h, DNSSEC_NSEC3_HASH_LEN, (char *)o + 1);
-	dname_copy_lower(o + 33, s->apex);
 	*out = o;
 	return 0;
 }
@@ -1089,6 +1085,8 @@ static void free_signer(struct signer *s)
 	free(s->jobs);
 }
 
+/* The inception of every signature (their expirations depend on the
+ * owner: plan_jobs asks dnssec_sign_window per RRset). */
 static void set_times(struct signer *s)
 {
 	uint32_t expire;

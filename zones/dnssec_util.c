@@ -146,3 +146,16 @@ size_t dnssec_base32hex(const uint8_t *in, size_t n, char *out)
 	out[len] = '\0';
 	return len;
 }
+
+int dnssec_nsec3_owner(const uint8_t hash[DNSSEC_NSEC3_HASH_LEN], const uint8_t *apex,
+		       uint8_t *out)
+{
+	size_t alen = (size_t)dname_wire_len(apex, DNAME_MAXLEN);
+
+	if (1 + 32 + alen > DNAME_MAXLEN)
+		return P53_ERANGE;
+	out[0] = 32;
+	dnssec_base32hex(hash, DNSSEC_NSEC3_HASH_LEN, (char *)out + 1);
+	dname_copy_lower(out + 33, apex);
+	return 0;
+}

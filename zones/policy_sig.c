@@ -141,7 +141,10 @@ struct build {
 	size_t nzones;
 	const struct dnssec_sign_opts *o;
 	struct diag *d;
-	struct dnssec_signer **signers;   /* per zone, per key (NULL: not a data key) */
+	const struct zone **zl;           /* zones[i].zone, for zone_enclosing */
+	struct dnssec_signer **signers;   /* per key of every zone, zone by zone
+					   * (NULL: not a data key) */
+	size_t *first_signer;             /* per zone: its first in signers */
 	struct owners own;
 	/* the blob's parts */
 	struct psig_record *recs;
@@ -150,28 +153,16 @@ struct build {
 	struct bytes eps, data;
 	struct policy_sig_stats st;
 	/* the record being signed */
-	uint32_t ri;
 	size_t zi;
 	struct policy_record r;
 	bool empty;
 	char text[DNAME_TEXT_MAX];
 };
 
-/* The zone among zones with the longest apex that holds name, or n. */
-static size_t zone_of(const struct policy_sig_zone *zones, size_t n, const uint8_t *name)
+/* The zone with the longest apex that holds name, or nzones. */
+static size_t zone_of(const struct build *b, const uint8_t *name)
 {
-	size_t best = n;
-	int best_labels = -1;
-
-	for (size_t i = 0; i < n; i++) {
-		const uint8_t *o = zone_origin(zones[i].zone);
-		int l = o ? dname_labels(o) : -1;
-		if (o && l > best_labels && dname_is_subdomain(name, o)) {
-			best = i;
-			best_labels = l;
-		}
-	}
-	return best;
+	return zone_enclosing(b->zl, b->nzones, name);
 }
 
 /* The owner name of the NSEC3 of name in zone apex (RFC 9276 parameters:
@@ -179,19 +170,9 @@ static size_t zone_of(const struct policy_sig_zone *zones, size_t n, const uint8
 static int nsec3_owner(const uint8_t *name, const uint8_t *apex, uint8_t *out)
 {
 	uint8_t hash[DNSSEC_NSEC3_HASH_LEN];
-	char label[64];
-	size_t len;
 	int err = dnssec_nsec3_hash(name, NULL, 0, 0, hash);
 
-	if (err < 0)
-		return err;
-	len = dnssec_base32hex(hash, sizeof(hash), label);
-	out[0] = (uint8_t)len;
-	memcpy(out + 1, label, len);
-	if (1 + len + (size_t)dname_wire_len(apex, DNAME_MAXLEN) > DNAME_MAXLEN)
-		return P53_ERANGE;
-	dname_copy_lower(out + 1 + len, apex);
-	return 0;
+	return err < 0 ? err : dnssec_nsec3_owner(hash, apex, out);
 }
 
 /* The owners whose records signing needs: each signed record's own (its
@@ -205,7 +186,7 @@ static int want_owners(struct build *b)
 		struct policy_record r;
 		size_t zi;
 		policy_record_get(b->p, i, &r);
-		zi = zone_of(b->zones, b->nzones, r.name);
+		zi = zone_of(b, r.name);
 		if (zi == b->nzones || !b->zones[zi].nkeys)
 			continue;
 		if (!b->o->nsec3)
@@ -219,7 +200,7 @@ static int want_owners(struct build *b)
 		policy_endpoint_get(b->p, i, &ep);
 		if (ep.type != POLICY_ALIAS)
 			continue;
-		if ((zi = zone_of(b->zones, b->nzones, ep.rdata)) < b->nzones)
+		if ((zi = zone_of(b, ep.rdata)) < b->nzones)
 			err = owner_want(&b->own, ep.rdata, zi);
 	}
 	return err;
@@ -278,7 +259,7 @@ static int endpoint_rrs(struct build *b, uint32_t epi, struct dnssec_rr *rrs, si
 		rrs[(*n)++] = (struct dnssec_rr){ ep.rdata, ep.rdlen };
 		return 0;
 	}
-	zi = zone_of(b->zones, b->nzones, ep.rdata);
+	zi = zone_of(b, ep.rdata);
 	if (zi == b->nzones)
 		return refuse(b, "an alias to a name outside the zones compiled: pop53d "
 			      "learns its addresses at run time, and only the controller "
@@ -326,7 +307,7 @@ static int sign_set(struct build *b, const struct dnssec_rrset *set, const uint8
 	dnssec_sign_window(b->o, owner, &inception, &expiration);
 	*count = 0;
 	for (size_t k = 0; k < b->zones[b->zi].nkeys; k++) {
-		struct dnssec_signer *sg = b->signers[b->zi * 64 + k];
+		struct dnssec_signer *sg = b->signers[b->first_signer[b->zi] + k];
 		if (!sg)
 			continue;
 		n = dnssec_sign_rrset(sg, b->zones[b->zi].keys[k], set, inception, expiration,
@@ -484,9 +465,8 @@ static int sign_record(struct build *b, uint32_t ri)
 	struct psig_record *pr = &b->recs[ri];
 	int err;
 
-	b->ri = ri;
 	policy_record_get(b->p, ri, &b->r);
-	b->zi = zone_of(b->zones, b->nzones, b->r.name);
+	b->zi = zone_of(b, b->r.name);
 	if (b->zi == b->nzones || !b->zones[b->zi].nkeys)
 		return 0;
 	dname_to_text(b->r.name, b->text, sizeof(b->text));
@@ -577,15 +557,26 @@ static int layout(struct build *b, uint8_t **out, size_t *out_len)
 /* A signer for every data key (ZSK or CSK) of every zone with keys. */
 static int make_signers(struct build *b)
 {
-	if (!(b->signers = calloc(b->nzones * 64 + 1, sizeof(*b->signers))))
+	size_t total = 0;
+
+	if (!(b->first_signer = calloc(b->nzones + 1, sizeof(*b->first_signer))) ||
+	    !(b->zl = calloc(b->nzones + 1, sizeof(*b->zl))))
 		return P53_ENOMEM;
 	for (size_t zi = 0; zi < b->nzones; zi++) {
-		for (size_t k = 0; k < b->zones[zi].nkeys && k < 64; k++) {
+		b->zl[zi] = b->zones[zi].zone;
+		b->first_signer[zi] = total;
+		total += b->zones[zi].nkeys;
+	}
+	b->first_signer[b->nzones] = total;
+	if (!(b->signers = calloc(total + 1, sizeof(*b->signers))))
+		return P53_ENOMEM;
+	for (size_t zi = 0; zi < b->nzones; zi++) {
+		for (size_t k = 0; k < b->zones[zi].nkeys; k++) {
 			int err;
 			if (dnssec_key_role(b->zones[zi].keys[k]) == DNSSEC_KSK)
 				continue;
 			if ((err = dnssec_signer_new(b->zones[zi].keys[k],
-						     &b->signers[zi * 64 + k])) < 0)
+						     &b->signers[b->first_signer[zi] + k])) < 0)
 				return err;
 		}
 	}
@@ -595,9 +586,11 @@ static int make_signers(struct build *b)
 static void free_build(struct build *b)
 {
 	if (b->signers)
-		for (size_t i = 0; i < b->nzones * 64; i++)
+		for (size_t i = 0; i < b->first_signer[b->nzones]; i++)
 			dnssec_signer_free(b->signers[i]);
 	free(b->signers);
+	free(b->first_signer);
+	free(b->zl);
 	owners_free(&b->own);
 	free(b->recs);
 	free(b->sets);

@@ -79,8 +79,8 @@ bool policy_sig_placeholder(void *policy, const uint8_t *owner, uint16_t type);
  * over every input: health words, client location, latency, random
  * numbers. The sets may be a few more than reachable, never fewer. fn
  * returning non-zero stops the walk with that value. Returns 0, the
- * value of fn, P53_ELIMIT (more than POLICY_SIG_MAX_SETS sets somewhere
- * in the tree) or P53_ENOMEM. */
+ * value of fn, P53_EINVAL (ri out of range), P53_ELIMIT (more than
+ * POLICY_SIG_MAX_SETS sets somewhere in the tree) or P53_ENOMEM. */
 int policy_sig_answers(const struct policy *p, uint32_t ri,
 		       int (*fn)(void *arg, const uint32_t *eps, uint32_t n), void *arg);
 

@@ -344,6 +344,7 @@ static int eval_weighted(struct walk *w, const struct pol_node *n, struct fam *o
 	uint32_t pool[2][POLICY_MAX_MEMBERS], np[2] = { 0, 0 };
 	uint8_t req[2][POLICY_MAX_MEMBERS];
 	bool all_down[2] = { true, true };
+	uint32_t pick = n->pick < POLICY_MAX_ANSWER ? n->pick : POLICY_MAX_ANSWER;
 	int err = 0;
 
 	for (uint32_t mi = n->first; mi < n->first + n->count; mi++) {
@@ -355,8 +356,7 @@ static int eval_weighted(struct walk *w, const struct pol_node *n, struct fam *o
 	}
 	for (int z = 0; z < 2 && !err; z++) {
 		struct draw d = { .w = w, .pool = pool[z], .npool = np[z], .required = req[z],
-				  .pick = n->pick < POLICY_MAX_ANSWER ? n->pick : POLICY_MAX_ANSWER,
-				  .out = out };
+				  .pick = pick, .out = out };
 		if (z == 1 && np[0] && !all_down[0])
 			break;     /* a weighted member is always up */
 		err = draws(&d, 0, 0);
@@ -367,8 +367,7 @@ static int eval_weighted(struct walk *w, const struct pol_node *n, struct fam *o
 			int z = np[0] ? 0 : 1;
 			struct draw d = { .w = w, .pool = pool[z], .npool = np[z],
 					  .required = req[z], .any_size = true,
-					  .pick = n->pick < POLICY_MAX_ANSWER ? n->pick :
-						  POLICY_MAX_ANSWER, .out = out };
+					  .pick = pick, .out = out };
 			err = draws(&d, 0, 0);
 		} else {
 			err = fam_add(out, NULL, 0);

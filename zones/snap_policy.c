@@ -77,19 +77,9 @@ static int64_t nset_find(struct nset *s, const uint8_t *w, uint16_t tag, bool ad
 /* The zone among zones[0..n) with the longest apex that holds name. */
 static struct zone *zone_of(struct zone *const *zones, size_t n, const uint8_t *name)
 {
-	struct zone *best = NULL;
-	int best_labels = -1;
+	size_t i = zone_enclosing((const struct zone *const *)zones, n, name);
 
-	for (size_t i = 0; i < n; i++) {
-		const uint8_t *o = zone_origin(zones[i]);
-		int l = o ? dname_labels(o) : -1;
-
-		if (o && l > best_labels && dname_is_subdomain(name, o)) {
-			best = zones[i];
-			best_labels = l;
-		}
-	}
-	return best;
+	return i < n ? zones[i] : NULL;
 }
 
 /* What the records of z say about the policy owners in rec (each in it

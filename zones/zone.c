@@ -46,6 +46,23 @@ const uint8_t *zone_origin(const struct zone *z)
 	return z->has_origin ? z->origin : NULL;
 }
 
+size_t zone_enclosing(const struct zone *const *zones, size_t n, const uint8_t *name)
+{
+	size_t best = n;
+	int best_labels = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *o = zone_origin(zones[i]);
+		int l = o ? dname_labels(o) : -1;
+
+		if (o && l > best_labels && dname_is_subdomain(name, o)) {
+			best = i;
+			best_labels = l;
+		}
+	}
+	return best;
+}
+
 int zone_set_origin(struct zone *z, const uint8_t *origin)
 {
 	dname_copy_lower(z->origin, origin);

@@ -45,6 +45,10 @@ void zone_free(struct zone *z);
 /* Apex name (wire, lower-cased), or NULL if not known yet. */
 const uint8_t *zone_origin(const struct zone *z);
 
+/* Index of the zone among zones[0..n) with the longest apex that holds
+ * name (wire, any case), or n when none does. */
+size_t zone_enclosing(const struct zone *const *zones, size_t n, const uint8_t *name);
+
 /* Set the apex name (copied, lower-cased). */
 int zone_set_origin(struct zone *z, const uint8_t *origin);
 
