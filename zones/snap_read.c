@@ -1819,43 +1819,135 @@ static uint32_t *canonical_index(const struct snap *s, const struct snap_zone *z
 	return idx;
 }
 
+/* A policy record's answer to dump: one whose every endpoint gives an RR
+ * of the record's own type (an address, or an in-zone alias's addresses),
+ * so that it matches the type bitmap of the owner's NSEC. */
+struct dump_pick {
+	const struct snap *s;
+	uint16_t type;
+	uint32_t n;
+	uint32_t eps[POLICY_MAX_ANSWER];
+};
+
+static const struct snap_rrset *alias_rrset(const struct snap *s,
+					    const struct policy_endpoint *ep, uint16_t type)
+{
+	struct snap_qname q;
+	struct snap_lookup lk;
+	int len = dname_wire_len(ep->rdata, ep->rdlen);
+
+	if (len < 0)
+		return NULL;
+	snap_qname_init(&q, ep->rdata, (size_t)len);
+	if (snap_lookup(s, &q, &lk) < 0 || !lk.node)
+		return NULL;
+	return snap_node_rrset(s, lk.node, type);
+}
+
+static int pick_answer(void *arg, const uint32_t *eps, uint32_t n)
+{
+	struct dump_pick *pk = arg;
+	const struct policy *p = pk->s->aux.policy;
+	struct policy_endpoint ep;
+
+	if (!n)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		policy_endpoint_get(p, eps[i], &ep);
+		if (ep.type == POLICY_ALIAS ? !alias_rrset(pk->s, &ep, pk->type)
+					    : ep.type != pk->type)
+			return 0;
+	}
+	memcpy(pk->eps, eps, n * sizeof(*eps));
+	pk->n = n;
+	return 1;
+}
+
+/* RRs in a snapshot's wire form (12-byte head, RDATA), printed; with
+ * ttl, under that TTL instead of their own. */
+static int dump_wire(FILE *f, const char *owner, const uint8_t *p, uint32_t count,
+		     const uint32_t *ttl, char *text, size_t cap)
+{
+	char tbuf[16], cbuf[16];
+
+	for (uint32_t r = 0; r < count; r++, p += 12 + get16(p + 10)) {
+		uint16_t type = get16(p + 2), rdlen = get16(p + 10);
+		uint32_t t = ttl ? *ttl : (uint32_t)p[6] << 24 | (uint32_t)p[7] << 16 |
+					  get16(p + 8);
+
+		if (rdata_to_text(type, p + 12, rdlen, text, cap) < 0)
+			return P53_ESPACE;
+		if (fprintf(f, "%s\t%u\t%s\t%s\t%s\n", owner, t,
+			    rrclass_to_text(get16(p + 4), cbuf, sizeof(cbuf)),
+			    rrtype_to_text(type, tbuf, sizeof(tbuf)), text) < 0)
+			return P53_EIO;
+	}
+	return 0;
+}
+
+/* A policy record's answers vary per query, so they are not master-file
+ * data. In a signed zone one of its signed answers is printed with its
+ * RRSIGs: the owner's NSEC lists the record's type, and a verifier
+ * (dnssec-verify, ldns-verify-zone) wants an RRset behind it. */
+static int dump_policy(const struct snap *s, const char *owner, const struct snap_rrset *set,
+		       char *text, size_t cap, FILE *f)
+{
+	const struct policy *p = s->aux.policy;
+	struct dump_pick pk = { .s = s, .type = set->type };
+	struct policy_sig_rrs sigs;
+	struct policy_endpoint ep;
+	char tbuf[16];
+	int ret;
+
+	if (fprintf(f, "; %s\t%u\tIN\t%s\t(traffic policy record %u)\n", owner,
+		    set->ttl, rrtype_to_text(set->type, tbuf, sizeof(tbuf)),
+		    set->policy - 1) < 0)
+		return P53_EIO;
+	if (!s->aux.psig || !policy_sig_signed(s->aux.psig, set->policy - 1))
+		return 0;
+	if ((ret = policy_sig_answers(p, set->policy - 1, pick_answer, &pk)) < 0)
+		return ret;
+	if (!pk.n || !policy_sig_find(s->aux.psig, set->policy - 1, pk.eps, pk.n, &sigs))
+		return fprintf(f, ";   (none of its signed answers is of its own type)\n") < 0 ?
+		       P53_EIO : 0;
+	if (fprintf(f, ";   one of its signed answers:\n") < 0)
+		return P53_EIO;
+	for (uint32_t i = 0; i < pk.n; i++) {
+		const struct snap_rrset *t;
+		policy_endpoint_get(p, pk.eps[i], &ep);
+		if (ep.type != POLICY_ALIAS) {
+			if (rdata_to_text(set->type, ep.rdata, ep.rdlen, text, cap) < 0)
+				return P53_ESPACE;
+			if (fprintf(f, "%s\t%u\tIN\t%s\t%s\n", owner, set->ttl, tbuf,
+				    text) < 0)
+				return P53_EIO;
+		} else if ((t = alias_rrset(s, &ep, set->type)) &&
+			   (ret = dump_wire(f, owner, snap_ptr(s, t->wire), t->count,
+					    &set->ttl, text, cap)) < 0) {
+			return ret;
+		}
+	}
+	return dump_wire(f, owner, sigs.wire, sigs.count, NULL, text, cap);
+}
+
 static int dump_node(const struct snap *s, const struct snap_node *n,
 		     char *text, size_t cap, FILE *f)
 {
 	const struct snap_rrset *set = snap_node_rrsets(s, n);
-	char owner[DNAME_TEXT_MAX], tbuf[16], cbuf[16];
+	char owner[DNAME_TEXT_MAX];
+	int ret;
 
 	if (!n->rrset_count)
 		return 0;
 	if (dname_to_text(snap_ptr(s, n->name), owner, sizeof(owner)) < 0)
 		return P53_ESPACE;
 	for (uint32_t k = 0; k < n->rrset_count; k++) {
-		const uint8_t *p = snap_ptr(s, set[k].wire);
-
-		/* Its answers vary per query: not master-file data. */
-		if (set[k].flags & SNAP_RRSET_POLICY) {
-			if (fprintf(f, "; %s\t%u\tIN\t%s\t(traffic policy record %u)\n",
-				    owner, set[k].ttl, rrtype_to_text(set[k].type, tbuf,
-				    sizeof(tbuf)), set[k].policy - 1) < 0)
-				return P53_EIO;
-			continue;
-		}
-		for (uint32_t r = 0; r < set[k].count; r++) {
-			uint16_t rdlen = get16(p + 10);
-			uint32_t ttl = (uint32_t)p[6] << 24 |
-				       (uint32_t)p[7] << 16 | get16(p + 8);
-
-			if (rdata_to_text(set[k].type, p + 12, rdlen, text,
-					  cap) < 0)
-				return P53_ESPACE;
-			if (fprintf(f, "%s\t%u\t%s\t%s\t%s\n", owner, ttl,
-				    rrclass_to_text(get16(p + 4), cbuf,
-						    sizeof(cbuf)),
-				    rrtype_to_text(set[k].type, tbuf,
-						   sizeof(tbuf)), text) < 0)
-				return P53_EIO;
-			p += 12 + rdlen;
-		}
+		ret = set[k].flags & SNAP_RRSET_POLICY ?
+		      dump_policy(s, owner, &set[k], text, cap, f) :
+		      dump_wire(f, owner, snap_ptr(s, set[k].wire), set[k].count, NULL,
+				text, cap);
+		if (ret < 0)
+			return ret;
 	}
 	return 0;
 }

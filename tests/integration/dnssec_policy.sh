@@ -38,7 +38,7 @@ fails=0
 pass() { echo "PASS dnssec_policy: $*"; }
 fail() { echo "FAIL dnssec_policy: $*"; fails=$((fails + 1)); }
 
-for c in unbound kdig python3 "$pop53d" "$zonec"; do
+for c in unbound kdig python3 ldns-verify-zone dnssec-verify "$pop53d" "$zonec"; do
 	command -v "$c" >/dev/null ||
 		{ echo "FAIL dnssec_policy: $c is not installed (scripts/setup.sh) or built"; exit 1; }
 done
@@ -317,6 +317,27 @@ settle() {
 	return 1
 }
 
+# dump_verify LABEL DIR: what `pop53-zonec dump` prints of the signed
+# snapshot (one signed answer per policy record) passes both verifiers
+# (dnssec-verify -z: the key is a combined signing key, flags 257).
+dump_verify() {
+	local label=$1 dir=$2 out
+	"$zonec" dump "$dir/s.snap" >"$dir/dump.zone" 2>"$dir/dump.err" ||
+		{ fail "$label: pop53-zonec dump: $(cat "$dir/dump.err")"; return; }
+	grep -q 'one of its signed answers' "$dir/dump.zone" ||
+		fail "$label: the dump shows no signed policy answer"
+	if out=$(ldns-verify-zone "$dir/dump.zone" 2>&1); then
+		pass "$label: ldns-verify-zone accepts the dump"
+	else
+		fail "$label: ldns-verify-zone: $(tail -n 5 <<<"$out")"
+	fi
+	if out=$(dnssec-verify -q -z -o pol.test. "$dir/dump.zone" 2>&1); then
+		pass "$label: dnssec-verify accepts the dump"
+	else
+		fail "$label: dnssec-verify: $(tail -n 5 <<<"$out")"
+	fi
+}
+
 # round LABEL ALG STATES [--nsec3]
 round() {
 	local label=$1 alg=$2 states=$3 dir keyfile s a b c before aport
@@ -330,6 +351,7 @@ round() {
 	grep -q "policy answers: 11 records in signed zones" "$dir/zonec.log" &&
 		pass "$label: $(grep 'policy answers' "$dir/zonec.log")" ||
 		fail "$label: no policy answers signed: $(tail -n 3 "$dir/zonec.log")"
+	dump_verify "$label" "$dir"
 	serve "$dir/s.snap" || { fail "$label: pop53d did not answer"; return; }
 	aport=$port
 	resolve "$port" "$dir/ds" || { fail "$label: unbound did not start"; return; }

@@ -838,6 +838,24 @@ static bool nsec_has(const uint8_t *m, const struct rr *x, uint16_t t)
 	return false;
 }
 
+/* The dump shows the record's one signed answer with its RRSIG, so that
+ * the owner's NSEC (which lists A) has an RRset behind it for verifiers. */
+static void dump_has_policy_answer(const struct snap *s)
+{
+	char *text = NULL, *at;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	assert_int_equal(snap_dump(s, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(at = strstr(text, "(traffic policy record 0)"));
+	assert_non_null(at = strstr(at, "one of its signed answers"));
+	assert_non_null(at = strstr(at, "\nf.pol.test.\t30\tIN\tA\t10.0.2.1\n"));
+	assert_non_null(strstr(at, "\nf.pol.test.\t30\tIN\tRRSIG\tA 13 3 30 "));
+	free(text);
+}
+
 static void test_policy_signed(void **state)
 {
 	uint8_t out[4096], q[512], *blob;
@@ -882,6 +900,7 @@ static void test_policy_signed(void **state)
 	for (int i = 0; i < r.n; i++)
 		if (r.rr[i].type == RRTYPE_NSEC)
 			assert_true(nsec_has(out, &r.rr[i], RRTYPE_A));
+	dump_has_policy_answer(s);
 	snap_close(s);
 	free(blob);
 	/* a signed zone's policy records without their signatures: refused */
