@@ -788,14 +788,16 @@ static inline void rate_limit(struct dp_worker *w, struct dp_burst *b)
 	uint8_t idx[DP_BURST];
 	unsigned n = 0;
 
+	memset(b->drop, 0, sizeof(b->drop));
 	for (uint16_t i = 0; i < b->n; i++) {
-		b->drop[i] = 0;
 		if (b->job[i].len) {
 			job[n] = (struct rrl_job){ &b->info[i].client, &b->res[i], 0 };
 			idx[n++] = (uint8_t)i;
 		}
 	}
-	rrl_check_burst(w->rrl, job, n);
+	/* Nearly always everything goes out as it is. */
+	if (!rrl_check_burst(w->rrl, job, n))
+		return;
 	for (unsigned k = 0; k < n; k++) {
 		struct engine_job *j = &b->job[idx[k]];
 

@@ -50,9 +50,10 @@ struct rrl {
 	struct rrl_entry *e;
 	uint32_t mask;          /* entries - 1 */
 	uint32_t now;
-	uint64_t pfx4;          /* ipv4_prefix_length as a mask of addr[0..8) */
-	uint64_t pfx6[2];       /* ipv6_prefix_length, of addr[0..16) */
+	uint64_t pfx[2][2];     /* [is IPv6]: the prefix length as masks of
+				 * addr[0..8) and addr[8..16) */
 	int32_t rate[ENGINE_KIND_COUNT];        /* 0: not limited */
+	uint16_t qmask[ENGINE_KIND_COUNT];      /* 0xffff: qtype is in the key */
 	int32_t cost;           /* credits one response costs (cores) */
 	uint64_t seed[2];
 	unsigned top_cur;       /* buffer being filled (the table's thread) */
@@ -245,7 +246,8 @@ static void make_seed(uint64_t seed[2])
 }
 
 /* The prefix lengths as masks over the address words, so that cutting a
- * client's address costs two ANDs per response. */
+ * client's address costs two ANDs per response, and no branch on the
+ * family. */
 static void prefix_masks(struct rrl *t)
 {
 	static const uint8_t ones[16] = {
@@ -255,9 +257,9 @@ static void prefix_masks(struct rrl *t)
 	uint8_t m[16];
 
 	cut(ones, 4, t->conf.ipv4_prefix_length, m);
-	memcpy(&t->pfx4, m, 8);
+	memcpy(t->pfx[0], m, 16);
 	cut(ones, 16, t->conf.ipv6_prefix_length, m);
-	memcpy(t->pfx6, m, 16);
+	memcpy(t->pfx[1], m, 16);
 }
 
 /* Every response probes a random bucket: with 4 KiB pages a large table
@@ -302,6 +304,9 @@ int rrl_create(const struct rrl_conf *conf, struct rrl **out, char *err,
 	kind_rates(conf, r);
 	for (int k = 0; k < ENGINE_KIND_COUNT; k++)
 		t->rate[k] = (int32_t)r[k];
+	/* Answers and NODATA are accounted per query type (as BIND). */
+	t->qmask[ENGINE_KIND_ANSWER] = 0xffff;
+	t->qmask[ENGINE_KIND_NODATA] = 0xffff;
 	make_seed(t->seed);
 	*out = t;
 	return 0;
@@ -359,16 +364,24 @@ static inline uint64_t ld4(const uint8_t *p)
 
 /* Keyed hash of the account: the client's prefix (two words), family,
  * kind and qtype (what), and the name. The name is read in whole words,
- * its tail by an overlapping load, never past its last byte (it may end
- * a mapping). */
-static uint64_t key_hash(const struct rrl *t, uint64_t w0, uint64_t w1,
-			 uint64_t what, const uint8_t *name, size_t len)
+ * its tail by overlapping loads, never past its last byte (it may end a
+ * mapping). The prefix and the name are mixed apart, so that their
+ * multiplications overlap, and meet in the last one: a name of up to 32
+ * bytes waits for two dependent multiplications. */
+static inline uint64_t key_hash(const struct rrl *t, uint64_t w0, uint64_t w1,
+				uint64_t what, const uint8_t *name, size_t len)
 {
-	uint64_t h = mum(w0 ^ t->seed[0], w1 ^ t->seed[1] ^ what), a, b;
+	uint64_t h = mum(w0 ^ t->seed[0], w1 ^ t->seed[1] ^ what);
+	uint64_t n = t->seed[0] ^ len, a, b;
 
-	for (; len > 16; name += 16, len -= 16)
-		h = mum(ld8(name) ^ t->seed[1], ld8(name + 8) ^ h);
-	if (len >= 8) {
+	if (len > 16) {
+		const uint8_t *end = name + len;
+
+		for (; end - name > 16; name += 16)
+			n = mum(ld8(name) ^ t->seed[1], ld8(name + 8) ^ n);
+		a = ld8(end - 16);
+		b = ld8(end - 8);
+	} else if (len >= 8) {
 		a = ld8(name);
 		b = ld8(name + len - 8);
 	} else if (len >= 4) {
@@ -380,8 +393,7 @@ static uint64_t key_hash(const struct rrl *t, uint64_t w0, uint64_t w1,
 	} else {
 		a = b = 0;
 	}
-	h = mum(a ^ t->seed[1] ^ len, b ^ h);
-	return mum(h, t->seed[0] ^ 0x9e3779b97f4a7c15ull);
+	return mum(a ^ t->seed[1] ^ h, b ^ n);
 }
 
 /* How good a victim e is: empty, then recovered (idle past the window:
@@ -400,20 +412,17 @@ static int64_t victim_score(const struct rrl *t, const struct rrl_entry *e)
 	return idle;
 }
 
-/* The account of hash h: its entry, or the best victim of its bucket,
- * made fresh with a full second of credit. One pass over the bucket. */
-static struct rrl_entry *account(struct rrl *t, uint64_t h, int32_t rate)
+/* No account of hash tag in bucket b: the bucket's best victim, made
+ * fresh with a full second of credit. One pass over the bucket. */
+static struct rrl_entry *replace(struct rrl *t, struct rrl_entry *b,
+				 uint32_t tag, int32_t rate)
 {
-	uint32_t tag = (uint32_t)(h >> 32) | 1;
-	struct rrl_entry *b = &t->e[((uint32_t)h * BUCKET) & t->mask], *victim = b;
-	int64_t best = INT64_MIN;
+	struct rrl_entry *victim = b;
+	int64_t best = victim_score(t, b);
 
-	for (uint32_t i = 0; i < RRL_PROBE; i++) {
-		int64_t score;
+	for (uint32_t i = 1; i < RRL_PROBE; i++) {
+		int64_t score = victim_score(t, &b[i]);
 
-		if (b[i].tag == tag)
-			return &b[i];
-		score = victim_score(t, &b[i]);
 		if (score > best) {
 			best = score;
 			victim = &b[i];
@@ -428,11 +437,24 @@ static struct rrl_entry *account(struct rrl *t, uint64_t h, int32_t rate)
 	return victim;
 }
 
+/* The account of hash h: its entry, or a fresh one. The tags are
+ * compared before any victim is scored: a hit reads nothing else. */
+static inline struct rrl_entry *account(struct rrl *t, uint64_t h, int32_t rate)
+{
+	uint32_t tag = (uint32_t)(h >> 32) | 1;
+	struct rrl_entry *b = &t->e[((uint32_t)h * BUCKET) & t->mask];
+
+	for (uint32_t i = 0; i < RRL_PROBE; i++)
+		if (b[i].tag == tag)
+			return &b[i];
+	return replace(t, b, tag, rate);
+}
+
 /* BIND's arithmetic: earn `rate` per second since the last response, up
  * to one second of credit; a response is allowed while the account is
  * positive, and is debited in any case, down to `window` seconds of
  * debt. */
-static bool debit(const struct rrl *t, struct rrl_entry *e, int32_t rate)
+static inline bool debit(const struct rrl *t, struct rrl_entry *e, int32_t rate)
 {
 	int32_t age = (int32_t)(t->now - e->last);
 	int64_t bal = e->balance, floor = -(int64_t)t->conf.window * rate;
@@ -493,6 +515,17 @@ static void note_limited(struct rrl *t, const struct rrl_prefix *p)
 	b->e[min].limited++;
 }
 
+static bool exempt(struct rrl *t, const struct engine_client *c)
+{
+	for (unsigned i = 0; i < t->conf.nexempt; i++) {
+		if (in_prefix(&t->conf.exempt[i], c)) {
+			CNT_ADD(t->st.exempt, 1);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The part of a check that needs no account: exemptions and what is
  * not limited. True when the response is to be sent as it is; otherwise
  * *h is the account's hash. */
@@ -500,7 +533,8 @@ static inline bool unlimited(struct rrl *t, const struct engine_client *c,
 			     const struct engine_result *res, uint64_t *h)
 {
 	unsigned kind = res->kind < ENGINE_KIND_COUNT ? res->kind : ENGINE_KIND_ERROR;
-	uint64_t what, w0, w1;
+	const uint64_t *m;
+	uint64_t what;
 
 	if (!t->rate[kind] || !c || c->transport == ENGINE_TCP ||
 	    (c->family != AF_INET && c->family != AF_INET6))
@@ -509,40 +543,23 @@ static inline bool unlimited(struct rrl *t, const struct engine_client *c,
 		CNT_ADD(t->st.cookie_exempt, 1);
 		return true;
 	}
-	for (unsigned i = 0; i < t->conf.nexempt; i++) {
-		if (in_prefix(&t->conf.exempt[i], c)) {
-			CNT_ADD(t->st.exempt, 1);
-			return true;
-		}
-	}
-	w0 = ld8(c->addr);
-	w1 = ld8(c->addr + 8);
-	if (c->family == AF_INET) {
-		w0 &= t->pfx4;
-		w1 = 0;
-	} else {
-		w0 &= t->pfx6[0];
-		w1 &= t->pfx6[1];
-	}
+	if (t->conf.nexempt && exempt(t, c))
+		return true;
+	m = t->pfx[c->family == AF_INET6];
 	what = (uint64_t)c->family << 40 | (uint64_t)kind << 32 |
-	       (kind == ENGINE_KIND_ANSWER || kind == ENGINE_KIND_NODATA ?
-		res->qtype : 0);
-	*h = key_hash(t, w0, w1, what, res->rrl_name,
-		      res->rrl_name ? res->rrl_name_len : 0);
+	       (uint64_t)(res->qtype & t->qmask[kind]);
+	*h = key_hash(t, ld8(c->addr) & m[0], ld8(c->addr + 8) & m[1], what,
+		      res->rrl_name, res->rrl_name ? res->rrl_name_len : 0);
 	return false;
 }
 
-/* The account of hash h decides for client c. */
-static enum rrl_action decide(struct rrl *t, const struct engine_client *c,
-			      const struct engine_result *res, uint64_t h)
+/* A response over its account's limit: counted, reported, and dropped
+ * or slipped. */
+static enum rrl_action limited(struct rrl *t, const struct engine_client *c,
+			       unsigned kind, struct rrl_entry *e)
 {
-	unsigned kind = res->kind < ENGINE_KIND_COUNT ? res->kind : ENGINE_KIND_ERROR;
-	int32_t rate = t->rate[kind];
-	struct rrl_entry *e = account(t, h, rate);
 	struct rrl_prefix p;
 
-	if (debit(t, e, rate))
-		return RRL_SEND;
 	CNT_ADD(t->st.limited[kind], 1);
 	p.family = c->family;
 	p.len = c->family == AF_INET ? t->conf.ipv4_prefix_length :
@@ -559,33 +576,54 @@ static enum rrl_action decide(struct rrl *t, const struct engine_client *c,
 	return RRL_DROP;
 }
 
-enum rrl_action rrl_check(struct rrl *t, const struct engine_client *c,
-			  const struct engine_result *res)
+/* The account of hash h decides for client c. */
+static inline enum rrl_action decide(struct rrl *t, const struct engine_client *c,
+				     const struct engine_result *res, uint64_t h)
 {
-	uint64_t h;
+	unsigned kind = res->kind < ENGINE_KIND_COUNT ? res->kind : ENGINE_KIND_ERROR;
+	int32_t rate = t->rate[kind];
+	struct rrl_entry *e = account(t, h, rate);
 
-	if (unlimited(t, c, res, &h))
+	if (debit(t, e, rate))
 		return RRL_SEND;
-	return decide(t, c, res, h);
+	return limited(t, c, kind, e);
 }
 
-void rrl_check_burst(struct rrl *t, struct rrl_job *jobs, unsigned n)
+unsigned rrl_check_burst(struct rrl *t, struct rrl_job *jobs, unsigned n)
 {
 	uint64_t h[RRL_BURST_MAX];
-	bool done[RRL_BURST_MAX];
+	uint8_t acc[RRL_BURST_MAX];
+	unsigned m = 0, held = 0;
 
 	if (n > RRL_BURST_MAX)
 		n = RRL_BURST_MAX;
 	/* Hash everything first and prefetch the buckets, so that the
 	 * table's cache misses of a burst overlap. */
 	for (unsigned i = 0; i < n; i++) {
-		done[i] = unlimited(t, jobs[i].client, jobs[i].res, &h[i]);
-		if (!done[i])
-			__builtin_prefetch(&t->e[((uint32_t)h[i] * BUCKET) & t->mask], 1);
+		jobs[i].action = RRL_SEND;
+		if (unlimited(t, jobs[i].client, jobs[i].res, &h[m]))
+			continue;
+		__builtin_prefetch(&t->e[((uint32_t)h[m] * BUCKET) & t->mask], 1);
+		acc[m++] = (uint8_t)i;
 	}
-	for (unsigned i = 0; i < n; i++)
-		jobs[i].action = (uint8_t)(done[i] ? RRL_SEND :
-					   decide(t, jobs[i].client, jobs[i].res, h[i]));
+	for (unsigned k = 0; k < m; k++) {
+		struct rrl_job *j = &jobs[acc[k]];
+
+		j->action = (uint8_t)decide(t, j->client, j->res, h[k]);
+		held += j->action != RRL_SEND;
+	}
+	return held;
+}
+
+/* A burst of one: the hot path stays one body that the compiler can
+ * inline whole. */
+enum rrl_action rrl_check(struct rrl *t, const struct engine_client *c,
+			  const struct engine_result *res)
+{
+	struct rrl_job job = { c, res, RRL_SEND };
+
+	rrl_check_burst(t, &job, 1);
+	return (enum rrl_action)job.action;
 }
 
 void rrl_stats_read(const struct rrl *t, struct rrl_stats *sum)

@@ -157,8 +157,9 @@ struct rrl_job {
 /* rrl_check for jobs[0..n) (n <= RRL_BURST_MAX), with the same results,
  * in order: the accounts' hashes are computed and their buckets
  * prefetched first, so a burst pays about one memory latency, not one
- * per response. */
-void rrl_check_burst(struct rrl *t, struct rrl_job *jobs, unsigned n);
+ * per response. Returns how many actions are not RRL_SEND (0: the
+ * caller has nothing to drop or truncate). */
+unsigned rrl_check_burst(struct rrl *t, struct rrl_job *jobs, unsigned n);
 
 /* Add table t's counters to *sum (any thread). */
 void rrl_stats_read(const struct rrl *t, struct rrl_stats *sum);

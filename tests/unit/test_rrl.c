@@ -532,13 +532,48 @@ static void test_burst_same(void **state)
 		for (unsigned size = 1; size <= RRL_BURST_MAX; size += 7) {
 			for (unsigned k = 0; k < size; k++, at++)
 				job[k] = (struct rrl_job){ &cl[(at * 5) % 8], &res[(at * 3) % 4], 0xff };
-			rrl_check_burst(burst, job, size);
-			for (unsigned k = 0; k < size; k++)
+			unsigned held = rrl_check_burst(burst, job, size), not_sent = 0;
+
+			for (unsigned k = 0; k < size; k++) {
 				assert_int_equal(job[k].action, rrl_check(one, job[k].client, job[k].res));
+				not_sent += job[k].action != RRL_SEND;
+			}
+			assert_int_equal(held, not_sent);
 		}
 	}
 	rrl_destroy(one);
 	rrl_destroy(burst);
+}
+
+/* Every byte of the name is part of the account, at every name length
+ * (the hash reads names in words, their tails by overlapping loads): a
+ * name that differs from another in one byte has an account of its own. */
+static void test_key_every_byte(void **state)
+{
+	struct engine_client c = client("192.0.2.1");
+	uint8_t base[255], other[255];
+	struct rrl_conf conf;
+
+	(void)state;
+	rrl_conf_init(&conf);
+	conf.responses_per_second = 1;
+	for (unsigned i = 0; i < sizeof(base); i++)
+		base[i] = (uint8_t)(i * 37 + 11);
+	for (unsigned len = 1; len <= sizeof(base); len++) {
+		struct rrl *t = make(&conf);
+		struct engine_result r = result(ENGINE_KIND_ANSWER, NULL, RRTYPE_A);
+
+		r.rrl_name = base;
+		r.rrl_name_len = (uint8_t)len;
+		assert_int_equal(sent(t, 10, 2, &c, &r), 1);
+		r.rrl_name = other;
+		for (unsigned at = 0; at < len; at++) {
+			memcpy(other, base, len);
+			other[at] ^= 0x20;
+			assert_int_equal(sent(t, 10, 1, &c, &r), 1);
+		}
+		rrl_destroy(t);
+	}
 }
 
 /* What a check costs (printed, not asserted: machines differ), over far
@@ -620,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_table_bounded),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_burst_same),
+		cmocka_unit_test(test_key_every_byte),
 		cmocka_unit_test(test_speed),
 	};
 
