@@ -309,8 +309,11 @@ done
 # the cost is measured where the loop is CPU-bound: bench/dpdk-mem-bench runs the DPDK
 # worker loop on one lcore fed from memory (no kernel, no NIC), clients spread over
 # 256 /24s, with RRL off and on (rate 100000/s: every response accounted, none
-# limited; 256 prefixes x 2000 names: far more accounts than the table holds, so
-# every response also replaces an account: the dearest case). Runs alternate off/on
+# limited). dpdk-mem-bench gives each of the 2000 queries its own fixed client, so
+# there are 2000 accounts, which the table holds: every response finds its account
+# and debits it, as under a steady load of resolvers that repeat their questions
+# (test_rrl's speed line measures the other case, every response a new account).
+# Runs alternate off/on
 # and the cost is the median of the pairs' costs (answers per CPU second of the
 # worker thread): this machine's load drifts more between runs than within a pair.
 MEMBENCH=$BUILD/bench/dpdk-mem-bench

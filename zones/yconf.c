@@ -504,9 +504,10 @@ const char *yconf_name(const struct yconf_node *n, char *buf, size_t cap)
 		snprintf(buf, cap, "key '%s'", n->text);
 	else if (n->parent->kind == YCONF_MAP)
 		snprintf(buf, cap, "'%s'", n->parent->kids[2 * n->index]->text);
-	else
-		snprintf(buf, cap, "item %zu of %s", n->index + 1,
-			 yconf_name(n->parent, up, sizeof(up)));
+	/* A name deeper than buf is shown cut, and marked so. */
+	else if (snprintf(buf, cap, "item %zu of %s", n->index + 1,
+			  yconf_name(n->parent, up, sizeof(up))) >= (int)cap && cap > 3)
+		memcpy(buf + cap - 4, "...", 4);
 	return buf;
 }
 

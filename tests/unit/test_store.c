@@ -320,7 +320,7 @@ static void test_persist_after_accept(void **state)
 static void test_verification(void **state)
 {
 	char dir[128], want[128];
-	size_t l, lu, lk, lb;
+	size_t l = 0, lu = 0, lk = 0, lb = 0;
 	uint8_t *s = must_make(5, key1, &l), *u = must_make(6, NULL, &lu),
 		*k2 = must_make(7, key2, &lk), *bad = must_make(8, key1, &lb);
 	struct state st;
