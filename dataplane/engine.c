@@ -698,16 +698,18 @@ static void prove3_provable(struct ans *a, unsigned from)
 	}
 }
 
-/* NODATA at the name that drops `from` labels (RFC 5155 7.2.3): its own
- * NSEC3, or the opt-out proof when it has none. */
-static void prove3_nodata(struct ans *a, unsigned from)
+/* NODATA at node n, a suffix of the current name (RFC 5155 7.2.3): its
+ * own NSEC3, matched when the snapshot was compiled (node.nsec), or the
+ * opt-out proof when it has none. */
+static void prove3_nodata(struct ans *a, const struct snap_node *n)
 {
-	const struct snap_node *m = n3_at(a, from, false);
+	const struct snap_node *m = snap_nsec_after(a->s, a->lk.zone, n);
 
 	if (m)
 		add_proof(a, m);
 	else
-		prove3_provable(a, from);
+		prove3_provable(a, (unsigned)(a->qn->labels -
+				dname_labels(snap_ptr(a->s, n->name))));
 }
 
 static inline bool nsec3_zone(const struct ans *a)
@@ -1336,8 +1338,7 @@ static bool put_secure_cut(struct ans *a, const struct snap_node *cut,
 	set = snap_node_rrset(a->s, cut, RRTYPE_DS);
 	if (!set && nsec3_zone(a)) {
 		/* RFC 5155 7.2.7: the cut's NSEC3, or the opt-out proof */
-		prove3_nodata(a, (unsigned)(a->qn->labels -
-			      dname_labels(snap_ptr(a->s, cut->name))));
+		prove3_nodata(a, cut);
 		return true;
 	}
 	if (!set)
