@@ -813,6 +813,10 @@ static void answer_burst(const struct engine_conf *conf,
 
 /* ---- main ----------------------------------------------------------------- */
 
+/* --dump: the responses of the checked pass, for comparing two builds
+ * byte for byte. */
+static FILE *dump;
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -846,7 +850,9 @@ static void usage(FILE *f)
 		"names\n"
 		"                        (spread over the candidates; default: "
 		"all)\n"
-		"  --do PCT              EDNS queries with DO=1 (default 0)\n");
+		"  --do PCT              EDNS queries with DO=1 (default 0)\n"
+		"  --dump FILE           write the checked pass's responses to FILE\n"
+		"                        (length, 2 bytes big-endian, then the bytes)\n");
 }
 
 /* Every check of the snapshot's policies healthy, read as in service;
@@ -911,6 +917,7 @@ int main(int argc, char **argv)
 		{ "ecs", required_argument, NULL, 'E' },
 		{ "pool", required_argument, NULL, 'O' },
 		{ "do", required_argument, NULL, 'D' },
+		{ "dump", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -936,6 +943,10 @@ int main(int argc, char **argv)
 		case 'E': o.ecs_pct = (unsigned)atoi(optarg); break;
 		case 'O': o.pool = strtoul(optarg, NULL, 10); break;
 		case 'D': o.do_pct = (unsigned)atoi(optarg); break;
+		case 'U': dump = fopen(optarg, "wb");
+			if (!dump)
+				die("cannot create %s", optarg);
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -996,6 +1007,14 @@ int main(int argc, char **argv)
 		for (unsigned k = 0; k < n; k++, i++) {
 			const uint8_t *p = pk + q[i].off;
 
+			if (dump) {
+				uint8_t l2[2] = { (uint8_t)(jobs[k].len >> 8), (uint8_t)jobs[k].len };
+
+				if (fwrite(l2, 1, 2, dump) != 2 ||
+				    fwrite(burst_out[k], 1, jobs[k].len, dump) != jobs[k].len)
+					die("cannot write %s", "the dump");
+			}
+
 			if (!full_ok(&q[i], p, burst_out[k], jobs[k].len,
 				     &bres[k])) {
 				wrong[q[i].cat]++;
@@ -1007,6 +1026,8 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (dump && fclose(dump) != 0)
+		die("cannot write %s", "the dump");
 	w0 = now(CLOCK_MONOTONIC);
 	c0 = now(CLOCK_THREAD_CPUTIME_ID);
 	w1 = w0;

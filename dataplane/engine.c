@@ -547,6 +547,61 @@ static inline bool put_rrset_named(struct writer *w, const struct snap *s,
 			      count, ref);
 }
 
+/*
+ * put_wire for an owner that is a pointer (at most PTR_MAX): the RRs then
+ * lie as in the snapshot, so they are copied whole and their owners (and
+ * with set_ttl, their TTLs) patched at offsets read from src. Reading the
+ * response back instead would wait for the copy's wide stores. RR framing
+ * was checked when the snapshot was opened. All or nothing.
+ */
+static inline __attribute__((always_inline)) bool
+put_wire_ptr(struct writer *w, const uint8_t *src, uint32_t len, uint16_t n,
+	     uint32_t owner, uint16_t *count, bool set_ttl, uint32_t ttl)
+{
+	uint8_t *out = w->buf + w->pos;
+	uint32_t p = 0;
+
+	if (len > w->end - w->pos || n > 0xffffu - *count)
+		return false;
+	memcpy(out, src, len);
+	for (uint16_t k = 0; k < n; k++) {
+		put16(out + p, (uint16_t)(0xc000 | owner));
+		if (set_ttl)
+			put32(out + p + 6, ttl);
+		p += 12u + get16(src + p + 10);
+	}
+	w->pos += len;
+	*count = (uint16_t)(*count + n);
+	return true;
+}
+
+/* put_wire with every TTL set to ttl. */
+static bool put_wire_ttl(struct writer *w, const uint8_t *src, uint32_t len, uint16_t n,
+			 uint32_t owner, uint16_t *count, uint32_t ttl)
+{
+	uint32_t at = w->pos;
+	uint16_t before = *count;
+
+	if (owner <= PTR_MAX)
+		return put_wire_ptr(w, src, len, n, owner, count, true, ttl);
+	if (!put_wire(w, src, len, n, owner, count))
+		return false;
+	patch_ttl(w, at, (uint32_t)(*count - before), ttl);
+	return true;
+}
+
+/* put_rrset for the RRsets only DO=1 answers carry (signatures, DS, NSEC):
+ * through put_wire_ptr when it can. */
+static inline bool put_dnssec_rrset(struct writer *w, const struct snap *s,
+				    const struct snap_rrset *set, uint32_t owner,
+				    uint16_t *count)
+{
+	if (owner > PTR_MAX)
+		return put_rrset(w, s, set, owner, count);
+	return put_wire_ptr(w, snap_ptr(s, set->wire), set->wire_len, set->count, owner, count,
+			    false, 0);
+}
+
 /* ---- IN class ------------------------------------------------------------ */
 
 static void set_tc(struct ans *a)
@@ -561,9 +616,9 @@ static inline bool put_sig(struct ans *a, const struct snap_rrset *set,
 {
 	if (!a->dnssec || !set->rrsig)
 		return true;
-	return put_rrset(&a->w, a->s,
-			 (const struct snap_rrset *)(const void *)snap_ptr(a->s, set->rrsig),
-			 owner, count);
+	return put_dnssec_rrset(&a->w, a->s,
+				(const struct snap_rrset *)(const void *)snap_ptr(a->s, set->rrsig),
+				owner, count);
 }
 
 /* An NSEC (or NSEC3) owner to prove a denial or a wildcard expansion
@@ -643,16 +698,18 @@ static void prove3_provable(struct ans *a, unsigned from)
 	}
 }
 
-/* NODATA at the name that drops `from` labels (RFC 5155 7.2.3): its own
- * NSEC3, or the opt-out proof when it has none. */
-static void prove3_nodata(struct ans *a, unsigned from)
+/* NODATA at node n, a suffix of the current name (RFC 5155 7.2.3): its
+ * own NSEC3, matched when the snapshot was compiled (node.nsec), or the
+ * opt-out proof when it has none. */
+static void prove3_nodata(struct ans *a, const struct snap_node *n)
 {
-	const struct snap_node *m = n3_at(a, from, false);
+	const struct snap_node *m = snap_nsec_after(a->s, a->lk.zone, n);
 
 	if (m)
 		add_proof(a, m);
 	else
-		prove3_provable(a, from);
+		prove3_provable(a, (unsigned)(a->qn->labels -
+				dname_labels(snap_ptr(a->s, n->name))));
 }
 
 static inline bool nsec3_zone(const struct ans *a)
@@ -720,9 +777,16 @@ static bool put_denial(struct ans *a, const struct snap_node *n)
 	/* The RRs are found in the snapshot, not in what was just copied:
 	 * reading that back would wait for the copy's wide stores. RR
 	 * framing was checked when the snapshot was opened. */
-	p = at + d->name_len - 2;
-	p = point_rrs(w->buf, p, snap_ptr(a->s, d->wire), d->count, at, false);
-	(void)point_rrs(w->buf, p, snap_ptr(a->s, d->sig), d->sig_count, at, true);
+	p = at + d->name_len + d->wire_len - 2;
+	if (d->count == 1 && d->sig_count == 1) {
+		/* the usual record: one NSEC (which has the name) and one
+		 * RRSIG right after it */
+		put16(w->buf + p, (uint16_t)(0xc000 | at));
+	} else {
+		p = at + d->name_len - 2;
+		p = point_rrs(w->buf, p, snap_ptr(a->s, d->wire), d->count, at, false);
+		(void)point_rrs(w->buf, p, snap_ptr(a->s, d->sig), d->sig_count, at, true);
+	}
 	w->pos = (uint32_t)(out - w->buf) + d->sig_len;
 	w->ns = (uint16_t)(w->ns + rrs);
 	return true;
@@ -1221,26 +1285,26 @@ static void put_additional(struct ans *a, const struct snap_zone *z,
 }
 
 /* SOA of zone z in the authority section with the negative TTL (RFC 2308
- * section 3 makes it required: truncate when it does not fit). */
+ * section 3 makes it required: truncate when it does not fit), and with
+ * DO=1 its RRSIG with the same TTL, as Knot sends it. */
 static void put_soa(struct ans *a, const struct snap_zone *z)
 {
 	const struct snap_rrset *soa =
 		(const void *)snap_ptr(a->s, z->soa_rrset);
-	uint32_t start = a->w.pos;
+	const struct snap_rrset *sig;
 	uint32_t apex = suffix_ref(a, wire_name_len(snap_ptr(a->s, z->apex_name)));
-	uint16_t ns;
 
-	if (!put_rrset(&a->w, a->s, soa, apex, &a->w.ns)) {
+	if (!put_wire_ttl(&a->w, snap_ptr(a->s, soa->wire), soa->wire_len, soa->count, apex,
+			  &a->w.ns, z->neg_ttl)) {
 		set_tc(a);
 		return;
 	}
-	patch_ttl(&a->w, start, soa->count, z->neg_ttl);
-	start = a->w.pos;
-	ns = a->w.ns;
-	if (!put_sig(a, soa, apex, &a->w.ns))
+	if (!a->dnssec || !soa->rrsig)
+		return;
+	sig = (const struct snap_rrset *)(const void *)snap_ptr(a->s, soa->rrsig);
+	if (!put_wire_ttl(&a->w, snap_ptr(a->s, sig->wire), sig->wire_len, sig->count, apex,
+			  &a->w.ns, z->neg_ttl))
 		set_tc(a);
-	/* its RRSIG with the same TTL, as Knot sends it */
-	patch_ttl(&a->w, start, (uint32_t)(a->w.ns - ns), z->neg_ttl);
 }
 
 static void answer_nxdomain(struct ans *a)
@@ -1274,15 +1338,14 @@ static bool put_secure_cut(struct ans *a, const struct snap_node *cut,
 	set = snap_node_rrset(a->s, cut, RRTYPE_DS);
 	if (!set && nsec3_zone(a)) {
 		/* RFC 5155 7.2.7: the cut's NSEC3, or the opt-out proof */
-		prove3_nodata(a, (unsigned)(a->qn->labels -
-			      dname_labels(snap_ptr(a->s, cut->name))));
+		prove3_nodata(a, cut);
 		return true;
 	}
 	if (!set)
 		set = snap_node_rrset(a->s, cut, RRTYPE_NSEC);
 	if (!set)
 		return true;
-	return put_rrset(&a->w, a->s, set, owner, &a->w.ns) &&
+	return put_dnssec_rrset(&a->w, a->s, set, owner, &a->w.ns) &&
 	       put_sig(a, set, owner, &a->w.ns);
 }
 
