@@ -387,6 +387,33 @@ static unsigned ecs_len(const struct engine_conf *conf, bool v6, unsigned src)
 	return src < cap ? src : cap;
 }
 
+/* The first len bits (1..128) of the ECS address at src into dst, the
+ * rest zero: built in registers and written in the widths the readers
+ * load (4 bytes of IPv4, 8 and 8 of IPv6), so that the loads that follow
+ * at once take their data from these stores instead of waiting for
+ * byte-wise ones to retire. */
+static void put_prefix(uint8_t *dst, const uint8_t *src, unsigned len, bool v6)
+{
+	uint64_t w[2] = { 0, 0 };
+
+	for (unsigned i = 0; i < (len + 7) / 8; i++)
+		w[i / 8] |= (uint64_t)src[i] << (56 - 8 * (i % 8));
+	if (len < 64)
+		w[0] &= ~(~0ull >> len);
+	else if (len < 128)
+		w[1] &= ~(~0ull >> (len - 64));
+	if (v6) {
+		w[0] = htobe64(w[0]);
+		w[1] = htobe64(w[1]);
+		memcpy(dst, &w[0], 8);
+		memcpy(dst + 8, &w[1], 8);
+	} else {
+		uint32_t a = htobe32((uint32_t)(w[0] >> 32));
+
+		memcpy(dst, &a, 4);
+	}
+}
+
 /* Where the client is (struct engine_loc), from the ECS option taken by
  * take_ecs or from the source address. */
 static void locate(const struct engine_conf *conf, const struct query *pq,
@@ -413,9 +440,7 @@ static void locate(const struct engine_conf *conf, const struct query *pq,
 	loc->from = ENGINE_LOC_ECS;
 	loc->family = v6 ? AF_INET6 : AF_INET;
 	loc->len = (uint8_t)len;
-	memcpy(loc->addr, o + ECS_FIXED, (len + 7) / 8);
-	if (len & 7)
-		loc->addr[len / 8] &= (uint8_t)(0xff00u >> (len & 7));
+	put_prefix(loc->addr, o + ECS_FIXED, len, v6);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -909,7 +934,13 @@ static void locate_client(const struct snap *s, const struct engine_loc *loc,
 
 	in->family = loc->family == AF_INET6 ? 6 : loc->family == AF_INET ? 4 : 0;
 	in->prefix_len = loc->len;
-	memcpy(in->addr, loc->addr, 16);
+	/* in the widths put_prefix wrote (in->addr is zero) */
+	if (loc->family == AF_INET6) {
+		memcpy(in->addr, loc->addr, 8);
+		memcpy(in->addr + 8, loc->addr + 8, 8);
+	} else {
+		memcpy(in->addr, loc->addr, 4);
+	}
 	if (!in->family)
 		return;
 	/* A lookup matches at most the client's own prefix: the ECS source
