@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "error.h"
 
 void diag_init(struct diag *d, FILE *out)
 {
@@ -57,4 +58,16 @@ void diag_warn(struct diag *d, const char *file, unsigned line, unsigned col,
 	va_start(ap, fmt);
 	diag_vemit(d, d->werror, file, line, col, fmt, ap);
 	va_end(ap);
+}
+
+int diag_format_error(struct diag *d, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d) {
+		va_start(ap, fmt);
+		diag_vemit(d, 1, what, 0, 0, fmt, ap);
+		va_end(ap);
+	}
+	return P53_EFORMAT;
 }

@@ -32,4 +32,10 @@ void diag_error(struct diag *d, const char *file, unsigned line, unsigned col,
 void diag_warn(struct diag *d, const char *file, unsigned line, unsigned col,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Report that a binary section (what: "policy blob", "geo table"...) is
+ * damaged, as diag_error with file = what, and return P53_EFORMAT: the
+ * one way the section validators refuse. d may be NULL. */
+int diag_format_error(struct diag *d, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

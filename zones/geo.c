@@ -11,12 +11,12 @@
  * Layout in docs/geo.md.
  */
 #include <endian.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "diag.h"
 #include "error.h"
 #include "geo.h"
 
@@ -716,17 +716,8 @@ static uint32_t ld(const uint32_t *p, size_t i)
 	return le32toh(p[i]);
 }
 
-static int __attribute__((format(printf, 2, 3))) vbad(struct vctx *v, const char *fmt, ...)
-{
-	char msg[200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	diag_error(v->d, NULL, 0, 0, "geo table: %s", msg);
-	return P53_EFORMAT;
-}
+/* The validator's refusal: an error naming the table, P53_EFORMAT. */
+#define vbad(v, ...) diag_format_error((v)->d, "geo table", __VA_ARGS__)
 
 static const char *fam_name(const struct vfam *f)
 {

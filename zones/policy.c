@@ -9,10 +9,11 @@
  * are checked so that evaluation work is bounded by the record's tree.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob_check.h"
+#include "diag.h"
 #include "dname.h"
 #include "error.h"
 #include "geo.h"
@@ -28,31 +29,17 @@ struct vctx {
 	struct diag *d;
 };
 
-static int __attribute__((format(printf, 2, 3))) bad(struct vctx *v, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
+/* The validator's refusal: an error naming the section, P53_EFORMAT. */
+#define bad(v, ...) diag_format_error((v)->d, "policy blob", __VA_ARGS__)
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	diag_error(v->d, "policy blob", 0, 0, "%s", msg);
-	return P53_EFORMAT;
-}
-
-/* n items of size bytes at off lie inside the blob, after the header. */
 static bool section_ok(const struct vctx *v, uint32_t off, uint32_t n, size_t size)
 {
-	if (n == 0)
-		return true;
-	return off % 8 == 0 && off >= sizeof(struct pol_header) &&
-	       (uint64_t)off + (uint64_t)n * size <= v->size;
+	return blob_table_ok(v->size, sizeof(struct pol_header), off, n, size);
 }
 
-/* len bytes at off lie inside the data section. */
 static bool in_data(const struct vctx *v, uint32_t off, uint64_t len)
 {
-	return off >= v->h->data && (uint64_t)off + len <= (uint64_t)v->h->data + v->h->data_len;
+	return blob_in(v->h->data, v->h->data_len, off, len);
 }
 
 static bool str_ok(const struct vctx *v, const struct pol_str *s, bool nonempty)

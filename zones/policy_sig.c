@@ -17,6 +17,7 @@
 #include "policy_sig.h"
 #include "policy_sig_format.h"
 #include "rdata.h"
+#include "slots.h"
 #include "snap_format.h"
 
 #define RCLASS_IN 1
@@ -55,8 +56,7 @@ struct owner {
 struct owners {
 	struct owner *v;
 	uint32_t n, cap;
-	uint32_t *slot;          /* index + 1, 0 = empty; mask + 1 of them */
-	uint32_t mask;
+	struct slots ix;
 };
 
 static uint32_t owner_hash(const uint8_t *name, size_t zone)
@@ -71,46 +71,42 @@ static struct owner *owner_get(struct owners *o, const uint8_t *name, size_t zon
 	uint8_t lower[DNAME_MAXLEN];
 	uint32_t pos;
 
-	if (!o->slot)
+	if (!o->ix.slot)
 		return NULL;
 	dname_copy_lower(lower, name);
-	for (pos = owner_hash(lower, zone) & o->mask; o->slot[pos]; pos = (pos + 1) & o->mask) {
-		struct owner *w = &o->v[o->slot[pos] - 1];
+	for (pos = slots_first(&o->ix, owner_hash(lower, zone)); o->ix.slot[pos];
+	     pos = slots_next(&o->ix, pos)) {
+		struct owner *w = &o->v[o->ix.slot[pos] - 1];
 		if (w->zone == zone && dname_equal(w->name, lower))
 			return w;
 	}
 	return NULL;
 }
 
-/* Rebuild the slots for twice the capacity (load at most one half). */
+static uint32_t owner_at_hash(const void *arg, uint32_t i)
+{
+	const struct owner *w = &((const struct owners *)arg)->v[i];
+
+	return owner_hash(w->name, w->zone);
+}
+
+/* Twice the capacity, and slots for twice that (load at most one half). */
 static int owners_grow(struct owners *o)
 {
-	uint32_t cap = o->cap ? o->cap * 2 : 16, mask = cap * 2 - 1;
+	uint32_t cap = o->cap ? o->cap * 2 : 16;
 	struct owner *v = realloc(o->v, cap * sizeof(*v));
-	uint32_t *slot = calloc((size_t)mask + 1, sizeof(*slot));
 
-	if (v)
-		o->v = v;
-	if (!v || !slot) {
-		free(slot);
+	if (!v)
 		return P53_ENOMEM;
-	}
-	for (uint32_t i = 0; i < o->n; i++) {
-		uint32_t pos = owner_hash(o->v[i].name, o->v[i].zone) & mask;
-		while (slot[pos])
-			pos = (pos + 1) & mask;
-		slot[pos] = i + 1;
-	}
-	free(o->slot);
-	o->slot = slot;
-	o->mask = mask;
+	o->v = v;
+	if (slots_rebuild(&o->ix, cap * 2, o->n, owner_at_hash, o) < 0)
+		return P53_ENOMEM;
 	o->cap = cap;
 	return 0;
 }
 
 static int owner_want(struct owners *o, const uint8_t *name, size_t zone)
 {
-	uint32_t pos;
 	int err;
 
 	if (owner_get(o, name, zone))
@@ -120,10 +116,8 @@ static int owner_want(struct owners *o, const uint8_t *name, size_t zone)
 	memset(&o->v[o->n], 0, sizeof(o->v[o->n]));
 	dname_copy_lower(o->v[o->n].name, name);
 	o->v[o->n].zone = zone;
-	pos = owner_hash(o->v[o->n].name, zone) & o->mask;
-	while (o->slot[pos])
-		pos = (pos + 1) & o->mask;
-	o->slot[pos] = ++o->n;
+	slots_put(&o->ix, owner_hash(o->v[o->n].name, zone), o->n);
+	o->n++;
 	return 0;
 }
 
@@ -132,7 +126,7 @@ static void owners_free(struct owners *o)
 	for (uint32_t i = 0; i < o->n; i++)
 		free(o->v[i].rr);
 	free(o->v);
-	free(o->slot);
+	slots_free(&o->ix);
 }
 
 struct build {

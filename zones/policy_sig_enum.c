@@ -21,6 +21,7 @@
 #include "policy_sig.h"
 #include "policy_sig_format.h"
 #include "rdata.h"
+#include "slots.h"
 
 /* Pairs a product may form before duplicates are dropped. */
 #define PRODUCT_MAX  (1u << 22)
@@ -33,8 +34,7 @@ struct eset {
 struct fam {
 	struct eset *s;
 	uint32_t n, cap;
-	uint32_t *slot;          /* index + 1, 0 = empty; mask + 1 entries */
-	uint32_t mask;
+	struct slots ix;
 };
 
 static void fam_free(struct fam *f)
@@ -42,30 +42,28 @@ static void fam_free(struct fam *f)
 	for (uint32_t i = 0; i < f->n; i++)
 		free(f->s[i].v);
 	free(f->s);
-	free(f->slot);
+	slots_free(&f->ix);
 	memset(f, 0, sizeof(*f));
 }
 
+static uint32_t eset_hash(const void *arg, uint32_t i)
+{
+	const struct eset *e = &((const struct fam *)arg)->s[i];
+
+	return (uint32_t)psig_hash(e->v, e->n);
+}
+
+/* Twice the capacity, and slots for twice that (load at most one half). */
 static int fam_grow(struct fam *f)
 {
-	uint32_t cap = f->cap ? f->cap * 2 : 8, mask = cap * 2 - 1;
+	uint32_t cap = f->cap ? f->cap * 2 : 8;
 	struct eset *s = realloc(f->s, cap * sizeof(*s));
-	uint32_t *slot;
 
 	if (!s)
 		return P53_ENOMEM;
 	f->s = s;
-	if (!(slot = calloc((size_t)mask + 1, sizeof(*slot))))
+	if (slots_rebuild(&f->ix, cap * 2, f->n, eset_hash, f) < 0)
 		return P53_ENOMEM;
-	for (uint32_t i = 0; i < f->n; i++) {
-		uint32_t pos = (uint32_t)psig_hash(f->s[i].v, f->s[i].n) & mask;
-		while (slot[pos])
-			pos = (pos + 1) & mask;
-		slot[pos] = i + 1;
-	}
-	free(f->slot);
-	f->slot = slot;
-	f->mask = mask;
 	f->cap = cap;
 	return 0;
 }
@@ -78,9 +76,9 @@ static int fam_add(struct fam *f, const uint32_t *v, uint32_t n)
 
 	if (f->n == f->cap && (err = fam_grow(f)) < 0)
 		return err;
-	pos = (uint32_t)psig_hash(v, n) & f->mask;
-	for (; f->slot[pos]; pos = (pos + 1) & f->mask) {
-		const struct eset *e = &f->s[f->slot[pos] - 1];
+	for (pos = slots_first(&f->ix, (uint32_t)psig_hash(v, n)); f->ix.slot[pos];
+	     pos = slots_next(&f->ix, pos)) {
+		const struct eset *e = &f->s[f->ix.slot[pos] - 1];
 		if (e->n == n && (!n || !memcmp(e->v, v, n * sizeof(*v))))
 			return 0;
 	}
@@ -91,7 +89,7 @@ static int fam_add(struct fam *f, const uint32_t *v, uint32_t n)
 	if (n)
 		memcpy(copy, v, n * sizeof(*v));
 	f->s[f->n] = (struct eset){ n, copy };
-	f->slot[pos] = ++f->n;
+	f->ix.slot[pos] = ++f->n;
 	return 0;
 }
 

@@ -2,10 +2,11 @@
  * policy_sig_read.c — open a policy signature blob (validated completely,
  * it arrives with a push) and find signatures on the query path.
  */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob_check.h"
+#include "diag.h"
 #include "dname.h"
 #include "error.h"
 #include "policy_sig.h"
@@ -28,27 +29,17 @@ struct vctx {
 	struct diag *d;
 };
 
-static int __attribute__((format(printf, 2, 3))) bad(struct vctx *v, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	diag_error(v->d, "policy signatures", 0, 0, "%s", msg);
-	return P53_EFORMAT;
-}
+/* The validator's refusal: an error naming the section, P53_EFORMAT. */
+#define bad(v, ...) diag_format_error((v)->d, "policy signatures", __VA_ARGS__)
 
 static bool table_ok(const struct vctx *v, uint32_t off, uint32_t n, size_t size)
 {
-	return n == 0 || (off % 8 == 0 && off >= sizeof(struct psig_header) &&
-			  (uint64_t)off + (uint64_t)n * size <= v->size);
+	return blob_table_ok(v->size, sizeof(struct psig_header), off, n, size);
 }
 
 static bool in_data(const struct vctx *v, uint32_t off, uint64_t len)
 {
-	return off >= v->h->data && (uint64_t)off + len <= (uint64_t)v->h->data + v->h->data_len;
+	return blob_in(v->h->data, v->h->data_len, off, len);
 }
 
 static uint16_t get16(const uint8_t *p)

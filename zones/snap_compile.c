@@ -1166,22 +1166,6 @@ static void link_denial(const struct zbuild *zb, const uint8_t *blob,
 	}
 }
 
-/* The RRset a proof of node n shows: its NSEC, else its NSEC3 (as the
- * engine picks when a snapshot has no denial records). */
-static const struct snap_rrset *denial_set(const uint8_t *blob,
-					   const struct snap_node *n)
-{
-	const struct snap_rrset *set = (const void *)(blob + n->rrsets), *n3 = NULL;
-
-	for (uint32_t k = 0; k < n->rrset_count; k++) {
-		if (set[k].type == RRTYPE_NSEC)
-			return &set[k];
-		if (set[k].type == RRTYPE_NSEC3)
-			n3 = &set[k];
-	}
-	return n3;
-}
-
 /* The denial records (snap_format.h): a proof reads one record, which
  * says where to copy from, instead of the node, its RRsets and the RRSIG
  * entry one after the other, each a cache miss in a big zone. */
@@ -1191,7 +1175,7 @@ static void emit_denial(const struct zbuild *zb, uint8_t *blob,
 	struct snap_denial *d = (struct snap_denial *)(void *)(blob + zb->off_denial);
 
 	for (uint32_t i = 0; i < zb->nnode; i++) {
-		const struct snap_rrset *set = denial_set(blob, &nodes[i]), *sig;
+		const struct snap_rrset *set = snap_denial_rrset(blob, &nodes[i]), *sig;
 
 		if (!set)
 			continue;

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rdata.h"
+
 #define SNAP_MAGIC          "POP53SNP"
 #define SNAP_VERSION_MAJOR  1
 #define SNAP_VERSION_MINOR  3
@@ -223,6 +225,24 @@ struct snap_rrset {
 	uint16_t flags;             /* SNAP_RRSET_* */
 	uint16_t reserved;
 };
+
+/* The RRset node n's denial record (struct snap_denial) describes: its
+ * NSEC, else its NSEC3, else NULL. blob is the whole snapshot. The
+ * compiler writes the record from it and snap_open checks the record
+ * against it. */
+static inline const struct snap_rrset *snap_denial_rrset(const uint8_t *blob,
+							 const struct snap_node *n)
+{
+	const struct snap_rrset *set = (const void *)(blob + n->rrsets), *n3 = NULL;
+
+	for (uint32_t k = 0; k < n->rrset_count; k++) {
+		if (set[k].type == RRTYPE_NSEC)
+			return &set[k];
+		if (set[k].type == RRTYPE_NSEC3)
+			n3 = &set[k];
+	}
+	return n3;
+}
 
 /* Targets of NS/MX/SRV (etc.) RRs that exist in the same zone, for the
  * additional section: node indexes in RR order (glue included). */

@@ -398,29 +398,13 @@ static int check_nsec3(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 	return 0;
 }
 
-/* The RRset that node n's denial record describes: its NSEC, else its
- * NSEC3 (the compiler's choice, denial_set in snap_compile.c). */
-static const struct snap_rrset *denial_set(const struct vctx *v,
-					   const struct snap_node *n)
-{
-	const struct snap_rrset *set = (const void *)(v->b + n->rrsets), *n3 = NULL;
-
-	for (uint32_t k = 0; k < n->rrset_count; k++) {
-		if (set[k].type == RRTYPE_NSEC)
-			return &set[k];
-		if (set[k].type == RRTYPE_NSEC3)
-			n3 = &set[k];
-	}
-	return n3;
-}
-
 /* The engine copies from a denial record's offsets without looking at
  * the node: each record must say exactly what the node and its RRsets
  * (checked before) say, or be empty. */
 static bool denial_ok(const struct vctx *v, const struct snap_node *n,
 		      const struct snap_denial *d)
 {
-	const struct snap_rrset *set = denial_set(v, n), *sig;
+	const struct snap_rrset *set = snap_denial_rrset(v->b, n), *sig;
 
 	if (!d->count)
 		return true;

@@ -559,6 +559,12 @@ static void test_refusals(void **st)
 	refused(big, "more than 4096 different RRsets");
 }
 
+/* A policy of one simple record, x.pol.test. A. */
+static const char one_record[] =
+	"version: 1\nrecords:\n  - name: x.pol.test.\n    type: A\n"
+	"    policy:\n      routing: simple\n      members:\n"
+	"        - { address: 10.0.0.1 }\n";
+
 /* A zone signed before the compile, whose keys the compile does not hold,
  * gets no policy records. */
 static void test_presigned_refused(void **st)
@@ -567,9 +573,7 @@ static void test_presigned_refused(void **st)
 	struct diag d;
 	struct zone *z;
 	size_t plen;
-	uint8_t *p = compile("version: 1\nrecords:\n  - name: x.pol.test.\n    type: A\n"
-			     "    policy:\n      routing: simple\n      members:\n"
-			     "        - { address: 10.0.0.1 }\n", &plen);
+	uint8_t *p = compile(one_record, &plen);
 
 	(void)st;
 	diag_init(&d, NULL);
@@ -602,9 +606,7 @@ static void test_damaged(void **st)
 	struct policy *other;
 	struct policy_sig *ps = NULL;
 	size_t olen;
-	uint8_t *oblob = compile("version: 1\nrecords:\n  - name: x.pol.test.\n    type: A\n"
-				 "    policy:\n      routing: simple\n      members:\n"
-				 "        - { address: 10.0.0.1 }\n", &olen);
+	uint8_t *oblob = compile(one_record, &olen);
 
 	(void)st;
 	diag_init(&d, NULL);
