@@ -5,8 +5,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/integration/lib.bash
 . "$here/lib.bash"
-root=$(cd "$here/../.." && pwd)
-build=${BUILD_DIR:-$root/build}
 tmp=$(mktemp -d /tmp/p53-diff.XXXXXX)
 pids=()
 cleanup() {

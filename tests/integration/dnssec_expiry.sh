@@ -11,10 +11,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/integration/lib.bash
 . "$here/lib.bash"
-root=$(cd "$here/../.." && pwd)
-build=${BUILD_DIR:-$root/build}
-pop53d=$build/controlplane/pop53d
-pop53ctl=$build/tools/pop53ctl
 tmp=$(mktemp -d /tmp/p53-dnssec-expiry.XXXXXX)
 pid=
 cleanup() {

@@ -22,10 +22,6 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/integration/lib.bash
 . "$here/lib.bash"
-root=$(cd "$here/../.." && pwd)
-build=${BUILD_DIR:-$root/build}
-zonec=$build/tools/pop53-zonec
-pop53d=$build/controlplane/pop53d
 tmp=$(mktemp -d /tmp/p53-roll.XXXXXX)
 dpid='' upid=''
 cleanup() {

@@ -1,6 +1,14 @@
 # tests/integration/lib.bash — helpers shared by the integration tests.
 # Sourced, not run (scripts/test.sh runs only executable *.sh files).
 
+# The paths every test uses; BUILD_DIR (set by scripts/test.sh) names
+# the build directory, else build/ at the repository root.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=${BUILD_DIR:-$root/build}
+pop53d=$build/controlplane/pop53d
+pop53ctl=$build/tools/pop53ctl
+zonec=$build/tools/pop53-zonec
+
 # itest_stop PID: SIGTERM, up to 5 s for it to go, then SIGKILL; reaps it
 # when it is this shell's child. Nothing happens for an empty or dead PID.
 itest_stop() {

@@ -15,10 +15,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/integration/lib.bash
 . "$here/lib.bash"
-root=$(cd "$here/../.." && pwd)
-build=${BUILD_DIR:-$root/build}
-pop53d=$build/controlplane/pop53d
-zonec=$build/tools/pop53-zonec
 tmp=$(mktemp -d /tmp/p53-policy-alias.XXXXXX)
 kpid= pid= pid2=
 cleanup() {
