@@ -1512,13 +1512,20 @@ bool snap_burst_useful(const struct snap *s)
 	return s->content >= BURST_MIN_SIZE;
 }
 
-/* Every cache line of [off, off + len). */
+/* Every cache line of [off, off + len). Most spans take one or two lines:
+ * the first and the last are fetched without a branch (twice the same
+ * line costs less than a loop whose exit is mispredicted), and only the
+ * lines between them, if any, in a loop. */
 static inline void warm_span(const struct snap *s, uint32_t off, uint32_t len)
 {
-	uintptr_t line = (uintptr_t)(s->blob + off) & ~(uintptr_t)63;
-	uintptr_t last = (uintptr_t)(s->blob + off + (len ? len - 1 : 0));
+	const uint8_t *first = s->blob + off;
+	const uint8_t *last = first + (len ? len - 1 : 0);
+	uintptr_t line = ((uintptr_t)first & ~(uintptr_t)63) + 64;
+	uintptr_t end = (uintptr_t)last & ~(uintptr_t)63;
 
-	for (; line <= last; line += 64)
+	__builtin_prefetch(first);
+	__builtin_prefetch(last);
+	for (; line < end; line += 64)
 		__builtin_prefetch((const void *)line);
 }
 
