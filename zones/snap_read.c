@@ -1474,8 +1474,16 @@ enum {
 	B_CNAME,        /* CNAME wire in cache: warm the target's lookup */
 	B_POLICY,       /* a policy RRset: its record's span is in cache,
 			 * fetch the record's tables */
+	B_ADDL,         /* the RRset's additional list in cache: fetch its
+			 * nodes (NS glue, MX and SRV targets) */
+	B_GLUE,         /* those nodes in cache: fetch their names (beside
+			 * their wire) and RRsets */
 	B_STAGES
 };
+
+/* Additional-section nodes warmed per RRset: a referral's glue is two to
+ * four names, and more are answered unwarmed. */
+#define BURST_GLUE 4
 
 /* The state of one lookup of a burst: the query's own, or the warming of
  * its CNAME target (whose result only warms the caches). */
@@ -1485,8 +1493,9 @@ struct bstate {
 	int *ret;
 	const struct snap_zone *z;
 	const struct snap_node *cand;
-	const struct snap_rrset *set;   /* the CNAME (step_cname) or the
-					 * policy RRset (step_policy) */
+	const struct snap_rrset *set;   /* the CNAME (step_cname), the
+					 * policy RRset (step_policy) or the
+					 * one with additional data */
 	uint32_t hash;
 	uint32_t pos;
 	uint16_t qtype;
@@ -1663,7 +1672,48 @@ static void step_sets(const struct snap *s, struct bstate *b)
 	if (cname && !b->target) {
 		b->set = set;
 		b->stage = B_CNAME;
+	} else if (set->additional && !b->target) {
+		__builtin_prefetch(s->blob + set->additional);
+		b->set = set;
+		b->stage = B_ADDL;
 	}
+}
+
+/* The first nodes of an additional list, as the engine reads them. */
+static inline uint32_t glue_count(const struct snap *s,
+				  const struct snap_rrset *set,
+				  const uint32_t **node)
+{
+	const struct snap_addl *al = (const void *)snap_ptr(s, set->additional);
+
+	*node = al->node;
+	return al->count < BURST_GLUE ? al->count : BURST_GLUE;
+}
+
+static void step_addl(const struct snap *s, struct bstate *b)
+{
+	const uint32_t *node;
+	uint32_t n = glue_count(s, b->set, &node);
+
+	for (uint32_t k = 0; k < n; k++)
+		__builtin_prefetch(snap_node_at(s, b->z, node[k]));
+	b->stage = n ? B_GLUE : B_DONE;
+}
+
+static void step_glue(const struct snap *s, struct bstate *b)
+{
+	const uint32_t *node;
+	uint32_t n = glue_count(s, b->set, &node);
+
+	for (uint32_t k = 0; k < n; k++) {
+		const struct snap_node *g = snap_node_at(s, b->z, node[k]);
+
+		__builtin_prefetch(s->blob + g->name);
+		if (g->rrset_count)
+			warm_span(s, g->rrsets, g->rrset_count *
+				  (uint32_t)sizeof(struct snap_rrset));
+	}
+	b->stage = B_DONE;
 }
 
 /* The CNAME's wire is in cache: warm its target's lookup. The RDATA was
@@ -1756,6 +1806,8 @@ static void round_of(const struct snap *s, struct bstate *st,
 	EACH(B_SETS, step_sets(s, b))
 	EACH(B_CNAME, step_cname(s, b, pool))
 	EACH(B_POLICY, step_policy(s, b))
+	EACH(B_ADDL, step_addl(s, b))
+	EACH(B_GLUE, step_glue(s, b))
 #undef EACH
 }
 
