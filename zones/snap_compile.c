@@ -106,11 +106,11 @@ struct zbuild {
 	struct snap_nsec3 n3;   /* its parameters */
 	struct snap_nsec3_hash *n3h;    /* NSEC3 owners, by build id first */
 	uint32_t n3count;
-	uint64_t wire_size, names_size;
+	uint64_t data_size;     /* names and wire, interleaved (data_unit) */
 	uint32_t hash_slots;
 
 	/* layout in the blob */
-	uint64_t off_nodes, off_hash, off_sets, off_wire, off_names, off_addl;
+	uint64_t off_nodes, off_hash, off_sets, off_data, off_addl;
 	uint64_t off_kids;      /* children table (signed zones), 0 = none */
 	uint64_t off_nsec3;     /* NSEC3 table, 0 = none */
 	uint64_t off_denial;    /* denial records (signed zones), 0 = none */
@@ -511,8 +511,6 @@ static int build_sets(struct zbuild *zb)
 			return ret;
 		}
 	}
-	for (uint32_t i = 0; i < zb->nset; i++)
-		zb->wire_size += zb->set[i].wire_len;
 	return 0;
 }
 
@@ -946,6 +944,32 @@ static int build_nsec3(struct zbuild *zb)
 	return 0;
 }
 
+/*
+ * A node's name (leaves only: an inner node's is the tail of a child's)
+ * and the wire of its RRsets lie side by side, a unit: an answer compares
+ * the name and then copies the wire, and in a snapshot too big for the
+ * caches each is a miss of its own when they are apart. A unit that fits
+ * a cache line starts on the next one rather than straddle two (offsets
+ * from the data area's start, which is on a line).
+ */
+static uint32_t data_unit(const struct zbuild *zb, const struct bnode *n)
+{
+	uint32_t size = n->kid_count ? 0 : n->len;
+
+	for (uint32_t k = 0; k < n->set_count; k++)
+		size += zb->set[n->set_first + k].wire_len;
+	return size;
+}
+
+/* Where a unit of size bytes goes when the data area is filled up to
+ * pos. */
+static uint64_t data_place(uint64_t pos, uint32_t size)
+{
+	if (size <= 64 && (pos & 63) + size > 64)
+		pos = (pos + 63) & ~(uint64_t)63;
+	return pos + size;
+}
+
 /* ---- build one zone ---------------------------------------------------- */
 
 static int zb_build(struct zbuild *zb, const struct zone *z, struct diag *d)
@@ -988,10 +1012,9 @@ static int zb_build(struct zbuild *zb, const struct zone *z, struct diag *d)
 	build_sigs(zb);
 	if ((ret = build_nsec3(zb)) < 0)
 		return ret;
-	for (id = 0; id < zb->nnode; id++) {
-		if (!zb->node[id].kid_count)
-			zb->names_size += zb->node[id].len;
-	}
+	for (id = 0; id < zb->nnode; id++)
+		zb->data_size = data_place(zb->data_size,
+					   data_unit(zb, &zb->node[id]));
 	zb->hash_slots = pow2_at_least((uint64_t)zb->nnode * 2);
 	return zb->hash_slots ? 0 : P53_ERANGE;
 }
@@ -1006,10 +1029,8 @@ static uint64_t zb_layout(struct zbuild *zb, uint64_t off)
 	off += (uint64_t)zb->hash_slots * sizeof(struct snap_hslot);
 	zb->off_sets = off;
 	off += ((uint64_t)zb->nset + zb->nsig) * sizeof(struct snap_rrset);
-	zb->off_wire = off;
-	off = ALIGN8(off + zb->wire_size);
-	zb->off_names = off;
-	off = ALIGN8(off + zb->names_size);
+	zb->off_data = off = (off + 63) & ~(uint64_t)63;
+	off = ALIGN8(off + zb->data_size);
 	zb->off_addl = off;
 	off = ALIGN8(off + zb->naddl * 4);
 	if (!zb->nsig)
@@ -1028,22 +1049,11 @@ static uint64_t zb_layout(struct zbuild *zb, uint64_t off)
 		      (uint64_t)zb->nnode * 4);
 }
 
-/* Leaves store their names; a parent points into a child's name, of
- * which it is the tail. Leaves go in build order (sequential reads of the
- * arena); inner nodes backwards in pre-order, so children come first. */
-static void emit_names(struct zbuild *zb, uint8_t *blob)
+/* Leaves store their names (emit_zone, each beside its wire); a parent
+ * points into a child's name, of which it is the tail. Inner nodes go
+ * backwards in pre-order, so children come first. */
+static void link_inner_names(struct zbuild *zb)
 {
-	uint64_t pos = zb->off_names;
-
-	for (uint32_t id = 0; id < zb->nnode; id++) {
-		struct bnode *n = &zb->node[id];
-
-		if (!n->kid_count) {
-			memcpy(blob + pos, zb->names + n->name, n->len);
-			n->name_off = (uint32_t)pos;
-			pos += n->len;
-		}
-	}
 	for (uint32_t i = zb->ninner; i-- > 0;) {
 		struct bnode *n = &zb->node[zb->inner[i]];
 		uint32_t kid = zb->kids[n->kid_first].id;
@@ -1265,16 +1275,20 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 	struct snap_rrset *sets = (struct snap_rrset *)(blob + zb->off_sets);
 	struct snap_hslot *slot = (struct snap_hslot *)(blob + zb->off_hash);
 	uint32_t mask = zb->hash_slots - 1;
-	uint64_t wpos = zb->off_wire, apos = zb->off_addl;
+	uint64_t wpos = zb->off_data, apos = zb->off_addl;
 	uint32_t spos = zb->nset;
 
-	emit_names(zb, blob);
 	for (uint32_t id = 0; id < zb->nnode; id++) {
-		const struct bnode *n = &zb->node[id];
+		struct bnode *n = &zb->node[id];
 		struct snap_node *sn = &nodes[n->idx];
-		uint32_t pos = n->hash & mask;
+		uint32_t pos = n->hash & mask, unit = data_unit(zb, n);
 
-		sn->name = n->name_off;
+		wpos = zb->off_data + data_place(wpos - zb->off_data, unit) - unit;
+		if (!n->kid_count) {
+			memcpy(blob + wpos, zb->names + n->name, n->len);
+			n->name_off = (uint32_t)wpos;
+			wpos += n->len;
+		}
 		sn->rrset_count = n->set_count;
 		sn->flags = n->flags;
 		sn->parent = n->parent == SNAP_NONE ? SNAP_NONE :
@@ -1294,6 +1308,9 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 		slot[pos].hash = n->hash;
 		slot[pos].index = n->idx + 1;
 	}
+	link_inner_names(zb);
+	for (uint32_t id = 0; id < zb->nnode; id++)
+		nodes[zb->node[id].idx].name = zb->node[id].name_off;
 	/* the apex is build id 0 */
 	z->soa_rrset = (uint32_t)(zb->off_sets + (zb->node[0].set_pos +
 				  zb->soa_set - zb->node[0].set_first) *

@@ -8,7 +8,8 @@
  * description with rationale is docs/snapshot-format.md.
  *
  *  header | zone table | zone apex hash | per zone: nodes, name hash,
- *  rrset arrays, pre-encoded RR wire, names, additional lists | [signature]
+ *  rrset arrays, names and pre-encoded RR wire (interleaved), additional
+ *  lists | [signature]
  *
  * Version rule: readers refuse another major version; a minor bump only
  * adds data in reserved fields or new sections, which old readers ignore.

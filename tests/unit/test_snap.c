@@ -634,7 +634,8 @@ static char *dump_blob(const uint8_t *blob, size_t len)
 
 /* Same input, same bytes, whatever the order of the zones. Records in
  * another order give the same content (the layout of wire data and names
- * follows the input, for speed). */
+ * follows the input, for speed, and so does the padding that keeps each
+ * name and its wire on one cache line: the size may differ). */
 static void test_deterministic(void **state)
 {
 	struct fixture *f = *state;
@@ -656,7 +657,6 @@ static void test_deterministic(void **state)
 	zone_free(zones[1]);
 	zones[1] = rev;
 	blob = compile_zones(zones, 2, &len);
-	assert_int_equal(len, f->len);
 	/* the node arrays match entry for entry, names aside */
 	for (uint32_t zi = 0; zi < 2; zi++) {
 		const struct snap_zone *za = snap_zone_at(f->s, zi);
@@ -675,7 +675,11 @@ static void test_deterministic(void **state)
 			assert_int_equal(a->parent, b->parent);
 			assert_int_equal(a->deleg, b->deleg);
 			assert_int_equal(a->wildcard, b->wildcard);
-			assert_int_equal(a->rrsets, b->rrsets);
+			/* where the arrays start follows the sizes of the
+			 * zones before */
+			if (a->rrset_count)
+				assert_int_equal(a->rrsets - za->rrsets,
+						 b->rrsets - zb->rrsets);
 			assert_int_equal(a->rrset_count, b->rrset_count);
 		}
 	}
