@@ -53,6 +53,8 @@ struct rrl {
 	uint64_t pfx[2][2];     /* [is IPv6]: the prefix length as masks of
 				 * addr[0..8) and addr[8..16) */
 	int32_t rate[ENGINE_KIND_COUNT];        /* 0: not limited */
+	int32_t floor[ENGINE_KIND_COUNT];       /* -window * rate: the most
+						 * an account may owe */
 	uint16_t qmask[ENGINE_KIND_COUNT];      /* 0xffff: qtype is in the key */
 	int32_t cost;           /* credits one response costs (cores) */
 	uint64_t seed[2];
@@ -302,8 +304,12 @@ int rrl_create(const struct rrl_conf *conf, struct rrl **out, char *err,
 	prefix_masks(t);
 	t->cost = (int32_t)conf->cores;
 	kind_rates(conf, r);
-	for (int k = 0; k < ENGINE_KIND_COUNT; k++)
+	/* window * rate <= 3600 * 100000 and a balance moves by at most
+	 * that much plus one second's rate: every sum fits in 32 bits. */
+	for (int k = 0; k < ENGINE_KIND_COUNT; k++) {
 		t->rate[k] = (int32_t)r[k];
+		t->floor[k] = -(int32_t)(conf->window * r[k]);
+	}
 	/* Answers and NODATA are accounted per query type (as BIND). */
 	t->qmask[ENGINE_KIND_ANSWER] = 0xffff;
 	t->qmask[ENGINE_KIND_NODATA] = 0xffff;
@@ -454,23 +460,23 @@ static inline struct rrl_entry *account(struct rrl *t, uint64_t h, int32_t rate)
  * to one second of credit; a response is allowed while the account is
  * positive, and is debited in any case, down to `window` seconds of
  * debt. */
-static inline bool debit(const struct rrl *t, struct rrl_entry *e, int32_t rate)
+static inline bool debit(const struct rrl *t, struct rrl_entry *e, unsigned kind)
 {
-	int32_t age = (int32_t)(t->now - e->last);
-	int64_t bal = e->balance, floor = -(int64_t)t->conf.window * rate;
+	int32_t age = (int32_t)(t->now - e->last), rate = t->rate[kind];
+	int32_t bal = e->balance;
 	bool ok;
 
 	if (age > 0) {
 		if ((uint32_t)age > t->conf.window)
 			age = (int32_t)t->conf.window + 1;
-		bal += (int64_t)age * rate;
+		bal += age * rate;
 		if (bal > rate)
 			bal = rate;
 		e->last = t->now;
 	}
 	ok = bal > 0;
 	bal -= t->cost;
-	e->balance = (int32_t)(bal < floor ? floor : bal);
+	e->balance = bal < t->floor[kind] ? t->floor[kind] : bal;
 	return ok;
 }
 
@@ -530,9 +536,9 @@ static bool exempt(struct rrl *t, const struct engine_client *c)
  * not limited. True when the response is to be sent as it is; otherwise
  * *h is the account's hash. */
 static inline bool unlimited(struct rrl *t, const struct engine_client *c,
-			     const struct engine_result *res, uint64_t *h)
+			     const struct engine_result *res, unsigned kind,
+			     uint64_t *h)
 {
-	unsigned kind = res->kind < ENGINE_KIND_COUNT ? res->kind : ENGINE_KIND_ERROR;
 	const uint64_t *m;
 	uint64_t what;
 
@@ -576,40 +582,37 @@ static enum rrl_action limited(struct rrl *t, const struct engine_client *c,
 	return RRL_DROP;
 }
 
-/* The account of hash h decides for client c. */
-static inline enum rrl_action decide(struct rrl *t, const struct engine_client *c,
-				     const struct engine_result *res, uint64_t h)
-{
-	unsigned kind = res->kind < ENGINE_KIND_COUNT ? res->kind : ENGINE_KIND_ERROR;
-	int32_t rate = t->rate[kind];
-	struct rrl_entry *e = account(t, h, rate);
-
-	if (debit(t, e, rate))
-		return RRL_SEND;
-	return limited(t, c, kind, e);
-}
-
 unsigned rrl_check_burst(struct rrl *t, struct rrl_job *jobs, unsigned n)
 {
 	uint64_t h[RRL_BURST_MAX];
-	uint8_t acc[RRL_BURST_MAX];
+	uint8_t acc[RRL_BURST_MAX], kinds[RRL_BURST_MAX];
 	unsigned m = 0, held = 0;
 
 	if (n > RRL_BURST_MAX)
 		n = RRL_BURST_MAX;
 	/* Hash everything first and prefetch the buckets, so that the
-	 * table's cache misses of a burst overlap. */
+	 * table's cache misses of a burst overlap. What the second pass
+	 * needs of a response is kept here, not looked up again. */
 	for (unsigned i = 0; i < n; i++) {
+		const struct engine_result *res = jobs[i].res;
+		unsigned kind = res->kind < ENGINE_KIND_COUNT ? res->kind : ENGINE_KIND_ERROR;
+
 		jobs[i].action = RRL_SEND;
-		if (unlimited(t, jobs[i].client, jobs[i].res, &h[m]))
+		if (unlimited(t, jobs[i].client, res, kind, &h[m]))
 			continue;
 		__builtin_prefetch(&t->e[((uint32_t)h[m] * BUCKET) & t->mask], 1);
+		kinds[m] = (uint8_t)kind;
 		acc[m++] = (uint8_t)i;
 	}
 	for (unsigned k = 0; k < m; k++) {
-		struct rrl_job *j = &jobs[acc[k]];
+		unsigned kind = kinds[k];
+		struct rrl_entry *e = account(t, h[k], t->rate[kind]);
+		struct rrl_job *j;
 
-		j->action = (uint8_t)decide(t, j->client, j->res, h[k]);
+		if (__builtin_expect(debit(t, e, kind), 1))
+			continue;
+		j = &jobs[acc[k]];
+		j->action = (uint8_t)limited(t, j->client, kind, e);
 		held += j->action != RRL_SEND;
 	}
 	return held;
