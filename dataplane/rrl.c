@@ -609,7 +609,7 @@ unsigned rrl_check_burst(struct rrl *t, struct rrl_job *jobs, unsigned n)
 		struct rrl_entry *e = account(t, h[k], t->rate[kind]);
 		struct rrl_job *j;
 
-		if (__builtin_expect(debit(t, e, kind), 1))
+		if (debit(t, e, kind))
 			continue;
 		j = &jobs[acc[k]];
 		j->action = (uint8_t)limited(t, j->client, kind, e);
