@@ -124,6 +124,25 @@ static void fill_members(const struct policy *p, const struct pol_record *r,
 	}
 }
 
+/* Whether node cn[i] is a chain (POL_CNODE_CHAIN); its nested nodes,
+ * which come after it, are marked already. */
+static bool is_chain(const struct pol_cnode *cn, const struct pol_cmem *cm, uint32_t i)
+{
+	const struct pol_cnode *n = &cn[i];
+	const struct pol_cmem *m = &cm[n->first];
+
+	if (n->count == 0)
+		return false;
+	if (n->kind == POL_FAILOVER)
+		return !(m->ref & POL_CREF_NODE) || (cn[POL_CREF_INDEX(m->ref)].flags & POL_CNODE_CHAIN);
+	if (n->kind != POL_WEIGHTED || n->pick != 1 || n->count > 64 || m[n->count - 1].aux == 0)
+		return false;
+	for (uint32_t j = 0; j < n->count; j++)
+		if (m[j].ref & POL_CREF_NODE)
+			return false;
+	return true;
+}
+
 static void fill_block(const struct policy *p, const struct pol_record *r, uint8_t *blk)
 {
 	struct pol_crec *c = (struct pol_crec *)blk;
@@ -144,6 +163,9 @@ static void fill_block(const struct policy *p, const struct pol_record *r, uint8
 					    .first = (uint16_t)(n->first - base) };
 		fill_members(p, r, n, base, cm, blk, &at);
 	}
+	for (uint32_t i = r->node_count; i-- > 0;)
+		if (is_chain(cn, cm, i))
+			cn[i].flags |= POL_CNODE_CHAIN;
 }
 
 int policy_compact_build(struct policy *p)

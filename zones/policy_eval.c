@@ -573,6 +573,37 @@ static bool eval_failover(struct ectx *c, const struct pol_cnode *n)
 	return false;
 }
 
+/* ---- chains ----------------------------------------------------------------- */
+
+/* A chain (POL_CNODE_CHAIN) whose checks are all up answers what the walk
+ * would (eval_failover takes the first member, eval_weighted then draws
+ * with draw_full from the same random number), without the walk. False,
+ * with nothing changed, when a check on the way is down: the walk decides
+ * then. */
+static bool eval_chain(struct ectx *c, const struct pol_cnode *n)
+{
+	const struct pol_cmem *m;
+	bool up = true;
+
+	while (n->kind == POL_FAILOVER) {
+		m = &c->mem[n->first];
+		if (!check_up(c, m->check))
+			return false;
+		if (!(m->ref & POL_CREF_NODE)) {
+			eval_member(c, n->first);
+			return true;
+		}
+		n = &c->nodes[POL_CREF_INDEX(m->ref)];
+	}
+	m = &c->mem[n->first];
+	for (uint32_t j = 0; j < n->count; j++)
+		up &= check_up(c, m[j].check);
+	if (!up)
+		return false;
+	eval_member(c, n->first + draw_full(c, n));
+	return true;
+}
+
 /* ---- nodes ------------------------------------------------------------------ */
 
 static bool node_up(struct ectx *c, uint32_t ni)
@@ -593,6 +624,8 @@ static bool eval_node(struct ectx *c, uint32_t ni)
 {
 	const struct pol_cnode *n = &c->nodes[ni];
 
+	if ((n->flags & POL_CNODE_CHAIN) && eval_chain(c, n))
+		return true;
 	switch (n->kind) {
 	case POL_SIMPLE:
 	case POL_MULTIVALUE:

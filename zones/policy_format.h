@@ -160,6 +160,11 @@ struct pol_crec {
 /* pol_cnode.flags beside POL_NODE_*: a geolocation with a rule other than
  * the default (its answer depends on the client) */
 #define POL_CNODE_CLIENT    (1u << 7)
+/* ... and a node that, while the checks it reads are up, answers one
+ * endpoint through a chain of failovers' first members ending at that
+ * endpoint or at a weighted policy of endpoints drawing one (the common
+ * shapes, which policy_eval then answers without its general walk) */
+#define POL_CNODE_CHAIN     (1u << 6)
 
 struct pol_cnode {
 	uint8_t  kind;              /* enum pol_kind */
