@@ -43,11 +43,18 @@
  *   -p PREFIX    EAL --file-prefix (default p53mem<pid>)
  *   -R RATE      response rate limiting on, RATE responses/s per prefix
  *                (set it above what the run sends: the accounting's cost)
+ *   -A SECONDS   with -R: RRL on and off in turns of SECONDS through the
+ *                measured time (dp_rrl_suspend), answers per second of
+ *                each state summed over its turns: RRL's cost measured in
+ *                one process, where both states share the machine's ups
+ *                and downs (separate runs on a shared VM drift by more
+ *                than the cost)
  *   -T ACCOUNTS  with -R: accounts per RRL table (default 65536)
  * Output: a human summary on stderr and one line on stdout:
  *   answers_per_s N answers N seconds S wrong N checked N compared N
  *   nxdomain_pct P noerror_pct P other_rcode N avg_burst B feeder_idle_pct P
  *   rx_ring_avg N tx_ring_avg N (mbufs waiting in each ring, sampled)
+ *   [with -A: rrl_on_per_s N rrl_off_per_s N rrl_cost_pct P rrl_turns N]
  *   worker_cpu_s S answers_per_cpu_s N (answers / the worker thread's CPU
  *   time: on a shared machine, when another process takes the worker's
  *   core, answers/s of wall time falls but this does not; the worker's
@@ -161,6 +168,54 @@ static double worker_cpu_s(void)
 	}
 	closedir(d);
 	return cpu;
+}
+
+/* -A: the turns of RRL on and off, and what each state answered. */
+struct alt {
+	double every;            /* seconds per turn; 0: no turns */
+	int on;                  /* state of the current turn */
+	double t_turn;           /* when it began */
+	uint64_t a_turn;         /* the workers' answers then */
+	double secs[2];          /* [on] */
+	uint64_t answers[2];
+	unsigned turns[2];
+};
+
+/* The first turn, RRL on, begins at t (the table is warm from the
+ * warm-up, which ran with RRL on). */
+static void alt_begin(struct alt *al, double t)
+{
+	struct dp_stats st;
+
+	dp_stats(&st);
+	al->on = 1;
+	dp_rrl_suspend(false);
+	al->t_turn = t;
+	al->a_turn = st.answers;
+}
+
+/* At t: end the turn when it has lasted al->every (or when `last`) and
+ * start one in the other state. A few bursts in flight at the switch
+ * count for the new state: microseconds against a turn's length. */
+static void alt_tick(struct alt *al, double t, int last)
+{
+	struct dp_stats st;
+
+	if (!last && t - al->t_turn < al->every)
+		return;
+	dp_stats(&st);
+	al->secs[al->on] += t - al->t_turn;
+	al->answers[al->on] += st.answers - al->a_turn;
+	al->turns[al->on]++;
+	al->on = !al->on;
+	dp_rrl_suspend(!al->on);
+	al->t_turn = t;
+	al->a_turn = st.answers;
+}
+
+static double alt_rate(const struct alt *al, int on)
+{
+	return al->secs[on] > 0 ? (double)al->answers[on] / al->secs[on] : 0;
 }
 
 static double now_s(void)
@@ -306,8 +361,10 @@ int main(int argc, char **argv)
 	unsigned inflight = 32768;
 	int edns = 0, opt;
 	unsigned rrl_rate = 0, rrl_table = 0;
+	struct alt al;
 
-	while ((opt = getopt(argc, argv, "s:i:t:w:n:el:p:R:T:h")) != -1) {
+	memset(&al, 0, sizeof(al));
+	while ((opt = getopt(argc, argv, "s:i:t:w:n:el:p:R:T:A:h")) != -1) {
 		switch (opt) {
 		case 's': snap_path = optarg; break;
 		case 'i': qpath = optarg; break;
@@ -317,11 +374,13 @@ int main(int argc, char **argv)
 		case 'e': edns = 1; break;
 		case 'R': rrl_rate = (unsigned)atoi(optarg); break;
 		case 'T': rrl_table = (unsigned)atoi(optarg); break;
+		case 'A': al.every = atof(optarg); break;
 		case 'l': lcores = optarg; break;
 		case 'p': snprintf(prefix, sizeof(prefix), "%s", optarg); break;
 		default:
 			fprintf(stderr, "usage: %s -s SNAPSHOT -i QUERIES [-t SECONDS] [-w WARMUP] "
-				"[-n INFLIGHT] [-e] [-l LCORES] [-p PREFIX] [-R RATE [-T ACCOUNTS]]\n",
+				"[-n INFLIGHT] [-e] [-l LCORES] [-p PREFIX] [-R RATE [-T ACCOUNTS] "
+				"[-A SECONDS]]\n",
 				argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
@@ -330,6 +389,10 @@ int main(int argc, char **argv)
 	    inflight > RING_SIZE - 64) {
 		fprintf(stderr, "dpdk-mem-bench: need -s SNAPSHOT -i QUERIES, -t > 0, "
 			"32 <= -n <= %d (see -h)\n", RING_SIZE - 64);
+		return 2;
+	}
+	if (al.every < 0 || (al.every > 0 && (!rrl_rate || al.every * 4 > seconds))) {
+		fprintf(stderr, "dpdk-mem-bench: -A wants -R and at least 4 turns in -t\n");
 		return 2;
 	}
 	if (!prefix[0])
@@ -439,7 +502,11 @@ int main(int argc, char **argv)
 				t0 = now_s();
 				polls = idle = 0;
 				measuring = 1;
+				if (al.every > 0)
+					alt_begin(&al, t0);
 			} else if (measuring && t - t0 >= seconds) {
+				if (al.every > 0)
+					alt_tick(&al, now_s(), 1);
 				dp_stats(&st1);
 				c1 = worker_cpu_s();
 				t1 = now_s();
@@ -447,6 +514,8 @@ int main(int argc, char **argv)
 					rte_pktmbuf_free_bulk(b, n);
 				break;
 			}
+			if (measuring && al.every > 0)
+				alt_tick(&al, t, 0);
 			if (measuring) {
 				occ_rx += rte_ring_count(rxr);
 				occ_tx += rte_ring_count(txr);
@@ -547,6 +616,15 @@ int main(int argc, char **argv)
 	       polls ? 100.0 * (double)idle / (double)polls : 0,
 	       nocc ? (double)occ_rx / (double)nocc : 0, nocc ? (double)occ_tx / (double)nocc : 0,
 	       wcpu, apcs);
+	if (al.every > 0) {
+		double on = alt_rate(&al, 1), off = alt_rate(&al, 0);
+
+		fprintf(stderr, "dpdk-mem-bench: RRL on %.0f answers/s (%u turns, %.2f s), off %.0f "
+			"answers/s (%u turns, %.2f s): RRL costs %.2f %%\n", on, al.turns[1],
+			al.secs[1], off, al.turns[0], al.secs[0], off > 0 ? 100 * (1 - on / off) : 0);
+		printf("rrl_on_per_s %.0f rrl_off_per_s %.0f rrl_cost_pct %.2f rrl_turns %u\n",
+		       on, off, off > 0 ? 100 * (1 - on / off) : 0, al.turns[0] + al.turns[1]);
+	}
 	for (size_t i = 0; i < nqueries; i++)
 		free(queries[i].ans);
 	free(queries);

@@ -308,34 +308,32 @@ done
 # The rig's full load is the generator's ceiling (see the note under the table), so
 # the cost is measured where the loop is CPU-bound: bench/dpdk-mem-bench runs the DPDK
 # worker loop on one lcore fed from memory (no kernel, no NIC), clients spread over
-# 256 /24s, with RRL off and on (rate 100000/s: every response accounted, none
-# limited). dpdk-mem-bench gives each of the 2000 queries its own fixed client, so
-# there are 2000 accounts, which the table holds: every response finds its account
-# and debits it, as under a steady load of resolvers that repeat their questions
-# (test_rrl's speed line measures the other case, every response a new account).
-# Runs alternate off/on
-# and the cost is the median of the pairs' costs (answers per CPU second of the
-# worker thread): this machine's load drifts more between runs than within a pair.
+# 256 /24s, with RRL at 100000/s (every response accounted, none limited).
+# dpdk-mem-bench gives each of the 2000 queries its own fixed client, so there are
+# 2000 accounts, which the table holds: every response finds its account and debits
+# it, as under a steady load of resolvers that repeat their questions (test_rrl's
+# speed line measures the other case, every response a new account).
+# Each run switches RRL on and off in turns of 0.2 s inside one process
+# (dpdk-mem-bench -A, dp_rrl_suspend) and compares the answers per second of the
+# two states: on this shared VM separate runs drift by more than the cost (pairs of
+# runs gave -15 % to +15 %), turns a fifth of a second apart do not. --runs runs of
+# 2 x --load-seconds (at least 6 s: 30 turns); the cost is their median.
 MEMBENCH=$BUILD/bench/dpdk-mem-bench
-MEM_PAIRS=$((RUNS * 2 + 1))
+MEM_SECONDS=$((LOAD_SECONDS * 2 > 6 ? LOAD_SECONDS * 2 : 6))
 MEM_NA=
 [[ -x $MEMBENCH ]] || MEM_NA="$MEMBENCH not built (DPDK off)"
 if [[ -z $MEM_NA ]]; then
-	for r in $(seq "$MEM_PAIRS"); do
-		for mode in off rrl; do
-			prefix=p53rm$ID$mode$r
-			EAL_PREFIXES+=("$prefix")
-			args=()
-			[[ $mode == off ]] || args=(-R 100000)
-			if ! timeout -k 5 $((LOAD_SECONDS + 60)) "$MEMBENCH" -s "$TMP/zone.snap" \
-				-i "$TMP/mem-queries.txt" -t "$LOAD_SECONDS" -l 0,1 -p "$prefix" "${args[@]}" \
-				>"$TMP/mem.$mode.$r.res" 2>"$TMP/mem.$mode.$r.log"; then
-				log "memory-fed $mode run $r failed: $(tail -n 2 "$TMP/mem.$mode.$r.log" | tr '\n' ' ')"
-				: >"$TMP/mem.$mode.$r.res"
-			fi
-			rm -rf "/var/run/dpdk/$prefix"
-		done
-		log "memory-fed pair $r: off $(awk '{print $NF}' "$TMP/mem.off.$r.res") rrl $(awk '{print $NF}' "$TMP/mem.rrl.$r.res") answers per CPU second"
+	for r in $(seq "$RUNS"); do
+		prefix=p53rm$ID$r
+		EAL_PREFIXES+=("$prefix")
+		if ! timeout -k 5 $((MEM_SECONDS + 60)) "$MEMBENCH" -s "$TMP/zone.snap" \
+			-i "$TMP/mem-queries.txt" -t "$MEM_SECONDS" -l 0,1 -p "$prefix" \
+			-R 100000 -A 0.2 >"$TMP/mem.$r.res" 2>"$TMP/mem.$r.log"; then
+			log "memory-fed run $r failed: $(tail -n 2 "$TMP/mem.$r.log" | tr '\n' ' ')"
+			: >"$TMP/mem.$r.res"
+		fi
+		rm -rf "/var/run/dpdk/$prefix"
+		log "memory-fed run $r: $(grep 'RRL costs' "$TMP/mem.$r.log" | sed 's/^dpdk-mem-bench: //')"
 	done
 fi
 LOAD_AFTER=$(loadavg)
@@ -385,20 +383,16 @@ for s in "${SYSTEM_LIST[@]}"; do
 		"$(ratio "$(loadv "$s" | median)" "$ref" "%.3f\n")"
 done
 echo
-memv() { { cat "$TMP"/mem."$1".*.res 2>/dev/null || true; } | awk '$1 == "answers_per_s" {print $NF}'; }
-mem_costs() {  # cost in % of each pair that has both runs
-	local r a b
-	for r in $(seq "$MEM_PAIRS"); do
-		a=$(awk '{print $NF}' "$TMP/mem.off.$r.res" 2>/dev/null)
-		b=$(awk '{print $NF}' "$TMP/mem.rrl.$r.res" 2>/dev/null)
-		[[ -n $a && -n $b ]] && awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f\n", (a - b) * 100 / a}'
-	done
+memv() {  # memv KEY: KEY of every memory-fed run
+	{ cat "$TMP"/mem.*.res 2>/dev/null || true; } |
+		awk -v k="$1" '$1 == "rrl_on_per_s" {for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1)}'
 }
 MEM_COST=n/a
 if [[ -z $MEM_NA ]]; then
-	MEM_COST=$(mem_costs | median)
-	echo "memory-fed DPDK worker loop, 1 core ($MEM_PAIRS alternating pairs, answers per CPU second):" \
-		"RRL off $(memv off | cell), RRL on $(memv rrl | cell); RRL cost $(mem_costs | cell) % (median [min-max] of pairs)"
+	MEM_COST=$(memv rrl_cost_pct | median)
+	echo "memory-fed DPDK worker loop, 1 core ($RUNS runs of $MEM_SECONDS s, RRL on and off in turns of 0.2 s" \
+		"in each, answers/s): RRL off $(memv rrl_off_per_s | cell), RRL on $(memv rrl_on_per_s | cell);" \
+		"RRL cost $(memv rrl_cost_pct | cell) % (median [min-max] of runs)"
 else
 	echo "memory-fed DPDK worker loop: n/a ($MEM_NA)"
 fi

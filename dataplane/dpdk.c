@@ -114,6 +114,7 @@ static struct {
 	unsigned nexc_addr;
 	_Atomic(const struct snap *) snap;
 	atomic_int run;
+	atomic_bool rrl_suspended;   /* dp_rrl_suspend */
 } dp;
 
 static void msg(char *err, size_t errlen, const char *fmt, ...)
@@ -867,6 +868,7 @@ static inline unsigned poll_queue(struct dp_worker *w, const struct dp_queue *q,
 	struct dp_stats *st = &w->st;
 	struct dp_burst b;
 	uint16_t n, ntx = 0, nexc = 0, sent;
+	bool limit;
 
 	n = rte_eth_rx_burst(q->port, q->queue, rx, DP_BURST);
 	if (n == 0)
@@ -878,7 +880,8 @@ static inline unsigned poll_queue(struct dp_worker *w, const struct dp_queue *q,
 	for (uint16_t i = 0; i < n; i++)
 		sort_frame(w, q, rx[i], &b, exc, &nexc);
 	engine_answer_burst(&w->eng, s, b.job, b.n);
-	if (w->rrl)
+	limit = w->rrl && !atomic_load_explicit(&dp.rrl_suspended, memory_order_relaxed);
+	if (limit)
 		rate_limit(w, &b);
 	for (uint16_t i = 0; i < b.n; i++) {
 		struct rte_mbuf *m = b.m[i];
@@ -890,7 +893,7 @@ static inline unsigned poll_queue(struct dp_worker *w, const struct dp_queue *q,
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		if (w->rrl && b.drop[i]) {
+		if (limit && b.drop[i]) {
 			rte_pktmbuf_free(m);   /* counted by the RRL table */
 			continue;
 		}
@@ -1200,6 +1203,11 @@ const struct snap *dp_stop(void)
 		(void)rmdir(rundir);
 	dp.state = DP_STOPPED;
 	return last;
+}
+
+void dp_rrl_suspend(bool suspended)
+{
+	atomic_store_explicit(&dp.rrl_suspended, suspended, memory_order_relaxed);
 }
 
 int dp_stall(unsigned wid, unsigned ms)

@@ -33,6 +33,7 @@
 #ifndef POP53_DPDK_H
 #define POP53_DPDK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -161,6 +162,13 @@ void dp_worker_stats(unsigned w, struct dp_stats *out);
  * by all workers in the last period, at most max into out (rrl_report).
  * Returns the count (0 without RRL). */
 unsigned dp_rrl_report(struct rrl_report *out, unsigned max);
+
+/* Suspend (true) or resume (false) rate limiting on every worker from its
+ * next burst: while suspended every response goes out unaccounted. Lets a
+ * benchmark measure RRL's own cost in one process, alternating (bench/
+ * dpdk-mem-bench -A), and an operator lift the limits at once without a
+ * restart. No effect without RRL. */
+void dp_rrl_suspend(bool suspended);
 
 /* Wait up to timeout_ms until every worker has passed a quiescent state
  * (started a new burst) since the call: what they read before, e.g.

@@ -159,6 +159,19 @@ timeout -k 5 90 ip netns exec "$ns" "$py" "$here/rrl_flood.py" --iface "$vb" \
 	fail "rrl_flood.py failed: $(tail -n 5 "$tmp/client.err")"
 say "clients: $(cat "$tmp/result.json")"
 
+# RRL suspended at run time (dp_rrl_suspend): the same flood is answered in full.
+kill -USR1 "$pid"
+for _ in $(seq 50); do grep -q "rrl_server: rrl suspended" "$tmp/server.log" && break; sleep 0.1; done
+grep -q "rrl_server: rrl suspended" "$tmp/server.log" || fail "rrl_server did not say it suspended RRL"
+timeout -k 5 90 ip netns exec "$ns" "$py" "$here/rrl_flood.py" --iface "$vb" \
+	--src-mac "$mac_b" --dst-mac "$mac_a" --service "$svc4" --legit-addr "$link4b" \
+	--cookie-addr "$cookie_addr" --rate 2000 --seconds 2 >"$tmp/suspended.json" 2>"$tmp/client2.err" ||
+	fail "rrl_flood.py (RRL suspended) failed: $(tail -n 5 "$tmp/client2.err")"
+"$py" -c 'import json,sys; r = json.load(open(sys.argv[1])); sys.exit(0 if r["flood_sent"] >= 3000 and r["flood_full"] >= 0.95 * r["flood_sent"] else 1)' \
+	"$tmp/suspended.json" || fail "RRL suspended, yet the flood was not answered in full: $(cat "$tmp/suspended.json")"
+say "ok: RRL suspended: the flood answered in full ($("$py" -c 'import json,sys; r = json.load(open(sys.argv[1])); print(r["flood_full"], "of", r["flood_sent"])' "$tmp/suspended.json"))"
+kill -USR2 "$pid"
+
 kill -TERM "$pid"
 for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "rrl_server still running 10 s after SIGTERM"

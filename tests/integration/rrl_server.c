@@ -17,7 +17,9 @@
  *   P53_COOKIE_SECRET                32 hex digits: cookies on
  * Prints "rrl_server: ready" once answering, the top limited prefixes
  * every second (dp_rrl_report, as the control plane would log them), and
- * its counters on SIGTERM/SIGINT, then exits 0.
+ * its counters on SIGTERM/SIGINT, then exits 0. SIGUSR1 suspends rate
+ * limiting, SIGUSR2 resumes it (dp_rrl_suspend), each said on stderr
+ * within 0.1 s.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,11 +42,14 @@
 #define MAX_EAL_ARGS 64
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t suspend = -1;   /* asked: 1 suspend, 0 resume */
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1 || sig == SIGUSR2)
+		suspend = sig == SIGUSR1;
+	else
+		stop = 1;
 }
 
 static int env_u32(const char *name, uint32_t *v)
@@ -210,11 +215,17 @@ static int serve(struct dp_conf *conf, char *eal, const char *snap_path)
 	}
 	fprintf(stderr, "rrl_server: ready (rrl %s, cookies %s)\n", conf->rrl_on ? "on" : "off",
 		conf->engine.cookies ? "on" : "off");
-	while (!stop) {
-		struct timespec one = { 1, 0 };
+	for (unsigned tick = 1; !stop; tick++) {
+		struct timespec tenth = { 0, 100 * 1000 * 1000 };
 
-		nanosleep(&one, NULL);
-		log_report();
+		nanosleep(&tenth, NULL);
+		if (suspend >= 0) {
+			dp_rrl_suspend(suspend);
+			fprintf(stderr, "rrl_server: rrl %s\n", suspend ? "suspended" : "resumed");
+			suspend = -1;
+		}
+		if (tick % 10 == 0)
+			log_report();
 	}
 	print_stats();
 	status = 0;
@@ -257,5 +268,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGUSR1, on_signal);
+	signal(SIGUSR2, on_signal);
 	return serve(&conf, eal, snap_path);
 }
