@@ -166,8 +166,8 @@ unsigned dp_rrl_report(struct rrl_report *out, unsigned max);
 /* Suspend (true) or resume (false) rate limiting on every worker from its
  * next burst: while suspended every response goes out unaccounted. Lets a
  * benchmark measure RRL's own cost in one process, alternating (bench/
- * dpdk-mem-bench -A), and an operator lift the limits at once without a
- * restart. No effect without RRL. */
+ * dpdk-mem-bench -A); no control command calls it yet. No effect without
+ * RRL. */
 void dp_rrl_suspend(bool suspended);
 
 /* Wait up to timeout_ms until every worker has passed a quiescent state
