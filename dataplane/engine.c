@@ -472,6 +472,36 @@ static inline void put_owner(struct writer *w, uint32_t ref, uint32_t size)
 }
 
 /*
+ * put_wire for an owner that is a pointer (at most PTR_MAX): the RRs then
+ * lie as in the snapshot, so they are copied whole and their owners (and
+ * with set_ttl, their TTLs) patched at offsets read from src; the
+ * snapshot's owners already point at the question's name (HDR_LEN).
+ * Reading the response back instead would wait for the copy's wide
+ * stores. RR framing was checked when the snapshot was opened. All or
+ * nothing.
+ */
+static inline __attribute__((always_inline)) bool
+put_wire_ptr(struct writer *w, const uint8_t *src, uint32_t len, uint16_t n,
+	     uint32_t owner, uint16_t *count, bool set_ttl, uint32_t ttl)
+{
+	uint8_t *out = w->buf + w->pos;
+	uint32_t p = 0;
+
+	if (len > w->end - w->pos || n > 0xffffu - *count)
+		return false;
+	memcpy(out, src, len);
+	for (uint16_t k = 0; (owner != HDR_LEN || set_ttl) && k < n; k++) {
+		put16(out + p, (uint16_t)(0xc000 | owner));
+		if (set_ttl)
+			put32(out + p + 6, ttl);
+		p += 12u + get16(src + p + 10);
+	}
+	w->pos += len;
+	*count = (uint16_t)(*count + n);
+	return true;
+}
+
+/*
  * Append n RRs in a snapshot's wire form (len bytes at src, snap_format.h)
  * with each owner set to the name at response offset `owner`, counting
  * them in *count. All or nothing: false (and nothing written) when they
@@ -485,14 +515,10 @@ static bool put_wire(struct writer *w, const uint8_t *src, uint32_t len, uint16_
 	uint64_t need = len + (uint64_t)n * (osize - 2);
 	uint32_t k;
 
+	if (osize == 2)
+		return put_wire_ptr(w, src, len, n, owner, count, false, 0);
 	if (need > w->end - w->pos || n > 0xffffu - *count)
 		return false;
-	if (owner == HDR_LEN) {
-		memcpy(w->buf + w->pos, src, len);
-		w->pos += len;
-		*count = (uint16_t)(*count + n);
-		return true;
-	}
 	for (k = 0; k < n && end - src >= 12; k++) {
 		uint32_t rr = 10u + get16(src + 10);
 
@@ -572,34 +598,6 @@ static inline bool put_rrset_named(struct writer *w, const struct snap *s,
 			      count, ref);
 }
 
-/*
- * put_wire for an owner that is a pointer (at most PTR_MAX): the RRs then
- * lie as in the snapshot, so they are copied whole and their owners (and
- * with set_ttl, their TTLs) patched at offsets read from src. Reading the
- * response back instead would wait for the copy's wide stores. RR framing
- * was checked when the snapshot was opened. All or nothing.
- */
-static inline __attribute__((always_inline)) bool
-put_wire_ptr(struct writer *w, const uint8_t *src, uint32_t len, uint16_t n,
-	     uint32_t owner, uint16_t *count, bool set_ttl, uint32_t ttl)
-{
-	uint8_t *out = w->buf + w->pos;
-	uint32_t p = 0;
-
-	if (len > w->end - w->pos || n > 0xffffu - *count)
-		return false;
-	memcpy(out, src, len);
-	for (uint16_t k = 0; k < n; k++) {
-		put16(out + p, (uint16_t)(0xc000 | owner));
-		if (set_ttl)
-			put32(out + p + 6, ttl);
-		p += 12u + get16(src + p + 10);
-	}
-	w->pos += len;
-	*count = (uint16_t)(*count + n);
-	return true;
-}
-
 /* put_wire with every TTL set to ttl. */
 static bool put_wire_ttl(struct writer *w, const uint8_t *src, uint32_t len, uint16_t n,
 			 uint32_t owner, uint16_t *count, uint32_t ttl)
@@ -613,18 +611,6 @@ static bool put_wire_ttl(struct writer *w, const uint8_t *src, uint32_t len, uin
 		return false;
 	patch_ttl(w, at, (uint32_t)(*count - before), ttl);
 	return true;
-}
-
-/* put_rrset for the RRsets only DO=1 answers carry (signatures, DS, NSEC):
- * through put_wire_ptr when it can. */
-static inline bool put_dnssec_rrset(struct writer *w, const struct snap *s,
-				    const struct snap_rrset *set, uint32_t owner,
-				    uint16_t *count)
-{
-	if (owner > PTR_MAX)
-		return put_rrset(w, s, set, owner, count);
-	return put_wire_ptr(w, snap_ptr(s, set->wire), set->wire_len, set->count, owner, count,
-			    false, 0);
 }
 
 /* ---- IN class ------------------------------------------------------------ */
@@ -641,7 +627,7 @@ static inline bool put_sig(struct ans *a, const struct snap_rrset *set,
 {
 	if (!a->dnssec || !set->rrsig)
 		return true;
-	return put_dnssec_rrset(&a->w, a->s,
+	return put_rrset(&a->w, a->s,
 				(const struct snap_rrset *)(const void *)snap_ptr(a->s, set->rrsig),
 				owner, count);
 }
@@ -1376,7 +1362,7 @@ static bool put_secure_cut(struct ans *a, const struct snap_node *cut,
 		set = snap_node_rrset(a->s, cut, RRTYPE_NSEC);
 	if (!set)
 		return true;
-	return put_dnssec_rrset(&a->w, a->s, set, owner, &a->w.ns) &&
+	return put_rrset(&a->w, a->s, set, owner, &a->w.ns) &&
 	       put_sig(a, set, owner, &a->w.ns);
 }
 
