@@ -252,7 +252,9 @@ static inline const uint8_t *snap_ptr(const struct snap *s, uint32_t off);
  * name's label just below enc (length byte and bytes, lower-cased; "\1*"
  * for the wildcard of enc). That is the nearest node with an NSEC at or
  * before the name's canonical predecessor, found by a binary search over
- * enc's subtree. NULL when there is none (an unsigned zone, no NSEC). */
+ * enc's children (at a zone apex with many, among those that share the
+ * label's first byte: snap_open indexes them). NULL when there is none
+ * (an unsigned zone, no NSEC). */
 const struct snap_node *snap_nsec_cover(const struct snap *s,
 					const struct snap_zone *z,
 					const struct snap_node *enc,

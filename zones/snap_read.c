@@ -68,6 +68,10 @@ struct snap {
 	uint32_t nhealth;
 	struct snap_alias_index ali;    /* out-of-zone alias targets */
 	struct snap_alias *alias_slots; /* attached by the control plane */
+	/* Per zone, NULL or built at open for an apex with many children
+	 * (the root, a TLD): where the children whose key starts with each
+	 * byte begin, so that the NSEC search starts in the right letter. */
+	uint32_t **apex_kidx;
 };
 
 /* First problem found, kept until the hash result says which to report. */
@@ -703,6 +707,63 @@ static void set_shortcuts(struct snap *s, const uint8_t *blob, size_t len)
 	}
 }
 
+/* Below this many children a binary search is short enough. */
+#define KIDX_MIN        64
+
+static const uint32_t *kid_first(const struct snap *s, const struct snap_zone *z)
+{
+	return (const uint32_t *)(const void *)(s->blob + z->kids);
+}
+
+static const struct snap_kid *kid_array(const struct snap *s, const struct snap_zone *z)
+{
+	return (const struct snap_kid *)(const void *)(s->blob +
+		((z->kids + ((uint64_t)z->node_count + 1) * 4 + 7) & ~7ull));
+}
+
+/* t[b], b = 0..256: the first child of the apex whose key's top byte is
+ * at least b (t[256]: one past the last). The children are sorted by key
+ * (checked at open). */
+static uint32_t *kidx_build(const struct snap *s, const struct snap_zone *z)
+{
+	const uint32_t *first = kid_first(s, z);
+	const struct snap_kid *kid = kid_array(s, z);
+	uint32_t lo = first[0], hi = first[1], k;
+	uint32_t *t;
+
+	if (hi - lo < KIDX_MIN || !(t = malloc(257 * sizeof(*t))))
+		return NULL;
+	k = lo;
+	for (unsigned b = 0; b < 256; b++) {
+		while (k < hi && (kid[k].key >> 56) < b)
+			k++;
+		t[b] = k;
+	}
+	t[256] = hi;
+	return t;
+}
+
+static void kidx_free(struct snap *s)
+{
+	if (!s->apex_kidx)
+		return;
+	for (uint32_t i = 0; i < s->nzones; i++)
+		free(s->apex_kidx[i]);
+	free(s->apex_kidx);
+	s->apex_kidx = NULL;
+}
+
+/* Only a speed-up: without memory for it the searches run unindexed. */
+static void kidx_attach(struct snap *s)
+{
+	if (!(s->apex_kidx = calloc(s->nzones ? s->nzones : 1, sizeof(*s->apex_kidx))))
+		return;
+	for (uint32_t i = 0; i < s->nzones; i++) {
+		if (s->zones[i].flags & SNAP_ZONE_SIGNED)
+			s->apex_kidx[i] = kidx_build(s, &s->zones[i]);
+	}
+}
+
 int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 		  struct snap **out)
 {
@@ -725,6 +786,7 @@ int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 	}
 	set_shortcuts(s, buf, len);
 	s->aux = aux;
+	kidx_attach(s);
 	if ((ret = snap_alias_index_build(s, &s->ali)) < 0) {
 		snap_close(s);
 		return ret;
@@ -835,6 +897,7 @@ int snap_open(const char *path, struct diag *d, struct snap **out)
 	s->map = map;
 	s->map_len = map_len;
 	map = MAP_FAILED;
+	kidx_attach(s);
 	if ((ret = snap_alias_index_build(s, &s->ali)) < 0)
 		goto fail;
 	close(fd);
@@ -856,6 +919,7 @@ void snap_close(struct snap *s)
 		return;
 	aux_close(&s->aux);
 	snap_alias_index_free(&s->ali);
+	kidx_free(s);
 	if (s->map)
 		munmap(s->map, s->map_len);
 	free(s);
@@ -1339,9 +1403,8 @@ const struct snap_node *snap_nsec_cover(const struct snap *s,
 
 	if (!(z->flags & SNAP_ZONE_SIGNED))
 		return NULL;
-	first = (const uint32_t *)(const void *)(s->blob + z->kids);
-	kid = (const struct snap_kid *)(const void *)(s->blob +
-		((z->kids + ((uint64_t)z->node_count + 1) * 4 + 7) & ~7ull));
+	first = kid_first(s, z);
+	kid = kid_array(s, z);
 	base = lo = first[e];
 	hi = first[e + 1];
 	/* most often (the wildcard's "*", names before every child) the first
@@ -1351,10 +1414,14 @@ const struct snap_node *snap_nsec_cover(const struct snap *s,
 	/* Branch-free lower bound on the keys: the probes of a search over a
 	 * thousand TLDs are not predictable, and mispredictions cost more than
 	 * the loads. Equal keys (labels alike in their first 8 bytes) are rare
-	 * and are compared in full after. */
+	 * and are compared in full after. Under an indexed apex the bound lies
+	 * among the children that share the key's first byte, or just after. */
 	{
-		const struct snap_kid *p = kid + lo;
-		uint32_t len = hi - lo;
+		const uint32_t *t = e == 0 && s->apex_kidx ?
+				    s->apex_kidx[z - s->zones] : NULL;
+		uint32_t from = t ? t[key >> 56] : lo;
+		const struct snap_kid *p = kid + from;
+		uint32_t len = (t ? t[(key >> 56) + 1] : hi) - from;
 
 		while (len > 1) {
 			uint32_t half = len / 2;
@@ -1362,7 +1429,8 @@ const struct snap_node *snap_nsec_cover(const struct snap *s,
 			p = p[half].key < key ? p + half : p;
 			len -= half;
 		}
-		lo = (uint32_t)(p - kid) + (p->key < key);
+		/* an empty letter: its bound is where the next one begins */
+		lo = (uint32_t)(p - kid) + (len && p->key < key);
 	}
 	while (lo < hi && kid[lo].key == key &&
 	       label_cmp(s->blob + nodes[kid[lo].node].name, label) < 0)

@@ -89,8 +89,9 @@ static const char signed_part[] =
 	"zz	" SIG("NSEC", "3");
 
 static struct {
-	uint8_t *blob[2];
-	struct snap *s[2];      /* [0] signed, [1] the same zone unsigned */
+	uint8_t *blob[3];
+	struct snap *s[3];      /* [0] signed, [1] the same zone unsigned,
+				 * [2] test_nsec_cover_many's */
 } F;
 
 static int open_zone(const char *text, int k)
@@ -130,7 +131,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		snap_close(F.s[k]);
 		free(F.blob[k]);
 	}
@@ -348,6 +349,139 @@ static void test_nxdomain(void **state)
 	ask(0, "d.c.sig.test.", RRTYPE_A, 1, sizeof(out), out, &r);
 	assert_int_equal(has(&r, 1, "b.c.sig.test.", RRTYPE_NSEC, 0), 1);
 	assert_int_equal(has(&r, 1, "big.sig.test.", RRTYPE_NSEC, 0), 1);
+}
+
+/* ---- the NSEC search under an apex with many children ------------------ */
+
+/* RFC 4034 6.1 order of two lower-case labels (bytes, then length). */
+static int label_order(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int c = memcmp(a, b, la < lb ? la : lb);
+
+	return c ? c : (la > lb) - (la < lb);
+}
+
+static int label_qsort(const void *a, const void *b)
+{
+	return label_order(*(char *const *)a, *(char *const *)b);
+}
+
+/* Labels from an alphabet that leaves out 'q' and '7' as first letters in
+ * the zone (empty letters of the index), with runs that share their first
+ * 8 bytes (equal keys). */
+static void random_label(uint64_t *x, char *out, bool zone)
+{
+	static const char abc[] = "abcdefghijklmnopqrstuvwxyz0123456789-";
+	unsigned len;
+
+	*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+	if ((*x >> 60) == 0) {
+		snprintf(out, 16, "samepref%u", (unsigned)(*x >> 40) % 50);
+		return;
+	}
+	len = 1 + (unsigned)(*x >> 33) % 12;
+	for (unsigned i = 0; i < len; i++) {
+		*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+		out[i] = abc[(*x >> 33) % (sizeof(abc) - 1)];
+		if (!i && zone && (out[0] == 'q' || out[0] == '7'))
+			out[0] = 'a';
+	}
+	out[len] = 0;
+}
+
+static bool in_list(char **l, size_t n, const char *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(l[i], x))
+			return true;
+	return false;
+}
+
+/* NXDOMAIN proofs at an apex with 300 children (snap_open indexes those by
+ * first byte): for 3,000 absent names, the NSEC whose owner is the name's
+ * canonical predecessor, found here by brute force. */
+static void test_nsec_cover_many(void **state)
+{
+	enum { N = 300, PROBES = 3000 };
+	static char lab[N + 1][16];
+	char *l[N + 1], probe[16], want[DNAME_TEXT_MAX], qname[64];
+	size_t n = 0, cap = 1 << 20, at;
+	char *text = malloc(cap);
+	uint64_t x = 53;
+	uint8_t out[4096];
+	struct resp r;
+
+	(void)state;
+	assert_non_null(text);
+	strcpy(lab[n], "ns");
+	l[n] = lab[n];
+	n++;
+	while (n < N + 1) {
+		random_label(&x, lab[n], true);
+		if (!in_list(l, n, lab[n])) {
+			l[n] = lab[n];
+			n++;
+		}
+	}
+	qsort(l, n, sizeof(l[0]), label_qsort);
+	at = (size_t)snprintf(text, cap, "$ORIGIN many.test.\n$TTL 3600\n"
+			      "@ SOA ns hm 1 7200 900 1209600 300\n@ NS ns\n"
+			      "@ " SIG("SOA", "2") "@ DNSKEY 257 3 13 a2V5\n"
+			      "@ NSEC %s.many.test. NS SOA RRSIG NSEC DNSKEY\n"
+			      "@ " SIG("NSEC", "2"), l[0]);
+	for (size_t i = 0; i < n; i++)
+		at += (size_t)snprintf(text + at, cap - at,
+				       "%s A 192.0.2.1\n%s " SIG("A", "3")
+				       "%s NSEC %s%s A RRSIG NSEC\n%s " SIG("NSEC", "3"),
+				       l[i], l[i], l[i], i + 1 < n ? l[i + 1] : "",
+				       i + 1 < n ? ".many.test." : "many.test.", l[i]);
+	assert_true(at < cap);
+	{
+		struct zone *z = NULL;
+		struct diag d;
+		size_t len;
+
+		diag_init(&d, stderr);
+		d.hide_warnings = 1;
+		assert_int_equal(zone_parse_string(text, at, "many", NULL, &d, &z), 0);
+		assert_int_equal(zone_check(z, NULL, &d), 0);
+		assert_int_equal(snap_compile(&z, 1, NULL, &d, &F.blob[2], &len), 0);
+		assert_int_equal(snap_open_mem(F.blob[2], len, &d, &F.s[2]), 0);
+		zone_free(z);
+	}
+	free(text);
+	for (int k = 0; k < PROBES; k++) {
+		size_t best = n;
+
+		if (k < 6) {
+			static const char *const edge[] = {
+				"0", "---", "zzzzzzzzzzzzz", "samepref", "samepref9z", "qqq",
+			};
+			strcpy(probe, edge[k]);
+		} else {
+			random_label(&x, probe, false);
+		}
+		if (in_list(l, n, probe))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (label_order(l[i], probe) < 0)
+				best = i;
+		snprintf(want, sizeof(want), "%s%s", best < n ? l[best] : "",
+			 best < n ? ".many.test." : "many.test.");
+		/* every other query in upper case: the search lower-cases */
+		snprintf(qname, sizeof(qname), "%s.many.test.", probe);
+		for (char *c = qname; k % 2 && *c; c++)
+			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+		ask(2, qname, RRTYPE_A, 1, sizeof(out), out, &r);
+		assert_int_equal(r.rcode, 3);
+		if (has(&r, 1, want, RRTYPE_NSEC, 0) != 1)
+			fail_msg("%s: want the NSEC of %s", qname, want);
+	}
+	snap_close(F.s[2]);
+	F.s[2] = NULL;
+	free(F.blob[2]);
+	F.blob[2] = NULL;
 }
 
 static void test_nodata(void **state)
@@ -915,6 +1049,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rrsig_per_rrset),
 		cmocka_unit_test(test_nxdomain),
+		cmocka_unit_test(test_nsec_cover_many),
 		cmocka_unit_test(test_nodata),
 		cmocka_unit_test(test_wildcard),
 		cmocka_unit_test(test_referral),
