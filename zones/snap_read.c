@@ -344,12 +344,19 @@ static int check_node(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 	return 0;
 }
 
+/* Offset of a signed zone's struct snap_kid array: after the node_count + 1
+ * range starts of its children table, 8-aligned (snap_format.h). */
+static inline uint64_t kid_array_at(const struct snap_zone *z)
+{
+	return ((uint64_t)z->kids + ((uint64_t)z->node_count + 1) * 4 + 7) & ~7ull;
+}
+
 /* The children table of a signed zone (snap_format.h): ranges in order and
  * inside the array, every entry a node of the zone. */
 static int check_kids(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 {
 	const uint32_t *first = (const void *)(v->b + z->kids);
-	uint64_t n = z->node_count, at = ((uint64_t)z->kids + (n + 1) * 4 + 7) & ~7ull;
+	uint64_t n = z->node_count, at = kid_array_at(z);
 	const struct snap_kid *kid = (const void *)(v->b + at);
 
 	if (z->kids % 8 || !in_blob(v, z->kids, (n + 1) * 4) ||
@@ -717,13 +724,15 @@ static const uint32_t *kid_first(const struct snap *s, const struct snap_zone *z
 
 static const struct snap_kid *kid_array(const struct snap *s, const struct snap_zone *z)
 {
-	return (const struct snap_kid *)(const void *)(s->blob +
-		((z->kids + ((uint64_t)z->node_count + 1) * 4 + 7) & ~7ull));
+	return (const struct snap_kid *)(const void *)(s->blob + kid_array_at(z));
 }
 
 /* t[b], b = 0..256: the first child of the apex whose key's top byte is
- * at least b (t[256]: one past the last). The children are sorted by key
- * (checked at open). */
+ * at least b (t[256]: one past the last), the children being in key order
+ * as the compiler sorts them. Open does not check that order: were it
+ * broken, t would still be non-decreasing inside the apex's range, so a
+ * search reads nothing outside it and only its answer is wrong, as without
+ * the index. */
 static uint32_t *kidx_build(const struct snap *s, const struct snap_zone *z)
 {
 	const uint32_t *first = kid_first(s, z);
