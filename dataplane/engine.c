@@ -2362,8 +2362,34 @@ int engine_locate(const struct engine_conf *conf, const uint8_t *q,
 	return 0;
 }
 
-/* The part of a burst that needs the snapshot: lookups interleaved, then
- * answered one by one. The per-query state is large (a lower-cased name
+/* What answer_one needs of a burst. */
+struct burst_ctx {
+	const struct engine_conf *conf;
+	const struct snap *s;
+	struct engine_job *jobs;
+	struct query *pq;
+	const uint8_t *idx;
+	struct snap_bq *bq;
+	struct snap_qname *qn;
+};
+
+/* snap_burst_done_fn: lookup k of the burst is finished: answer it. */
+static void answer_one(void *arg, size_t k)
+{
+	struct burst_ctx *b = arg;
+	struct engine_job *j = &b->jobs[b->idx[k]];
+	struct ans a;
+
+	a.qn = &b->qn[k];
+	a.lk = b->bq[k].lk;
+	j->len = answer_from_snap(b->conf, b->s, &b->pq[b->idx[k]], j->client,
+				  j->out, j->cap, j->res, &a,
+				  b->bq[k].ret == 0 ? PRE_FOUND : PRE_NOZONE);
+}
+
+/* The part of a burst that needs the snapshot: lookups interleaved, each
+ * answered as soon as its lookup is finished, while the others' misses
+ * are on their way. The per-query state is large (a lower-cased name
  * each), so it is made for the queries that need it only. */
 static void answer_burst_snap(const struct engine_conf *conf,
 			      const struct snap *s, struct engine_job *jobs,
@@ -2371,7 +2397,7 @@ static void answer_burst_snap(const struct engine_conf *conf,
 {
 	struct snap_bq bq[ENGINE_BURST_MAX];
 	struct snap_qname qn[ENGINE_BURST_MAX];
-	struct ans a;
+	struct burst_ctx b = { conf, s, jobs, pq, idx, bq, qn };
 
 	for (size_t k = 0; k < m; k++) {
 		const struct query *p = &pq[idx[k]];
@@ -2380,17 +2406,7 @@ static void answer_burst_snap(const struct engine_conf *conf,
 		bq[k].q = &qn[k];
 		bq[k].qtype = p->qtype;
 	}
-	snap_lookup_burst(s, bq, m);
-	for (size_t k = 0; k < m; k++) {
-		struct engine_job *j = &jobs[idx[k]];
-
-		a.qn = &qn[k];
-		a.lk = bq[k].lk;
-		j->len = answer_from_snap(conf, s, &pq[idx[k]], j->client,
-					  j->out, j->cap, j->res, &a,
-					  bq[k].ret == 0 ? PRE_FOUND :
-					  PRE_NOZONE);
-	}
+	snap_lookup_burst_each(s, bq, m, answer_one, &b);
 }
 
 void engine_answer_burst(const struct engine_conf *conf, const struct snap *s,

@@ -340,6 +340,21 @@ struct snap_bq {
 /* snap_lookup for b[0..n), n <= SNAP_BURST_MAX, interleaved. */
 void snap_lookup_burst(const struct snap *s, struct snap_bq *b, size_t n);
 
+/* Called once per lookup of a burst, with its index in b, when it is
+ * finished (b[k].ret and lk set) and its prefetches had a round to land. */
+typedef void snap_burst_done_fn(void *arg, size_t k);
+
+/*
+ * snap_lookup_burst that hands each lookup to done(arg, k) as soon as it
+ * is finished, between the rounds of the others: the caller's work on it
+ * (answering the query) then overlaps the misses of the burst's longer
+ * chains (referrals, CNAMEs), which would otherwise be waited for alone
+ * at the end. Each k is handed over exactly once, in no set order; done
+ * must not touch b[] but b[k].
+ */
+void snap_lookup_burst_each(const struct snap *s, struct snap_bq *b, size_t n,
+			    snap_burst_done_fn *done, void *arg);
+
 /* Whether s is big enough for snap_lookup_burst to pay. */
 bool snap_burst_useful(const struct snap *s);
 

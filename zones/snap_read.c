@@ -1548,9 +1548,11 @@ const struct snap_node *snap_nsec3_wild(const struct snap *s,
 enum {
 	B_DONE = 0,
 	B_SLOT,         /* hash slots of the probed suffix are in cache */
-	B_NODE,         /* candidate node in cache: fetch its name */
+	B_NODE,         /* candidate node in cache: fetch its name and
+			 * RRsets */
 	B_NAME,         /* candidate's name in cache: compare */
-	B_ANODE,        /* the node that answers in cache: fetch its RRsets */
+	B_ANODE,        /* the node that answers, when it is not the
+			 * closest match, in cache: fetch its RRsets */
 	B_SETS,         /* its RRsets in cache: fetch the wire to copy */
 	B_CNAME,        /* CNAME wire in cache: warm the target's lookup */
 	B_POLICY,       /* a policy RRset: its record's span is in cache,
@@ -1652,7 +1654,12 @@ static void resolve(const struct snap *s, struct bstate *b,
 	else
 		an = lk->node ? lk->node : lk->wildcard;
 	b->stage = B_DONE;
-	if (an) {
+	if (an == n) {
+		/* its RRsets were fetched beside its name (step_node), or
+		 * it is the apex, whose are hot */
+		b->cand = an;
+		b->stage = B_SETS;
+	} else if (an) {
 		b->cand = an;
 		warm_span(s, (uint32_t)((const uint8_t *)an - s->blob),
 			  sizeof(*an));
@@ -1824,9 +1831,20 @@ static void step_policy(const struct snap *s, struct bstate *b)
 	b->stage = B_DONE;
 }
 
+/* The candidate's name and, when it would be the node that answers (the
+ * name asked for, or a zone cut above it), its RRsets at once: a matching
+ * hash is nearly always the name, so a hit waits for three lines in turn
+ * (slot, node, then name and RRsets), not four. Below other names (an
+ * NXDOMAIN, a wildcard) the RRsets are not read: the memory system is
+ * what limits a burst, so they are not fetched for nothing. */
 static void step_node(const struct snap *s, struct bstate *b)
 {
-	warm_span(s, b->cand->name, (uint32_t)(b->q->len - b->q->off[b->i]));
+	const struct snap_node *n = b->cand;
+
+	warm_span(s, n->name, (uint32_t)(b->q->len - b->q->off[b->i]));
+	if (n->rrset_count && (!b->i || n->deleg != SNAP_NONE))
+		warm_span(s, n->rrsets, n->rrset_count *
+			  (uint32_t)sizeof(struct snap_rrset));
 	b->stage = B_NAME;
 }
 
@@ -1840,7 +1858,8 @@ static void step_anode(const struct snap *s, struct bstate *b)
 	b->stage = n->rrset_count ? B_SETS : B_DONE;
 }
 
-/* The lookups waiting at each stage, by index into the burst. */
+/* The lookups waiting at each stage, by index into the burst; at B_DONE,
+ * those finished in the round (to be handed over after the next one). */
 struct bqueue {
 	uint8_t n[B_STAGES];
 	uint8_t k[B_STAGES][SNAP_BURST_MAX];
@@ -1854,8 +1873,10 @@ static inline void requeue(const struct bstate *st, uint8_t k, unsigned from,
 {
 	unsigned to = st[k].stage;
 
-	if (to == B_DONE)
+	if (to == B_DONE) {
+		next->k[B_DONE][next->n[B_DONE]++] = k;
 		return;
+	}
 	if (to > from)
 		now->k[to][now->n[to]++] = k;
 	else
@@ -1901,7 +1922,18 @@ static bool queued(const struct bqueue *q)
 	return false;
 }
 
-void snap_lookup_burst(const struct snap *s, struct snap_bq *bq, size_t n)
+/* Hand over the lookups of q's B_DONE list. */
+static void hand_over(struct bqueue *q, snap_burst_done_fn *done, void *arg)
+{
+	if (done) {
+		for (unsigned i = 0; i < q->n[B_DONE]; i++)
+			done(arg, q->k[B_DONE][i]);
+	}
+	q->n[B_DONE] = 0;
+}
+
+void snap_lookup_burst_each(const struct snap *s, struct snap_bq *bq, size_t n,
+			    snap_burst_done_fn *done, void *arg)
 {
 	struct bstate st[SNAP_BURST_MAX];
 	struct bqueue qa, qb, *now = &qa, *next = &qb, *t;
@@ -1922,24 +1954,35 @@ void snap_lookup_burst(const struct snap *s, struct snap_bq *bq, size_t n)
 		start(s, &st[k]);
 		requeue(st, (uint8_t)k, B_DONE, now, next);
 	}
+	/* Those finished in a round are handed over after the next one:
+	 * its steps give their last prefetches time to land. */
 	for (r = 0; r < BURST_ROUNDS && queued(now); r++) {
 		round_of(s, st, now, next, &pool);
+		hand_over(now, done, arg);
 		t = now;
 		now = next;
 		next = t;
 	}
+	hand_over(now, done, arg);
 	if (r < BURST_ROUNDS)
 		return;
 	/* Stragglers: a query's own lookup is finished the plain way; the
 	 * warming of a target is merely dropped. */
-	for (unsigned stg = B_SLOT; stg <= B_NAME; stg++) {
+	for (unsigned stg = B_SLOT; stg < B_STAGES; stg++) {
 		for (unsigned i = 0; i < now->n[stg]; i++) {
 			uint8_t k = now->k[stg][i];
 
-			if (!st[k].target)
+			if (stg <= B_NAME && !st[k].target)
 				bq[k].ret = snap_lookup(s, bq[k].q, &bq[k].lk);
+			if (done)
+				done(arg, k);
 		}
 	}
+}
+
+void snap_lookup_burst(const struct snap *s, struct snap_bq *bq, size_t n)
+{
+	snap_lookup_burst_each(s, bq, n, NULL, NULL);
 }
 
 /* ---- dump -------------------------------------------------------------------- */

@@ -813,9 +813,46 @@ static void test_root_zone(void **state)
 
 /* ---- lookups in bursts ------------------------------------------------- */
 
+/* bq's result is snap_lookup's for its name. */
+static void check_burst_result(const struct snap *s, const struct snap_bq *bq)
+{
+	struct snap_lookup r;
+	int ret = snap_lookup(s, bq->q, &r);
+
+	assert_int_equal(bq->ret, ret);
+	if (ret)
+		return;
+	assert_ptr_equal(bq->lk.zone, r.zone);
+	assert_ptr_equal(bq->lk.node, r.node);
+	assert_ptr_equal(bq->lk.encloser, r.encloser);
+	assert_int_equal(bq->lk.encloser_strip, r.encloser_strip);
+	assert_ptr_equal(bq->lk.deleg, r.deleg);
+	assert_ptr_equal(bq->lk.wildcard, r.wildcard);
+}
+
+struct handed {
+	const struct snap *s;
+	const struct snap_bq *bq;
+	size_t n;
+	unsigned seen[SNAP_BURST_MAX];
+};
+
+/* snap_burst_done_fn: lookup k must be finished when it is handed over,
+ * and handed over once. */
+static void on_done(void *arg, size_t k)
+{
+	struct handed *h = arg;
+
+	assert_true(k < h->n);
+	assert_int_equal(h->seen[k]++, 0);
+	check_burst_result(h->s, &h->bq[k]);
+}
+
 /* snap_lookup_burst must give exactly snap_lookup's results: every name of
  * names[] (text), in bursts of every size from 1 to SNAP_BURST_MAX, names
- * taken in a scrambled order so that each burst mixes kinds. */
+ * taken in a scrambled order so that each burst mixes kinds. Every other
+ * burst goes through snap_lookup_burst_each, whose lookups must each be
+ * handed over once, finished. */
 static void check_bursts(const struct snap *s, const char *const *names,
 			 size_t n, const uint16_t *types, size_t ntypes)
 {
@@ -827,6 +864,8 @@ static void check_bursts(const struct snap *s, const char *const *names,
 
 	for (size_t size = 1; size <= SNAP_BURST_MAX; size++) {
 		for (size_t rounds = 0; rounds < 4; rounds++) {
+			struct handed h = { s, bq, size, { 0 } };
+
 			for (size_t k = 0; k < size; k++) {
 				seed = seed * 1103515245u + 12345u;
 				next = (next + 1 + (seed >> 16) % 7) % n;
@@ -836,22 +875,15 @@ static void check_bursts(const struct snap *s, const char *const *names,
 				memset(&bq[k].lk, 0x5a, sizeof(bq[k].lk));
 				bq[k].ret = 12345;
 			}
-			snap_lookup_burst(s, bq, size);
-			for (size_t k = 0; k < size; k++) {
-				struct snap_lookup r;
-				int ret = snap_lookup(s, &q[k], &r);
-
-				assert_int_equal(bq[k].ret, ret);
-				if (ret)
-					continue;
-				assert_ptr_equal(bq[k].lk.zone, r.zone);
-				assert_ptr_equal(bq[k].lk.node, r.node);
-				assert_ptr_equal(bq[k].lk.encloser, r.encloser);
-				assert_int_equal(bq[k].lk.encloser_strip,
-						 r.encloser_strip);
-				assert_ptr_equal(bq[k].lk.deleg, r.deleg);
-				assert_ptr_equal(bq[k].lk.wildcard, r.wildcard);
+			if (rounds & 1) {
+				snap_lookup_burst_each(s, bq, size, on_done, &h);
+				for (size_t k = 0; k < size; k++)
+					assert_int_equal(h.seen[k], 1);
+			} else {
+				snap_lookup_burst(s, bq, size);
 			}
+			for (size_t k = 0; k < size; k++)
+				check_burst_result(s, &bq[k]);
 		}
 	}
 }
