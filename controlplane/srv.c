@@ -224,6 +224,8 @@ struct udp_batch {
 	uint8_t tbuf[UDP_BATCH][UDP_BUF];
 	struct engine_client cl[UDP_BATCH];     /* of the answers in tbuf */
 	struct engine_result res[UDP_BATCH];
+	struct engine_job ejob[UDP_BATCH];
+	uint8_t from[UDP_BATCH];        /* rx index of ejob[k] */
 	struct rrl_job job[UDP_BATCH];
 };
 
@@ -283,37 +285,72 @@ static void batch_clock(struct udp_worker *w)
 	}
 }
 
-/* Drain one socket: receive a batch, answer it, send the answers. */
+/* The received batch's queries as engine jobs, answers to tbuf[k];
+ * returns how many. */
+static int udp_jobs(struct udp_worker *w, struct udp_batch *b, int n)
+{
+	int m = 0;
+
+	for (int i = 0; i < n; i++) {
+		w->stats->queries++;
+		if (b->rx[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			w->stats->dropped++;
+			w->stats->drop_oversize++;
+			continue;
+		}
+		client_from(&b->peer[i], ENGINE_UDP, &b->cl[m]);
+		b->ejob[m] = (struct engine_job){ .q = b->rbuf[i],
+			.qlen = b->rx[i].msg_len, .client = &b->cl[m],
+			.out = b->tbuf[m], .cap = UDP_BUF, .res = &b->res[m] };
+		b->from[m++] = (uint8_t)i;
+	}
+	return m;
+}
+
+/* The batch's answers, in order and without the dropped ones, as the
+ * messages to send; returns how many. A drop (a response to no one)
+ * is rare: the answers after it are moved down a slot. */
+static int udp_answers(struct udp_worker *w, struct udp_batch *b, int m)
+{
+	int out = 0;
+
+	for (int k = 0; k < m; k++) {
+		size_t len = b->ejob[k].len;
+		int i = b->from[k];
+
+		if (!w->rrl || len == 0)
+			count_answer(w->stats, len, &b->res[k]);
+		if (len == 0)
+			continue;
+		if (out != k) {
+			memcpy(b->tbuf[out], b->tbuf[k], len);
+			b->cl[out] = b->cl[k];
+			b->res[out] = b->res[k];
+		}
+		b->txio[out] = (struct iovec){ b->tbuf[out], len };
+		b->tx[out].msg_hdr = (struct msghdr){ .msg_name = &b->peer[i],
+			.msg_namelen = b->rx[i].msg_hdr.msg_namelen,
+			.msg_iov = &b->txio[out], .msg_iovlen = 1 };
+		out++;
+	}
+	return out;
+}
+
+/* Drain one socket: receive a batch, answer it as one burst (a snapshot
+ * too big for the caches has the batch's lookups interleaved), send the
+ * answers. */
 static void udp_drain(struct udp_worker *w, int fd, struct udp_batch *b)
 {
 	for (;;) {
 		int n = recvmmsg(fd, b->rx, UDP_BATCH, MSG_DONTWAIT, NULL);
-		int out = 0;
+		int m, out;
 		if (n <= 0)
 			return;
 		batch_clock(w);
 		const struct snap *s = snap_enter(w->srv, w->epoch);
-		for (int i = 0; i < n; i++) {
-			size_t len = 0;
-			w->stats->queries++;
-			if (b->rx[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				w->stats->dropped++;
-				w->stats->drop_oversize++;
-				continue;
-			}
-			client_from(&b->peer[i], ENGINE_UDP, &b->cl[out]);
-			len = engine_answer(&w->eng, s, b->rbuf[i], b->rx[i].msg_len,
-					    &b->cl[out], b->tbuf[out], UDP_BUF, &b->res[out]);
-			if (!w->rrl || len == 0)
-				count_answer(w->stats, len, &b->res[out]);
-			if (len == 0)
-				continue;
-			b->txio[out] = (struct iovec){ b->tbuf[out], len };
-			b->tx[out].msg_hdr = (struct msghdr){ .msg_name = &b->peer[i],
-				.msg_namelen = b->rx[i].msg_hdr.msg_namelen,
-				.msg_iov = &b->txio[out], .msg_iovlen = 1 };
-			out++;
-		}
+		m = udp_jobs(w, b, n);
+		engine_answer_burst(&w->eng, s, b->ejob, (size_t)m);
+		out = udp_answers(w, b, m);
 		/* The answers are copies in tbuf; RRL reads rrl_name, which
 		 * points into the snapshot: limit before leaving it. */
 		if (w->rrl && out)

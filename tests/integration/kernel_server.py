@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.query
@@ -160,6 +161,46 @@ def run(port):
     g.close()
     r = dns.query.udp(query("www.diff.test.", "A"), "127.0.0.1", port=port, timeout=2)
     check(r.answer, "UDP: still answering after garbage packets")
+    udp_batch(port)
+
+
+def udp_batch(port):
+    """Queries sent back to back are received and answered in batches
+    (recvmmsg, one engine burst): every query gets its own answer, to its
+    own socket, and a response-flagged packet among them (dropped) does
+    not shift the answers after it."""
+    names = [("www", "A"), ("mail", "AAAA"), ("nothere", "A"), ("c1", "A"),
+             ("ns1", "A"), ("x.deleg", "A"), ("www", "TXT"), ("mail", "A")]
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in names]
+    sent = {}
+    for rnd in range(2):
+        for k, (s, (n, t)) in enumerate(zip(socks, names)):
+            q = query(f"{n}.diff.test.", t)
+            sent.setdefault(k, []).append(q)
+            s.sendto(q.to_wire(), ("127.0.0.1", port))
+            wire = bytearray(q.to_wire())
+            wire[2] |= 0x80     # QR=1: a response, never answered
+            s.sendto(bytes(wire), ("127.0.0.1", port))
+    ok, extra = True, False
+    for k, s in enumerate(socks):
+        s.settimeout(2)
+        for q in sent[k]:
+            try:
+                r = dns.message.from_wire(s.recv(65535))
+            except (socket.timeout, dns.exception.DNSException):
+                ok = False
+                break
+            if r.id != q.id or r.question != q.question:
+                ok = False
+        s.settimeout(0.3)
+        try:
+            s.recv(65535)
+            extra = True
+        except socket.timeout:
+            pass
+        s.close()
+    check(ok, "UDP: 16 queries from 8 sockets sent back to back, each answered on its own socket")
+    check(not extra, "UDP: no answer to the 16 response-flagged packets between them")
 
 
 if __name__ == "__main__":
