@@ -190,6 +190,8 @@ struct snap_qname {
 	uint8_t labels;                 /* label count, root not counted */
 	uint8_t off[DNAME_MAXLABELS];   /* off[i]: start of the suffix that
 					 * drops i labels; off[labels] = root */
+	uint32_t hash;                  /* snap_name_hash of the whole name,
+					 * made while it is lower-cased */
 };
 
 /* Fill q from wire name w (uncompressed, valid: check it first). */

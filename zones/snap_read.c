@@ -1038,18 +1038,48 @@ static inline uint64_t lower8(uint64_t x)
 	return x | (((ge_a ^ gt_z) & ~x & high) >> 2);
 }
 
+/* The steps of snap_name_hash (snap_format.h), for names read a word at a
+ * time: the seed, one whole word, the last partial word (its bytes in the
+ * low end, the rest zero), the final mix. */
+#define NAME_HASH_SEED 0x9e3779b97f4a7c15ull
+
+static inline uint64_t name_hash_word(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0xff51afd7ed558ccdull;
+	return h ^ h >> 32;
+}
+
+static inline uint64_t name_hash_tail(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ h >> 29;
+}
+
+static inline uint32_t name_hash_end(uint64_t h)
+{
+	return (uint32_t)((h * 0x9e3779b97f4a7c15ull) >> 32);
+}
+
+static inline uint32_t name_hash(const uint8_t *name, size_t len);
+
 void snap_qname_init(struct snap_qname *q, const uint8_t *w, size_t len)
 {
 	unsigned labels = 0;
 	size_t i = 0, k = 0;
 	uint64_t v;
 
-	/* Length bytes are below 64, so only label bytes can be letters. */
+	/* Length bytes are below 64, so only label bytes can be letters.
+	 * The words lowered are hashed on the way (name_hash's steps): the
+	 * lookup's first probe needs that hash, and a loop of its own over
+	 * the stored name cost as much again. */
 	if (len >= 8) {
+		uint64_t h = NAME_HASH_SEED ^ len;
+
 		for (; k + 8 <= len; k += 8) {
 			memcpy(&v, w + k, 8);
 			v = lower8(v);
 			memcpy(q->name + k, &v, 8);
+			h = name_hash_word(h, v);
 		}
 		/* The rest as one word that ends with the name: lowering is
 		 * idempotent, so the overlap does no harm. */
@@ -1057,12 +1087,18 @@ void snap_qname_init(struct snap_qname *q, const uint8_t *w, size_t len)
 			memcpy(&v, w + len - 8, 8);
 			v = lower8(v);
 			memcpy(q->name + len - 8, &v, 8);
+			h = name_hash_tail(h, v >> (8 * (8 - (len - k))));
 		}
+		q->hash = name_hash_end(h);
 	} else {
 		for (; k < len; k++)
 			q->name[k] = (uint8_t)((unsigned)w[k] - 'A' < 26u ?
 					       w[k] + 32 : w[k]);
+		q->hash = name_hash(q->name, len);
 	}
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	q->hash = snap_name_hash(q->name, len);     /* the words are not */
+#endif
 	/* Length bytes come from w, not from the bytes just stored, so the
 	 * walk does not wait for those stores. */
 	while (i < len && w[i]) {
@@ -1085,13 +1121,12 @@ void snap_qname_init(struct snap_qname *q, const uint8_t *w, size_t len)
 static inline uint32_t name_hash(const uint8_t *name, size_t len)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, v;
+	uint64_t h = NAME_HASH_SEED ^ len, v;
 	size_t i = 0, n;
 
 	for (; i + 8 <= len; i += 8) {
 		memcpy(&v, name + i, 8);
-		h = (h ^ v) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
+		h = name_hash_word(h, v);
 	}
 	if (i < len) {
 		n = len - i;    /* 1 to 7 */
@@ -1109,11 +1144,9 @@ static inline uint32_t name_hash(const uint8_t *name, size_t len)
 			v = name[0] | (uint64_t)name[n / 2] << (8 * (n / 2)) |
 			    (uint64_t)name[n - 1] << (8 * (n - 1));
 		}
-		h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
-		h ^= h >> 29;
+		h = name_hash_tail(h, v);
 	}
-	h *= 0x9e3779b97f4a7c15ull;
-	return (uint32_t)(h >> 32);
+	return name_hash_end(h);
 #else
 	return snap_name_hash(name, len);
 #endif
@@ -1177,6 +1210,8 @@ struct qhash {
 static inline uint32_t suffix_hash(struct qhash *qh, const struct snap_qname *q,
 				   unsigned i)
 {
+	if (!i)
+		return q->hash;
 	if (i >= qh->lo && i < qh->hi)
 		return qh->h[i];
 	return name_hash(q->name + q->off[i], q->len - q->off[i]);
@@ -1240,7 +1275,7 @@ static const struct snap_zone *find_zone(const struct snap *s,
 	for (unsigned i = first; i <= last; i++) {
 		const uint8_t *name = q->name + q->off[i];
 		size_t len = q->len - q->off[i];
-		uint32_t hv = name_hash(name, len);
+		uint32_t hv = i ? name_hash(name, len) : q->hash;
 
 		qh->h[i] = hv;
 		qh->hi = i + 1;
@@ -1625,7 +1660,8 @@ static inline void probe_suffix(const struct snap *s, struct bstate *b)
 {
 	const struct snap_qname *q = b->q;
 
-	b->hash = name_hash(q->name + q->off[b->i], q->len - q->off[b->i]);
+	b->hash = b->i ? name_hash(q->name + q->off[b->i],
+				   q->len - q->off[b->i]) : q->hash;
 	b->pos = b->hash & b->z->hash_mask;
 	__builtin_prefetch(s->blob + b->z->hash +
 			   (uint64_t)b->pos * sizeof(struct snap_hslot));
