@@ -1331,6 +1331,14 @@ static void test_formerr(void **state)
 			      sizeof(optname) - 1, NULL), 1);
 	expect_formerr(q, msg(q, 1, 0, 1, QWWW, (size_t)21, badopt,
 			      sizeof(badopt), NULL), 1);
+	/* the OPT alone after the question, but a byte after it, or its
+	 * RDLENGTH one past the end (the lone OPT is read in place when
+	 * it ends the message exactly) */
+	n = msg(q, 1, 0, 1, QWWW, (size_t)21, OPT, sizeof(OPT), NULL);
+	q[n] = 0;
+	expect_formerr(q, n + 1, 1);
+	q[n - 1] = 1;
+	expect_formerr(q, n, 1);
 	/* counts promise more than is there; bytes after the last RR */
 	expect_formerr(q, msg(q, 1, 0, 1, QWWW, (size_t)21, NULL), 1);
 	expect_formerr(q, msg(q, 1, 0, 0, QWWW, (size_t)22, NULL), 1);
