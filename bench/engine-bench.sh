@@ -11,10 +11,10 @@
 # (RCODE, AA, answer count, the engine's kind); wrong answers are counted.
 #
 # Two ways to answer are measured:
-#   single   engine_answer() one query at a time (the kernel UDP and TCP
-#            doors)
+#   single   engine_answer() one query at a time (the TCP door)
 #   burst    engine_answer_burst() over bursts of 32, as the DPDK worker
-#            loop answers an rx burst: when snap_burst_useful() says the
+#            loop answers an rx burst (and the kernel UDP door a
+#            recvmmsg batch): when snap_burst_useful() says the
 #            snapshot is too big for the caches, the burst's lookups run
 #            interleaved (snap_lookup_burst) so their misses overlap;
 #            otherwise the queries are answered one by one.
