@@ -284,16 +284,10 @@ static bool parse_opt_rdata(struct query *pq, const uint8_t *rd, size_t len)
 	return true;
 }
 
-/*
- * Walk the answer, authority and additional sections after the question:
- * every RR must be complete, names valid, nothing may follow the last RR
- * (as Knot), and there may be one OPT at most, in the additional section,
- * owned by the root (RFC 6891 6.1.1). Returns an RCODE.
- */
 /* The OPT RR at pos, whose owner (the root) is checked: EDNS fields and
  * options into pq. False when the query is malformed. */
 static inline bool take_opt(struct query *pq, const uint8_t *m, size_t pos,
-		     uint16_t rdlen)
+			    uint16_t rdlen)
 {
 	if (pq->edns)
 		return false;
@@ -304,6 +298,12 @@ static inline bool take_opt(struct query *pq, const uint8_t *m, size_t pos,
 	return parse_opt_rdata(pq, m + pos + 10, rdlen);
 }
 
+/*
+ * Walk the answer, authority and additional sections after the question:
+ * every RR must be complete, names valid, nothing may follow the last RR
+ * (as Knot), and there may be one OPT at most, in the additional section,
+ * owned by the root (RFC 6891 6.1.1). Returns an RCODE.
+ */
 static int parse_sections(struct query *pq)
 {
 	const uint8_t *m = pq->wire;
@@ -644,8 +644,8 @@ static inline bool put_sig(struct ans *a, const struct snap_rrset *set,
 	if (!a->dnssec || !set->rrsig)
 		return true;
 	return put_rrset(&a->w, a->s,
-				(const struct snap_rrset *)(const void *)snap_ptr(a->s, set->rrsig),
-				owner, count);
+			 (const struct snap_rrset *)(const void *)snap_ptr(a->s, set->rrsig),
+			 owner, count);
 }
 
 /* An NSEC (or NSEC3) owner to prove a denial or a wildcard expansion

@@ -1207,14 +1207,19 @@ struct qhash {
 	uint32_t h[DNAME_MAXLABELS + 1];
 };
 
+/* The hash of q's suffix that drops i labels: the whole name's was made
+ * with q. */
+static inline uint32_t qname_hash(const struct snap_qname *q, unsigned i)
+{
+	return i ? name_hash(q->name + q->off[i], q->len - q->off[i]) : q->hash;
+}
+
 static inline uint32_t suffix_hash(struct qhash *qh, const struct snap_qname *q,
 				   unsigned i)
 {
-	if (!i)
-		return q->hash;
 	if (i >= qh->lo && i < qh->hi)
 		return qh->h[i];
-	return name_hash(q->name + q->off[i], q->len - q->off[i]);
+	return qname_hash(q, i);
 }
 
 /* Probe zone z's name table for name, whose hash is h. */
@@ -1275,7 +1280,7 @@ static const struct snap_zone *find_zone(const struct snap *s,
 	for (unsigned i = first; i <= last; i++) {
 		const uint8_t *name = q->name + q->off[i];
 		size_t len = q->len - q->off[i];
-		uint32_t hv = i ? name_hash(name, len) : q->hash;
+		uint32_t hv = qname_hash(q, i);
 
 		qh->h[i] = hv;
 		qh->hi = i + 1;
@@ -1658,10 +1663,7 @@ static inline void warm_span(const struct snap *s, uint32_t off, uint32_t len)
 
 static inline void probe_suffix(const struct snap *s, struct bstate *b)
 {
-	const struct snap_qname *q = b->q;
-
-	b->hash = b->i ? name_hash(q->name + q->off[b->i],
-				   q->len - q->off[b->i]) : q->hash;
+	b->hash = qname_hash(b->q, b->i);
 	b->pos = b->hash & b->z->hash_mask;
 	__builtin_prefetch(s->blob + b->z->hash +
 			   (uint64_t)b->pos * sizeof(struct snap_hslot));
