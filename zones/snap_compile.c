@@ -50,7 +50,7 @@ struct bnode {
 	uint32_t deleg;         /* canonical index, or SNAP_NONE */
 	uint32_t wildcard;      /* canonical index, or SNAP_NONE */
 	uint32_t name_off;      /* blob offset of the name once written */
-	uint32_t set_pos;       /* its first entry in the zone's RRset array */
+	uint32_t sets_off;      /* blob offset of its RRset array once written */
 	uint16_t set_count;
 	uint16_t flags;
 	uint8_t len;
@@ -95,18 +95,17 @@ struct zbuild {
 	struct kid *kids;
 	uint32_t *inner;        /* build ids of nodes with children, pre-order */
 	uint32_t ninner;
-	uint32_t nset_placed;   /* RRsets of the nodes ordered so far */
 	uint32_t *addl;         /* additional lists: count, then indexes */
 	size_t naddl, addl_cap;
 
 	uint32_t soa_serial, neg_ttl, soa_set;
-	uint32_t nsig;          /* per-type RRSIG entries (after the nodes') */
+	uint32_t nsig;          /* per-type RRSIG entries (the zone's array) */
 	uint32_t min_expiry;    /* earliest RRSIG expiration, 0 = none */
 	bool nsec3;             /* NSEC3PARAM at the apex */
 	struct snap_nsec3 n3;   /* its parameters */
 	struct snap_nsec3_hash *n3h;    /* NSEC3 owners, by build id first */
 	uint32_t n3count;
-	uint64_t data_size;     /* names and wire, interleaved (data_unit) */
+	uint64_t data_size;     /* RRset arrays, names and wire (data_unit) */
 	uint32_t hash_slots;
 
 	/* layout in the blob */
@@ -616,8 +615,6 @@ static void node_flags(struct zbuild *zb, uint32_t id, uint32_t idx)
 		p->wildcard = idx;
 	n->flags = f;
 	n->idx = idx;
-	n->set_pos = zb->nset_placed;
-	zb->nset_placed += n->set_count;
 	if (n->kid_count)
 		zb->inner[zb->ninner++] = id;
 }
@@ -945,17 +942,20 @@ static int build_nsec3(struct zbuild *zb)
 }
 
 /*
- * A node's name (leaves only: an inner node's is the tail of a child's)
- * and the wire of its RRsets lie side by side, a unit: an answer compares
- * the name and then copies the wire, and in a snapshot too big for the
- * caches each is a miss of its own when they are apart. A unit that fits
- * a cache line starts on the next one rather than straddle two (offsets
- * from the data area's start, which is on a line).
+ * A node's RRset array, its name (leaves only: an inner node's is the
+ * tail of a child's) and the wire of its RRsets lie side by side, a unit:
+ * an answer compares the name, picks the RRset and copies its wire, and
+ * in a snapshot too big for the caches each is a miss of its own when
+ * they are apart. Units start on 8 bytes (the array's alignment); one
+ * that would touch more cache lines than its size needs starts on the
+ * next line instead (offsets from the data area's start, which is on a
+ * line).
  */
 static uint32_t data_unit(const struct zbuild *zb, const struct bnode *n)
 {
 	uint32_t size = n->kid_count ? 0 : n->len;
 
+	size += n->set_count * (uint32_t)sizeof(struct snap_rrset);
 	for (uint32_t k = 0; k < n->set_count; k++)
 		size += zb->set[n->set_first + k].wire_len;
 	return size;
@@ -965,7 +965,10 @@ static uint32_t data_unit(const struct zbuild *zb, const struct bnode *n)
  * pos. */
 static uint64_t data_place(uint64_t pos, uint32_t size)
 {
-	if (size <= 64 && (pos & 63) + size > 64)
+	uint64_t lines = (size + 63) / 64;
+
+	pos = ALIGN8(pos);
+	if (size && ((pos + size - 1) >> 6) - (pos >> 6) + 1 > lines)
 		pos = (pos + 63) & ~(uint64_t)63;
 	return pos + size;
 }
@@ -1028,7 +1031,7 @@ static uint64_t zb_layout(struct zbuild *zb, uint64_t off)
 	zb->off_hash = off;
 	off += (uint64_t)zb->hash_slots * sizeof(struct snap_hslot);
 	zb->off_sets = off;
-	off += ((uint64_t)zb->nset + zb->nsig) * sizeof(struct snap_rrset);
+	off += (uint64_t)zb->nsig * sizeof(struct snap_rrset);
 	zb->off_data = off = (off + 63) & ~(uint64_t)63;
 	off = ALIGN8(off + zb->data_size);
 	zb->off_addl = off;
@@ -1097,15 +1100,16 @@ static void emit_set(struct zbuild *zb, uint8_t *blob, struct snap_rrset *out,
 	}
 }
 
-/* The per-type RRSIG entries of node n (just emitted) from sets[*spos]
- * on, each a slice of the node's RRSIG wire, linked from the RRset it
- * covers. A policy RRset is answered by policy_eval, which static
- * signatures do not cover: it gets no link. */
+/* The per-type RRSIG entries of node n (just emitted, its RRsets in own)
+ * from sets[*spos] on, each a slice of the node's RRSIG wire, linked from
+ * the RRset it covers. A policy RRset is answered by policy_eval, which
+ * static signatures do not cover: it gets no link. */
 static void emit_sigs(const struct zbuild *zb, struct snap_rrset *sets,
-		      const struct bnode *n, uint32_t *spos)
+		      struct snap_rrset *own, const struct bnode *n,
+		      uint32_t *spos)
 {
 	const struct bset *s = node_set(zb, n, RRTYPE_RRSIG);
-	struct snap_rrset *own = &sets[n->set_pos], *cov;
+	struct snap_rrset *cov;
 	uint32_t wire, run;
 	uint16_t t;
 
@@ -1264,11 +1268,12 @@ static void link_nsec3(const struct zbuild *zb, const uint8_t *blob,
 	}
 }
 
-/* Nodes and RRset entries land at their canonical positions, but the walk
- * is in build order: that reads records and RDATA from the zone heap
- * nearly sequentially, where canonical order would miss the cache on
- * every record (a third of the compile time for a million names). Wire,
- * names and additional lists are therefore laid out in input order. */
+/* Nodes land at their canonical positions, but the walk is in build
+ * order: that reads records and RDATA from the zone heap nearly
+ * sequentially, where canonical order would miss the cache on every
+ * record (a third of the compile time for a million names). The data
+ * units (RRset arrays, names, wire) and additional lists are therefore
+ * laid out in input order. */
 static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 {
 	struct snap_node *nodes = (struct snap_node *)(blob + zb->off_nodes);
@@ -1276,14 +1281,19 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 	struct snap_hslot *slot = (struct snap_hslot *)(blob + zb->off_hash);
 	uint32_t mask = zb->hash_slots - 1;
 	uint64_t wpos = zb->off_data, apos = zb->off_addl;
-	uint32_t spos = zb->nset;
+	uint32_t spos = 0;
 
 	for (uint32_t id = 0; id < zb->nnode; id++) {
 		struct bnode *n = &zb->node[id];
 		struct snap_node *sn = &nodes[n->idx];
 		uint32_t pos = n->hash & mask, unit = data_unit(zb, n);
 
+		struct snap_rrset *own;
+
 		wpos = zb->off_data + data_place(wpos - zb->off_data, unit) - unit;
+		own = (struct snap_rrset *)(void *)(blob + wpos);
+		n->sets_off = (uint32_t)wpos;
+		wpos += n->set_count * sizeof(*own);
 		if (!n->kid_count) {
 			memcpy(blob + wpos, zb->names + n->name, n->len);
 			n->name_off = (uint32_t)wpos;
@@ -1296,13 +1306,12 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 		sn->deleg = n->deleg;
 		sn->wildcard = n->wildcard;
 		if (n->set_count)
-			sn->rrsets = (uint32_t)(zb->off_sets +
-						n->set_pos * sizeof(*sets));
+			sn->rrsets = n->sets_off;
 		for (uint32_t k = 0; k < n->set_count; k++)
-			emit_set(zb, blob, &sets[n->set_pos + k],
-				 &zb->set[n->set_first + k], &wpos, &apos);
+			emit_set(zb, blob, &own[k], &zb->set[n->set_first + k],
+				 &wpos, &apos);
 		if (zb->nsig)
-			emit_sigs(zb, sets, n, &spos);
+			emit_sigs(zb, sets, own, n, &spos);
 		while (slot[pos].index)
 			pos = (pos + 1) & mask;
 		slot[pos].hash = n->hash;
@@ -1312,9 +1321,8 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 	for (uint32_t id = 0; id < zb->nnode; id++)
 		nodes[zb->node[id].idx].name = zb->node[id].name_off;
 	/* the apex is build id 0 */
-	z->soa_rrset = (uint32_t)(zb->off_sets + (zb->node[0].set_pos +
-				  zb->soa_set - zb->node[0].set_first) *
-				  sizeof(*sets));
+	z->soa_rrset = (uint32_t)(zb->node[0].sets_off + (zb->soa_set -
+				  zb->node[0].set_first) * sizeof(*sets));
 	z->apex_name = zb->node[0].name_off;
 	z->apex_node = 0;
 	z->node_count = zb->nnode;
@@ -1324,7 +1332,7 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 	z->soa_serial = zb->soa_serial;
 	z->neg_ttl = zb->neg_ttl;
 	z->rrsets = (uint32_t)zb->off_sets;
-	z->rrset_count = zb->nset + zb->nsig;
+	z->rrset_count = zb->nsig;
 	if (zb->nsig) {
 		z->flags = SNAP_ZONE_SIGNED | (zb->nsec3 ? SNAP_ZONE_NSEC3 : 0);
 		link_denial(zb, blob, nodes);

@@ -8,8 +8,8 @@
  * description with rationale is docs/snapshot-format.md.
  *
  *  header | zone table | zone apex hash | per zone: nodes, name hash,
- *  rrset arrays, names and pre-encoded RR wire (interleaved), additional
- *  lists | [signature]
+ *  RRSIG entries, data units (each node's RRset array, name and
+ *  pre-encoded RR wire), additional lists | [signature]
  *
  * Version rule: readers refuse another major version; a minor bump only
  * adds data in reserved fields or new sections, which old readers ignore.
@@ -23,8 +23,8 @@
 #include "rdata.h"
 
 #define SNAP_MAGIC          "POP53SNP"
-#define SNAP_VERSION_MAJOR  1
-#define SNAP_VERSION_MINOR  3
+#define SNAP_VERSION_MAJOR  2
+#define SNAP_VERSION_MINOR  0
 #define SNAP_ENDIAN_MARK    0x01020304u
 #define SNAP_NONE           UINT32_MAX   /* "no node" in node indexes */
 
@@ -100,9 +100,11 @@ struct snap_zone {
 	uint32_t nsec3param;        /* SNAP_ZONE_NSEC3 (v1.2): offset of the
 				     * struct snap_nsec3 below, else 0 */
 	uint32_t policy_table;      /* offset, 0 = none (traffic policies) */
-	uint32_t rrsets;            /* offset of all the zone's struct
-				     * snap_rrset, node by node (v1.0) */
-	uint32_t rrset_count;
+	uint32_t rrsets;            /* offset of the zone's per-type RRSIG
+				     * entries (struct snap_rrset, signed
+				     * zones; v2.0: the nodes' own arrays
+				     * are in their data units) */
+	uint32_t rrset_count;       /* entries there */
 	uint32_t kids;              /* signed zones (v1.2): offset of the
 				     * children table below, else 0 */
 	uint32_t denial;            /* signed zones (v1.3): offset of struct
@@ -179,7 +181,10 @@ _Static_assert(sizeof(struct snap_denial) == 32, "a denial record is half a cach
 /* One name that exists in the zone: with data, or an empty non-terminal. */
 struct snap_node {
 	uint32_t name;              /* offset: lower-cased wire name */
-	uint32_t rrsets;            /* offset of struct snap_rrset[count] */
+	uint32_t rrsets;            /* offset of struct snap_rrset[count]:
+				     * the start of the node's data unit,
+				     * which goes on with its name (leaves)
+				     * and its RRsets' wire (v2.0) */
 	uint16_t rrset_count;       /* sorted by type, RRSIG included */
 	uint16_t flags;             /* SNAP_NODE_* */
 	uint32_t parent;            /* node index of the parent, SNAP_NONE at apex */
@@ -214,10 +219,9 @@ struct snap_rrset {
 	uint32_t additional;        /* offset of struct snap_addl, 0 = none */
 	uint32_t rrsig;             /* offset of the RRSIG struct snap_rrset
 				     * holding the signatures that cover this
-				     * RRset (v1.2: entries after the node
-				     * slices of the zone's RRset array, whose
-				     * wire is a slice of the node's RRSIG
-				     * wire), 0 = none */
+				     * RRset (v1.2: an entry of the zone's
+				     * RRSIG array, whose wire is a slice of
+				     * the node's RRSIG wire), 0 = none */
 	uint32_t policy;            /* with SNAP_RRSET_POLICY: the policy
 				     * section's record index + 1, 0 = static.
 				     * The wire then holds one placeholder RR

@@ -211,7 +211,7 @@ static int check_slots(struct vctx *v, uint32_t off, uint32_t mask,
 	return 0;
 }
 
-/* Offset of an entry of z's RRset array (for node ranges and links). */
+/* Offset of an entry of z's RRset array: its RRSIG entries (links). */
 static bool is_rrset(const struct snap_zone *z, uint32_t off)
 {
 	uint32_t rel = off - z->rrsets;
@@ -330,17 +330,37 @@ static int check_node(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 			   n->end);
 	if (!n->rrset_count)
 		return 0;
-	if (!is_rrset(z, n->rrsets) ||
-	    (n->rrsets - z->rrsets) / sizeof(*s) + n->rrset_count >
-	    z->rrset_count)
+	/* v2.0: the array opens the node's data unit, which comes after
+	 * the node array, the name hash and the RRSIG entries */
+	if (n->rrsets % 8 ||
+	    n->rrsets < z->rrsets + (uint64_t)z->rrset_count * sizeof(*s) ||
+	    !in_blob(v, n->rrsets, (uint64_t)n->rrset_count * sizeof(*s)))
 		return bad(v, P53_EFORMAT, "zone %u: node %u: %u RRsets at "
-			   "offset %u outside the zone's RRset array", zi, i,
+			   "offset %u outside the zone's data area", zi, i,
 			   n->rrset_count, n->rrsets);
-	for (uint32_t k = 1; k < n->rrset_count; k++) {
-		if (s[k].type <= s[k - 1].type)
+	for (uint32_t k = 0; k < n->rrset_count; k++) {
+		if (k && s[k].type <= s[k - 1].type)
 			return bad(v, P53_EFORMAT, "zone %u: node %u: RRsets "
 				   "not sorted by type", zi, i);
+		if (check_rrset(v, zi, z, &s[k]) < 0)
+			return v->err;
 	}
+	return 0;
+}
+
+/* The SOA link must name the SOA RRset of the apex (checked as a node
+ * before). */
+static int check_soa(struct vctx *v, uint32_t zi, const struct snap_zone *z,
+		     const struct snap_node *apex)
+{
+	uint32_t rel = z->soa_rrset - apex->rrsets;
+	const struct snap_rrset *soa = (const void *)(v->b + z->soa_rrset);
+
+	if (!apex->rrset_count || z->soa_rrset < apex->rrsets ||
+	    rel % sizeof(*soa) || rel / sizeof(*soa) >= apex->rrset_count ||
+	    soa->type != RRTYPE_SOA)
+		return bad(v, P53_EFORMAT, "zone %u: SOA link %u is not the "
+			   "SOA RRset of the apex", zi, z->soa_rrset);
 	return 0;
 }
 
@@ -459,7 +479,6 @@ static int check_zone(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 {
 	const struct snap_node *node = (const void *)(v->b + z->nodes);
 	const struct snap_rrset *set = (const void *)(v->b + z->rrsets);
-	const struct snap_rrset *soa = (const void *)(v->b + z->soa_rrset);
 	char what[32];
 
 	if (!z->node_count || z->nodes % 8 ||
@@ -472,9 +491,6 @@ static int check_zone(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 	if (z->apex_node != 0 || node[0].parent != SNAP_NONE ||
 	    !name_ok(v, z->apex_name))
 		return bad(v, P53_EFORMAT, "zone %u: bad apex", zi);
-	if (!is_rrset(z, z->soa_rrset) || soa->type != RRTYPE_SOA)
-		return bad(v, P53_EFORMAT, "zone %u: SOA link %u is not an SOA "
-			   "RRset of the zone", zi, z->soa_rrset);
 	snprintf(what, sizeof(what), "zone %u: name", zi);
 	if (check_slots(v, z->hash, z->hash_mask, z->node_count, what) < 0)
 		return v->err;
@@ -485,11 +501,15 @@ static int check_zone(struct vctx *v, uint32_t zi, const struct snap_zone *z)
 			return v->err;
 	}
 	for (uint32_t i = 0; i < z->node_count; i++) {
-		if (i + PREFETCH < z->node_count)
+		if (i + PREFETCH < z->node_count) {
+			prefetch(v, node[i + PREFETCH].rrsets);
 			prefetch(v, node[i + PREFETCH].name);
+		}
 		if (check_node(v, zi, z, i, &node[i]) < 0)
 			return v->err;
 	}
+	if (check_soa(v, zi, z, &node[0]) < 0)
+		return v->err;
 	if ((z->flags & SNAP_ZONE_SIGNED) && check_kids(v, zi, z) < 0)
 		return v->err;
 	if (z->denial && !(z->flags & SNAP_ZONE_SIGNED))

@@ -668,11 +668,12 @@ static void bad_nsec(uint8_t *b)
 static void bad_link(uint8_t *b)
 {
 	struct snap_zone *z = zone0(b);
-	struct snap_rrset *set = (struct snap_rrset *)(void *)(b + z->rrsets);
+	struct snap_node *apex = (struct snap_node *)(void *)(b + z->nodes);
+	struct snap_rrset *set = (struct snap_rrset *)(void *)(b + apex->rrsets);
 
-	for (uint32_t i = 0; i < z->rrset_count; i++) {
+	for (uint32_t i = 0; i < apex->rrset_count; i++) {
 		if (set[i].rrsig) {
-			set[i].rrsig = z->rrsets;       /* the apex's first: NS */
+			set[i].rrsig = apex->rrsets;    /* the apex's first: NS */
 			return;
 		}
 	}
