@@ -80,6 +80,7 @@ struct vctx {
 	size_t len;
 	uint64_t content;
 	uint32_t hdr_size;
+	uint64_t sets;          /* nodes' RRsets checked so far */
 	struct snap_aux aux;    /* opened by check_sections */
 	int err;
 	char msg[300];
@@ -338,6 +339,12 @@ static int check_node(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 		return bad(v, P53_EFORMAT, "zone %u: node %u: %u RRsets at "
 			   "offset %u outside the zone's data area", zi, i,
 			   n->rrset_count, n->rrsets);
+	/* Arrays shared between nodes would make these checks cost
+	 * nodes x RRsets: no more than the content can hold apart. */
+	v->sets += n->rrset_count;
+	if (v->sets * sizeof(*s) > v->content)
+		return bad(v, P53_EFORMAT, "zone %u: node %u: more RRsets "
+			   "than the content holds", zi, i);
 	for (uint32_t k = 0; k < n->rrset_count; k++) {
 		if (k && s[k].type <= s[k - 1].type)
 			return bad(v, P53_EFORMAT, "zone %u: node %u: RRsets "

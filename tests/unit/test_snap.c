@@ -785,6 +785,50 @@ static void test_data_units(void **state)
 	zone_free(z);
 }
 
+/* Every leaf pointed at the apex's RRset array (22 RRsets, each well
+ * formed): each node passes on its own, but checking them all would cost
+ * nodes x RRsets, more than the content could hold apart. */
+static void test_shared_sets(void **state)
+{
+	struct zone *z = new_zone("shared.test.");
+	const struct snap_zone *sz;
+	const uint8_t one = 1;
+	struct snap_node *node;
+	char name[64];
+	struct snap *s;
+	struct diag d;
+	uint8_t *blob;
+	size_t len;
+
+	(void)state;
+	add_soa(z, "shared.test.", 3600, 1, 60);
+	add_name(z, "shared.test.", RRTYPE_NS, 3600, "ns.example.");
+	for (uint16_t t = 0; t < 20; t++)
+		add(z, "shared.test.", (uint16_t)(65280 + t), 60, &one, 1);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "l%d.shared.test.", i);
+		add_a(z, name, 60, "192.0.2.9");
+	}
+	blob = compile_zones(&z, 1, &len);
+	diag_init(&d, stderr);
+	assert_int_equal(snap_open_mem(blob, len, &d, &s), 0);
+	sz = snap_zone_at(s, 0);
+	node = (struct snap_node *)(void *)(blob + sz->nodes);
+	snap_close(s);
+	assert_int_equal(node[0].rrset_count, 22);
+	assert_true((uint64_t)3000 * 22 * sizeof(struct snap_rrset) > len);
+	for (uint32_t i = 1; i <= 3000; i++) {
+		node[i].rrsets = node[0].rrsets;
+		node[i].rrset_count = node[0].rrset_count;
+	}
+	rehash(blob, len);
+	diag_init(&d, NULL);
+	assert_int_equal(snap_open_mem(blob, len, &d, &s), P53_EFORMAT);
+	assert_non_null(strstr(d.first, "more RRsets than the content holds"));
+	free(blob);
+	zone_free(z);
+}
+
 /* A bigger zone (over the size where the hash runs on its own thread):
  * every name found through the hash, absent ones not, damage caught. */
 static void test_many_names(void **state)
@@ -1514,6 +1558,7 @@ int main(void)
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_data_units),
+		cmocka_unit_test(test_shared_sets),
 		cmocka_unit_test(test_many_names),
 		cmocka_unit_test(test_root_zone),
 		cmocka_unit_test(test_qname_hash),
