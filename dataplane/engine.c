@@ -116,6 +116,8 @@ struct ans {
 	uint8_t aa;
 	uint8_t kind;
 	uint8_t chained;        /* a CNAME/DNAME has been followed */
+	const struct snap_node *next;   /* the current name's node, when a
+					 * CNAME link gave it (no lookup) */
 	uint8_t nseen;
 	uint8_t dnssec;         /* DO=1: RRSIGs and NSEC proofs (RFC 4035 3.1) */
 	uint8_t nproof;
@@ -1192,11 +1194,17 @@ static void found(struct ans *a)
 		ds_from_parent(a);
 }
 
-/* Look the current name up; false when no zone of ours holds it. */
+/* Look the current name up; false when no zone of ours holds it. A
+ * CNAME linked to its target (follow_cname) names the node: the lookup
+ * would find it in the same zone. */
 static bool find(struct ans *a)
 {
-	if (snap_lookup(a->s, a->qn, &a->lk) < 0)
+	if (a->next) {
+		snap_lookup_node(a->s, a->lk.zone, a->next, &a->lk);
+		a->next = NULL;
+	} else if (snap_lookup(a->s, a->qn, &a->lk) < 0) {
 		return false;
+	}
 	found(a);
 	return true;
 }
@@ -1711,7 +1719,8 @@ static bool answer_node(struct ans *a, const struct snap_node *n)
 	    a->qtype != RRTYPE_ANY && policy_target(a, start))
 		return true;
 	put_proofs(a);
-	if (set->additional)
+	/* a CNAME's list is the link to its target, no additional data */
+	if (set->additional && set->type != RRTYPE_CNAME)
 		put_additional(a, a->lk.zone, set, start, a->sname, SNAP_NONE);
 	return false;
 }
@@ -1756,6 +1765,8 @@ static bool follow_cname(struct ans *a, const struct snap_node *n, bool wild)
 	if (again || len < 0)
 		return false;
 	move_to(a, rd, (uint32_t)len);
+	if (!(set->flags & SNAP_RRSET_POLICY))
+		a->next = snap_cname_link(a->s, a->lk.zone, set);
 	return true;
 }
 
@@ -2197,6 +2208,7 @@ static size_t answer_from_snap(const struct engine_conf *conf,
 	a->rcode = RCODE_NOERROR;
 	a->aa = 0;
 	a->chained = 0;
+	a->next = NULL;
 	a->nseen = 0;
 	a->dnssec = pq->do_bit;
 	a->nproof = 0;

@@ -221,6 +221,20 @@ int snap_lookup(const struct snap *s, const struct snap_qname *q,
 int snap_lookup_in(const struct snap *s, const struct snap_zone *z,
 		   const struct snap_qname *q, struct snap_lookup *out);
 
+/* The lookup of node n's own name, as snap_lookup gives it when z is the
+ * zone that holds that name (exact match: node and closest encloser n, no
+ * labels stripped, no wildcard). */
+void snap_lookup_node(const struct snap *s, const struct snap_zone *z,
+		      const struct snap_node *n, struct snap_lookup *out);
+
+/* The node that CNAME RRset `set` of zone z leads to, when the compiler
+ * linked it (snap_format.h: its target is a node of z and no zone of s is
+ * closer to it), so that the chain goes on with snap_lookup_node instead
+ * of a lookup of the target; NULL when it did not. */
+static inline const struct snap_node *snap_cname_link(const struct snap *s,
+						      const struct snap_zone *z,
+						      const struct snap_rrset *set);
+
 /* Exact node lookup of a lower-cased wire name inside zone z; NULL if it
  * does not exist. */
 const struct snap_node *snap_find_node(const struct snap *s,
@@ -398,6 +412,18 @@ static inline const struct snap_rrset *snap_node_rrsets(const struct snap *s,
 							const struct snap_node *n)
 {
 	return (const struct snap_rrset *)(const void *)snap_ptr(s, n->rrsets);
+}
+
+static inline const struct snap_node *snap_cname_link(const struct snap *s,
+						      const struct snap_zone *z,
+						      const struct snap_rrset *set)
+{
+	const struct snap_addl *al;
+
+	if (!set->additional)
+		return NULL;
+	al = (const struct snap_addl *)(const void *)snap_ptr(s, set->additional);
+	return al->count ? snap_node_at(s, z, al->node[0]) : NULL;
 }
 
 #endif

@@ -812,7 +812,11 @@ static int build_addl(struct zbuild *zb)
 		for (uint32_t k = 0; k < n->set_count; k++) {
 			struct bset *s = &zb->set[n->set_first + k];
 
-			if (wants_addl(s->type) &&
+			/* a CNAME's list is the link to its target
+			 * (snap_format.h); unlink_cnames drops links to
+			 * names that another zone is closer to */
+			if ((wants_addl(s->type) ||
+			     (s->type == RRTYPE_CNAME && s->count == 1)) &&
 			    (ret = set_addl(zb, s, n->idx)) < 0)
 				return ret;
 		}
@@ -1431,6 +1435,62 @@ static int check_apexes(const struct zbuild *zb, size_t n, struct diag *d)
 	return 0;
 }
 
+/* Whether name (lower-cased) is the apex of a zone of zb[0..n), which
+ * are in canonical order. */
+static bool is_apex(const struct zbuild *zb, size_t n, const uint8_t *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = dname_canonical_cmp(name, zb[mid].apex);
+
+		if (!c)
+			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
+/* The target of CNAME set s of zone z is at or below the apex of another
+ * zone of zb[0..n) that is closer to it than z's own: a lookup of the
+ * target goes to that zone (a child served beside its parent). */
+static bool closer_zone(const struct zbuild *zb, size_t n,
+			const struct zbuild *z, const struct bset *s)
+{
+	const struct zone_rr *r = &z->rr[z->order[s->first]];
+	const uint8_t *t = rdata_target(r->type, zone_rr_rdata(z->z, r), r->rdlen);
+	uint8_t name[DNAME_MAXLEN];
+	size_t len, i = 0;
+
+	if (!t)
+		return true;
+	len = dname_copy_lower(name, t);
+	for (; len - i > z->apex_len; i += 1u + name[i]) {
+		if (is_apex(zb, n, name + i))
+			return true;
+	}
+	return false;
+}
+
+/* A CNAME's link to its target (build_addl) holds only while no other
+ * zone of the snapshot is closer to the target than the CNAME's own. */
+static void unlink_cnames(struct zbuild *zb, size_t n)
+{
+	for (size_t i = 0; n > 1 && i < n; i++) {
+		for (uint32_t k = 0; k < zb[i].nset; k++) {
+			struct bset *s = &zb[i].set[k];
+
+			if (s->type == RRTYPE_CNAME && s->addl &&
+			    closer_zone(zb, n, &zb[i], s))
+				s->addl = 0;
+		}
+	}
+}
+
 /* ---- traffic policies and other sections --------------------------------- */
 
 /* Mark the placeholder RRset of every policy record (snap_policy_prepare
@@ -1554,6 +1614,7 @@ int snap_compile(struct zone *const *zones, size_t n,
 	if ((ret = check_apexes(zb, n, d)) < 0 ||
 	    (ret = check_sections(opts, d)) < 0)
 		goto fail;
+	unlink_cnames(zb, n);
 	if ((pin = policy_in(opts)) &&
 	    (ret = mark_policy(zb, n, pin->data, pin->len, d)) < 0)
 		goto fail;

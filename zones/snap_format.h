@@ -250,7 +250,11 @@ static inline const struct snap_rrset *snap_denial_rrset(const uint8_t *blob,
 }
 
 /* Targets of NS/MX/SRV (etc.) RRs that exist in the same zone, for the
- * additional section: node indexes in RR order (glue included). */
+ * additional section: node indexes in RR order (glue included). For a
+ * CNAME RRset (v2.0) it is no additional data but a link: one node, its
+ * target, when that name is a node of the same zone and no other zone of
+ * the snapshot is closer to it; the chain goes on there without a lookup
+ * (snap_cname_link). */
 struct snap_addl {
 	uint32_t count;
 	uint32_t node[];

@@ -1373,6 +1373,17 @@ static void lookup_in(const struct snap *s, const struct snap_zone *z,
 			snap_node_at(s, z, n->wildcard);
 }
 
+void snap_lookup_node(const struct snap *s, const struct snap_zone *z,
+		      const struct snap_node *n, struct snap_lookup *out)
+{
+	out->zone = z;
+	out->node = n;
+	out->encloser = n;
+	out->encloser_strip = 0;
+	out->deleg = n->deleg == SNAP_NONE ? NULL : snap_node_at(s, z, n->deleg);
+	out->wildcard = NULL;
+}
+
 int snap_lookup(const struct snap *s, const struct snap_qname *q,
 		struct snap_lookup *out)
 {
@@ -1620,6 +1631,8 @@ enum {
 	B_NAME,         /* candidate's name in cache: compare */
 	B_ANODE,        /* the node that answers, when it is not the
 			 * closest match, in cache: fetch its RRsets */
+	B_TLINK,        /* a CNAME's linked target node in cache: its
+			 * lookup result, and fetch its RRsets */
 	B_SETS,         /* its RRsets in cache: fetch the wire to copy */
 	B_CNAME,        /* CNAME wire in cache: warm the target's lookup */
 	B_POLICY,       /* a policy RRset: its record's span is in cache,
@@ -1825,7 +1838,8 @@ static void step_sets(const struct snap *s, struct bstate *b)
 	if (cname && !b->target) {
 		b->set = set;
 		b->stage = B_CNAME;
-	} else if (set->additional && !b->target) {
+	} else if (set->additional && !b->target &&
+		   set->type != RRTYPE_CNAME) {
 		__builtin_prefetch(s->blob + set->additional);
 		b->set = set;
 		b->stage = B_ADDL;
@@ -1876,9 +1890,21 @@ static void step_cname(const struct snap *s, struct bstate *b,
 {
 	const uint8_t *rr = snap_ptr(s, b->set->wire);
 	int len = dname_wire_len(rr + 12, get16(rr + 10));
+	const struct snap_node *t = snap_cname_link(s, b->z, b->set);
 	struct snap_qname *tq;
 
 	b->stage = B_DONE;
+	if (t) {
+		/* linked: the node itself, no name to hash and probe */
+		b->target = 1;
+		b->lk = &b->tlk;
+		b->ret = &b->tret;
+		b->i = 0;
+		b->cand = t;
+		__builtin_prefetch(t);
+		b->stage = B_TLINK;
+		return;
+	}
 	if (len <= 0 || pool->used == BURST_TARGETS)
 		return;
 	tq = &pool->q[pool->used++];
@@ -1888,6 +1914,16 @@ static void step_cname(const struct snap *s, struct bstate *b,
 	b->lk = &b->tlk;
 	b->ret = &b->tret;
 	start(s, b);
+}
+
+static void step_tlink(const struct snap *s, struct bstate *b)
+{
+	const struct snap_node *n = b->cand;
+
+	if (n->rrset_count)
+		warm_span(s, n->rrsets, n->rrset_count *
+			  (uint32_t)sizeof(struct snap_rrset));
+	resolve(s, b, n);
 }
 
 static void step_policy(const struct snap *s, struct bstate *b)
@@ -1970,6 +2006,7 @@ static void round_of(const struct snap *s, struct bstate *st,
 	EACH(B_NODE, step_node(s, b))
 	EACH(B_NAME, step_name(s, b))
 	EACH(B_ANODE, step_anode(s, b))
+	EACH(B_TLINK, step_tlink(s, b))
 	EACH(B_SETS, step_sets(s, b))
 	EACH(B_CNAME, step_cname(s, b, pool))
 	EACH(B_POLICY, step_policy(s, b))

@@ -54,6 +54,8 @@ static const char zone_com[] =
 	"dangle	CNAME nope\n"
 	"tonet	CNAME www.example.net.\n"
 	"todeleg	CNAME host.sub\n"
+	"tochild	CNAME child\n"
+	"toglue	CNAME ns.sub\n"
 	"tobig	CNAME big\n"
 	"*.w	A 192.0.2.99\n"
 	"*.w	TXT \"wild\"\n"
@@ -780,6 +782,74 @@ static void test_cname(void **state)
 	expect_rr(0, "dangle.example.com.", RRTYPE_CNAME, 3600);
 	expect_rr(1, "example.com.", RRTYPE_SOA, 300);
 	assert_int_equal(R.kind, ENGINE_KIND_NXDOMAIN);
+}
+
+/* The CNAME link of `owner` in example.com (snap_cname_link): the name of
+ * the node it leads to, or NULL. */
+static const uint8_t *cname_link(const char *owner)
+{
+	const struct snap_zone *z = NULL;
+	uint8_t w[DNAME_MAXLEN];
+	int len = dname_from_text(owner, strlen(owner), NULL, w);
+	const struct snap_node *n, *t;
+
+	assert_true(len > 0);
+	for (uint32_t i = 0; i < snap_zone_count(F.s); i++) {
+		if (memcmp(snap_ptr(F.s, snap_zone_at(F.s, i)->apex_name),
+			   "\7example\3com", 13) == 0)
+			z = snap_zone_at(F.s, i);
+	}
+	assert_non_null(z);
+	n = snap_find_node(F.s, z, w, (size_t)len);
+	assert_non_null(n);
+	t = snap_cname_link(F.s, z, snap_node_rrset(F.s, n, RRTYPE_CNAME));
+	return t ? snap_ptr(F.s, t->name) : NULL;
+}
+
+/* Targets that are nodes of the CNAME's zone are linked, so the chain
+ * goes on without a lookup; a target under a zone that is served too and
+ * closer is not (the lookup goes to that zone), nor one outside the zone
+ * or one that does not exist. Both kinds answer as a lookup would. */
+static void test_cname_links(void **state)
+{
+	(void)state;
+	const uint8_t *t = cname_link("c1.example.com.");
+
+	assert_non_null(t);
+	assert_memory_equal(t, "\2c2\7example\3com", 16);
+	/* glue below a cut is a node: linked, and its lookup result says
+	 * the cut (a referral), as snap_lookup's would */
+	t = cname_link("toglue.example.com.");
+	assert_non_null(t);
+	assert_memory_equal(t, "\2ns\3sub\7example\3com", 20);
+	assert_null(cname_link("todeleg.example.com."));        /* no node */
+	assert_null(cname_link("tochild.example.com."));
+	assert_null(cname_link("ext.example.com."));
+	assert_null(cname_link("tonet.example.com."));
+	assert_null(cname_link("dangle.example.com."));
+
+	/* the child zone answers, not the parent's delegation */
+	ask(&UDP, "tochild.example.com.", RRTYPE_A);
+	assert_int_equal(RCODE(), 0);
+	assert_true(AA());
+	expect_counts(2, 0, 0);
+	expect_rr(0, "tochild.example.com.", RRTYPE_CNAME, 3600);
+	expect_rr(1, "child.example.com.", RRTYPE_A, 3600);
+	expect_a(1, "192.0.2.7");
+
+	/* the CNAME asked for: its link adds no additional data */
+	ask(&UDP, "alias.example.com.", RRTYPE_CNAME);
+	expect_counts(1, 0, 0);
+
+	/* through the link to glue: the CNAME, then the referral */
+	ask(&UDP, "toglue.example.com.", RRTYPE_A);
+	assert_int_equal(RCODE(), 0);
+	assert_true(AA());
+	expect_counts(1, 2, 2);
+	expect_rr(0, "toglue.example.com.", RRTYPE_CNAME, 3600);
+	expect_rr(1, "sub.example.com.", RRTYPE_NS, 3600);
+	expect_rr(3, "ns.sub.example.com.", RRTYPE_A, 3600);
+	expect_rr(4, "ns.sub.example.com.", RRTYPE_AAAA, 3600);
 }
 
 static void test_cname_loops(void **state)
@@ -1531,7 +1601,8 @@ static void test_burst_same(void **state)
 		"l20.example.com.", "svc.example.com.", "big.example.com.",
 		"tobig.example.com.", "dangle.example.com.", "d.example.com.",
 		"example.net.", "www.example.net.", "a.b.example.net.",
-		"x.bg.example.com.", "mail.example.com.",
+		"x.bg.example.com.", "mail.example.com.", "toglue.example.com.",
+		"tochild.example.com.",
 	};
 	static const uint16_t types[] = {
 		RRTYPE_A, RRTYPE_AAAA, RRTYPE_MX, RRTYPE_NS, RRTYPE_DS,
@@ -1545,7 +1616,7 @@ static void test_burst_same(void **state)
 		{ (const uint8_t *)"\0\10\0\4\0\2\0\0", 8 },
 		{ (const uint8_t *)"\0\10\0\7\0\1\30\30\300\0\2", 11 },
 	};
-	enum { NQ = 4 * 35 * 10 };
+	enum { NQ = 4 * 37 * 10 };
 	static uint8_t q[NQ][512], ref[NQ][4096], buf[ENGINE_BURST_MAX][4096];
 	static size_t qlen[NQ], rlen[NQ];
 	struct engine_client c = { .transport = ENGINE_UDP };
@@ -2170,6 +2241,7 @@ int main(void)
 		cmocka_unit_test(test_nodata),
 		cmocka_unit_test(test_wildcard),
 		cmocka_unit_test(test_cname),
+		cmocka_unit_test(test_cname_links),
 		cmocka_unit_test(test_cname_loops),
 		cmocka_unit_test(test_cname_cross),
 		cmocka_unit_test(test_dname),
