@@ -784,6 +784,22 @@ static void test_cname(void **state)
 	assert_int_equal(R.kind, ENGINE_KIND_NXDOMAIN);
 }
 
+/* `owner` A answered with its CNAME into sub.example.com, then the
+ * referral to sub: its NS in authority, their glue in additional. */
+static void expect_cname_to_sub(const char *owner)
+{
+	ask(&UDP, owner, RRTYPE_A);
+	assert_int_equal(RCODE(), 0);
+	assert_true(AA());
+	expect_counts(1, 2, 2);
+	expect_rr(0, owner, RRTYPE_CNAME, 3600);
+	expect_rr(1, "sub.example.com.", RRTYPE_NS, 3600);
+	expect_rr(2, "sub.example.com.", RRTYPE_NS, 3600);
+	expect_rr(3, "ns.sub.example.com.", RRTYPE_A, 3600);
+	expect_rr(4, "ns.sub.example.com.", RRTYPE_AAAA, 3600);
+	assert_int_equal(R.kind, ENGINE_KIND_ANSWER);
+}
+
 /* The CNAME link of `owner` in example.com (snap_cname_link): the name of
  * the node it leads to, or NULL. */
 static const uint8_t *cname_link(const char *owner)
@@ -842,14 +858,7 @@ static void test_cname_links(void **state)
 	expect_counts(1, 0, 0);
 
 	/* through the link to glue: the CNAME, then the referral */
-	ask(&UDP, "toglue.example.com.", RRTYPE_A);
-	assert_int_equal(RCODE(), 0);
-	assert_true(AA());
-	expect_counts(1, 2, 2);
-	expect_rr(0, "toglue.example.com.", RRTYPE_CNAME, 3600);
-	expect_rr(1, "sub.example.com.", RRTYPE_NS, 3600);
-	expect_rr(3, "ns.sub.example.com.", RRTYPE_A, 3600);
-	expect_rr(4, "ns.sub.example.com.", RRTYPE_AAAA, 3600);
+	expect_cname_to_sub("toglue.example.com.");
 }
 
 static void test_cname_loops(void **state)
@@ -886,16 +895,7 @@ static void test_cname_cross(void **state)
 	expect_a(1, "198.51.100.1");
 
 	/* below a zone cut: the CNAME, then the referral in authority */
-	ask(&UDP, "todeleg.example.com.", RRTYPE_A);
-	assert_int_equal(RCODE(), 0);
-	assert_true(AA());
-	expect_counts(1, 2, 2);
-	expect_rr(0, "todeleg.example.com.", RRTYPE_CNAME, 3600);
-	expect_rr(1, "sub.example.com.", RRTYPE_NS, 3600);
-	expect_rr(2, "sub.example.com.", RRTYPE_NS, 3600);
-	expect_rr(3, "ns.sub.example.com.", RRTYPE_A, 3600);
-	expect_rr(4, "ns.sub.example.com.", RRTYPE_AAAA, 3600);
-	assert_int_equal(R.kind, ENGINE_KIND_ANSWER);
+	expect_cname_to_sub("todeleg.example.com.");
 }
 
 static void test_dname(void **state)
