@@ -1291,7 +1291,6 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 		struct bnode *n = &zb->node[id];
 		struct snap_node *sn = &nodes[n->idx];
 		uint32_t pos = n->hash & mask, unit = data_unit(zb, n);
-
 		struct snap_rrset *own;
 
 		wpos = zb->off_data + data_place(wpos - zb->off_data, unit) - unit;
