@@ -88,6 +88,10 @@ struct query {
 	uint8_t ocookie[COOKIE_OUT];    /* the COOKIE option we send */
 	uint8_t oecs[ECS_MAX];  /* the ECS option data we echo (the query's,
 				 * kept before the response overwrites it) */
+	/* Where the question name's labels start (snap_qname.off), taken
+	 * while it is checked, valid when qsec_len is set. */
+	uint8_t labels;
+	uint8_t off[DNAME_MAXLABELS];
 };
 
 /* The response under construction. `end` leaves room for the OPT RR. */
@@ -189,18 +193,24 @@ static inline void query_init(struct query *pq, const uint8_t *q, size_t len)
 
 /* Length of the uncompressed question name at p (n bytes available), or
  * -1: compression and extended label types, labels over 63, names over
- * 255 bytes and running off the end are all malformed here. */
-static int qname_len(const uint8_t *p, size_t n)
+ * 255 bytes and running off the end are all malformed here. Where each
+ * label starts goes to pq->off (the lookup's suffixes). */
+static int qname_len(struct query *pq, const uint8_t *p, size_t n)
 {
 	size_t i = 0;
+	unsigned labels = 0;
 
 	for (;;) {
 		if (i >= n)
 			return -1;
-		if (!p[i])
+		pq->off[labels] = (uint8_t)i;
+		if (!p[i]) {
+			pq->labels = (uint8_t)labels;
 			return (int)i + 1;
+		}
 		if (p[i] > 63)
 			return -1;
+		labels++;
 		i += 1u + p[i];
 		if (i >= DNAME_MAXLEN)
 			return -1;
@@ -350,7 +360,7 @@ static void parse_question(struct query *pq)
 
 	if (get16(m + 4) != 1)
 		return;
-	n = qname_len(m + HDR_LEN, pq->len - HDR_LEN);
+	n = qname_len(pq, m + HDR_LEN, pq->len - HDR_LEN);
 	if (n < 0 || pq->len - HDR_LEN - (size_t)n < 4)
 		return;
 	pq->qname_len = (uint16_t)n;
@@ -2219,7 +2229,8 @@ static size_t answer_from_snap(const struct engine_conf *conf,
 	a->rrl_len = 0;
 	if (pre == PRE_NONE) {
 		a->qn = &a->own;
-		snap_qname_init(a->qn, pq->wire + HDR_LEN, pq->qname_len);
+		snap_qname_init_labels(a->qn, pq->wire + HDR_LEN,
+				       pq->qname_len, pq->off, pq->labels);
 	}
 	a->conf = conf;
 	a->pq = pq;
@@ -2430,7 +2441,8 @@ static void answer_burst_snap(const struct engine_conf *conf,
 	for (size_t k = 0; k < m; k++) {
 		const struct query *p = &pq[idx[k]];
 
-		snap_qname_init(&qn[k], p->wire + HDR_LEN, p->qname_len);
+		snap_qname_init_labels(&qn[k], p->wire + HDR_LEN,
+				       p->qname_len, p->off, p->labels);
 		bq[k].q = &qn[k];
 		bq[k].qtype = p->qtype;
 	}

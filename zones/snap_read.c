@@ -1089,10 +1089,12 @@ static inline uint32_t name_hash_end(uint64_t h)
 
 static inline uint32_t name_hash(const uint8_t *name, size_t len);
 
-void snap_qname_init(struct snap_qname *q, const uint8_t *w, size_t len)
+/* The lower-cased name and its hash, the steps both initialisations
+ * share. */
+static inline void qname_lower(struct snap_qname *q, const uint8_t *w,
+			       size_t len)
 {
-	unsigned labels = 0;
-	size_t i = 0, k = 0;
+	size_t k = 0;
 	uint64_t v;
 
 	/* Length bytes are below 64, so only label bytes can be letters.
@@ -1126,6 +1128,15 @@ void snap_qname_init(struct snap_qname *q, const uint8_t *w, size_t len)
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 	q->hash = snap_name_hash(q->name, len);     /* the words are not */
 #endif
+	q->len = (uint8_t)len;
+}
+
+void snap_qname_init(struct snap_qname *q, const uint8_t *w, size_t len)
+{
+	unsigned labels = 0;
+	size_t i = 0;
+
+	qname_lower(q, w, len);
 	/* Length bytes come from w, not from the bytes just stored, so the
 	 * walk does not wait for those stores. */
 	while (i < len && w[i]) {
@@ -1134,7 +1145,18 @@ void snap_qname_init(struct snap_qname *q, const uint8_t *w, size_t len)
 	}
 	q->off[labels] = (uint8_t)i;
 	q->labels = (uint8_t)labels;
-	q->len = (uint8_t)len;
+}
+
+void snap_qname_init_labels(struct snap_qname *q, const uint8_t *w,
+			    size_t len, const uint8_t *off, unsigned labels)
+{
+	qname_lower(q, w, len);
+	/* a fixed copy covers most names without a length to predict */
+	if (labels < 16)
+		memcpy(q->off, off, 16);
+	else
+		memcpy(q->off, off, labels + 1);
+	q->labels = (uint8_t)labels;
 }
 
 /*

@@ -970,7 +970,7 @@ static void test_root_zone(void **state)
  * case among them; the input is left as it was. */
 static void test_qname_hash(void **state)
 {
-	static struct snap_qname q;
+	static struct snap_qname q, q2;
 	uint8_t w[DNAME_MAXLEN], low[DNAME_MAXLEN], keep[DNAME_MAXLEN];
 	unsigned seed = 5353;
 
@@ -983,7 +983,9 @@ static void test_qname_hash(void **state)
 				size_t room = len - 1 - pos - 1, l;
 
 				seed = seed * 1103515245u + 12345u;
-				l = 1 + (seed >> 16) % 63;
+				/* half the rounds with short labels: up to
+				 * 127 of them */
+				l = 1 + (seed >> 16) % (round % 2 ? 3 : 63);
 				if (l > room)
 					l = room;
 				if (!l)
@@ -1005,6 +1007,16 @@ static void test_qname_hash(void **state)
 			assert_int_equal(dname_copy_lower(low, w), (int)len);
 			assert_memory_equal(q.name, low, len);
 			assert_int_equal(q.hash, snap_name_hash(low, len));
+			/* given the labels a caller walked: the same (the
+			 * offsets after the last are not read: random) */
+			for (size_t k = 0; k < sizeof(q2.off); k++)
+				q2.off[k] = (uint8_t)(seed >> k % 24);
+			snap_qname_init_labels(&q2, w, len, q.off, q.labels);
+			assert_int_equal(q2.len, q.len);
+			assert_int_equal(q2.labels, q.labels);
+			assert_int_equal(q2.hash, q.hash);
+			assert_memory_equal(q2.name, q.name, len);
+			assert_memory_equal(q2.off, q.off, q.labels + 1u);
 		}
 	}
 }
