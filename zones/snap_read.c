@@ -1052,19 +1052,6 @@ size_t snap_size(const struct snap *s)
 
 /* ---- lookups ----------------------------------------------------------------- */
 
-/* ASCII upper case to lower case in the eight bytes of x at once: a
- * byte-by-byte loop was a sixth of the time of a whole answer. Bytes with
- * the top bit set are left alone. */
-static inline uint64_t lower8(uint64_t x)
-{
-	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
-	uint64_t low7 = x & ~high;
-	uint64_t ge_a = low7 + ones * (0x80 - 'A');
-	uint64_t gt_z = low7 + ones * (0x7f - 'Z');
-
-	return x | (((ge_a ^ gt_z) & ~x & high) >> 2);
-}
-
 /* The steps of snap_name_hash (snap_format.h), for names read a word at a
  * time: the seed, one whole word, the last partial word (its bytes in the
  * low end, the rest zero), the final mix. */
@@ -1106,7 +1093,7 @@ static inline void qname_lower(struct snap_qname *q, const uint8_t *w,
 
 		for (; k + 8 <= len; k += 8) {
 			memcpy(&v, w + k, 8);
-			v = lower8(v);
+			v = dname_lower8(v);
 			memcpy(q->name + k, &v, 8);
 			h = name_hash_word(h, v);
 		}
@@ -1114,7 +1101,7 @@ static inline void qname_lower(struct snap_qname *q, const uint8_t *w,
 		 * idempotent, so the overlap does no harm. */
 		if (k < len) {
 			memcpy(&v, w + len - 8, 8);
-			v = lower8(v);
+			v = dname_lower8(v);
 			memcpy(q->name + len - 8, &v, 8);
 			h = name_hash_tail(h, v >> (8 * (8 - (len - k))));
 		}

@@ -56,6 +56,9 @@ static const char zone_com[] =
 	"todeleg	CNAME host.sub\n"
 	"tochild	CNAME child\n"
 	"toglue	CNAME ns.sub\n"
+	"up	NS Ns2.Up.EXAMPLE.ORG.\n"
+	"up	NS Ns2.Up.Example.COM.\n"
+	"ns2.up	A 192.0.2.61\n"
 	"tobig	CNAME big\n"
 	"*.w	A 192.0.2.99\n"
 	"*.w	TXT \"wild\"\n"
@@ -1054,6 +1057,23 @@ static void test_additional(void **state)
 	expect_rr(8, "m1.example.com.", RRTYPE_A, 3600);
 	expect_rr(9, "m1.example.com.", RRTYPE_AAAA, 3600);
 	expect_rr(23, "m8.example.com.", RRTYPE_AAAA, 3600);
+}
+
+/* Glue is found for the NS target it belongs to whatever the case of the
+ * name in the NS RDATA (the owner points at it), and not for a target of
+ * the same length outside the zone that sorts before it. */
+static void test_glue_case(void **state)
+{
+	(void)state;
+	ask(&UDP, "x.up.example.com.", RRTYPE_A);
+	assert_int_equal(RCODE(), 0);
+	assert_false(AA());
+	expect_counts(0, 2, 1);
+	expect_rr(0, "up.example.com.", RRTYPE_NS, 3600);
+	expect_target(0, "Ns2.Up.EXAMPLE.ORG.");
+	expect_target(1, "Ns2.Up.Example.COM.");
+	expect_rr(2, "Ns2.Up.Example.COM.", RRTYPE_A, 3600);
+	expect_a(2, "192.0.2.61");
 }
 
 static void test_glue_required(void **state)
@@ -2248,6 +2268,7 @@ int main(void)
 		cmocka_unit_test(test_referral),
 		cmocka_unit_test(test_ds_parent_side),
 		cmocka_unit_test(test_additional),
+		cmocka_unit_test(test_glue_case),
 		cmocka_unit_test(test_glue_required),
 		cmocka_unit_test(test_far_offsets),
 		cmocka_unit_test(test_any),
