@@ -1744,8 +1744,7 @@ static bool answer_node(struct ans *a, const struct snap_node *n)
 	    a->qtype != RRTYPE_ANY && policy_target(a, start))
 		return true;
 	put_proofs(a);
-	/* a CNAME's list is the link to its target, no additional data */
-	if (set->additional && set->type != RRTYPE_CNAME)
+	if (snap_has_additional(set))
 		put_additional(a, a->lk.zone, set, start, a->sname, SNAP_NONE);
 	return false;
 }

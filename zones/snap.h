@@ -198,7 +198,8 @@ struct snap_qname {
 void snap_qname_init(struct snap_qname *q, const uint8_t *w, size_t len);
 
 /* snap_qname_init for a name whose labels the caller has walked already
- * (checking it): off[0..labels] as in struct snap_qname. One walk fewer:
+ * (checking it): off[0..labels] as in struct snap_qname, in an array of
+ * at least 16 bytes (a short name's are copied as 16). One walk fewer:
  * its exit depends on the name and is mispredicted about once a name. */
 void snap_qname_init_labels(struct snap_qname *q, const uint8_t *w,
 			    size_t len, const uint8_t *off, unsigned labels);
@@ -240,6 +241,13 @@ void snap_lookup_node(const struct snap *s, const struct snap_zone *z,
 static inline const struct snap_node *snap_cname_link(const struct snap *s,
 						      const struct snap_zone *z,
 						      const struct snap_rrset *set);
+
+/* Whether RRset `set` has targets for the additional section: a CNAME's
+ * list is its link instead (snap_cname_link). */
+static inline bool snap_has_additional(const struct snap_rrset *set)
+{
+	return set->additional && set->type != RRTYPE_CNAME;
+}
 
 /* Exact node lookup of a lower-cased wire name inside zone z; NULL if it
  * does not exist. */

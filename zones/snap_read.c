@@ -1353,6 +1353,14 @@ const struct snap_node *snap_find_node(const struct snap *s,
 	return find_node(s, z, lname, len, name_hash(lname, len));
 }
 
+/* The highest zone cut at or above node n of zone z, or NULL. */
+static inline const struct snap_node *cut_of(const struct snap *s,
+					     const struct snap_zone *z,
+					     const struct snap_node *n)
+{
+	return n->deleg == SNAP_NONE ? NULL : snap_node_at(s, z, n->deleg);
+}
+
 /* Every ancestor of a node down to the apex is a node (ENTs included), so
  * the first suffix that hits is the closest encloser, and no zone cut can
  * hide between it and q: the encloser's own `deleg` is the answer. */
@@ -1376,8 +1384,7 @@ static void lookup_in(const struct snap *s, const struct snap_zone *z,
 	out->node = i ? NULL : n;
 	out->encloser = n;
 	out->encloser_strip = (uint8_t)i;
-	out->deleg = n->deleg == SNAP_NONE ? NULL :
-		     snap_node_at(s, z, n->deleg);
+	out->deleg = cut_of(s, z, n);
 	out->wildcard = !i || n->wildcard == SNAP_NONE ? NULL :
 			snap_node_at(s, z, n->wildcard);
 }
@@ -1389,7 +1396,7 @@ void snap_lookup_node(const struct snap *s, const struct snap_zone *z,
 	out->node = n;
 	out->encloser = n;
 	out->encloser_strip = 0;
-	out->deleg = n->deleg == SNAP_NONE ? NULL : snap_node_at(s, z, n->deleg);
+	out->deleg = cut_of(s, z, n);
 	out->wildcard = NULL;
 }
 
@@ -1731,8 +1738,7 @@ static void resolve(const struct snap *s, struct bstate *b,
 	lk->node = b->i ? NULL : n;
 	lk->encloser = n;
 	lk->encloser_strip = b->i;
-	lk->deleg = n->deleg == SNAP_NONE ? NULL :
-		    snap_node_at(s, b->z, n->deleg);
+	lk->deleg = cut_of(s, b->z, n);
 	lk->wildcard = !b->i || n->wildcard == SNAP_NONE ? NULL :
 		       snap_node_at(s, b->z, n->wildcard);
 	*b->ret = 0;
@@ -1847,8 +1853,7 @@ static void step_sets(const struct snap *s, struct bstate *b)
 	if (cname && !b->target) {
 		b->set = set;
 		b->stage = B_CNAME;
-	} else if (set->additional && !b->target &&
-		   set->type != RRTYPE_CNAME) {
+	} else if (snap_has_additional(set) && !b->target) {
 		__builtin_prefetch(s->blob + set->additional);
 		b->set = set;
 		b->stage = B_ADDL;
@@ -1897,10 +1902,10 @@ static void step_glue(const struct snap *s, struct bstate *b)
 static void step_cname(const struct snap *s, struct bstate *b,
 		       struct bpool *pool)
 {
-	const uint8_t *rr = snap_ptr(s, b->set->wire);
-	int len = dname_wire_len(rr + 12, get16(rr + 10));
 	const struct snap_node *t = snap_cname_link(s, b->z, b->set);
+	const uint8_t *rr;
 	struct snap_qname *tq;
+	int len;
 
 	b->stage = B_DONE;
 	if (t) {
@@ -1914,6 +1919,8 @@ static void step_cname(const struct snap *s, struct bstate *b,
 		b->stage = B_TLINK;
 		return;
 	}
+	rr = snap_ptr(s, b->set->wire);
+	len = dname_wire_len(rr + 12, get16(rr + 10));
 	if (len <= 0 || pool->used == BURST_TARGETS)
 		return;
 	tq = &pool->q[pool->used++];
