@@ -20,6 +20,9 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
@@ -115,6 +118,7 @@ static struct {
 	_Atomic(const struct snap *) snap;
 	atomic_int run;
 	atomic_bool rrl_suspended;   /* dp_rrl_suspend */
+	bool prefetchw;              /* the CPU has PREFETCHW */
 } dp;
 
 static void msg(char *err, size_t errlen, const char *fmt, ...)
@@ -152,6 +156,13 @@ int dp_init(int argc, char **argv, char *err, size_t errlen)
 		return e == EINVAL ? P53_EINVAL : P53_EIO;
 	}
 	dp.state = DP_EAL;
+#if defined(__x86_64__)
+	{
+		unsigned a, b, c, d;
+
+		dp.prefetchw = __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & bit_PRFCHW);
+	}
+#endif
 	return 0;
 }
 
@@ -810,6 +821,26 @@ static inline void rate_limit(struct dp_worker *w, struct dp_burst *b)
 	}
 }
 
+/*
+ * A line the worker is about to write. Each frame is answered in place,
+ * and its mbuf's lengths set: a line fetched for reading is then missed a
+ * second time for ownership, while the NIC (or another core) still holds
+ * it. PREFETCHW asks for ownership at once (+5 % answers in the
+ * memory-fed loop). Debian's DPDK compiles for -march=corei7, where
+ * __builtin_prefetch(p, 1) is a plain read prefetch, so the instruction
+ * is written out, where CPUID says it exists.
+ */
+static inline void prefetch_write(const void *p)
+{
+#if defined(__x86_64__)
+	if (dp.prefetchw) {
+		__asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+		return;
+	}
+#endif
+	__builtin_prefetch(p, 1, 3);
+}
+
 /* Sort one received frame: a query for the burst, the exception port, or
  * dropped with its reason counted. */
 static inline void sort_frame(struct dp_worker *w, const struct dp_queue *q,
@@ -826,6 +857,11 @@ static inline void sort_frame(struct dp_worker *w, const struct dp_queue *q,
 		return;
 	}
 	f = rte_pktmbuf_mtod(m, uint8_t *);
+	/* The response runs past the query's two lines (prefetch_frames).
+	 * Asked for here, the burst's prefetches are spread over this loop
+	 * rather than queued at once. */
+	prefetch_write(f + 2 * RTE_CACHE_LINE_SIZE);
+	prefetch_write(f + 3 * RTE_CACHE_LINE_SIZE);
 	v = pkt_parse(f, m->data_len, &dp.svc, rx_flags(m), info);
 	if (v == PKT_KERNEL && q->has_exc) {
 		exc[(*nexc)++] = m;
@@ -852,12 +888,12 @@ static inline void sort_frame(struct dp_worker *w, const struct dp_queue *q,
 static inline void prefetch_frames(struct rte_mbuf **rx, uint16_t n)
 {
 	for (uint16_t i = 0; i < n; i++)
-		rte_prefetch0(rx[i]);
+		prefetch_write(rx[i]);
 	for (uint16_t i = 0; i < n; i++) {
 		const uint8_t *f = rte_pktmbuf_mtod(rx[i], const uint8_t *);
 
-		rte_prefetch0(f);
-		rte_prefetch0(f + RTE_CACHE_LINE_SIZE);
+		prefetch_write(f);
+		prefetch_write(f + RTE_CACHE_LINE_SIZE);
 	}
 }
 
