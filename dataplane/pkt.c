@@ -254,13 +254,34 @@ static void swap(uint8_t *a, uint8_t *b, size_t n)
 	memcpy(b, t, n);
 }
 
+/*
+ * The checksums are summed before any header byte is rewritten: from the
+ * response, which the engine wrote a burst ago, from the addresses and
+ * ports as they came in (swapping them leaves their sum alone) and from
+ * values in registers. Summed after, each wide load of bytes just
+ * stored two at a time would wait for those stores to drain (a failed
+ * store-to-load forward), and that stall was most of the checksum's cost
+ * in the DPDK loop.
+ */
 size_t pkt_reply(uint8_t *frame, const struct pkt_info *info, size_t dns_len,
 		 unsigned tx_offloads)
 {
 	uint8_t *ip = frame + info->l3, *u = frame + info->l4;
 	size_t ulen = 8 + dns_len;
 	int v6 = info->client.family == AF_INET6;
+	uint32_t addrs = pkt_csum_add(0, v6 ? ip + 8 : ip + 12, v6 ? 32 : 8);
+	uint32_t udp = 0, hdr = 0;
 
+	if (!(tx_offloads & PKT_TX_UDP_CKSUM))
+		/* pseudo-header (addresses, protocol, length), ports, the
+		 * length again, a zero checksum, the response */
+		udp = pkt_csum_add(pkt_csum_add(addrs + IPPROTO_UDP_ + 2 * (uint32_t)ulen, u, 4),
+				   u + 8, dns_len);
+	if (!v6 && !(tx_offloads & PKT_TX_IP_CKSUM))
+		/* version, TOS, ID, fragment field, the new length and TTL,
+		 * the protocol, a zero checksum, the addresses */
+		hdr = addrs + rd16(ip) + rd16(ip + 4) + rd16(ip + 6) + 20 + (uint32_t)ulen +
+		      (REPLY_TTL << 8 | ip[9]);
 	swap(frame, frame + 6, 6);
 	swap(u, u + 2, 2);
 	wr16(u + 4, (uint16_t)ulen);
@@ -275,11 +296,11 @@ size_t pkt_reply(uint8_t *frame, const struct pkt_info *info, size_t dns_len,
 		ip[8] = REPLY_TTL;
 		wr16(ip + 10, 0);
 		if (!(tx_offloads & PKT_TX_IP_CKSUM))
-			wr16(ip + 10, pkt_csum_fold(pkt_csum_add(0, ip, 20)));
+			wr16(ip + 10, pkt_csum_fold(hdr));
 	}
 	if (!(tx_offloads & PKT_TX_UDP_CKSUM)) {
-		uint16_t c = v6 ? udp_csum(ip + 8, ip + 24, 16, u, ulen)
-				: udp_csum(ip + 12, ip + 16, 4, u, ulen);
+		uint16_t c = pkt_csum_fold(udp);
+
 		wr16(u + 6, c ? c : 0xffff);   /* 0 would mean "none" */
 	}
 	return info->l4 + ulen;

@@ -44,7 +44,10 @@ static size_t frame4(uint8_t *f, int vlan)
 	}
 	put16(f + l3 - 2, 0x0800);
 	ip[0] = 0x45;
+	ip[1] = 0x28;                    /* TOS, ID and DF: in the reply's sum */
 	put16(ip + 2, (uint16_t)(20 + 8 + DNS_LEN));
+	put16(ip + 4, 0xbeef);
+	put16(ip + 6, 0x4000);
 	ip[8] = 61;
 	ip[9] = 17;
 	memcpy(ip + 12, CLI4, 4);
@@ -251,14 +254,19 @@ static void test_drops(void **state)
 }
 
 /* A reply must parse as a valid query frame seen from the client's side. */
-static void check_reply(uint8_t *f, const struct pkt_info *in, int v6, unsigned offl)
+/* Reply with a response of dlen bytes (a pattern of seed) and check that
+ * the reply parses back, its checksums verified in software. */
+static void check_reply_len(uint8_t *f, const struct pkt_info *in, int v6, unsigned offl,
+			    size_t dlen, unsigned seed)
 {
 	struct pkt_services back = { .port = in->client.port };
 	struct pkt_info rin;
-	const size_t dlen = 100;         /* the answer is longer than the query */
 	size_t len;
 
-	memset(f + in->dns, 0xab, dlen);
+	for (size_t i = 0; i < dlen; i++) {
+		seed = seed * 1103515245u + 12345u;
+		f[in->dns + i] = (uint8_t)(i % 5 == 0 ? 0xff : seed >> 16);
+	}
 	len = pkt_reply(f, in, dlen, offl);
 	assert_int_equal(len, in->dns + dlen);
 	assert_memory_equal(f, MAC_CLI, 6);
@@ -279,6 +287,12 @@ static void check_reply(uint8_t *f, const struct pkt_info *in, int v6, unsigned 
 	assert_int_equal(f[in->l3 + (v6 ? 7 : 8)], 64);
 }
 
+static void check_reply(uint8_t *f, const struct pkt_info *in, int v6, unsigned offl)
+{
+	/* the answer is longer than the query */
+	check_reply_len(f, in, v6, offl, 100, 1);
+}
+
 static void test_reply(void **state)
 {
 	(void)state;
@@ -296,6 +310,16 @@ static void test_reply(void **state)
 	assert_int_equal(pkt_parse(f, frame4(f, 0), &s, 0, &in), PKT_DNS);
 	check_reply(f, &in, 0, PKT_TX_IP_CKSUM | PKT_TX_UDP_CKSUM);
 	assert_int_equal(f[14 + 10] | f[14 + 11] | f[34 + 6] | f[34 + 7], 0);
+	/* pkt_reply sums before it rewrites: odd and even lengths, any
+	 * bytes, either family */
+	for (size_t dlen = 1; dlen < 420; dlen += 7) {
+		for (int fam = 0; fam < 3; fam++) {
+			size_t flen = fam == 2 ? frame6(f) : frame4(f, fam);
+
+			assert_int_equal(pkt_parse(f, flen, &s, 0, &in), PKT_DNS);
+			check_reply_len(f, &in, fam == 2, 0, dlen, (unsigned)dlen);
+		}
+	}
 }
 
 int main(void)
