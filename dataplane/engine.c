@@ -1318,6 +1318,40 @@ static bool put_glue(struct ans *a, const struct snap_node *n, uint32_t ref,
 }
 
 /*
+ * The additional section pre-rendered for `set` (snap_glue_of), copied in
+ * one piece with each RR's owner pointed at its target's name: at `start`
+ * plus where the stored RRset has it, or (packed NS targets) at ns_at[RR].
+ * A referral from a big delegation (13 NS, 26 glue RRs) otherwise visits
+ * every glue node, a cache miss each. False, with nothing written, when
+ * there is none, when DO=1 wants signatures it leaves out, or when it
+ * does not fit whole: the caller then writes the glue target by target,
+ * which knows what may be left out.
+ */
+static bool put_glue_blob(struct ans *a, const struct snap_rrset *set, uint32_t start,
+			  const uint32_t *ns_at)
+{
+	const struct snap_glue *g = snap_glue_of(a->s, set);
+	struct writer *w = &a->w;
+	uint8_t *out = w->buf + w->pos;
+
+	if (!g || (a->dnssec && (g->flags & SNAP_GLUE_SIGNED)) ||
+	    g->wire_len > w->end - w->pos || g->count > 0xffffu - w->ar)
+		return false;
+	memcpy(out, &g->fix[g->count], g->wire_len);
+	for (uint32_t i = 0; i < g->count; i++) {
+		const struct snap_glue_fix *f = &g->fix[i];
+		uint32_t t = ns_at ? ns_at[f->rr] : start + f->target;
+
+		if (t > PTR_MAX)
+			return false;
+		put16(out + f->at, (uint16_t)(0xc000 | t));
+	}
+	w->pos += g->wire_len;
+	w->ar = (uint16_t)(w->ar + g->count);
+	return true;
+}
+
+/*
  * Additional data for the RRset `set` just written at response offset
  * `start`. The snapshot lists the in-zone targets in RR order, first
  * occurrence only, so one merge pass over the written RRs finds each
@@ -1330,6 +1364,8 @@ static void put_additional(struct ans *a, const struct snap_zone *z,
 	const struct snap_addl *al = (const void *)snap_ptr(a->s, set->additional);
 	uint32_t j = 0, rr = start;
 
+	if (put_glue_blob(a, set, start, NULL))
+		return;
 	for (uint32_t k = 0; k < set->count && j < al->count; k++) {
 		uint32_t rd = rr_rdata(&a->w, rr);
 		uint16_t rdlen = get16(a->w.buf + rd - 2);
@@ -1532,6 +1568,8 @@ static void put_ns_glue(struct ans *a, const struct snap_rrset *set, const uint3
 	const uint8_t *src = snap_ptr(a->s, set->wire);
 	uint32_t j = 0;
 
+	if (put_glue_blob(a, set, 0, ns_at))
+		return;
 	for (uint32_t k = 0; k < set->count && j < al->count; k++) {
 		uint16_t rdlen = get16(src + 10);
 		const struct snap_node *n = snap_node_at(a->s, a->lk.zone, al->node[j]);

@@ -249,6 +249,11 @@ static inline bool snap_has_additional(const struct snap_rrset *set)
 	return set->additional && set->type != RRTYPE_CNAME;
 }
 
+/* The additional section pre-rendered for NS, MX or SRV RRset `set`
+ * (struct snap_glue, snap_format.h), or NULL: none, or a 2.0 snapshot.
+ * Points into the snapshot. */
+const struct snap_glue *snap_glue_of(const struct snap *s, const struct snap_rrset *set);
+
 /* Exact node lookup of a lower-cased wire name inside zone z; NULL if it
  * does not exist. */
 const struct snap_node *snap_find_node(const struct snap *s,

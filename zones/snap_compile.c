@@ -61,6 +61,8 @@ struct bset {
 	uint32_t ttl;
 	uint32_t wire_len;
 	uint32_t addl;          /* first word in zb->addl + 1, 0 = none */
+	uint32_t glue;          /* its glue (struct snap_glue) in zb->glue + 1 */
+	uint32_t glue_size;     /* bytes, padded to 4; 0 = none */
 	uint32_t policy;        /* policy record index + 1, 0 = static */
 	uint16_t type;
 	uint16_t count;
@@ -97,6 +99,9 @@ struct zbuild {
 	uint32_t ninner;
 	uint32_t *addl;         /* additional lists: count, then indexes */
 	size_t naddl, addl_cap;
+	size_t nlists;          /* additional lists (each gets a glue word) */
+	uint8_t *glue;          /* pre-rendered glue (struct snap_glue) */
+	size_t glue_len, glue_cap;
 
 	uint32_t soa_serial, neg_ttl, soa_set;
 	uint32_t nsig;          /* per-type RRSIG entries (the zone's array) */
@@ -192,6 +197,7 @@ static void zb_free(struct zbuild *zb)
 	free(zb->kids);
 	free(zb->inner);
 	free(zb->addl);
+	free(zb->glue);
 	free(zb->n3h);
 	memset(zb, 0, sizeof(*zb));
 }
@@ -795,10 +801,12 @@ static int set_addl(struct zbuild *zb, struct bset *s, uint32_t owner_idx)
 			return ret;
 		zb->addl[start]++;
 	}
-	if (zb->addl[start])
+	if (zb->addl[start]) {
 		s->addl = (uint32_t)start + 1;
-	else
+		zb->nlists++;
+	} else {
 		zb->naddl = start;
+	}
 	return 0;
 }
 
@@ -824,6 +832,164 @@ static int build_addl(struct zbuild *zb)
 	if (zb->naddl > UINT32_MAX / 4)
 		return P53_ERANGE;
 	return 0;
+}
+
+/* ---- pre-rendered glue (struct snap_glue) ------------------------------ */
+
+static int glue_reserve(struct zbuild *zb, size_t more)
+{
+	if (zb->glue_len + more > zb->glue_cap) {
+		size_t cap = zb->glue_cap ? zb->glue_cap : 4096;
+		uint8_t *g;
+
+		while (cap < zb->glue_len + more)
+			cap *= 2;
+		if (!(g = realloc(zb->glue, cap)))
+			return P53_ENOMEM;
+		zb->glue = g;
+		zb->glue_cap = cap;
+	}
+	return 0;
+}
+
+/* Where each listed target is first named: for the list's targets in
+ * order, the RR of s (as the engine's merge pass matches them) and the
+ * offset of the target name from the start of s's wire. False when an
+ * offset does not fit 16 bits. */
+static bool glue_targets(const struct zbuild *zb, const struct bset *s, uint32_t owner_idx,
+			 const uint32_t *list, uint16_t *rr, uint16_t *at)
+{
+	uint32_t j = 0, off = 0;
+
+	for (uint32_t k = 0; k < s->count && j < list[0]; k++) {
+		const struct zone_rr *r = &zb->rr[zb->order[s->first + k]];
+		const uint8_t *rd = zone_rr_rdata(zb->z, r);
+		const uint8_t *t = rdata_target(r->type, rd, r->rdlen);
+
+		if (t && rr_target(zb, r, owner_idx) == list[1 + j]) {
+			if (off + 12 + (size_t)(t - rd) > UINT16_MAX || k > UINT16_MAX)
+				return false;
+			rr[j] = (uint16_t)k;
+			at[j++] = (uint16_t)(off + 12 + (size_t)(t - rd));
+		}
+		off += 12u + r->rdlen;
+	}
+	return j == list[0];
+}
+
+/* The address RRsets the engine writes for target node t (put_glue), or
+ * false when one is a traffic policy (its answer is chosen per query). */
+static bool glue_sets(const struct zbuild *zb, const struct bnode *t, const struct bset *out[2])
+{
+	out[0] = node_set(zb, t, RRTYPE_A);
+	out[1] = node_set(zb, t, RRTYPE_AAAA);
+	return !(out[0] && out[0]->policy) && !(out[1] && out[1]->policy);
+}
+
+/* Glue of RRset s of node n into zb->glue; s->glue stays 0 when there is
+ * none to write or it cannot be pre-rendered. */
+static int set_glue(struct zbuild *zb, const uint32_t *by_idx, const struct bnode *n,
+		    struct bset *s)
+{
+	const uint32_t *list = &zb->addl[s->addl - 1];
+	uint16_t *rr = malloc((size_t)list[0] * 2 * sizeof(*rr)), *tat = rr + list[0];
+	size_t count = 0, wire = 0, head, size, at;
+	uint16_t flags = 0;
+	struct snap_glue *g;
+	uint8_t *p;
+	int ret = 0;
+
+	if (!rr)
+		return P53_ENOMEM;
+	if (!glue_targets(zb, s, n->idx, list, rr, tat))
+		goto out;
+	for (uint32_t j = 0; j < list[0]; j++) {
+		const struct bnode *t = &zb->node[by_idx[list[1 + j]]];
+		const struct bset *as[2];
+
+		if ((t->flags & SNAP_NODE_OCCLUDED) && s->type != RRTYPE_NS)
+			continue;
+		if (!glue_sets(zb, t, as))
+			goto out;
+		for (int i = 0; i < 2; i++) {
+			if (as[i]) {
+				count += as[i]->count;
+				wire += as[i]->wire_len;
+			}
+		}
+		if (node_set(zb, t, RRTYPE_RRSIG))
+			flags |= SNAP_GLUE_SIGNED;
+	}
+	head = sizeof(*g) + count * sizeof(g->fix[0]);
+	size = (head + wire + 3) & ~(size_t)3;
+	if (!count || count > UINT16_MAX || wire > UINT16_MAX ||
+	    (ret = glue_reserve(zb, size)) < 0)
+		goto out;
+	g = (struct snap_glue *)(void *)(zb->glue + zb->glue_len);
+	memset(g, 0, size);
+	g->count = (uint16_t)count;
+	g->flags = flags;
+	g->wire_len = (uint32_t)wire;
+	p = (uint8_t *)g + head;
+	count = 0;
+	for (uint32_t j = 0; j < list[0]; j++) {
+		const struct bnode *t = &zb->node[by_idx[list[1 + j]]];
+		const struct bset *as[2];
+
+		if ((t->flags & SNAP_NODE_OCCLUDED) && s->type != RRTYPE_NS)
+			continue;
+		(void)glue_sets(zb, t, as);
+		for (int i = 0; i < 2; i++) {
+			for (uint32_t k = 0; as[i] && k < as[i]->count; k++) {
+				const struct zone_rr *r = &zb->rr[zb->order[as[i]->first + k]];
+
+				at = (size_t)(p - ((uint8_t *)g + head));
+				g->fix[count++] = (struct snap_glue_fix){
+					(uint16_t)at, rr[j], tat[j], 0 };
+				*p++ = 0xc0;
+				*p++ = 0x0c;
+				p = put16(p, r->type);
+				p = put16(p, r->rclass);
+				p = put32(p, as[i]->ttl);
+				p = put16(p, r->rdlen);
+				memcpy(p, zone_rr_rdata(zb->z, r), r->rdlen);
+				p += r->rdlen;
+			}
+		}
+	}
+	s->glue = (uint32_t)zb->glue_len + 1;
+	s->glue_size = (uint32_t)size;
+	zb->glue_len += size;
+out:
+	free(rr);
+	return ret;
+}
+
+/* Pre-render the glue of every NS, MX and SRV RRset with targets. */
+static int build_glue(struct zbuild *zb)
+{
+	uint32_t *by_idx = malloc(((size_t)zb->nnode + 1) * sizeof(*by_idx));
+	int ret = 0;
+
+	if (!by_idx)
+		return P53_ENOMEM;
+	for (uint32_t id = 0; id < zb->nnode; id++)
+		by_idx[zb->node[id].idx] = id;
+	for (uint32_t id = 0; id < zb->nnode && !ret; id++) {
+		const struct bnode *n = &zb->node[id];
+
+		for (uint32_t k = 0; k < n->set_count && !ret; k++) {
+			struct bset *s = &zb->set[n->set_first + k];
+
+			if (s->addl && (s->type == RRTYPE_NS || s->type == RRTYPE_MX ||
+					s->type == RRTYPE_SRV))
+				ret = set_glue(zb, by_idx, n, s);
+		}
+	}
+	free(by_idx);
+	if (!ret && zb->glue_len > UINT32_MAX / 2)
+		ret = P53_ERANGE;
+	return ret;
 }
 
 /* ---- RRSIG links -------------------------------------------------------- */
@@ -1014,7 +1180,8 @@ static int zb_build(struct zbuild *zb, const struct zone *z, struct diag *d)
 	    (ret = build_sets(zb)) < 0 ||
 	    (ret = read_soa(zb)) < 0 ||
 	    (ret = canon_order(zb)) < 0 ||
-	    (ret = build_addl(zb)) < 0)
+	    (ret = build_addl(zb)) < 0 ||
+	    (ret = build_glue(zb)) < 0)
 		return ret;
 	build_sigs(zb);
 	if ((ret = build_nsec3(zb)) < 0)
@@ -1039,7 +1206,7 @@ static uint64_t zb_layout(struct zbuild *zb, uint64_t off)
 	zb->off_data = off = (off + 63) & ~(uint64_t)63;
 	off = ALIGN8(off + zb->data_size);
 	zb->off_addl = off;
-	off = ALIGN8(off + zb->naddl * 4);
+	off = ALIGN8(off + zb->naddl * 4 + zb->nlists * 4 + zb->glue_len);
 	if (!zb->nsig)
 		return off;
 	zb->off_kids = off;
@@ -1097,10 +1264,17 @@ static void emit_set(struct zbuild *zb, uint8_t *blob, struct snap_rrset *out,
 	if (s->addl) {
 		const uint32_t *a = &zb->addl[s->addl - 1];
 		size_t bytes = (1 + (size_t)a[0]) * sizeof(*a);
+		uint32_t gsize = s->glue_size;
 
 		memcpy(blob + *apos, a, bytes);
 		out->additional = (uint32_t)*apos;
 		*apos += bytes;
+		memcpy(blob + *apos, &gsize, 4);
+		*apos += 4;
+		if (gsize) {
+			memcpy(blob + *apos, zb->glue + s->glue - 1, gsize);
+			*apos += gsize;
+		}
 	}
 }
 

@@ -24,7 +24,7 @@
 
 #define SNAP_MAGIC          "POP53SNP"
 #define SNAP_VERSION_MAJOR  2
-#define SNAP_VERSION_MINOR  0
+#define SNAP_VERSION_MINOR  1
 #define SNAP_ENDIAN_MARK    0x01020304u
 #define SNAP_NONE           UINT32_MAX   /* "no node" in node indexes */
 
@@ -258,6 +258,37 @@ static inline const struct snap_rrset *snap_denial_rrset(const uint8_t *blob,
 struct snap_addl {
 	uint32_t count;
 	uint32_t node[];
+	/* v2.1: then uint32_t glue_size (bytes, a multiple of 4, 0 = none)
+	 * and that many bytes of struct snap_glue; 2.0 readers stop at
+	 * node[count - 1]. */
+};
+
+/* v2.1, after an NS, MX or SRV RRset's additional list: the additional
+ * section the engine writes for it, pre-rendered. It holds the A and
+ * AAAA RRsets of each listed target (in list order, A then AAAA, data
+ * below a zone cut only for NS, as the engine picks them), each RR
+ * starting with a 2-byte owner to be pointed at the target's name where
+ * the response has it. A referral then copies one run of bytes instead of
+ * visiting every glue node. Left out when a target's address RRset is a
+ * traffic policy (chosen per query). */
+#define SNAP_GLUE_SIGNED  (1u << 0)     /* a target has RRSIGs: the blob is
+					 * what DO=0 gets (with DO=1 the
+					 * engine writes the glue itself) */
+struct snap_glue_fix {
+	uint16_t at;                /* RR start in wire[] */
+	uint16_t rr;                /* the RRset's RR that names the target */
+	uint16_t target;            /* where that target name starts, from
+				     * the RRset's first byte as stored */
+	uint16_t reserved;
+};
+
+struct snap_glue {
+	uint16_t count;             /* RRs, one fix each */
+	uint16_t flags;             /* SNAP_GLUE_* */
+	uint32_t wire_len;
+	struct snap_glue_fix fix[];
+	/* then wire_len bytes of RRs (owner, type, class, TTL, RDLENGTH,
+	 * RDATA), then zero padding to 4 bytes */
 };
 
 /* Optional trailer after content_size: a detached controller signature

@@ -61,6 +61,7 @@ struct snap {
 	uint32_t nzones;
 	uint8_t apex_min;       /* fewest / most labels of any apex: only */
 	uint8_t apex_max;       /* suffixes in between can name a zone */
+	bool has_glue;          /* v2.1: additional lists end in glue */
 	struct snap_aux aux;    /* the optional sections, opened */
 	/* Health words of the policy checks, attached by the control plane
 	 * (snap_set_health); read with acquire loads by policy_eval. */
@@ -81,6 +82,8 @@ struct vctx {
 	uint64_t content;
 	uint32_t hdr_size;
 	uint64_t sets;          /* nodes' RRsets checked so far */
+	uint64_t glue;          /* glue bytes checked so far */
+	bool has_glue;          /* v2.1: additional lists end in glue */
 	struct snap_aux aux;    /* opened by check_sections */
 	int err;
 	char msg[300];
@@ -147,6 +150,7 @@ static int check_header(struct vctx *v)
 		return bad(v, P53_EVERSION, "format version %u.%u, this "
 			   "reader knows %u.x", h->version_major,
 			   h->version_minor, SNAP_VERSION_MAJOR);
+	v->has_glue = h->version_minor >= 1;
 	if (h->content_size > v->len)
 		return bad(v, P53_ETRUNC, "truncated: file has %zu bytes, "
 			   "header says %llu", v->len,
@@ -274,6 +278,67 @@ static int check_policy_set(struct vctx *v, uint32_t zi, const struct snap_zone 
 	return 0;
 }
 
+/* Where RR k of set s names its target, from the RRset's first byte;
+ * *p (the RR at *pos, RR index *k) walks forward to it. 0 if it names
+ * none. The set's wire framing was checked. */
+static uint32_t set_target_at(const uint8_t *wire, const struct snap_rrset *s,
+			      uint32_t want, uint32_t *pos, uint32_t *k)
+{
+	const uint8_t *rd, *t;
+
+	for (; *k < want; (*k)++)
+		*pos += 12u + get16(wire + *pos + 10);
+	rd = wire + *pos + 12;
+	t = rdata_target(s->type, rd, get16(wire + *pos + 10));
+	return t ? (uint32_t)(t - wire) : 0;
+}
+
+/* v2.1: the glue after set s's additional list (a, count nodes): its
+ * size word inside the content, and the glue, when there is some, whole,
+ * framed RR by RR, each fix at an RR's start and naming where the RR it
+ * cites names its target. The glue of all RRsets together is no larger
+ * than the content (a list shared by many RRsets is checked each time). */
+static int check_glue(struct vctx *v, uint32_t zi, const struct snap_rrset *s,
+		      const struct snap_addl *a)
+{
+	uint64_t at = (uint64_t)s->additional + 4 + (uint64_t)a->count * 4;
+	const struct snap_glue *g = (const void *)(v->b + at + 4);
+	const uint8_t *wire, *set_wire = v->b + s->wire;
+	uint32_t size, pos = 0, rr = 0, spos = 0, sk = 0;
+
+	if (!in_blob(v, at, 4))
+		return bad(v, P53_EFORMAT, "zone %u: glue size of the additional list at "
+			   "%u outside the content", zi, s->additional);
+	memcpy(&size, v->b + at, 4);
+	if (!size)
+		return 0;
+	if (size % 4 || size < sizeof(*g) || !in_blob(v, at + 4, size) ||
+	    (s->type != RRTYPE_NS && s->type != RRTYPE_MX && s->type != RRTYPE_SRV) ||
+	    (uint64_t)sizeof(*g) + (uint64_t)g->count * sizeof(g->fix[0]) + g->wire_len > size ||
+	    (v->glue += size) > v->content)
+		return bad(v, P53_EFORMAT, "zone %u: glue of the additional list at %u "
+			   "(%u bytes) does not fit", zi, s->additional, size);
+	wire = (const uint8_t *)&g->fix[g->count];
+	for (uint32_t i = 0; i < g->count; i++) {
+		const struct snap_glue_fix *f = &g->fix[i];
+
+		if (f->at != pos || g->wire_len - pos < 12 ||
+		    g->wire_len - pos - 12 < get16(wire + pos + 10) ||
+		    f->rr >= s->count || f->rr < sk || f->reserved ||
+		    f->target != set_target_at(set_wire, s, f->rr, &spos, &sk) || !f->target)
+			return bad(v, P53_EFORMAT, "zone %u: glue RR %u of the additional "
+				   "list at %u does not frame or names no target", zi, i,
+				   s->additional);
+		pos += 12u + get16(wire + pos + 10);
+		rr++;
+	}
+	if (pos != g->wire_len || !rr)
+		return bad(v, P53_EFORMAT, "zone %u: glue of the additional list at %u "
+			   "holds %u bytes beyond its %u RRs", zi, s->additional,
+			   g->wire_len - pos, rr);
+	return 0;
+}
+
 static int check_rrset(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 		       const struct snap_rrset *s)
 {
@@ -301,7 +366,7 @@ static int check_rrset(struct vctx *v, uint32_t zi, const struct snap_zone *z,
 				   "offset %u names node %u of %u", zi,
 				   s->additional, a->node[k], z->node_count);
 	}
-	return 0;
+	return v->has_glue ? check_glue(v, zi, s, a) : 0;
 }
 
 static int check_node(struct vctx *v, uint32_t zi, const struct snap_zone *z,
@@ -729,6 +794,7 @@ static void set_shortcuts(struct snap *s, const uint8_t *blob, size_t len)
 	s->zones = (const void *)(blob + h->zone_table);
 	s->zmask = h->zone_hash_mask;
 	s->nzones = h->zone_count;
+	s->has_glue = h->version_minor >= 1;
 	s->apex_min = DNAME_MAXLABELS;
 	s->apex_max = 0;
 	for (uint32_t i = 0; i < h->zone_count; i++) {
@@ -1387,6 +1453,18 @@ static void lookup_in(const struct snap *s, const struct snap_zone *z,
 	out->deleg = cut_of(s, z, n);
 	out->wildcard = !i || n->wildcard == SNAP_NONE ? NULL :
 			snap_node_at(s, z, n->wildcard);
+}
+
+const struct snap_glue *snap_glue_of(const struct snap *s, const struct snap_rrset *set)
+{
+	const struct snap_addl *a;
+	uint32_t size;
+
+	if (!s->has_glue || !snap_has_additional(set))
+		return NULL;
+	a = (const void *)(s->blob + set->additional);
+	memcpy(&size, &a->node[a->count], 4);
+	return size ? (const struct snap_glue *)(const void *)&a->node[a->count + 1] : NULL;
 }
 
 void snap_lookup_node(const struct snap *s, const struct snap_zone *z,
