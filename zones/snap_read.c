@@ -1742,6 +1742,10 @@ enum {
  * four names, and more are answered unwarmed. */
 #define BURST_GLUE 4
 
+/* Bytes of pre-rendered glue warmed per RRset: about the lines the nodes
+ * of BURST_GLUE targets would take. */
+#define BURST_GLUE_BYTES 768u
+
 /* The state of one lookup of a burst: the query's own, or the warming of
  * its CNAME target (whose result only warms the caches). */
 struct bstate {
@@ -1951,8 +1955,23 @@ static inline uint32_t glue_count(const struct snap *s,
 
 static void step_addl(const struct snap *s, struct bstate *b)
 {
+	const struct snap_glue *g = snap_glue_of(s, b->set);
 	const uint32_t *node;
-	uint32_t n = glue_count(s, b->set, &node);
+	uint32_t n;
+
+	/* Pre-rendered glue is what the engine copies, unless it carries
+	 * no signatures a DO=1 answer wants (the burst does not know DO):
+	 * its lines, not the targets' nodes. */
+	if (g && !(g->flags & SNAP_GLUE_SIGNED)) {
+		uint32_t len = (uint32_t)sizeof(*g) + g->count * (uint32_t)sizeof(g->fix[0]) +
+			       g->wire_len;
+
+		warm_span(s, (uint32_t)((const uint8_t *)g - s->blob),
+			  len < BURST_GLUE_BYTES ? len : BURST_GLUE_BYTES);
+		b->stage = B_DONE;
+		return;
+	}
+	n = glue_count(s, b->set, &node);
 
 	for (uint32_t k = 0; k < n; k++)
 		__builtin_prefetch(snap_node_at(s, b->z, node[k]));
