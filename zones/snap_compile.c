@@ -62,7 +62,6 @@ struct bset {
 	uint32_t wire_len;
 	uint32_t addl;          /* first word in zb->addl + 1, 0 = none */
 	uint32_t glue;          /* its glue (struct snap_glue) in zb->glue + 1 */
-	uint32_t glue_size;     /* bytes, padded to 4; 0 = none */
 	uint32_t policy;        /* policy record index + 1, 0 = static */
 	uint16_t type;
 	uint16_t count;
@@ -100,8 +99,10 @@ struct zbuild {
 	uint32_t *addl;         /* additional lists: count, then indexes */
 	size_t naddl, addl_cap;
 	size_t nlists;          /* additional lists (each gets a glue word) */
-	uint8_t *glue;          /* pre-rendered glue (struct snap_glue) */
-	size_t glue_len, glue_cap;
+	uint8_t *glue;          /* pre-rendered glue (struct snap_glue), */
+	size_t glue_len, glue_cap;      /* each distinct one once */
+	uint32_t *gtab;         /* glue_len + 1 of each, by content hash */
+	size_t gmask;
 
 	uint32_t soa_serial, neg_ttl, soa_set;
 	uint32_t nsig;          /* per-type RRSIG entries (the zone's array) */
@@ -114,7 +115,7 @@ struct zbuild {
 	uint32_t hash_slots;
 
 	/* layout in the blob */
-	uint64_t off_nodes, off_hash, off_sets, off_data, off_addl;
+	uint64_t off_nodes, off_hash, off_sets, off_data, off_addl, off_glue;
 	uint64_t off_kids;      /* children table (signed zones), 0 = none */
 	uint64_t off_nsec3;     /* NSEC3 table, 0 = none */
 	uint64_t off_denial;    /* denial records (signed zones), 0 = none */
@@ -198,6 +199,7 @@ static void zb_free(struct zbuild *zb)
 	free(zb->inner);
 	free(zb->addl);
 	free(zb->glue);
+	free(zb->gtab);
 	free(zb->n3h);
 	memset(zb, 0, sizeof(*zb));
 }
@@ -852,6 +854,38 @@ static int glue_reserve(struct zbuild *zb, size_t more)
 	return 0;
 }
 
+/* FNV-1a over n bytes: glue is hashed once, at compile time. */
+static uint64_t glue_hash(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (n--)
+		h = (h ^ *p++) * 0x100000001b3ull;
+	return h;
+}
+
+/* The glue just rendered at zb->glue + glue_len (size bytes) kept once:
+ * NS RRsets of many delegations often name the same servers (the root's
+ * TLDs; a hosting provider's zones). Its place + 1, the first copy's
+ * when it is a repeat (then it is dropped). */
+static uint32_t glue_keep(struct zbuild *zb, size_t size)
+{
+	const uint8_t *g = zb->glue + zb->glue_len;
+	size_t pos = glue_hash(g, size) & zb->gmask;
+
+	for (; zb->gtab[pos]; pos = (pos + 1) & zb->gmask) {
+		const uint8_t *o = zb->glue + zb->gtab[pos] - 1;
+		const struct snap_glue *og = (const void *)o;
+		size_t osize = sizeof(*og) + og->count * sizeof(og->fix[0]) + og->wire_len;
+
+		if (((osize + 3) & ~(size_t)3) == size && !memcmp(o, g, size))
+			return zb->gtab[pos];
+	}
+	zb->gtab[pos] = (uint32_t)zb->glue_len + 1;
+	zb->glue_len += size;
+	return zb->gtab[pos];
+}
+
 /* Where each listed target is first named: for the list's targets in
  * order, the RR of s (as the engine's merge pass matches them) and the
  * offset of the target name from the start of s's wire. False when an
@@ -957,9 +991,7 @@ static int set_glue(struct zbuild *zb, const uint32_t *by_idx, const struct bnod
 			}
 		}
 	}
-	s->glue = (uint32_t)zb->glue_len + 1;
-	s->glue_size = (uint32_t)size;
-	zb->glue_len += size;
+	s->glue = glue_keep(zb, size);
 out:
 	free(rr);
 	return ret;
@@ -971,8 +1003,17 @@ static int build_glue(struct zbuild *zb)
 	uint32_t *by_idx = malloc(((size_t)zb->nnode + 1) * sizeof(*by_idx));
 	int ret = 0;
 
-	if (!by_idx)
+	size_t slots = 16;
+
+	while (slots < 2 * zb->nlists)
+		slots *= 2;
+	free(zb->gtab);
+	zb->gtab = calloc(slots, sizeof(*zb->gtab));
+	zb->gmask = slots - 1;
+	if (!by_idx || !zb->gtab) {
+		free(by_idx);
 		return P53_ENOMEM;
+	}
 	for (uint32_t id = 0; id < zb->nnode; id++)
 		by_idx[zb->node[id].idx] = id;
 	for (uint32_t id = 0; id < zb->nnode && !ret; id++) {
@@ -1206,7 +1247,9 @@ static uint64_t zb_layout(struct zbuild *zb, uint64_t off)
 	zb->off_data = off = (off + 63) & ~(uint64_t)63;
 	off = ALIGN8(off + zb->data_size);
 	zb->off_addl = off;
-	off = ALIGN8(off + zb->naddl * 4 + zb->nlists * 4 + zb->glue_len);
+	off = ALIGN8(off + zb->naddl * 4 + zb->nlists * 4);
+	zb->off_glue = off;
+	off = ALIGN8(off + zb->glue_len);
 	if (!zb->nsig)
 		return off;
 	zb->off_kids = off;
@@ -1264,17 +1307,13 @@ static void emit_set(struct zbuild *zb, uint8_t *blob, struct snap_rrset *out,
 	if (s->addl) {
 		const uint32_t *a = &zb->addl[s->addl - 1];
 		size_t bytes = (1 + (size_t)a[0]) * sizeof(*a);
-		uint32_t gsize = s->glue_size;
+		uint32_t glue = s->glue ? (uint32_t)zb->off_glue + s->glue - 1 : 0;
 
 		memcpy(blob + *apos, a, bytes);
 		out->additional = (uint32_t)*apos;
 		*apos += bytes;
-		memcpy(blob + *apos, &gsize, 4);
+		memcpy(blob + *apos, &glue, 4);
 		*apos += 4;
-		if (gsize) {
-			memcpy(blob + *apos, zb->glue + s->glue - 1, gsize);
-			*apos += gsize;
-		}
 	}
 }
 
@@ -1460,6 +1499,9 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 	uint32_t mask = zb->hash_slots - 1;
 	uint64_t wpos = zb->off_data, apos = zb->off_addl;
 	uint32_t spos = 0;
+
+	if (zb->glue_len)
+		memcpy(blob + zb->off_glue, zb->glue, zb->glue_len);
 
 	for (uint32_t id = 0; id < zb->nnode; id++) {
 		struct bnode *n = &zb->node[id];

@@ -258,9 +258,9 @@ static inline const struct snap_rrset *snap_denial_rrset(const uint8_t *blob,
 struct snap_addl {
 	uint32_t count;
 	uint32_t node[];
-	/* v2.1: then uint32_t glue_size (bytes, a multiple of 4, 0 = none)
-	 * and that many bytes of struct snap_glue; 2.0 readers stop at
-	 * node[count - 1]. */
+	/* v2.1: then uint32_t glue, the offset of a struct snap_glue (4-byte
+	 * aligned; 0 = none), which RRsets with the same glue share; 2.0
+	 * readers stop at node[count - 1]. */
 };
 
 /* v2.1, after an NS, MX or SRV RRset's additional list: the additional

@@ -82,8 +82,9 @@ struct vctx {
 	uint64_t content;
 	uint32_t hdr_size;
 	uint64_t sets;          /* nodes' RRsets checked so far */
-	uint64_t glue;          /* glue bytes checked so far */
 	bool has_glue;          /* v2.1: additional lists end in glue */
+	uint8_t *glue_seen;     /* v2.1: a bit per 4 content bytes, set at
+				 * each glue checked whole (it is shared) */
 	struct snap_aux aux;    /* opened by check_sections */
 	int err;
 	char msg[300];
@@ -293,32 +294,14 @@ static uint32_t set_target_at(const uint8_t *wire, const struct snap_rrset *s,
 	return t ? (uint32_t)(t - wire) : 0;
 }
 
-/* v2.1: the glue after set s's additional list (a, count nodes): its
- * size word inside the content, and the glue, when there is some, whole,
- * framed RR by RR, each fix at an RR's start and naming where the RR it
- * cites names its target. The glue of all RRsets together is no larger
- * than the content (a list shared by many RRsets is checked each time). */
-static int check_glue(struct vctx *v, uint32_t zi, const struct snap_rrset *s,
-		      const struct snap_addl *a)
+/* v2.1: the framing of glue g (size bytes at offset off) and that each
+ * fix names where RR fix.rr of set s names its target; then marked seen. */
+static int check_glue_whole(struct vctx *v, uint32_t zi, const struct snap_rrset *s,
+			    const struct snap_glue *g, uint32_t off)
 {
-	uint64_t at = (uint64_t)s->additional + 4 + (uint64_t)a->count * 4;
-	const struct snap_glue *g = (const void *)(v->b + at + 4);
-	const uint8_t *wire, *set_wire = v->b + s->wire;
-	uint32_t size, pos = 0, rr = 0, spos = 0, sk = 0;
+	const uint8_t *wire = (const uint8_t *)&g->fix[g->count], *set_wire = v->b + s->wire;
+	uint32_t pos = 0, spos = 0, sk = 0;
 
-	if (!in_blob(v, at, 4))
-		return bad(v, P53_EFORMAT, "zone %u: glue size of the additional list at "
-			   "%u outside the content", zi, s->additional);
-	memcpy(&size, v->b + at, 4);
-	if (!size)
-		return 0;
-	if (size % 4 || size < sizeof(*g) || !in_blob(v, at + 4, size) ||
-	    (s->type != RRTYPE_NS && s->type != RRTYPE_MX && s->type != RRTYPE_SRV) ||
-	    (uint64_t)sizeof(*g) + (uint64_t)g->count * sizeof(g->fix[0]) + g->wire_len > size ||
-	    (v->glue += size) > v->content)
-		return bad(v, P53_EFORMAT, "zone %u: glue of the additional list at %u "
-			   "(%u bytes) does not fit", zi, s->additional, size);
-	wire = (const uint8_t *)&g->fix[g->count];
 	for (uint32_t i = 0; i < g->count; i++) {
 		const struct snap_glue_fix *f = &g->fix[i];
 
@@ -326,16 +309,47 @@ static int check_glue(struct vctx *v, uint32_t zi, const struct snap_rrset *s,
 		    g->wire_len - pos - 12 < get16(wire + pos + 10) ||
 		    f->rr >= s->count || f->rr < sk || f->reserved ||
 		    f->target != set_target_at(set_wire, s, f->rr, &spos, &sk) || !f->target)
-			return bad(v, P53_EFORMAT, "zone %u: glue RR %u of the additional "
-				   "list at %u does not frame or names no target", zi, i,
-				   s->additional);
+			return bad(v, P53_EFORMAT, "zone %u: glue RR %u at %u does not frame "
+				   "or names no target", zi, i, off);
 		pos += 12u + get16(wire + pos + 10);
-		rr++;
 	}
-	if (pos != g->wire_len || !rr)
-		return bad(v, P53_EFORMAT, "zone %u: glue of the additional list at %u "
-			   "holds %u bytes beyond its %u RRs", zi, s->additional,
-			   g->wire_len - pos, rr);
+	if (pos != g->wire_len || !g->count)
+		return bad(v, P53_EFORMAT, "zone %u: glue at %u holds %u bytes beyond its "
+			   "%u RRs", zi, off, g->wire_len - pos, g->count);
+	v->glue_seen[off / 32] |= (uint8_t)(1u << (off / 4 % 8));
+	return 0;
+}
+
+/* v2.1: the glue word after set s's additional list (a, count nodes):
+ * inside the content, and the glue it names, if any, whole inside it and
+ * after NS, MX or SRV. Glue is shared by RRsets, so it is checked whole
+ * at its first reference only (as the node's RRset arrays, the checks
+ * keep the engine in bounds, not every answer right): at the later ones,
+ * that its RRs cite RRs that set s has. */
+static int check_glue(struct vctx *v, uint32_t zi, const struct snap_rrset *s,
+		      const struct snap_addl *a)
+{
+	uint64_t at = (uint64_t)s->additional + 4 + (uint64_t)a->count * 4;
+	const struct snap_glue *g;
+	uint32_t off;
+
+	if (!in_blob(v, at, 4))
+		return bad(v, P53_EFORMAT, "zone %u: glue word of the additional list at "
+			   "%u outside the content", zi, s->additional);
+	memcpy(&off, v->b + at, 4);
+	if (!off)
+		return 0;
+	g = (const void *)(v->b + off);
+	if (off % 4 || !in_blob(v, off, sizeof(*g)) ||
+	    (s->type != RRTYPE_NS && s->type != RRTYPE_MX && s->type != RRTYPE_SRV) ||
+	    !in_blob(v, off, sizeof(*g) + (uint64_t)g->count * sizeof(g->fix[0]) + g->wire_len))
+		return bad(v, P53_EFORMAT, "zone %u: glue at %u (of the additional list at "
+			   "%u) does not fit", zi, off, s->additional);
+	if (!(v->glue_seen[off / 32] & (1u << (off / 4 % 8))))
+		return check_glue_whole(v, zi, s, g, off);
+	if (g->count && g->fix[g->count - 1].rr >= s->count)
+		return bad(v, P53_EFORMAT, "zone %u: glue at %u cites RR %u of an RRset of %u",
+			   zi, off, g->fix[g->count - 1].rr, s->count);
 	return 0;
 }
 
@@ -752,10 +766,16 @@ static int verify(const uint8_t *b, size_t len, const char *name,
 
 	if (check_header(&v) < 0)
 		goto fail;
+	if (v.has_glue && !(v.glue_seen = calloc(v.content / 32 + 1, 1))) {
+		bad(&v, P53_ENOMEM, "no memory to check the glue");
+		goto fail;
+	}
 	job.content = v.content;
 	threaded = v.content >= HASH_THREAD_MIN &&
 		   pthread_create(&th, NULL, hash_run, &job) == 0;
 	check_structure(&v);
+	free(v.glue_seen);
+	v.glue_seen = NULL;
 	if (threaded)
 		pthread_join(th, NULL);
 	else
@@ -775,6 +795,7 @@ static int verify(const uint8_t *b, size_t len, const char *name,
 		return 0;
 	}
 fail:
+	free(v.glue_seen);
 	aux_close(&v.aux);
 	diag_error(d, name, 0, 0, "%s", v.msg);
 	return v.err;
@@ -1458,13 +1479,13 @@ static void lookup_in(const struct snap *s, const struct snap_zone *z,
 const struct snap_glue *snap_glue_of(const struct snap *s, const struct snap_rrset *set)
 {
 	const struct snap_addl *a;
-	uint32_t size;
+	uint32_t off;
 
 	if (!s->has_glue || !snap_has_additional(set))
 		return NULL;
 	a = (const void *)(s->blob + set->additional);
-	memcpy(&size, &a->node[a->count], 4);
-	return size ? (const struct snap_glue *)(const void *)&a->node[a->count + 1] : NULL;
+	memcpy(&off, &a->node[a->count], 4);
+	return off ? (const struct snap_glue *)(const void *)(s->blob + off) : NULL;
 }
 
 void snap_lookup_node(const struct snap *s, const struct snap_zone *z,

@@ -29,7 +29,8 @@
 
 /* Every glue case: in-zone, sibling and out-of-zone NS targets, a target
  * twice, a target in another case, a target that is a CNAME, one below a
- * zone cut (glue for NS, never for MX), a signed one, SRV, a 13-server delegation with
+ * zone cut (glue for NS, never for MX), a signed one, SRV, two
+ * delegations with the same servers (one copy of their glue), a 13-server delegation with
  * 26 glue RRs, and glue whose pointers land past 16 KiB (TCP). */
 static const char ZONE[] =
 	"$ORIGIN g.test.\n"
@@ -70,6 +71,8 @@ static const char ZONE[] =
 	"big NS ns05.big\nbig NS ns06.big\nbig NS ns07.big\nbig NS ns08.big\n"
 	"big NS ns09.big\nbig NS ns10.big\nbig NS ns11.big\nbig NS ns12.big\n"
 	"big NS ns13.big\n"
+	"big2 NS ns01.big\nbig2 NS ns02.big\n"
+	"big3 NS ns01.big\nbig3 NS ns02.big\n"
 	"ns01.big A 198.51.100.1\nns01.big AAAA 2001:db8:b::1\n"
 	"ns02.big A 198.51.100.2\nns02.big AAAA 2001:db8:b::2\n"
 	"ns03.big A 198.51.100.3\nns03.big AAAA 2001:db8:b::3\n"
@@ -253,10 +256,15 @@ static void same_answers(const struct pair *p)
 	assert_true(asked > 0);
 }
 
-/* How many RRsets of p carry pre-rendered glue (and none of the 2.0 reading). */
-static unsigned count_glue(const struct pair *p, uint16_t type, unsigned *rrs)
+/* How many RRsets of p carry pre-rendered glue (and none of the 2.0
+ * reading); *distinct: how many different glue blocks they point at. */
+static unsigned count_glue_shared(const struct pair *p, uint16_t type, unsigned *rrs,
+				  unsigned *distinct)
 {
+	const struct snap_glue *seen[4096];
 	unsigned sets = 0;
+
+	*distinct = 0;
 
 	*rrs = 0;
 	for (uint32_t zi = 0; zi < snap_zone_count(p->s); zi++) {
@@ -270,13 +278,29 @@ static unsigned count_glue(const struct pair *p, uint16_t type, unsigned *rrs)
 			if (!set)
 				continue;
 			assert_null(snap_glue_of(p->s20, snap_node_rrset(p->s20, n20, type)));
-			if (snap_glue_of(p->s, set)) {
-				sets++;
-				*rrs += snap_glue_of(p->s, set)->count;
+			const struct snap_glue *g = snap_glue_of(p->s, set);
+			unsigned k = 0;
+
+			if (!g)
+				continue;
+			sets++;
+			*rrs += g->count;
+			while (k < *distinct && seen[k] != g)
+				k++;
+			if (k == *distinct) {
+				assert_true(k < sizeof(seen) / sizeof(seen[0]));
+				seen[(*distinct)++] = g;
 			}
 		}
 	}
 	return sets;
+}
+
+static unsigned count_glue(const struct pair *p, uint16_t type, unsigned *rrs)
+{
+	unsigned distinct;
+
+	return count_glue_shared(p, type, rrs, &distinct);
 }
 
 static const struct snap_rrset *rrset_of(const struct pair *p, const char *owner,
@@ -297,15 +321,18 @@ static void test_same_answers(void **state)
 {
 	struct pair p = { 0 };
 	const struct snap_glue *g;
-	unsigned rrs;
+	unsigned rrs, distinct;
 
 	(void)state;
 	pair_open(&p, parse_text(ZONE));
 	/* what was pre-rendered: apex NS (ns1 A+AAAA, ns2 2 A), MX (mail
 	 * A+AAAA once, mail2 AAAA; not the occluded cut.sub nor the CNAME),
 	 * SRV (mail, ns1), sub NS (ns.sub, ns2.sub, ns1 x2, cut.sub), big */
-	assert_int_equal(count_glue(&p, RRTYPE_NS, &rrs), 3);
-	assert_int_equal(rrs, 4 + 5 + 26);
+	assert_int_equal(count_glue_shared(&p, RRTYPE_NS, &rrs, &distinct), 5);
+	assert_int_equal(rrs, 4 + 5 + 26 + 4 + 4);
+	assert_int_equal(distinct, 4);  /* big2 and big3 share one copy */
+	assert_ptr_equal(snap_glue_of(p.s, rrset_of(&p, "big2.g.test.", RRTYPE_NS)),
+			 snap_glue_of(p.s, rrset_of(&p, "big3.g.test.", RRTYPE_NS)));
 	assert_int_equal(count_glue(&p, RRTYPE_MX, &rrs), 1);
 	assert_int_equal(rrs, 3);
 	assert_int_equal(count_glue(&p, RRTYPE_SRV, &rrs), 1);
@@ -374,13 +401,15 @@ static void test_copied(void **state)
 static void test_root_same(void **state)
 {
 	struct pair p = { 0 };
-	unsigned rrs, sets;
+	unsigned rrs, sets, distinct;
 
 	(void)state;
 	pair_open(&p, parse_root());
-	sets = count_glue(&p, RRTYPE_NS, &rrs);
+	sets = count_glue_shared(&p, RRTYPE_NS, &rrs, &distinct);
 	assert_true(sets > 1000);
 	assert_true(rrs > 5000);
+	/* TLDs served by the same servers share one copy (com and net, ...) */
+	assert_true(distinct < sets * 3 / 4);
 	same_answers(&p);
 	pair_close(&p);
 }
@@ -406,6 +435,15 @@ static void refuse(const struct pair *p, size_t at, const void *val, size_t n,
 	free(b);
 }
 
+/* Where the glue word of owner's NS RRset is in p's blob. */
+static size_t word_of(const struct pair *p, const char *owner)
+{
+	const struct snap_rrset *set = rrset_of(p, owner, RRTYPE_NS);
+	const struct snap_addl *a = (const void *)(p->blob + set->additional);
+
+	return set->additional + 4 + (size_t)a->count * 4;
+}
+
 static void test_reader_refuses(void **state)
 {
 	struct pair p = { 0 };
@@ -423,9 +461,12 @@ static void test_reader_refuses(void **state)
 	fix = off + offsetof(struct snap_glue, fix);
 
 	u32 = 0x7ffffff0;
-	refuse(&p, off - 4, &u32, 4, "size past the content");
-	u32 = 6;
-	refuse(&p, off - 4, &u32, 4, "size not a multiple of 4");
+	refuse(&p, word_of(&p, "big.g.test."), &u32, 4, "glue past the content");
+	u32 = (uint32_t)off + 2;
+	refuse(&p, word_of(&p, "big.g.test."), &u32, 4, "glue not 4-byte aligned");
+	/* sub's 4 NS sharing big's glue, which cites big's 13th */
+	u32 = (uint32_t)off;
+	refuse(&p, word_of(&p, "sub.g.test."), &u32, 4, "glue citing RRs the RRset lacks");
 	u16 = 27;
 	refuse(&p, off, &u16, 2, "more RRs than framed");
 	u32 = g->wire_len + 4;
