@@ -72,7 +72,7 @@ struct snap {
 	/* Per zone, NULL or built at open for an apex with many children
 	 * (the root, a TLD): where the children whose key starts with each
 	 * byte begin, so that the NSEC search starts in the right letter. */
-	uint32_t **apex_kidx;
+	struct kidx **apex_kidx;
 };
 
 /* First problem found, kept until the hash result says which to report. */
@@ -841,29 +841,63 @@ static const struct snap_kid *kid_array(const struct snap *s, const struct snap_
 	return (const struct snap_kid *)(const void *)(s->blob + kid_array_at(z));
 }
 
-/* t[b], b = 0..256: the first child of the apex whose key's top byte is
- * at least b (t[256]: one past the last), the children being in key order
- * as the compiler sorts them. Open does not check that order: were it
- * broken, t would still be non-decreasing inside the apex's range, so a
- * search reads nothing outside it and only its answer is wrong, as without
- * the index. */
-static uint32_t *kidx_build(const struct snap *s, const struct snap_zone *z)
+/*
+ * An index of the apex's children by the first two bytes of their keys,
+ * for the NSEC searches of names below the apex (a root NXDOMAIN has one
+ * among some 1,450 TLDs, and its binary search was half of the proof's
+ * cost). Bytes are ranked to keep the index small: the characters of
+ * host names ('-', digits, '_', letters) get a rank each, any other byte
+ * shares a rank with its neighbours. Ranks keep byte order, so bucket b
+ * holds exactly the children whose first two key bytes rank b (or whose
+ * shared first byte's rank does), in key order. t[b]: the first child whose bucket is b or later;
+ * t[KIDX_BUCKETS]: one past the last. Open does not check the children's
+ * order: were it broken, t would still be non-decreasing inside the
+ * apex's range, so a search reads nothing outside it and only its answer
+ * is wrong, as without the index.
+ */
+#define KIDX_RANKS      77      /* 2 x 38 characters + 1 */
+#define KIDX_BUCKETS    (KIDX_RANKS * KIDX_RANKS)
+
+struct kidx {
+	uint8_t rank[256];
+	uint32_t t[KIDX_BUCKETS + 1];
+};
+
+/* A first byte without a rank of its own (an even one) shares it with
+ * other bytes, so the second byte cannot order its keys: they all go to
+ * the first sub-bucket. */
+static inline unsigned kidx_bucket(const struct kidx *x, uint64_t key)
 {
+	unsigned r0 = x->rank[key >> 56];
+
+	return r0 * KIDX_RANKS + (-(r0 & 1) & x->rank[(key >> 48) & 0xff]);
+}
+
+static struct kidx *kidx_build(const struct snap *s, const struct snap_zone *z)
+{
+	static const char chars[] = "-0123456789_abcdefghijklmnopqrstuvwxyz";
 	const uint32_t *first = kid_first(s, z);
 	const struct snap_kid *kid = kid_array(s, z);
 	uint32_t lo = first[0], hi = first[1], k;
-	uint32_t *t;
+	unsigned below = 0;
+	struct kidx *x;
 
-	if (hi - lo < KIDX_MIN || !(t = malloc(257 * sizeof(*t))))
+	if (hi - lo < KIDX_MIN || !(x = malloc(sizeof(*x))))
 		return NULL;
-	k = lo;
 	for (unsigned b = 0; b < 256; b++) {
-		while (k < hi && (kid[k].key >> 56) < b)
-			k++;
-		t[b] = k;
+		unsigned is = b && strchr(chars, (int)b);
+
+		x->rank[b] = (uint8_t)(2 * below + is);
+		below += is;
 	}
-	t[256] = hi;
-	return t;
+	k = lo;
+	for (unsigned b = 0; b < KIDX_BUCKETS; b++) {
+		while (k < hi && kidx_bucket(x, kid[k].key) < b)
+			k++;
+		x->t[b] = k;
+	}
+	x->t[KIDX_BUCKETS] = hi;
+	return x;
 }
 
 static void kidx_free(struct snap *s)
@@ -1617,13 +1651,14 @@ const struct snap_node *snap_nsec_cover(const struct snap *s,
 	 * thousand TLDs are not predictable, and mispredictions cost more than
 	 * the loads. Equal keys (labels alike in their first 8 bytes) are rare
 	 * and are compared in full after. Under an indexed apex the bound lies
-	 * among the children that share the key's first byte, or just after. */
+	 * among the children in the key's bucket, or just after. */
 	{
-		const uint32_t *t = e == 0 && s->apex_kidx ?
-				    s->apex_kidx[z - s->zones] : NULL;
-		uint32_t from = t ? t[key >> 56] : lo;
+		const struct kidx *x = e == 0 && s->apex_kidx ?
+				       s->apex_kidx[z - s->zones] : NULL;
+		unsigned bk = x ? kidx_bucket(x, key) : 0;
+		uint32_t from = x ? x->t[bk] : lo;
 		const struct snap_kid *p = kid + from;
-		uint32_t len = (t ? t[(key >> 56) + 1] : hi) - from;
+		uint32_t len = (x ? x->t[bk + 1] : hi) - from;
 
 		while (len > 1) {
 			uint32_t half = len / 2;
