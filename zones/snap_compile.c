@@ -1001,9 +1001,8 @@ out:
 static int build_glue(struct zbuild *zb)
 {
 	uint32_t *by_idx = malloc(((size_t)zb->nnode + 1) * sizeof(*by_idx));
+	size_t slots = 16;      /* the dedup table: at most half full */
 	int ret = 0;
-
-	size_t slots = 16;
 
 	while (slots < 2 * zb->nlists)
 		slots *= 2;
