@@ -875,10 +875,9 @@ static uint32_t glue_keep(struct zbuild *zb, size_t size)
 
 	for (; zb->gtab[pos]; pos = (pos + 1) & zb->gmask) {
 		const uint8_t *o = zb->glue + zb->gtab[pos] - 1;
-		const struct snap_glue *og = (const void *)o;
-		size_t osize = sizeof(*og) + og->count * sizeof(og->fix[0]) + og->wire_len;
+		uint64_t osize = snap_glue_size((const struct snap_glue *)(const void *)o);
 
-		if (((osize + 3) & ~(size_t)3) == size && !memcmp(o, g, size))
+		if (((osize + 3) & ~(uint64_t)3) == size && !memcmp(o, g, size))
 			return zb->gtab[pos];
 	}
 	zb->gtab[pos] = (uint32_t)zb->glue_len + 1;
@@ -911,10 +910,15 @@ static bool glue_targets(const struct zbuild *zb, const struct bset *s, uint32_t
 	return j == list[0];
 }
 
-/* The address RRsets the engine writes for target node t (put_glue), or
- * false when one is a traffic policy (its answer is chosen per query). */
-static bool glue_sets(const struct zbuild *zb, const struct bnode *t, const struct bset *out[2])
+/* The address RRsets the engine writes for target node t of RRset s
+ * (put_additional: data below a zone cut only for NS), or false when one
+ * is a traffic policy (its answer is chosen per query). */
+static bool glue_sets(const struct zbuild *zb, const struct bset *s, const struct bnode *t,
+		      const struct bset *out[2])
 {
+	out[0] = out[1] = NULL;
+	if ((t->flags & SNAP_NODE_OCCLUDED) && s->type != RRTYPE_NS)
+		return true;
 	out[0] = node_set(zb, t, RRTYPE_A);
 	out[1] = node_set(zb, t, RRTYPE_AAAA);
 	return !(out[0] && out[0]->policy) && !(out[1] && out[1]->policy);
@@ -941,9 +945,7 @@ static int set_glue(struct zbuild *zb, const uint32_t *by_idx, const struct bnod
 		const struct bnode *t = &zb->node[by_idx[list[1 + j]]];
 		const struct bset *as[2];
 
-		if ((t->flags & SNAP_NODE_OCCLUDED) && s->type != RRTYPE_NS)
-			continue;
-		if (!glue_sets(zb, t, as))
+		if (!glue_sets(zb, s, t, as))
 			goto out;
 		for (int i = 0; i < 2; i++) {
 			if (as[i]) {
@@ -951,7 +953,7 @@ static int set_glue(struct zbuild *zb, const uint32_t *by_idx, const struct bnod
 				wire += as[i]->wire_len;
 			}
 		}
-		if (node_set(zb, t, RRTYPE_RRSIG))
+		if ((as[0] || as[1]) && node_set(zb, t, RRTYPE_RRSIG))
 			flags |= SNAP_GLUE_SIGNED;
 	}
 	head = sizeof(*g) + count * sizeof(g->fix[0]);
@@ -970,9 +972,7 @@ static int set_glue(struct zbuild *zb, const uint32_t *by_idx, const struct bnod
 		const struct bnode *t = &zb->node[by_idx[list[1 + j]]];
 		const struct bset *as[2];
 
-		if ((t->flags & SNAP_NODE_OCCLUDED) && s->type != RRTYPE_NS)
-			continue;
-		(void)glue_sets(zb, t, as);
+		(void)glue_sets(zb, s, t, as);
 		for (int i = 0; i < 2; i++) {
 			for (uint32_t k = 0; as[i] && k < as[i]->count; k++) {
 				const struct zone_rr *r = &zb->rr[zb->order[as[i]->first + k]];

@@ -291,6 +291,12 @@ struct snap_glue {
 	 * RDATA), then zero padding to 4 bytes */
 };
 
+/* Bytes of glue block g, fixes and wire, without the padding. */
+static inline uint64_t snap_glue_size(const struct snap_glue *g)
+{
+	return sizeof(*g) + (uint64_t)g->count * sizeof(g->fix[0]) + g->wire_len;
+}
+
 /* Optional trailer after content_size: a detached controller signature
  * over header.sha256 (issue 5 fills it). */
 #define SNAP_SIG_MAGIC      "POP53SIG"

@@ -69,9 +69,10 @@ struct snap {
 	uint32_t nhealth;
 	struct snap_alias_index ali;    /* out-of-zone alias targets */
 	struct snap_alias *alias_slots; /* attached by the control plane */
-	/* Per zone, NULL or built at open for an apex with many children
-	 * (the root, a TLD): where the children whose key starts with each
-	 * byte begin, so that the NSEC search starts in the right letter. */
+	/* Per zone, NULL or built at open for a signed apex with many
+	 * children (the root, a TLD): where the children whose keys start
+	 * with each pair of bytes begin (struct kidx), so that the NSEC
+	 * search starts among a handful. */
 	struct kidx **apex_kidx;
 };
 
@@ -294,7 +295,13 @@ static uint32_t set_target_at(const uint8_t *wire, const struct snap_rrset *s,
 	return t ? (uint32_t)(t - wire) : 0;
 }
 
-/* v2.1: the framing of glue g (size bytes at offset off) and that each
+/* Block at off's bit in vctx.glue_seen[off / 32]: one per 4 bytes. */
+static inline uint8_t glue_bit(uint32_t off)
+{
+	return (uint8_t)(1u << (off / 4 % 8));
+}
+
+/* v2.1: the framing of glue g (at offset off) and that each
  * fix names where RR fix.rr of set s names its target; then marked seen. */
 static int check_glue_whole(struct vctx *v, uint32_t zi, const struct snap_rrset *s,
 			    const struct snap_glue *g, uint32_t off)
@@ -316,7 +323,7 @@ static int check_glue_whole(struct vctx *v, uint32_t zi, const struct snap_rrset
 	if (pos != g->wire_len || !g->count)
 		return bad(v, P53_EFORMAT, "zone %u: glue at %u holds %u bytes beyond its "
 			   "%u RRs", zi, off, g->wire_len - pos, g->count);
-	v->glue_seen[off / 32] |= (uint8_t)(1u << (off / 4 % 8));
+	v->glue_seen[off / 32] |= glue_bit(off);
 	return 0;
 }
 
@@ -342,10 +349,10 @@ static int check_glue(struct vctx *v, uint32_t zi, const struct snap_rrset *s,
 	g = (const void *)(v->b + off);
 	if (off % 4 || !in_blob(v, off, sizeof(*g)) ||
 	    (s->type != RRTYPE_NS && s->type != RRTYPE_MX && s->type != RRTYPE_SRV) ||
-	    !in_blob(v, off, sizeof(*g) + (uint64_t)g->count * sizeof(g->fix[0]) + g->wire_len))
+	    !in_blob(v, off, snap_glue_size(g)))
 		return bad(v, P53_EFORMAT, "zone %u: glue at %u (of the additional list at "
 			   "%u) does not fit", zi, off, s->additional);
-	if (!(v->glue_seen[off / 32] & (1u << (off / 4 % 8))))
+	if (!(v->glue_seen[off / 32] & glue_bit(off)))
 		return check_glue_whole(v, zi, s, g, off);
 	if (g->count && g->fix[g->count - 1].rr >= s->count)
 		return bad(v, P53_EFORMAT, "zone %u: glue at %u cites RR %u of an RRset of %u",
@@ -849,11 +856,11 @@ static const struct snap_kid *kid_array(const struct snap *s, const struct snap_
  * host names ('-', digits, '_', letters) get a rank each, any other byte
  * shares a rank with its neighbours. Ranks keep byte order, so bucket b
  * holds exactly the children whose first two key bytes rank b (or whose
- * shared first byte's rank does), in key order. t[b]: the first child whose bucket is b or later;
- * t[KIDX_BUCKETS]: one past the last. Open does not check the children's
- * order: were it broken, t would still be non-decreasing inside the
- * apex's range, so a search reads nothing outside it and only its answer
- * is wrong, as without the index.
+ * shared first byte's rank does), in key order. t[b]: the first child
+ * whose bucket is b or later; t[KIDX_BUCKETS]: one past the last. Open
+ * does not check the children's order: were it broken, t would still be
+ * non-decreasing inside the apex's range, so a search reads nothing
+ * outside it and only its answer is wrong, as without the index.
  */
 #define KIDX_RANKS      77      /* 2 x 38 characters + 1 */
 #define KIDX_BUCKETS    (KIDX_RANKS * KIDX_RANKS)
@@ -2019,11 +2026,10 @@ static void step_addl(const struct snap *s, struct bstate *b)
 	 * no signatures a DO=1 answer wants (the burst does not know DO):
 	 * its lines, not the targets' nodes. */
 	if (g && !(g->flags & SNAP_GLUE_SIGNED)) {
-		uint32_t len = (uint32_t)sizeof(*g) + g->count * (uint32_t)sizeof(g->fix[0]) +
-			       g->wire_len;
+		uint64_t len = snap_glue_size(g);
 
 		warm_span(s, (uint32_t)((const uint8_t *)g - s->blob),
-			  len < BURST_GLUE_BYTES ? len : BURST_GLUE_BYTES);
+			  len < BURST_GLUE_BYTES ? (uint32_t)len : BURST_GLUE_BYTES);
 		b->stage = B_DONE;
 		return;
 	}

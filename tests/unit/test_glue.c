@@ -528,7 +528,7 @@ static void test_hostile_glue(void **state)
 				continue;
 			at = (size_t)((const uint8_t *)g - p.blob);
 			lo = at < lo ? at : lo;
-			at += sizeof(*g) + g->count * sizeof(g->fix[0]) + g->wire_len;
+			at += snap_glue_size(g);
 			hi = at > hi ? at : hi;
 		}
 	}
