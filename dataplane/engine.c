@@ -1087,6 +1087,17 @@ static bool put_policy_sig(struct ans *a, struct writer *w, uint32_t ri,
  * into a string instruction slow to start for a struct this size. */
 static const struct policy_input blank_input;
 
+/* What the policy draws with: the health words and the query's random
+ * number. */
+static inline void policy_draw_input(struct policy_input *in, const uint8_t *health,
+				     uint32_t nhealth, uint64_t rnd)
+{
+	in->health = health;
+	in->nhealth = nhealth;
+	in->random = rnd;
+	in->rotation = rnd >> 32;
+}
+
 /* A policy RRset (snap_format.h): the RRs come from policy_eval for this
  * client (its location, latency row and the health words), not from the
  * placeholder wire. Writes nothing when the policy chose nothing; the
@@ -1095,26 +1106,50 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 		       uint32_t owner, uint16_t *count)
 {
 	const struct policy *p = snap_policy(a->s);
-	struct policy_input in = blank_input;
+	struct policy_input in;
 	struct policy_output out;
 	struct policy_record r;
-	uint32_t osize = owner_size(w, owner), pos0 = w->pos;
+	struct policy_quick q;
+	uint32_t osize, pos0 = w->pos, ri = set->policy - 1, nhealth;
 	uint16_t count0 = *count;
+	const uint8_t *health;
+	uint64_t rnd;
+	bool client;
 
 	if (!p)
 		return true;
-	/* the record's tables load in parallel while the client is located
-	 * (in a burst the lookup pipeline has fetched them already) */
-	if (!a->piped)
-		policy_prefetch(p, set->policy - 1);
+	health = snap_health(a->s, &nhealth);
+	rnd = next_random(get16(a->pq->wire) ^ (uint64_t)(a->c ? a->c->port : 0) << 16);
 	/* weighted, failover, ... alone never ask where the client is */
-	if (policy_record_client(p, set->policy - 1))
+	if ((client = policy_record_client(p, ri))) {
+		/* the record's tables load while the client is located (in a
+		 * burst the lookup pipeline has fetched them already) */
+		if (!a->piped)
+			policy_prefetch(p, ri);
+		in = blank_input;
 		locate_client(a->s, client_loc(a), &in);
-	in.health = snap_health(a->s, &in.nhealth);
-	in.random = next_random(get16(a->pq->wire) ^ (uint64_t)(a->c ? a->c->port : 0) << 16);
-	in.rotation = in.random >> 32;
-	policy_eval(p, set->policy - 1, &in, &out);
-	policy_record_brief(p, set->policy - 1, &r);
+	} else {
+		in.geo = blank_input.geo;
+		in.geo_prefix = 0;
+	}
+	policy_draw_input(&in, health, nhealth, rnd);
+	/* the common shapes with their checks up: the RRs rendered ahead
+	 * (RRSIGs are found by the endpoints chosen: with DO=1 evaluate) */
+	if (!a->dnssec && policy_quick(p, ri, &in, &q)) {
+		if (q.scope)
+			note_scope(a, q.scope);
+		w->policy |= ENGINE_POLICY_ANSWERED;
+		return put_wire(w, q.wire, q.len, q.count, owner, count);
+	}
+	if (!client) {
+		in = blank_input;
+		policy_draw_input(&in, health, nhealth, rnd);
+		if (!a->piped)
+			policy_prefetch(p, ri);
+	}
+	osize = owner_size(w, owner);
+	policy_eval(p, ri, &in, &out);
+	policy_record_brief(p, ri, &r);
 	if (out.scope)   /* 0 widens nothing: no need to locate the client */
 		note_scope(a, out.scope);
 	w->policy |= policy_flags(&out);
@@ -1131,7 +1166,7 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 			goto fail;
 	}
 	if (a->dnssec && *count != count0 &&
-	    !put_policy_sig(a, w, set->policy - 1, &out, owner, count))
+	    !put_policy_sig(a, w, ri, &out, owner, count))
 		goto fail;
 	return true;
 fail:

@@ -424,6 +424,10 @@ void policy_prefetch(const struct policy *p, uint32_t ri)
 		return;
 	at = (const uint8_t *)policy_block(p, ri);
 	len = policy_block_len(p, ri);
+	/* a quick answer reads its own lines, the rest only when a check
+	 * it reads is down */
+	if ((p->cat[ri] & POL_CAT_QUICK) && len > POL_PREFETCH_QUICK)
+		len = POL_PREFETCH_QUICK;
 	for (uint32_t o = 0; o < len && o < POL_PREFETCH_MAX; o += POL_LINE)
 		__builtin_prefetch(at + o);
 }

@@ -208,6 +208,27 @@ struct policy_output {
 void policy_eval(const struct policy *p, uint32_t ri, const struct policy_input *in,
 		 struct policy_output *out);
 
+/* A quick answer (policy_quick): count RRs, len bytes at wire (owned by
+ * the policy), in a snapshot's wire form (owner pointer, type, class,
+ * TTL, RDLENGTH, RDATA), and the ECS scope they depend on. */
+struct policy_quick {
+	const uint8_t *wire;
+	uint32_t len;
+	uint16_t count;
+	uint8_t scope;
+};
+
+/* Record ri's answer without policy_eval, for the records that allow it
+ * (addresses or text answered through failovers' first members and one
+ * weighted, simple or multivalue policy, under at most a geolocation
+ * root: policy_format.h's quick answers), while every check the answer
+ * reads is up. Reads in's health words, random number and rotation, and
+ * for a geolocation root its location and geo_prefix. True: *out is what
+ * policy_eval would select for the same input, its flags none. False:
+ * evaluate. Query path: no allocation, lock or system call. */
+bool policy_quick(const struct policy *p, uint32_t ri, const struct policy_input *in,
+		  struct policy_quick *out);
+
 /* Endpoint i (< out->n) of an answer of policy_eval, as policy_endpoint_get
  * gives endpoint out->ep[i], but read from the lines the evaluation has
  * just read (the record's own copy) rather than from the blob's tables. */

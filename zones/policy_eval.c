@@ -688,6 +688,73 @@ void policy_eval(const struct policy *p, uint32_t ri, const struct policy_input 
 	finish(r, out);
 }
 
+/* Answer q (no geolocation) if its checks are up. */
+static bool quick_answer(const struct pol_quick *q, const struct policy_input *in,
+			 uint32_t nhealth, struct policy_quick *out)
+{
+	const uint32_t *check = (const uint32_t *)(q + 1);
+	const struct pol_qout *o = (const struct pol_qout *)(check + q->nchecks);
+	uint32_t j = 0;
+
+	for (uint32_t i = 0; i < q->nchecks; i++)
+		if (check[i] < nhealth && !__atomic_load_n(&in->health[check[i]], __ATOMIC_ACQUIRE))
+			return false;
+	if (q->draw) {
+		/* draw_full's number: the first of the stream policy_eval
+		 * starts from in->random */
+		struct ectx c = { .rng = in->random };
+		uint64_t v = below(&c, q->total);
+
+		for (uint32_t k = 0; k < q->nout; k++)
+			j += o[k].cum <= v;
+	} else if (q->nout > 1) {
+		j = (uint32_t)(in->rotation % q->nout);
+	}
+	out->wire = (const uint8_t *)q + o[j].at;
+	out->len = o[j].len;
+	out->count = o[j].count;
+	return true;
+}
+
+/* A geolocation root: the first member of the most specific rule the
+ * client matches (geo_candidates), answered if it is up. */
+static bool quick_geo(const struct pol_quick *q, const struct policy_input *in,
+		      uint32_t nhealth, struct policy_quick *out)
+{
+	const struct pol_qgeo *g = (const struct pol_qgeo *)(q + 1);
+	uint32_t best = 0, level = 0;
+
+	for (uint32_t i = 0; i < q->ngeo; i++) {
+		bool hit = g[i].loc > level && (in->geo & pol_loc_mask[g[i].loc & 7]) == g[i].aux;
+
+		best = hit ? i : best;
+		level = hit ? g[i].loc : level;
+	}
+	if (!level || !g[best].at ||
+	    !quick_answer((const struct pol_quick *)((const uint8_t *)q + g[best].at), in, nhealth,
+			  out))
+		return false;
+	out->scope = q->draw ? in->geo_prefix : 0;
+	return true;
+}
+
+bool policy_quick(const struct policy *p, uint32_t ri, const struct policy_input *in,
+		  struct policy_quick *out)
+{
+	const struct pol_crec *r;
+	const struct pol_quick *q;
+	uint32_t nhealth = in->health ? in->nhealth : 0;
+
+	if (ri >= p->h->nrecords)
+		return false;
+	r = policy_block(p, ri);
+	if (!(r->flags & POL_CREC_QUICK))
+		return false;
+	q = (const struct pol_quick *)(r + 1);
+	out->scope = 0;
+	return q->ngeo ? quick_geo(q, in, nhealth, out) : quick_answer(q, in, nhealth, out);
+}
+
 double policy_distance_km(double lat1, double lon1, double lat2, double lon2)
 {
 	double p1 = lat1 * M_PI / 180, p2 = lat2 * M_PI / 180;

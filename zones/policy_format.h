@@ -138,23 +138,81 @@ struct pol_check {
  * The compact form: what policy_eval and the answer read, built by
  * policy_open from the validated blob (memory of the process, not part of
  * the blob). One block per record, starting on a cache line: a pol_crec,
- * the record's nodes (pol_cnode, in blob order), its members (pol_cmem,
- * in blob order), then one pol_cep per endpoint member with the
- * endpoint's type and RDATA (inline up to POL_CEP_INLINE bytes). A
- * record's whole answer is then a few adjacent lines instead of runs of
- * six tables of wide entries. Indexes inside a block are local: node 0 is
- * the root, member 0 the root's first member.
+ * the record's quick answers if it has them (pol_quick, below), the
+ * record's nodes (pol_cnode, in blob order), its members (pol_cmem, in
+ * blob order), then one pol_cep per endpoint member with the endpoint's
+ * type and RDATA (inline up to POL_CEP_INLINE bytes). A record's whole
+ * answer is then a few adjacent lines instead of runs of six tables of
+ * wide entries. Indexes inside a block are local: node 0 is the root,
+ * member 0 the root's first member.
  */
 #define POL_LINE 64
+
+/* pol_crec.flags beside POL_REC_*: a pol_quick follows the pol_crec */
+#define POL_CREC_QUICK      (1u << 7)
 
 struct pol_crec {
 	uint32_t ttl;
 	uint16_t type;
-	uint8_t  flags;             /* POL_REC_* */
+	uint8_t  flags;             /* POL_REC_*, POL_CREC_QUICK */
 	uint8_t  reserved;
-	uint16_t nnodes;
+	uint16_t nodes_at;          /* byte offset of the nodes in the block */
 	uint16_t mem_at;            /* byte offset of the members in the block */
 	uint32_t mem_base;          /* blob index of member 0 */
+};
+
+/*
+ * Quick answers: for a record whose answers are addresses or text (no
+ * name, no alias), what policy_eval selects while every check it reads is
+ * up, rendered ahead: the RRs as a snapshot stores them (snap_format.h:
+ * owner pointer, type, class, TTL, RDLENGTH, RDATA). The shapes: from the
+ * root through failovers' first members down to an endpoint (one
+ * outcome), to a weighted policy drawing one of its endpoints (an outcome
+ * per member of weight > 0, chosen by the same draw from the same random
+ * number), or to a simple or multivalue policy of endpoints (an outcome
+ * per rotation: the RRs of the members twice over, each outcome a window
+ * of them). Such an answer is a pol_quick, its checks (uint32_t[nchecks]),
+ * outcomes (pol_qout[nout]) and wire.
+ *
+ * A geolocation root has a pol_quick with ngeo set, its members' rules
+ * (pol_qgeo[ngeo]) and, for each member of one of those shapes, the
+ * member's answer as above (its own check among the answer's): the most
+ * specific rule the client matches picks the member, as policy_eval does
+ * while that member is up.
+ *
+ * Sizes are capped (POL_QUICK_MAX_*): a bigger record is evaluated as any
+ * other.
+ */
+#define POL_QUICK_MAX_OUT       32
+#define POL_QUICK_MAX_CHECKS    32
+#define POL_QUICK_MAX_BYTES     1024
+#define POL_QUICK_MAX_GEO_BYTES 4096
+
+struct pol_quick {
+	uint8_t  draw;              /* 1: the outcome by weight, 0: by rotation;
+				     * geolocation: 1 when a rule other than
+				     * the default makes it depend on the client */
+	uint8_t  nchecks;
+	uint8_t  nout;
+	uint8_t  ngeo;              /* a geolocation's members, else 0 */
+	uint32_t total;             /* draw: the weights' sum */
+};
+
+/* A geolocation member's rule, as pol_cmem.aux and POL_CREF_LOC. */
+struct pol_qgeo {
+	uint32_t aux;
+	uint8_t  loc;               /* POL_LOC_* */
+	uint8_t  reserved;
+	uint16_t at;                /* its answer's pol_quick: bytes from the
+				     * root's; 0 when it has none */
+};
+
+struct pol_qout {
+	uint32_t cum;               /* draw: the weights up to this outcome's, added */
+	uint16_t at;                /* its wire: bytes from the pol_quick */
+	uint16_t len;
+	uint16_t count;             /* its RRs */
+	uint16_t reserved;
 };
 
 /* pol_cnode.flags beside POL_NODE_*: a geolocation with a rule other than
@@ -245,9 +303,12 @@ struct policy {
 int policy_compact_build(struct policy *p);
 
 /* In a block start: the record depends on the client, so that the engine
- * can locate it before the block has landed. */
+ * can locate it before the block has landed; it has quick answers, whose
+ * lines come first (POL_PREFETCH_QUICK of them are loaded ahead). */
 #define POL_CAT_CLIENT   (1u << 31)
-#define POL_CAT_LINE(v)  ((v) & ~POL_CAT_CLIENT)
+#define POL_CAT_QUICK    (1u << 30)
+#define POL_CAT_LINE(v)  ((v) & ~(POL_CAT_CLIENT | POL_CAT_QUICK))
+#define POL_PREFETCH_QUICK 128
 
 /* Record ri's block (ri < nrecords). */
 static inline const struct pol_crec *policy_block(const struct policy *p, uint32_t ri)
@@ -263,7 +324,7 @@ static inline uint32_t policy_block_len(const struct policy *p, uint32_t ri)
 
 static inline const struct pol_cnode *policy_block_nodes(const struct pol_crec *r)
 {
-	return (const struct pol_cnode *)(r + 1);
+	return (const struct pol_cnode *)((const uint8_t *)r + r->nodes_at);
 }
 
 static inline const struct pol_cmem *policy_block_members(const struct pol_crec *r)
@@ -285,6 +346,9 @@ _Static_assert(sizeof(struct pol_endpoint) == 8, "pol_endpoint layout");
 _Static_assert(sizeof(struct pol_check) == 80, "pol_check layout");
 _Static_assert(sizeof(struct pol_crec) == 16, "pol_crec layout");
 _Static_assert(sizeof(struct pol_cnode) == 8, "pol_cnode layout");
+_Static_assert(sizeof(struct pol_quick) == 8, "pol_quick layout");
+_Static_assert(sizeof(struct pol_qout) == 12, "pol_qout layout");
+_Static_assert(sizeof(struct pol_qgeo) == 8, "pol_qgeo layout");
 _Static_assert(sizeof(struct pol_cmem) == 12, "pol_cmem layout");
 _Static_assert(sizeof(struct pol_cep) == 8, "pol_cep layout");
 
