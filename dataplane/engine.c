@@ -2551,26 +2551,28 @@ void engine_answer_burst(const struct engine_conf *conf, const struct snap *s,
 		 snap_burst_useful(s));
 	if (n > ENGINE_BURST_MAX)
 		n = ENGINE_BURST_MAX;
+	/* One by one, the parsed query need not outlive its answer: one
+	 * on the stack rather than a burst's worth of lines. */
+	if (!burst) {
+		for (size_t k = 0; k < n; k++) {
+			struct engine_job *j = &jobs[k];
+
+			j->len = engine_answer(conf, s, j->q, j->qlen, j->client, j->out,
+					       j->cap, j->res);
+		}
+		return;
+	}
 	for (size_t k = 0; k < n; k++) {
 		struct engine_job *j = &jobs[k];
 		int act;
 
 		query_init(&pq[k], j->q, j->qlen);
 		act = j->out ? classify(conf, s, j->client, &pq[k]) : ACT_DROP;
-		if (act == ACT_SNAP && burst) {
+		if (act == ACT_SNAP) {
 			idx[m++] = (uint8_t)k;
 			continue;
 		}
-		if (act == ACT_SNAP) {
-			struct ans a;
-
-			j->len = answer_from_snap(conf, s, &pq[k], j->client,
-						  j->out, j->cap, j->res, &a,
-						  PRE_NONE);
-		} else {
-			j->len = respond(conf, &pq[k], act, j->client, j->out,
-					 j->cap, j->res);
-		}
+		j->len = respond(conf, &pq[k], act, j->client, j->out, j->cap, j->res);
 	}
 	if (m)
 		answer_burst_snap(conf, s, jobs, pq, idx, m);
