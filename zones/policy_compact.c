@@ -175,16 +175,23 @@ struct rplan {
 	struct qplan q[POL_QUICK_MAX_OUT];
 };
 
+/* The checks are kept highest first: when the first is within the
+ * health words, all are (policy_quick then compares none). */
 static bool add_check(struct qplan *q, uint32_t check)
 {
+	uint32_t i = 0;
+
 	if (check == POL_NONE)
 		return true;
-	for (uint32_t i = 0; i < q->nchecks; i++)
-		if (q->check[i] == check)
-			return true;
+	while (i < q->nchecks && q->check[i] > check)
+		i++;
+	if (i < q->nchecks && q->check[i] == check)
+		return true;
 	if (q->nchecks == POL_QUICK_MAX_CHECKS)
 		return false;
-	q->check[q->nchecks++] = check;
+	memmove(&q->check[i + 1], &q->check[i], (q->nchecks - i) * sizeof(q->check[0]));
+	q->check[i] = check;
+	q->nchecks++;
 	return true;
 }
 

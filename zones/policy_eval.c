@@ -688,27 +688,42 @@ void policy_eval(const struct policy *p, uint32_t ri, const struct policy_input 
 	finish(r, out);
 }
 
-/* Answer q (no geolocation) if its checks are up. */
-static bool quick_answer(const struct pol_quick *q, const struct policy_input *in,
-			 uint32_t nhealth, struct policy_quick *out)
+/* Answer q (no geolocation) if its checks are up. The health words are
+ * read relaxed: each is a word of its own, and nothing read after it
+ * depends on its being published first. */
+static inline __attribute__((always_inline)) bool
+quick_answer(const struct pol_quick *q, const struct policy_input *in, uint32_t nhealth,
+	     struct policy_quick *out)
 {
 	const uint32_t *check = (const uint32_t *)(q + 1);
-	const struct pol_qout *o = (const struct pol_qout *)(check + q->nchecks);
-	uint32_t j = 0;
+	const uint8_t *health = in->health;
+	uint32_t nc = q->nchecks, nout = q->nout, j = 0;
+	const struct pol_qout *o = (const struct pol_qout *)(check + nc);
 
-	for (uint32_t i = 0; i < q->nchecks; i++)
-		if (check[i] < nhealth && !__atomic_load_n(&in->health[check[i]], __ATOMIC_ACQUIRE))
+	if (nc && check[0] < nhealth) {
+		/* highest first (policy_compact.c): every word is there */
+		unsigned up = 1;
+
+		for (uint32_t i = 0; i < nc; i++)
+			up &= __atomic_load_n(&health[check[i]], __ATOMIC_RELAXED) != 0;
+		if (!up)
 			return false;
+	} else {
+		for (uint32_t i = 0; i < nc; i++)
+			if (check[i] < nhealth &&
+			    !__atomic_load_n(&health[check[i]], __ATOMIC_RELAXED))
+				return false;
+	}
 	if (q->draw) {
 		/* draw_full's number: the first of the stream policy_eval
 		 * starts from in->random */
 		struct ectx c = { .rng = in->random };
 		uint64_t v = below(&c, q->total);
 
-		for (uint32_t k = 0; k < q->nout; k++)
+		for (uint32_t k = 0; k < nout; k++)
 			j += o[k].cum <= v;
-	} else if (q->nout > 1) {
-		j = (uint32_t)(in->rotation % q->nout);
+	} else if (nout > 1) {
+		j = (uint32_t)(in->rotation % nout);
 	}
 	out->wire = (const uint8_t *)q + o[j].at;
 	out->len = o[j].len;

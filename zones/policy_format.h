@@ -172,7 +172,7 @@ struct pol_crec {
  * number), or to a simple or multivalue policy of endpoints (an outcome
  * per rotation: the RRs of the members twice over, each outcome a window
  * of them). Such an answer is a pol_quick, its checks (uint32_t[nchecks]),
- * outcomes (pol_qout[nout]) and wire.
+ * outcomes (pol_qout[nout]) and wire; the checks highest first.
  *
  * A geolocation root has a pol_quick with ngeo set, its members' rules
  * (pol_qgeo[ngeo]) and, for each member of one of those shapes, the
