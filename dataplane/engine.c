@@ -1098,57 +1098,27 @@ static inline void policy_draw_input(struct policy_input *in, const uint8_t *hea
 	in->rotation = rnd >> 32;
 }
 
-/* A policy RRset (snap_format.h): the RRs come from policy_eval for this
- * client (its location, latency row and the health words), not from the
- * placeholder wire. Writes nothing when the policy chose nothing; the
- * caller answers NODATA then. */
-static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset *set,
-		       uint32_t owner, uint16_t *count)
+/* put_policy's general case: policy_eval for this client (in: the draw
+ * and, for a record that depends on the client, its location; otherwise
+ * completed here), then each endpoint's RR and with DO=1 their RRSIGs. */
+static bool put_policy_eval(struct ans *a, struct writer *w, const struct policy *p,
+			    uint32_t ri, struct policy_input *in, bool client, uint32_t owner,
+			    uint16_t *count)
 {
-	const struct policy *p = snap_policy(a->s);
-	struct policy_input in;
 	struct policy_output out;
 	struct policy_record r;
-	struct policy_quick q;
-	uint32_t osize, pos0 = w->pos, ri = set->policy - 1, nhealth;
+	uint32_t osize = owner_size(w, owner), pos0 = w->pos;
 	uint16_t count0 = *count;
-	const uint8_t *health;
-	uint64_t rnd;
-	bool client;
 
-	if (!p)
-		return true;
-	health = snap_health(a->s, &nhealth);
-	rnd = next_random(get16(a->pq->wire) ^ (uint64_t)(a->c ? a->c->port : 0) << 16);
-	/* weighted, failover, ... alone never ask where the client is */
-	if ((client = policy_record_client(p, ri))) {
-		/* the record's tables load while the client is located (in a
-		 * burst the lookup pipeline has fetched them already) */
-		if (!a->piped)
-			policy_prefetch(p, ri);
-		in = blank_input;
-		locate_client(a->s, client_loc(a), &in);
-	} else {
-		in.geo = blank_input.geo;
-		in.geo_prefix = 0;
-	}
-	policy_draw_input(&in, health, nhealth, rnd);
-	/* the common shapes with their checks up: the RRs rendered ahead
-	 * (RRSIGs are found by the endpoints chosen: with DO=1 evaluate) */
-	if (!a->dnssec && policy_quick(p, ri, &in, &q)) {
-		if (q.scope)
-			note_scope(a, q.scope);
-		w->policy |= ENGINE_POLICY_ANSWERED;
-		return put_wire(w, q.wire, q.len, q.count, owner, count);
-	}
 	if (!client) {
-		in = blank_input;
-		policy_draw_input(&in, health, nhealth, rnd);
+		struct policy_input draw = *in;
+
+		*in = blank_input;
+		policy_draw_input(in, draw.health, draw.nhealth, draw.random);
 		if (!a->piped)
 			policy_prefetch(p, ri);
 	}
-	osize = owner_size(w, owner);
-	policy_eval(p, ri, &in, &out);
+	policy_eval(p, ri, in, &out);
 	policy_record_brief(p, ri, &r);
 	if (out.scope)   /* 0 widens nothing: no need to locate the client */
 		note_scope(a, out.scope);
@@ -1174,6 +1144,51 @@ fail:
 	w->pos = pos0;
 	*count = count0;
 	return false;
+}
+
+/* A policy RRset (snap_format.h): the RRs come from the policy for this
+ * client (its location, latency row and the health words), not from the
+ * placeholder wire: rendered ahead (policy_quick) for the common shapes
+ * while the checks they read are up, else from policy_eval. Writes
+ * nothing when the policy chose nothing; the caller answers NODATA then.
+ * All or nothing: false when the RRs do not fit. */
+static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset *set,
+		       uint32_t owner, uint16_t *count)
+{
+	const struct policy *p = snap_policy(a->s);
+	struct policy_input in;
+	struct policy_quick q;
+	uint32_t ri = set->policy - 1, nhealth;
+	const uint8_t *health;
+	uint64_t rnd;
+	bool client;
+
+	if (!p)
+		return true;
+	health = snap_health(a->s, &nhealth);
+	rnd = next_random(get16(a->pq->wire) ^ (uint64_t)(a->c ? a->c->port : 0) << 16);
+	/* weighted, failover, ... alone never ask where the client is */
+	if ((client = policy_record_client(p, ri))) {
+		/* the record's tables load while the client is located (in a
+		 * burst the lookup pipeline has fetched them already) */
+		if (!a->piped)
+			policy_prefetch(p, ri);
+		in = blank_input;
+		locate_client(a->s, client_loc(a), &in);
+	} else {
+		/* all policy_quick reads beside the draw */
+		in.geo = blank_input.geo;
+		in.geo_prefix = 0;
+	}
+	policy_draw_input(&in, health, nhealth, rnd);
+	/* RRSIGs are found by the endpoints chosen: with DO=1 evaluate */
+	if (!a->dnssec && policy_quick(p, ri, &in, &q)) {
+		if (q.scope)
+			note_scope(a, q.scope);
+		w->policy |= ENGINE_POLICY_ANSWERED;
+		return put_wire(w, q.wire, q.len, q.count, owner, count);
+	}
+	return put_policy_eval(a, w, p, ri, &in, client, owner, count);
 }
 
 static inline bool put_set(struct ans *a, struct writer *w, const struct snap_rrset *set,
