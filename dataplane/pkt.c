@@ -24,79 +24,129 @@ static inline void wr16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len)
+/*
+ * The Internet checksum (RFC 1071) without checksum offload: every query
+ * is checked and every response summed here, so the sums are taken in
+ * whole words. RFC 1071 2(B): a one's complement sum does not care about
+ * byte order as long as it is swapped once at the end, so little-endian
+ * machines add memory as 64-bit words with the carry brought around
+ * (two sums that do not wait for each other), and swap the folded 16 bits.
+ * Every region summed starts at an even offset of the checksummed bytes,
+ * so the byte lanes keep their parity. A packet's regions go into one
+ * accumulator and are folded once.
+ */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static inline uint64_t ld8(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint64_t add_c(uint64_t a, uint64_t b)
+{
+	uint64_t s = a + b;
+
+	return s + (s < b);
+}
+
+/* The tail of a region: its last n bytes (1..7) in their lanes. A region
+ * of 8 bytes or more is read as the word that ends with it, never past
+ * its end. */
+static inline uint64_t tail(const uint8_t *start, const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+	size_t k = 0;
+
+	if ((size_t)(p - start) + n >= 8)
+		return ld8(p + n - 8) >> (8 * (8 - n));
+	if (n >= 4) {
+		uint32_t w;
+
+		memcpy(&w, p, 4);
+		v = w;
+		k = 4;
+	}
+	if (n - k >= 2) {
+		uint16_t w;
+
+		memcpy(&w, p + k, 2);
+		v |= (uint64_t)w << (8 * k);
+		k += 2;
+	}
+	if (n > k)
+		v |= (uint64_t)p[k] << (8 * k);
+	return v;
+}
+
+static inline uint64_t sum_mem(uint64_t acc, const void *data, size_t len)
+{
+	const uint8_t *start = data, *p = start;
+	uint64_t acc2 = 0;
+
+	for (; len >= 16; p += 16, len -= 16) {
+		acc = add_c(acc, ld8(p));
+		acc2 = add_c(acc2, ld8(p + 8));
+	}
+	if (len >= 8) {
+		acc = add_c(acc, ld8(p));
+		p += 8;
+		len -= 8;
+	}
+	if (len)
+		acc2 = add_c(acc2, tail(start, p, len));
+	return add_c(acc, acc2);
+}
+
+/* The accumulator folded to 16 bits, in network byte order's value. */
+static inline uint32_t sum_fold(uint64_t acc)
+{
+	uint32_t lo = (uint32_t)acc, hi = (uint32_t)(acc >> 32), s = lo + hi;
+
+	s += s < hi;
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)(s << 8 | s >> 8);
+}
+#else
+static inline uint64_t sum_mem(uint64_t acc, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint64_t s = 0;
 
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	/* RFC 1071: the one's complement sum does not care about byte order
-	 * as long as it is swapped once at the end, so the bytes are summed
-	 * as little-endian 32-bit words, 32 bytes a step into four sums
-	 * that do not wait for each other: without checksum offload every
-	 * query and every response is summed here. */
-	uint64_t s1 = 0, s2 = 0, s3 = 0;
-
-	for (; len >= 32; p += 32, len -= 32) {
-		uint64_t a, b, c, d;
-
-		memcpy(&a, p, 8);
-		memcpy(&b, p + 8, 8);
-		memcpy(&c, p + 16, 8);
-		memcpy(&d, p + 24, 8);
-		s += (a & 0xffffffffu) + (a >> 32);
-		s1 += (b & 0xffffffffu) + (b >> 32);
-		s2 += (c & 0xffffffffu) + (c >> 32);
-		s3 += (d & 0xffffffffu) + (d >> 32);
-	}
-	s += s1 + s2 + s3;
-	for (; len >= 8; p += 8, len -= 8) {
-		uint64_t v;
-
-		memcpy(&v, p, 8);
-		s += (v & 0xffffffffu) + (v >> 32);
-	}
-	if (len >= 4) {
-		uint32_t v;
-
-		memcpy(&v, p, 4);
-		s += v;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		uint16_t v;
-
-		memcpy(&v, p, 2);
-		s += v;
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		s += p[0];
-	/* to 33 bits, then 18, 17 and 16: no loop */
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (uint64_t)sum + (uint16_t)(s << 8 | s >> 8);
-#else
-	s = sum;
 	for (; len >= 2; p += 2, len -= 2)
-		s += rd16(p);
+		acc += rd16(p);
 	if (len)
-		s += (uint32_t)p[0] << 8;
+		acc += (uint32_t)p[0] << 8;
+	return acc;
+}
+
+static inline uint32_t sum_fold(uint64_t acc)
+{
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint32_t)acc;
+}
 #endif
-	while (s >> 32)
-		s = (s & 0xffffffffu) + (s >> 32);
-	return (uint32_t)s;
+
+uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len)
+{
+	uint64_t s = (uint64_t)sum + sum_fold(sum_mem(0, data, len));
+
+	return (uint32_t)(s + (s >> 32));
+}
+
+/* A 32-bit partial sum folded and complemented: the checksum field. */
+static inline uint16_t csum_field(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
 }
 
 uint16_t pkt_csum_fold(uint32_t sum)
 {
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return csum_field(sum);
 }
 
 const char *pkt_verdict_name(enum pkt_verdict v)
@@ -123,16 +173,15 @@ static int ours6(const struct pkt_services *svc, const uint8_t *a)
 	return 0;
 }
 
-/* UDP checksum over the pseudo-header (addresses of alen bytes each,
- * protocol, UDP length) and the UDP header plus payload. */
-static uint16_t udp_csum(const uint8_t *src, const uint8_t *dst, size_t alen,
-			 const uint8_t *udp, size_t ulen)
+/* UDP checksum over the pseudo-header (the source and destination
+ * addresses, adjacent in both IP headers: alen bytes in all; protocol,
+ * UDP length) and the UDP header plus payload. */
+static uint16_t udp_csum(const uint8_t *addrs, size_t alen, const uint8_t *udp,
+			 size_t ulen)
 {
-	uint32_t sum = pkt_csum_add(0, src, alen);
+	uint32_t sum = sum_fold(sum_mem(sum_mem(0, addrs, alen), udp, ulen));
 
-	sum = pkt_csum_add(sum, dst, alen);
-	sum += IPPROTO_UDP_ + (uint32_t)ulen;
-	return pkt_csum_fold(pkt_csum_add(sum, udp, ulen));
+	return csum_field(sum + IPPROTO_UDP_ + (uint32_t)ulen);
 }
 
 /* The UDP part, common to both families: port, length, checksum. */
@@ -154,8 +203,8 @@ static enum pkt_verdict parse_udp(const uint8_t *f, size_t l4, size_t avail,
 		const uint8_t *ip = f + info->l3;
 		uint16_t c = rd16(u + 6);
 		/* Zero means "no checksum" for IPv4 only (RFC 8200 8.1). */
-		if (v6 ? (c == 0 || udp_csum(ip + 8, ip + 24, 16, u, ulen) != 0)
-		       : (c != 0 && udp_csum(ip + 12, ip + 16, 4, u, ulen) != 0))
+		if (v6 ? (c == 0 || udp_csum(ip + 8, 32, u, ulen) != 0)
+		       : (c != 0 && udp_csum(ip + 12, 8, u, ulen) != 0))
 			return PKT_DROP_CHECKSUM;
 	}
 	info->l4 = (uint16_t)l4;
@@ -185,7 +234,7 @@ static enum pkt_verdict parse_v4(const uint8_t *f, size_t len, size_t l3,
 		return PKT_DROP_FRAGMENT;
 	if (ihl != 20)
 		return PKT_DROP_OPTIONS;
-	if (!(rx_flags & PKT_RX_IP_CKSUM_GOOD) && pkt_csum_fold(pkt_csum_add(0, ip, 20)) != 0)
+	if (!(rx_flags & PKT_RX_IP_CKSUM_GOOD) && csum_field(sum_fold(sum_mem(0, ip, 20))) != 0)
 		return PKT_DROP_CHECKSUM;
 	info->l3 = (uint16_t)l3;
 	info->client.family = AF_INET;
@@ -269,14 +318,14 @@ size_t pkt_reply(uint8_t *frame, const struct pkt_info *info, size_t dns_len,
 	uint8_t *ip = frame + info->l3, *u = frame + info->l4;
 	size_t ulen = 8 + dns_len;
 	int v6 = info->client.family == AF_INET6;
-	uint32_t addrs = pkt_csum_add(0, v6 ? ip + 8 : ip + 12, v6 ? 32 : 8);
-	uint32_t udp = 0, hdr = 0;
+	uint64_t acc = sum_mem(0, v6 ? ip + 8 : ip + 12, v6 ? 32 : 8);
+	uint32_t addrs = sum_fold(acc), udp = 0, hdr = 0;
 
 	if (!(tx_offloads & PKT_TX_UDP_CKSUM))
 		/* pseudo-header (addresses, protocol, length), ports, the
 		 * length again, a zero checksum, the response */
-		udp = pkt_csum_add(pkt_csum_add(addrs + IPPROTO_UDP_ + 2 * (uint32_t)ulen, u, 4),
-				   u + 8, dns_len);
+		udp = sum_fold(sum_mem(sum_mem(acc, u, 4), u + 8, dns_len)) +
+		      IPPROTO_UDP_ + 2 * (uint32_t)ulen;
 	if (!v6 && !(tx_offloads & PKT_TX_IP_CKSUM))
 		/* version, TOS, ID, fragment field, the new length and TTL,
 		 * the protocol, a zero checksum, the addresses */
@@ -296,10 +345,10 @@ size_t pkt_reply(uint8_t *frame, const struct pkt_info *info, size_t dns_len,
 		ip[8] = REPLY_TTL;
 		wr16(ip + 10, 0);
 		if (!(tx_offloads & PKT_TX_IP_CKSUM))
-			wr16(ip + 10, pkt_csum_fold(hdr));
+			wr16(ip + 10, csum_field(hdr));
 	}
 	if (!(tx_offloads & PKT_TX_UDP_CKSUM)) {
-		uint16_t c = pkt_csum_fold(udp);
+		uint16_t c = csum_field(udp);
 
 		wr16(u + 6, c ? c : 0xffff);   /* 0 would mean "none" */
 	}
@@ -337,15 +386,15 @@ size_t pkt_build(uint8_t *frame, size_t cap, const struct engine_client *client,
 		ip[9] = 17;
 		memcpy(ip + 12, client->addr, 4);
 		memcpy(ip + 16, dst, 4);
-		wr16(ip + 10, pkt_csum_fold(pkt_csum_add(0, ip, 20)));
+		wr16(ip + 10, csum_field(pkt_csum_add(0, ip, 20)));
 	}
 	wr16(u, client->port);
 	wr16(u + 2, dport);
 	wr16(u + 4, (uint16_t)ulen);
 	wr16(u + 6, 0);
 	memcpy(u + 8, dns, len);
-	c = v6 ? udp_csum(ip + 8, ip + 24, 16, u, ulen)
-	       : udp_csum(ip + 12, ip + 16, 4, u, ulen);
+	c = v6 ? udp_csum(ip + 8, 32, u, ulen)
+	       : udp_csum(ip + 12, 8, u, ulen);
 	wr16(u + 6, c ? c : 0xffff);
 	return l4 + ulen;
 }
