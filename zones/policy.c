@@ -418,16 +418,15 @@ void policy_prefetch_span(const struct policy *p, uint32_t ri)
 void policy_prefetch(const struct policy *p, uint32_t ri)
 {
 	const uint8_t *at;
-	uint32_t c, len, max = POL_PREFETCH_MAX;
+	uint32_t len, max = POL_PREFETCH_MAX;
 
 	if (ri >= p->h->nrecords)
 		return;
-	c = p->cat[ri];
-	at = p->cb + (size_t)POL_CAT_LINE(c) * POL_LINE;
-	len = (POL_CAT_LINE(p->cat[ri + 1]) - POL_CAT_LINE(c)) * POL_LINE;
+	at = (const uint8_t *)policy_block(p, ri);
+	len = policy_block_len(p, ri);
 	/* a quick answer reads its own lines, at the front; the rest only
 	 * when a check it reads is down */
-	if (c & POL_CAT_QUICK)
+	if (p->cat[ri] & POL_CAT_QUICK)
 		max = POL_PREFETCH_QUICK;
 	for (uint32_t o = 0; o < len && o < max; o += POL_LINE)
 		__builtin_prefetch(at + o);
