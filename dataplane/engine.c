@@ -1147,9 +1147,10 @@ fail:
 }
 
 /* A policy RRset (snap_format.h): the RRs come from the policy for this
- * client (its location, latency row and the health words), not from the
- * placeholder wire: rendered ahead (policy_quick) for the common shapes
- * while the checks they read are up, else from policy_eval. Writes
+ * client (its location, latency row and the health words); the RRset's
+ * own wire in the snapshot is a stand-in that is never copied. For the
+ * common shapes, while the checks they read are up, the policy has the
+ * RRs ready (policy_quick); otherwise policy_eval chooses them. Writes
  * nothing when the policy chose nothing; the caller answers NODATA then.
  * All or nothing: false when the RRs do not fit. */
 static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset *set,
