@@ -831,15 +831,11 @@ static bool put_denial(struct ans *a, const struct snap_node *n)
 	return true;
 }
 
-/* Required in authority (RFC 4035 3.1.3): TC when they do not fit. Only
- * before the additional section has begun. */
-static void put_proofs(struct ans *a)
+/* put_proofs with at least one proof to write. */
+static void put_proof_list(struct ans *a)
 {
 	struct writer *w = &a->w;
 
-	if (a->proved || w->ar || w->tc)
-		return;
-	a->proved = 1;
 	for (unsigned i = 0; i < a->nproof; i++) {
 		const struct snap_node *n = a->proof[i];
 		const struct snap_rrset *nsec;
@@ -865,6 +861,19 @@ static void put_proofs(struct ans *a)
 			return;
 		}
 	}
+}
+
+/* Required in authority (RFC 4035 3.1.3): TC when they do not fit. Only
+ * before the additional section has begun, and once: a proof added
+ * later is not written. Inline: most answers have none (DO=0), and the
+ * call cost more than the checks. */
+static inline void put_proofs(struct ans *a)
+{
+	if (a->proved || a->w.ar || a->w.tc)
+		return;
+	a->proved = 1;
+	if (a->nproof)
+		put_proof_list(a);
 }
 
 /* Response offset of the suffix of the current name that is `len` bytes
@@ -1246,7 +1255,7 @@ static void hide_nsec3(struct ans *a)
 
 /* a->lk holds the lookup of the current name: DS at a served apex is
  * answered from the zone above. */
-static void found(struct ans *a)
+static inline void found(struct ans *a)
 {
 	if (a->lk.encloser->flags & SNAP_NODE_NSEC3)
 		hide_nsec3(a);
@@ -1258,7 +1267,7 @@ static void found(struct ans *a)
 /* Look the current name up; false when no zone of ours holds it. A
  * CNAME linked to its target (follow_cname) names the node: the lookup
  * would find it in the same zone. */
-static bool find(struct ans *a)
+static inline __attribute__((always_inline)) bool find(struct ans *a)
 {
 	if (a->next) {
 		snap_lookup_node(a->s, a->lk.zone, a->next, &a->lk);
@@ -1791,7 +1800,8 @@ static void prove_wildcard(struct ans *a)
 
 /* Data of type qtype at node n (exact or wildcard) for the current name.
  * True when a policy's name moved the chain to a new current name. */
-static bool answer_node(struct ans *a, const struct snap_node *n)
+static inline __attribute__((always_inline)) bool
+answer_node(struct ans *a, const struct snap_node *n)
 {
 	const struct snap_rrset *set;
 	uint32_t start = a->w.pos;
@@ -2084,9 +2094,10 @@ static inline uint8_t ecs_scope(const struct writer *w)
 	return w->an ? w->scope : 0;
 }
 
-static void put_opt(const struct engine_conf *conf, const struct query *pq,
-		    const struct writer *w, uint8_t *p, uint32_t size,
-		    uint16_t rcode)
+static inline __attribute__((always_inline)) void
+put_opt(const struct engine_conf *conf, const struct query *pq,
+	const struct writer *w, uint8_t *p, uint32_t size,
+	uint16_t rcode)
 {
 	uint16_t payload = conf->udp_payload < UDP_MIN ? UDP_MIN :
 			   conf->udp_payload;
@@ -2140,10 +2151,11 @@ static uint32_t client_limit(const struct engine_conf *conf,
  * set, RA clear; the question as asked (case kept) when there is one.
  * Sets w->end to the room left for RRs. False when even this does not fit.
  */
-static bool start_response(const struct engine_conf *conf,
-			   const struct query *pq,
-			   const struct engine_client *c, uint8_t *out,
-			   size_t cap, uint32_t *optlen, struct writer *w)
+static inline __attribute__((always_inline)) bool
+start_response(const struct engine_conf *conf,
+	       const struct query *pq,
+	       const struct engine_client *c, uint8_t *out,
+	       size_t cap, uint32_t *optlen, struct writer *w)
 {
 	uint32_t lim = client_limit(conf, pq, c);
 	const uint8_t *q = pq->wire;
@@ -2189,9 +2201,10 @@ static bool start_response(const struct engine_conf *conf,
 }
 
 /* Counts, flags, RCODE and the OPT RR. Returns the response length. */
-static size_t finish(const struct engine_conf *conf, const struct query *pq,
-		     struct writer *w, uint32_t optlen, uint16_t rcode,
-		     bool aa)
+static inline __attribute__((always_inline)) size_t
+finish(const struct engine_conf *conf, const struct query *pq,
+       struct writer *w, uint32_t optlen, uint16_t rcode,
+       bool aa)
 {
 	uint8_t *out = w->buf;
 
@@ -2302,7 +2315,12 @@ static void unresolved(struct ans *a)
 }
 
 /* Answer from the snapshot into out. a->qn holds the lower-cased qname
- * and a->lk its lookup when pre says it was made (in a burst). */
+ * and a->lk its lookup when pre says it was made (in a burst).
+ * start_response, finish, put_opt, find, answer_node and put_proofs' checks
+ * are inlined into it: their calls' prologues and register saves were
+ * ~80 instructions of an answer's ~1,200 (callgrind, bench/engine-bench).
+ * classify inlined into engine_answer cost more than its call (spills), so
+ * it stays a call. */
 static size_t answer_from_snap(const struct engine_conf *conf,
 			       const struct snap *s, const struct query *pq,
 			       const struct engine_client *c, uint8_t *out,

@@ -269,10 +269,17 @@ static inline const struct snap_node *snap_node_at(const struct snap *s,
 						   const struct snap_zone *z,
 						   uint32_t i);
 
-/* RRset of `type` at node n, NULL if none. */
-const struct snap_rrset *snap_node_rrset(const struct snap *s,
-					 const struct snap_node *n,
-					 uint16_t type);
+/* RRset of `type` at node n, NULL if none. Inline: every answer asks
+ * at least once, and most nodes have one to three RRsets. */
+static inline const struct snap_rrset *snap_node_rrset(const struct snap *s,
+							const struct snap_node *n,
+							uint16_t type);
+
+/* snap_node_rrset for a node of more than SNAP_RRSET_SCAN RRsets: a
+ * binary search. */
+const struct snap_rrset *snap_node_rrset_search(const struct snap *s,
+						const struct snap_node *n,
+						uint16_t type);
 
 /* All RRsets of n, sorted by type; count in n->rrset_count. */
 static inline const struct snap_rrset *snap_node_rrsets(const struct snap *s,
@@ -431,6 +438,27 @@ static inline const struct snap_rrset *snap_node_rrsets(const struct snap *s,
 							const struct snap_node *n)
 {
 	return (const struct snap_rrset *)(const void *)snap_ptr(s, n->rrsets);
+}
+
+/* Up to this many RRsets a node is scanned forward, stopping at the
+ * first type not below the one asked for: that beats a binary search's
+ * unpredictable branches. */
+#define SNAP_RRSET_SCAN 8
+
+static inline const struct snap_rrset *snap_node_rrset(const struct snap *s,
+							const struct snap_node *n,
+							uint16_t type)
+{
+	const struct snap_rrset *set = snap_node_rrsets(s, n);
+	uint32_t count = n->rrset_count;
+
+	if (count > SNAP_RRSET_SCAN)
+		return snap_node_rrset_search(s, n, type);
+	for (uint32_t k = 0; k < count; k++) {
+		if (set[k].type >= type)
+			return set[k].type == type ? &set[k] : NULL;
+	}
+	return NULL;
 }
 
 static inline const struct snap_node *snap_cname_link(const struct snap *s,
