@@ -61,6 +61,11 @@ struct snap {
 	uint32_t nzones;
 	uint8_t apex_min;       /* fewest / most labels of any apex: only */
 	uint8_t apex_max;       /* suffixes in between can name a zone */
+	/* A snapshot of one zone: its apex's wire length and last eight
+	 * bytes (0 when shorter), to turn away most names outside it
+	 * before any probe (snap_lookup). */
+	uint8_t one_len;
+	uint64_t one_tail;
 	bool has_glue;          /* v2.1: additional lists end in glue */
 	struct snap_aux aux;    /* the optional sections, opened */
 	/* Health words of the policy checks, attached by the control plane
@@ -833,6 +838,16 @@ static void set_shortcuts(struct snap *s, const uint8_t *blob, size_t len)
 		if (l > s->apex_max)
 			s->apex_max = (uint8_t)l;
 	}
+	s->one_len = 0;
+	s->one_tail = 0;
+	if (h->zone_count == 1) {
+		const uint8_t *apex = blob + s->zones[0].apex_name;
+		int alen = dname_wire_len(apex, DNAME_MAXLEN);
+
+		s->one_len = (uint8_t)alen;
+		if (alen >= 8)
+			memcpy(&s->one_tail, apex + alen - 8, 8);
+	}
 }
 
 /* Below this many children a binary search is short enough. */
@@ -1494,10 +1509,10 @@ static inline const struct snap_node *cut_of(const struct snap *s,
  * the first suffix that hits is the closest encloser, and no zone cut can
  * hide between it and q: the encloser's own `deleg` is the answer. */
 /* The walk inside zone z, whose apex is q with zstrip labels dropped. */
-static inline __attribute__((always_inline)) void
-lookup_in(const struct snap *s, const struct snap_zone *z,
-	  const struct snap_qname *q, struct qhash *qh,
-	  unsigned zstrip, struct snap_lookup *out)
+static inline __attribute__((always_inline)) const struct snap_node *
+probe_below(const struct snap *s, const struct snap_zone *z,
+	    const struct snap_qname *q, struct qhash *qh, unsigned zstrip,
+	    unsigned *strip)
 {
 	const struct snap_node *n = NULL;
 	unsigned i;
@@ -1508,8 +1523,16 @@ lookup_in(const struct snap *s, const struct snap_zone *z,
 		if (n)
 			break;
 	}
-	if (!n)
-		n = snap_node_at(s, z, z->apex_node);
+	*strip = i;
+	return n;
+}
+
+/* The lookup's result: n, the closest encloser of q in zone z, found with
+ * i labels dropped. */
+static inline __attribute__((always_inline)) void
+lookup_fill(const struct snap *s, const struct snap_zone *z,
+	    const struct snap_node *n, unsigned i, struct snap_lookup *out)
+{
 	out->zone = z;
 	out->node = i ? NULL : n;
 	out->encloser = n;
@@ -1517,6 +1540,17 @@ lookup_in(const struct snap *s, const struct snap_zone *z,
 	out->deleg = cut_of(s, z, n);
 	out->wildcard = !i || n->wildcard == SNAP_NONE ? NULL :
 			snap_node_at(s, z, n->wildcard);
+}
+
+static inline __attribute__((always_inline)) void
+lookup_in(const struct snap *s, const struct snap_zone *z,
+	  const struct snap_qname *q, struct qhash *qh,
+	  unsigned zstrip, struct snap_lookup *out)
+{
+	unsigned i;
+	const struct snap_node *n = probe_below(s, z, q, qh, zstrip, &i);
+
+	lookup_fill(s, z, n ? n : snap_node_at(s, z, z->apex_node), i, out);
 }
 
 const struct snap_glue *snap_glue_of(const struct snap *s, const struct snap_rrset *set)
@@ -1542,6 +1576,21 @@ void snap_lookup_node(const struct snap *s, const struct snap_zone *z,
 	out->wildcard = NULL;
 }
 
+/* Whether q's suffix that drops zstrip labels can be the apex of the
+ * snapshot's one zone: its length and last eight bytes. */
+static inline bool may_end_with_one(const struct snap *s, const struct snap_qname *q,
+				    unsigned zstrip)
+{
+	uint64_t tail;
+
+	if ((unsigned)(q->len - q->off[zstrip]) != s->one_len)
+		return false;
+	if (s->one_len < 8)
+		return true;
+	memcpy(&tail, q->name + q->len - 8, 8);    /* q->len >= one_len */
+	return tail == s->one_tail;
+}
+
 /* find_zone and lookup_in are inlined here (and lookup_in into
  * snap_lookup_in): every answer makes this call, and their own calls cost
  * ~45 of its ~250 instructions. */
@@ -1549,9 +1598,38 @@ int snap_lookup(const struct snap *s, const struct snap_qname *q,
 		struct snap_lookup *out)
 {
 	const struct snap_zone *z;
-	unsigned zstrip;
+	unsigned zstrip, i;
 	struct qhash qh;
 
+	if (s->nzones == 1 && q->labels >= s->apex_min) {
+		/* One zone: the names below its apex are probed before the
+		 * apex is compared. Every node's name ends with the apex, so
+		 * a name that matches one lies in the zone; only a name that
+		 * matches none is compared with the apex (find_zone's test).
+		 * After the whole name has missed, what cannot end with the
+		 * apex is turned away before its parents are probed. */
+		const struct snap_node *n = NULL;
+
+		z = s->zones;
+		zstrip = (unsigned)(q->labels - s->apex_min);
+		qh.lo = qh.hi = 0;
+		for (i = 0; i < zstrip; i++) {
+			if (i == 1 && !may_end_with_one(s, q, zstrip))
+				return P53_ENOTFOUND;
+			n = find_node(s, z, q->name + q->off[i], q->len - q->off[i],
+				      suffix_hash(&qh, q, i));
+			if (n)
+				break;
+		}
+		if (!n) {
+			if (!name_at(s, z->apex_name, q->name + q->off[zstrip],
+				     q->len - q->off[zstrip]))
+				return P53_ENOTFOUND;
+			n = snap_node_at(s, z, z->apex_node);
+		}
+		lookup_fill(s, z, n, i, out);
+		return 0;
+	}
 	if (!(z = find_zone(s, q, &qh, &zstrip)))
 		return P53_ENOTFOUND;
 	lookup_in(s, z, q, &qh, zstrip, out);

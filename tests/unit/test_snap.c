@@ -896,6 +896,98 @@ static void test_many_names(void **state)
 	zone_free(z);
 }
 
+/* Whether two lookups agree in every field. */
+static void assert_same_lookup(const struct snap_lookup *a, const struct snap_lookup *b)
+{
+	assert_ptr_equal(a->zone, b->zone);
+	assert_ptr_equal(a->node, b->node);
+	assert_ptr_equal(a->encloser, b->encloser);
+	assert_int_equal(a->encloser_strip, b->encloser_strip);
+	assert_ptr_equal(a->deleg, b->deleg);
+	assert_ptr_equal(a->wildcard, b->wildcard);
+}
+
+/* A snapshot of one zone takes snap_lookup's own path (probes first, the
+ * apex compared only when nothing below it matched, names that cannot end
+ * with the apex turned away by length and last word): it must agree with
+ * the general one (snap_find_zone, then snap_lookup_in) on names in the
+ * zone, at its apex, below its cut and wildcard, and outside it, among
+ * them names of the apex's length and last eight bytes. Twice: an apex of
+ * at least eight bytes, and a shorter one (no last word). */
+static void test_one_zone_lookup(void **state)
+{
+	static const char *const apexes[] = { "ample.com.", "x." };
+	static const char *const tails[] = {
+		"", "www.", "WWW.", "a.b.c.", "c.", "b.c.", "zz.b.c.", "q.www.",
+		"sub.", "x.y.sub.", "deep.x.y.sub.", "nothere.", "a.nothere.",
+		"*.", "w.*.",
+	};
+	static const char *const outside[] = {
+		".", "com.", "org.", "xmple.com.", "a.xmple.com.", "a.b.xmple.com.",
+		"sample.com.", "a.sample.com.", "ample.org.", "a.b.c.d.e.",
+		"y.", "a.y.", "a.b.y.", "xx.", "a.xx.", "a.b.c.xx.",
+	};
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(apexes) / sizeof(apexes[0]); k++) {
+		const char *apex = apexes[k];
+		struct zone *z = new_zone(apex);
+		struct snap *s;
+		struct diag d;
+		uint8_t *blob;
+		size_t len;
+		char name[128];
+
+		add_soa(z, apex, 3600, 1, 60);
+		snprintf(name, sizeof(name), "ns.%s", apex);
+		add_name(z, apex, RRTYPE_NS, 3600, name);
+		add_a(z, name, 60, "192.0.2.1");
+		snprintf(name, sizeof(name), "www.%s", apex);
+		add_a(z, name, 60, "192.0.2.2");
+		snprintf(name, sizeof(name), "a.b.c.%s", apex);
+		add_a(z, name, 60, "192.0.2.3");
+		snprintf(name, sizeof(name), "*.%s", apex);
+		add_a(z, name, 60, "192.0.2.4");
+		snprintf(name, sizeof(name), "sub.%s", apex);
+		{
+			char ns[128];
+
+			snprintf(ns, sizeof(ns), "ns.sub.%s", apex);
+			add_name(z, name, RRTYPE_NS, 3600, ns);
+			add_a(z, ns, 60, "192.0.2.5");
+		}
+		blob = compile_zones(&z, 1, &len);
+		diag_init(&d, stderr);
+		assert_int_equal(snap_open_mem(blob, len, &d, &s), 0);
+		assert_int_equal(snap_zone_count(s), 1);
+		for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+			struct snap_lookup r1, r2;
+			uint8_t w[DNAME_MAXLEN];
+			struct snap_qname q;
+			const struct snap_zone *zz;
+
+			snprintf(name, sizeof(name), "%s%s", tails[i], apex);
+			snap_qname_init(&q, w, wn(name, w));
+			assert_int_equal(snap_lookup(s, &q, &r1), 0);
+			assert_non_null(zz = snap_find_zone(s, &q));
+			assert_int_equal(snap_lookup_in(s, zz, &q, &r2), 0);
+			assert_same_lookup(&r1, &r2);
+		}
+		for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+			uint8_t w[DNAME_MAXLEN];
+			struct snap_lookup r;
+			struct snap_qname q;
+
+			snap_qname_init(&q, w, wn(outside[i], w));
+			assert_null(snap_find_zone(s, &q));
+			assert_int_equal(snap_lookup(s, &q, &r), P53_ENOTFOUND);
+		}
+		snap_close(s);
+		free(blob);
+		zone_free(z);
+	}
+}
+
 /* The real, signed root zone: apex ".", ~1,500 delegations with glue
  * under other delegations, DS and RRSIG at cuts. */
 static void test_root_zone(void **state)
@@ -1572,6 +1664,7 @@ int main(void)
 		cmocka_unit_test(test_data_units),
 		cmocka_unit_test(test_shared_sets),
 		cmocka_unit_test(test_many_names),
+		cmocka_unit_test(test_one_zone_lookup),
 		cmocka_unit_test(test_root_zone),
 		cmocka_unit_test(test_qname_hash),
 		cmocka_unit_test(test_lookup_burst),
