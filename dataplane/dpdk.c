@@ -791,25 +791,25 @@ static inline void clock_tick(struct dp_worker *w)
 		rrl_begin(w->rrl, secs);
 }
 
-/* RRL over the burst's responses: drop[i] for the dropped ones; a
- * slipped one shrinks to header, question and OPT with TC=1 (BADCOOKIE
- * with a fresh cookie when the query had a cookie). */
-static inline void rate_limit(struct dp_worker *w, struct dp_burst *b)
+/* RRL over the burst's responses. False when all go out as they are
+ * (nearly always; drop[] is then not set); else drop[i] marks the
+ * dropped ones, and a slipped one shrinks to header, question and OPT
+ * with TC=1 (BADCOOKIE with a fresh cookie when the query had a cookie). */
+static inline bool rate_limit(struct dp_worker *w, struct dp_burst *b)
 {
 	struct rrl_job job[DP_BURST];
 	uint8_t idx[DP_BURST];
 	unsigned n = 0;
 
-	memset(b->drop, 0, sizeof(b->drop));
 	for (uint16_t i = 0; i < b->n; i++) {
 		if (b->job[i].len) {
 			job[n] = (struct rrl_job){ &b->info[i].client, &b->res[i], 0 };
 			idx[n++] = (uint8_t)i;
 		}
 	}
-	/* Nearly always everything goes out as it is. */
 	if (!rrl_check_burst(w->rrl, job, n))
-		return;
+		return false;
+	memset(b->drop, 0, sizeof(b->drop));
 	for (unsigned k = 0; k < n; k++) {
 		struct engine_job *j = &b->job[idx[k]];
 
@@ -819,6 +819,7 @@ static inline void rate_limit(struct dp_worker *w, struct dp_burst *b)
 			 !(j->len = engine_truncate(j->out, j->len, &b->res[idx[k]], 1)))
 			b->drop[idx[k]] = 1;
 	}
+	return true;
 }
 
 /*
@@ -916,8 +917,7 @@ static inline unsigned poll_queue(struct dp_worker *w, const struct dp_queue *q,
 	for (uint16_t i = 0; i < n; i++)
 		sort_frame(w, q, rx[i], &b, exc, &nexc);
 	engine_answer_burst(&w->eng, s, b.job, b.n);
-	limit = w->rrl && !atomic_load_explicit(&dp.rrl_suspended, memory_order_relaxed);
-	if (limit)
+	limit = w->rrl && !atomic_load_explicit(&dp.rrl_suspended, memory_order_relaxed) &&
 		rate_limit(w, &b);
 	for (uint16_t i = 0; i < b.n; i++) {
 		struct rte_mbuf *m = b.m[i];
