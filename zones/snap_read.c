@@ -1591,45 +1591,50 @@ static inline bool may_end_with_one(const struct snap *s, const struct snap_qnam
 	return tail == s->one_tail;
 }
 
-/* find_zone and lookup_in are inlined here (and lookup_in into
- * snap_lookup_in): every answer makes this call, and their own calls cost
- * ~45 of its ~250 instructions. */
+/* snap_lookup in a snapshot of one zone: the names below its apex are
+ * probed before the apex is compared. Every node's name ends with the
+ * apex, so a name that matches one lies in the zone; only a name that
+ * matches none is compared with the apex (find_zone's test). After the
+ * whole name has missed, what cannot end with the apex is turned away
+ * before its parents are probed. */
+static inline __attribute__((always_inline)) int
+lookup_one(const struct snap *s, const struct snap_qname *q, struct snap_lookup *out)
+{
+	const struct snap_zone *z = s->zones;
+	unsigned zstrip = (unsigned)(q->labels - s->apex_min), i;
+	const struct snap_node *n = NULL;
+	struct qhash qh = { .lo = 0, .hi = 0 };
+
+	for (i = 0; i < zstrip; i++) {
+		if (i == 1 && !may_end_with_one(s, q, zstrip))
+			return P53_ENOTFOUND;
+		n = find_node(s, z, q->name + q->off[i], q->len - q->off[i],
+			      suffix_hash(&qh, q, i));
+		if (n)
+			break;
+	}
+	if (!n) {
+		if (!name_at(s, z->apex_name, q->name + q->off[zstrip],
+			     q->len - q->off[zstrip]))
+			return P53_ENOTFOUND;
+		n = snap_node_at(s, z, z->apex_node);
+	}
+	lookup_fill(s, z, n, i, out);
+	return 0;
+}
+
+/* lookup_one, find_zone and lookup_in are inlined here (lookup_in into
+ * snap_lookup_in too): every answer makes this call, and their own calls
+ * cost ~45 of its ~250 instructions. */
 int snap_lookup(const struct snap *s, const struct snap_qname *q,
 		struct snap_lookup *out)
 {
 	const struct snap_zone *z;
-	unsigned zstrip, i;
+	unsigned zstrip;
 	struct qhash qh;
 
-	if (s->nzones == 1 && q->labels >= s->apex_min) {
-		/* One zone: the names below its apex are probed before the
-		 * apex is compared. Every node's name ends with the apex, so
-		 * a name that matches one lies in the zone; only a name that
-		 * matches none is compared with the apex (find_zone's test).
-		 * After the whole name has missed, what cannot end with the
-		 * apex is turned away before its parents are probed. */
-		const struct snap_node *n = NULL;
-
-		z = s->zones;
-		zstrip = (unsigned)(q->labels - s->apex_min);
-		qh.lo = qh.hi = 0;
-		for (i = 0; i < zstrip; i++) {
-			if (i == 1 && !may_end_with_one(s, q, zstrip))
-				return P53_ENOTFOUND;
-			n = find_node(s, z, q->name + q->off[i], q->len - q->off[i],
-				      suffix_hash(&qh, q, i));
-			if (n)
-				break;
-		}
-		if (!n) {
-			if (!name_at(s, z->apex_name, q->name + q->off[zstrip],
-				     q->len - q->off[zstrip]))
-				return P53_ENOTFOUND;
-			n = snap_node_at(s, z, z->apex_node);
-		}
-		lookup_fill(s, z, n, i, out);
-		return 0;
-	}
+	if (s->nzones == 1 && q->labels >= s->apex_min)
+		return lookup_one(s, q, out);
 	if (!(z = find_zone(s, q, &qh, &zstrip)))
 		return P53_ENOTFOUND;
 	lookup_in(s, z, q, &qh, zstrip, out);
