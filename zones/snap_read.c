@@ -1508,16 +1508,19 @@ static inline const struct snap_node *cut_of(const struct snap *s,
 /* Every ancestor of a node down to the apex is a node (ENTs included), so
  * the first suffix that hits is the closest encloser, and no zone cut can
  * hide between it and q: the encloser's own `deleg` is the answer. */
-/* The walk inside zone z, whose apex is q with zstrip labels dropped. */
+/* The walk inside zone z, whose apex is q with zstrip labels dropped:
+ * the suffixes that drop from..zstrip-1 labels, longest first. The first
+ * node found, or NULL; *strip gets the labels it dropped (zstrip when
+ * none). */
 static inline __attribute__((always_inline)) const struct snap_node *
 probe_below(const struct snap *s, const struct snap_zone *z,
-	    const struct snap_qname *q, struct qhash *qh, unsigned zstrip,
-	    unsigned *strip)
+	    const struct snap_qname *q, struct qhash *qh, unsigned from,
+	    unsigned zstrip, unsigned *strip)
 {
 	const struct snap_node *n = NULL;
 	unsigned i;
 
-	for (i = 0; i < zstrip; i++) {
+	for (i = from; i < zstrip; i++) {
 		n = find_node(s, z, q->name + q->off[i], q->len - q->off[i],
 			      suffix_hash(qh, q, i));
 		if (n)
@@ -1548,7 +1551,7 @@ lookup_in(const struct snap *s, const struct snap_zone *z,
 	  unsigned zstrip, struct snap_lookup *out)
 {
 	unsigned i;
-	const struct snap_node *n = probe_below(s, z, q, qh, zstrip, &i);
+	const struct snap_node *n = probe_below(s, z, q, qh, 0, zstrip, &i);
 
 	lookup_fill(s, z, n ? n : snap_node_at(s, z, z->apex_node), i, out);
 }
@@ -1602,16 +1605,13 @@ lookup_one(const struct snap *s, const struct snap_qname *q, struct snap_lookup 
 {
 	const struct snap_zone *z = s->zones;
 	unsigned zstrip = (unsigned)(q->labels - s->apex_min), i;
-	const struct snap_node *n = NULL;
 	struct qhash qh = { .lo = 0, .hi = 0 };
+	const struct snap_node *n = probe_below(s, z, q, &qh, 0, zstrip ? 1 : 0, &i);
 
-	for (i = 0; i < zstrip; i++) {
-		if (i == 1 && !may_end_with_one(s, q, zstrip))
+	if (!n && zstrip > 1) {
+		if (!may_end_with_one(s, q, zstrip))
 			return P53_ENOTFOUND;
-		n = find_node(s, z, q->name + q->off[i], q->len - q->off[i],
-			      suffix_hash(&qh, q, i));
-		if (n)
-			break;
+		n = probe_below(s, z, q, &qh, 1, zstrip, &i);
 	}
 	if (!n) {
 		if (!name_at(s, z->apex_name, q->name + q->off[zstrip],
