@@ -130,6 +130,7 @@ struct ans {
 	const struct snap_zone *zone;   /* zone of the qname */
 	const uint8_t *rrl_name;
 	uint8_t rrl_len;
+	uint32_t rrl_hash;      /* 0, or snap_name_hash(rrl_name) */
 	const struct snap_node *seen[MAX_CHAIN + 1];
 	/* Nodes whose NSEC or NSEC3 goes into the authority section once the
 	 * answer section is complete (denial and wildcard proofs, in order). */
@@ -892,6 +893,7 @@ static void set_rrl(struct ans *a, const uint8_t *name, uint32_t len)
 {
 	a->rrl_name = name;
 	a->rrl_len = (uint8_t)len;
+	a->rrl_hash = 0;
 }
 
 /* Where the client is: most answers never ask, so it is worked out on
@@ -1986,8 +1988,11 @@ static bool step(struct ans *a)
 		answer_nxdomain(a);
 		return false;
 	}
-	if (!a->chained)
+	if (!a->chained) {
+		/* The qname's own node: its hash is the lookup's. */
 		set_rrl(a, node_name(a, n), a->qn->len);
+		a->rrl_hash = a->qn->hash;
+	}
 	if ((n->flags & SNAP_NODE_CNAME) && chases(a->qtype))
 		return follow_cname(a, n, false);
 	return answer_node(a, n);
@@ -2252,6 +2257,7 @@ static void set_result(struct engine_result *res, const struct query *pq,
 	res->zone = NULL;
 	res->rrl_name = NULL;
 	res->rrl_name_len = 0;
+	res->rrl_hash = 0;
 	res->cookie = pq->cookie;
 	res->ecs = pq->ecs == ENGINE_ECS_BAD ? ENGINE_ECS_BAD : ENGINE_ECS_NONE;
 	res->ecs_scope = 0;
@@ -2348,6 +2354,7 @@ static size_t answer_from_snap(const struct engine_conf *conf,
 	a->zone = NULL;
 	a->rrl_name = NULL;
 	a->rrl_len = 0;
+	a->rrl_hash = 0;
 	if (pre == PRE_NONE) {
 		a->qn = &a->own;
 		snap_qname_init_labels(a->qn, pq->wire + HDR_LEN,
@@ -2369,6 +2376,7 @@ static size_t answer_from_snap(const struct engine_conf *conf,
 		res->zone = a->zone;
 		res->rrl_name = a->rrl_name;
 		res->rrl_name_len = a->rrl_len;
+		res->rrl_hash = a->rrl_hash;
 		set_layout(res, pq, &a->w);
 	}
 	return len;

@@ -145,6 +145,10 @@ struct engine_result {
 	 * node holds the qname. NULL for errors and CHAOS answers. */
 	const uint8_t *rrl_name;
 	uint8_t rrl_name_len;
+	/* snap_name_hash of rrl_name when the engine had it at hand (the
+	 * qname's, made by its lookup), else 0: a user keying on the name
+	 * computes it. */
+	uint32_t rrl_hash;
 	uint8_t cookie;          /* enum engine_cookie */
 	uint8_t ecs;             /* enum engine_ecs */
 	uint8_t ecs_scope;       /* the echo's SCOPE PREFIX-LENGTH */

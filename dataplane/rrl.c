@@ -24,8 +24,12 @@
 
 #include "error.h"
 #include "rrl.h"
+#include "snap.h"
 
 #define BUCKET          4       /* entries per bucket: one cache line */
+#define KIND_SLOTS      8       /* kinds indexed by their low bits */
+
+_Static_assert(ENGINE_KIND_COUNT <= KIND_SLOTS, "every kind has a slot");
 #define MIN_ENTRIES     64
 #define MAX_ENTRIES     (1u << 24)
 
@@ -50,14 +54,23 @@ struct rrl {
 	struct rrl_entry *e;
 	uint32_t mask;          /* entries - 1 */
 	uint32_t now;
-	uint64_t pfx[2][2];     /* [is IPv6]: the prefix length as masks of
-				 * addr[0..8) and addr[8..16) */
-	int32_t rate[ENGINE_KIND_COUNT];        /* 0: not limited */
-	int32_t floor[ENGINE_KIND_COUNT];       /* -window * rate: the most
-						 * an account may owe */
-	uint16_t qmask[ENGINE_KIND_COUNT];      /* 0xffff: qtype is in the key */
 	int32_t cost;           /* credits one response costs (cores) */
-	uint64_t seed[2];
+	/* Per address family, indexed by its number, so that one load
+	 * checks the family and finds its key: whether it is limited
+	 * (AF_INET and AF_INET6), the prefix length as masks of addr[0..8)
+	 * and addr[8..16), and the key's seeds for that family. */
+	struct {
+		uint64_t mask[2];
+		uint64_t seed[2];
+		uint64_t on;
+	} fam[256];
+	struct {
+		int32_t rate;           /* 0: not limited */
+		int32_t floor;          /* -window * rate: the most an account
+					 * may owe */
+		uint64_t salt;          /* the kind in the key (random) */
+		uint64_t qmask;         /* 0xffff: qtype is in the key */
+	} kind[KIND_SLOTS];      /* [ENGINE_KIND_COUNT..): ERROR's */
 	unsigned top_cur;       /* buffer being filled (the table's thread) */
 	struct rrl_stats st;
 	struct rrl_conf conf;
@@ -233,18 +246,35 @@ static bool in_prefix(const struct rrl_prefix *p, const struct engine_client *c)
 
 /* ---- the table ------------------------------------------------------------- */
 
-static void make_seed(uint64_t seed[2])
+static void make_seed(uint64_t *seed, size_t n)
 {
-	if (getrandom(seed, 2 * sizeof(seed[0]), GRND_NONBLOCK) ==
-	    (ssize_t)(2 * sizeof(seed[0])))
+	struct timespec ts;
+
+	if (getrandom(seed, n * sizeof(seed[0]), GRND_NONBLOCK) ==
+	    (ssize_t)(n * sizeof(seed[0])))
 		return;
 	/* No entropy yet (early boot): still unpredictable enough for a
 	 * hash seed, and never worse than a fixed one. */
-	struct timespec ts;
-
 	clock_gettime(CLOCK_REALTIME, &ts);
-	seed[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)seed;
-	seed[1] = (uint64_t)ts.tv_sec * 0xc2b2ae3d27d4eb4full ^ (uint64_t)getpid();
+	for (size_t i = 0; i < n; i++)
+		seed[i] = ((uint64_t)ts.tv_nsec + i) * 0x9e3779b97f4a7c15ull ^
+			  ((uint64_t)ts.tv_sec + (uint64_t)getpid()) * 0xc2b2ae3d27d4eb4full ^
+			  (uint64_t)(uintptr_t)seed;
+}
+
+/* The key's random parts: a seed pair per family and a salt per kind,
+ * so that neither needs a bit of its own in the key. */
+static void make_seeds(struct rrl *t)
+{
+	uint64_t r[4 + ENGINE_KIND_COUNT];
+
+	make_seed(r, sizeof(r) / sizeof(r[0]));
+	for (int f = 0; f < 2; f++) {
+		t->fam[f ? AF_INET6 : AF_INET].seed[0] = r[2 * f];
+		t->fam[f ? AF_INET6 : AF_INET].seed[1] = r[2 * f + 1];
+	}
+	for (int k = 0; k < KIND_SLOTS; k++)
+		t->kind[k].salt = r[4 + (k < ENGINE_KIND_COUNT ? k : ENGINE_KIND_ERROR)];
 }
 
 /* The prefix lengths as masks over the address words, so that cutting a
@@ -259,9 +289,11 @@ static void prefix_masks(struct rrl *t)
 	uint8_t m[16];
 
 	cut(ones, 4, t->conf.ipv4_prefix_length, m);
-	memcpy(t->pfx[0], m, 16);
+	memcpy(t->fam[AF_INET].mask, m, 16);
+	t->fam[AF_INET].on = 1;
 	cut(ones, 16, t->conf.ipv6_prefix_length, m);
-	memcpy(t->pfx[1], m, 16);
+	memcpy(t->fam[AF_INET6].mask, m, 16);
+	t->fam[AF_INET6].on = 1;
 }
 
 /* Every response probes a random bucket: with 4 KiB pages a large table
@@ -306,14 +338,17 @@ int rrl_create(const struct rrl_conf *conf, struct rrl **out, char *err,
 	kind_rates(conf, r);
 	/* window * rate <= 3600 * 100000 and a balance moves by at most
 	 * that much plus one second's rate: every sum fits in 32 bits. */
-	for (int k = 0; k < ENGINE_KIND_COUNT; k++) {
-		t->rate[k] = (int32_t)r[k];
-		t->floor[k] = -(int32_t)(conf->window * r[k]);
+	/* Kinds beyond the engine's (none today) are limited as errors. */
+	for (int k = 0; k < KIND_SLOTS; k++) {
+		uint32_t rk = r[k < ENGINE_KIND_COUNT ? k : ENGINE_KIND_ERROR];
+
+		t->kind[k].rate = (int32_t)rk;
+		t->kind[k].floor = -(int32_t)(conf->window * rk);
 	}
 	/* Answers and NODATA are accounted per query type (as BIND). */
-	t->qmask[ENGINE_KIND_ANSWER] = 0xffff;
-	t->qmask[ENGINE_KIND_NODATA] = 0xffff;
-	make_seed(t->seed);
+	t->kind[ENGINE_KIND_ANSWER].qmask = 0xffff;
+	t->kind[ENGINE_KIND_NODATA].qmask = 0xffff;
+	make_seeds(t);
 	*out = t;
 	return 0;
 fail:
@@ -360,46 +395,26 @@ static inline uint64_t ld8(const uint8_t *p)
 	return v;
 }
 
-static inline uint64_t ld4(const uint8_t *p)
+/* Keyed hash of the account: the client's prefix, and the name's hash
+ * (snap_hash_name, the engine's when it had one), kind and qtype, in one
+ * multiplication of two words: the prefix's first word, the rest of the
+ * key in the second; the seeds of the client's family and the kind's
+ * salt tell the families and kinds apart. The name's hash is not keyed:
+ * two names whose hashes collide share their accounts, which only makes
+ * the limit stricter, and an attacker who could aim such a collision at
+ * a resolver's account can as well spoof the resolver's prefix, which RRL
+ * answers with slips. */
+static inline uint64_t key_hash(const struct rrl *t, const struct engine_client *c,
+				const struct engine_result *res, unsigned kind)
 {
-	uint32_t v;
+	const uint64_t *f = t->fam[c->family].mask;
+	uint64_t nh = res->rrl_hash;
 
-	memcpy(&v, p, 4);
-	return v;
-}
-
-/* Keyed hash of the account: the client's prefix (two words), family,
- * kind and qtype (what), and the name. The name is read in whole words,
- * its tail by overlapping loads, never past its last byte (it may end a
- * mapping). The prefix and the name are mixed apart, so that their
- * multiplications overlap, and meet in the last one: a name of up to 32
- * bytes waits for two dependent multiplications. */
-static inline uint64_t key_hash(const struct rrl *t, uint64_t w0, uint64_t w1,
-				uint64_t what, const uint8_t *name, size_t len)
-{
-	uint64_t h = mum(w0 ^ t->seed[0], w1 ^ t->seed[1] ^ what);
-	uint64_t n = t->seed[0] ^ len, a, b;
-
-	if (len > 16) {
-		const uint8_t *end = name + len;
-
-		for (; end - name > 16; name += 16)
-			n = mum(ld8(name) ^ t->seed[1], ld8(name + 8) ^ n);
-		a = ld8(end - 16);
-		b = ld8(end - 8);
-	} else if (len >= 8) {
-		a = ld8(name);
-		b = ld8(name + len - 8);
-	} else if (len >= 4) {
-		a = ld4(name);
-		b = ld4(name + len - 4);
-	} else if (len) {
-		a = (uint64_t)name[0] << 16 | (uint64_t)name[len >> 1] << 8 | name[len - 1];
-		b = 0;
-	} else {
-		a = b = 0;
-	}
-	return mum(a ^ t->seed[1] ^ h, b ^ n);
+	if (__builtin_expect(!nh, 0) && res->rrl_name)
+		nh = snap_hash_name(res->rrl_name, res->rrl_name_len);
+	return mum((ld8(c->addr) & f[0]) ^ f[2],
+		   (ld8(c->addr + 8) & f[1]) ^ f[3] ^
+		   t->kind[kind].salt ^ (res->qtype & t->kind[kind].qmask) ^ nh << 32);
 }
 
 /* How good a victim e is: empty, then recovered (idle past the window:
@@ -421,8 +436,9 @@ static int64_t victim_score(const struct rrl *t, const struct rrl_entry *e)
 /* No account of hash tag in bucket b: the bucket's best victim, made
  * fresh with a full second of credit. One pass over the bucket. */
 static struct rrl_entry *replace(struct rrl *t, struct rrl_entry *b,
-				 uint32_t tag, int32_t rate)
+				 uint32_t tag, unsigned kind)
 {
+	int32_t rate = t->kind[kind].rate;
 	struct rrl_entry *victim = b;
 	int64_t best = victim_score(t, b);
 
@@ -443,40 +459,63 @@ static struct rrl_entry *replace(struct rrl *t, struct rrl_entry *b,
 	return victim;
 }
 
-/* The account of hash h: its entry, or a fresh one. The tags are
- * compared before any victim is scored: a hit reads nothing else. */
-static inline struct rrl_entry *account(struct rrl *t, uint64_t h, int32_t rate)
+/* The bucket and tag of hash h. */
+static inline struct rrl_entry *bucket(const struct rrl *t, uint64_t h)
 {
-	uint32_t tag = (uint32_t)(h >> 32) | 1;
-	struct rrl_entry *b = &t->e[((uint32_t)h * BUCKET) & t->mask];
+	return &t->e[((uint32_t)h * BUCKET) & t->mask];
+}
 
-	for (uint32_t i = 0; i < RRL_PROBE; i++)
-		if (b[i].tag == tag)
-			return &b[i];
-	return replace(t, b, tag, rate);
+static inline uint32_t tag_of(uint64_t h)
+{
+	return (uint32_t)(h >> 32) | 1;
+}
+
+/* The account of tag in bucket b: its entry, or a fresh one. The tags
+ * are compared before any victim is scored: a hit reads nothing else. */
+static inline struct rrl_entry *account(struct rrl *t, struct rrl_entry *b,
+					uint32_t tag, unsigned kind)
+{
+	_Static_assert(RRL_PROBE == 4, "the compares below are the bucket's");
+	if (b[0].tag == tag)
+		return b;
+	if (b[1].tag == tag)
+		return b + 1;
+	if (b[2].tag == tag)
+		return b + 2;
+	if (b[3].tag == tag)
+		return b + 3;
+	return replace(t, b, tag, kind);
 }
 
 /* BIND's arithmetic: earn `rate` per second since the last response, up
  * to one second of credit; a response is allowed while the account is
  * positive, and is debited in any case, down to `window` seconds of
  * debt. */
+static int32_t earn(const struct rrl *t, struct rrl_entry *e, unsigned kind, int32_t bal)
+{
+	int32_t age = (int32_t)(t->now - e->last), rate = t->kind[kind].rate;
+
+	if (age <= 0)
+		return bal;
+	if ((uint32_t)age > t->conf.window)
+		age = (int32_t)t->conf.window + 1;
+	bal += age * rate;
+	e->last = t->now;
+	return bal > rate ? rate : bal;
+}
+
+/* Most responses of an account come in the second of the one before:
+ * nothing earned, no call. */
 static inline bool debit(const struct rrl *t, struct rrl_entry *e, unsigned kind)
 {
-	int32_t age = (int32_t)(t->now - e->last), rate = t->rate[kind];
-	int32_t bal = e->balance;
+	int32_t bal = e->balance, floor = t->kind[kind].floor;
 	bool ok;
 
-	if (age > 0) {
-		if ((uint32_t)age > t->conf.window)
-			age = (int32_t)t->conf.window + 1;
-		bal += age * rate;
-		if (bal > rate)
-			bal = rate;
-		e->last = t->now;
-	}
+	if (__builtin_expect(e->last != t->now, 0))
+		bal = earn(t, e, kind, bal);
 	ok = bal > 0;
 	bal -= t->cost;
-	e->balance = bal < t->floor[kind] ? t->floor[kind] : bal;
+	e->balance = bal < floor ? floor : bal;
 	return ok;
 }
 
@@ -533,30 +572,19 @@ static bool exempt(struct rrl *t, const struct engine_client *c)
 }
 
 /* The part of a check that needs no account: exemptions and what is
- * not limited. True when the response is to be sent as it is; otherwise
- * *h is the account's hash. */
+ * not limited. True when the response is to be sent as it is. */
 static inline bool unlimited(struct rrl *t, const struct engine_client *c,
 			     const struct engine_result *res, unsigned kind,
-			     uint64_t *h)
+			     bool exemptions)
 {
-	const uint64_t *m;
-	uint64_t what;
-
-	if (!t->rate[kind] || !c || c->transport == ENGINE_TCP ||
-	    (c->family != AF_INET && c->family != AF_INET6))
+	if (!t->kind[kind].rate || !c || c->transport == ENGINE_TCP ||
+	    !t->fam[c->family].on)
 		return true;
-	if (res->cookie == ENGINE_COOKIE_VALID) {
+	if (__builtin_expect(res->cookie == ENGINE_COOKIE_VALID, 0)) {
 		CNT_ADD(t->st.cookie_exempt, 1);
 		return true;
 	}
-	if (t->conf.nexempt && exempt(t, c))
-		return true;
-	m = t->pfx[c->family == AF_INET6];
-	what = (uint64_t)c->family << 40 | (uint64_t)kind << 32 |
-	       (uint64_t)(res->qtype & t->qmask[kind]);
-	*h = key_hash(t, ld8(c->addr) & m[0], ld8(c->addr + 8) & m[1], what,
-		      res->rrl_name, res->rrl_name ? res->rrl_name_len : 0);
-	return false;
+	return exemptions && exempt(t, c);
 }
 
 /* A response over its account's limit: counted, reported, and dropped
@@ -566,6 +594,8 @@ static enum rrl_action limited(struct rrl *t, const struct engine_client *c,
 {
 	struct rrl_prefix p;
 
+	if (kind >= ENGINE_KIND_COUNT)
+		kind = ENGINE_KIND_ERROR;
 	CNT_ADD(t->st.limited[kind], 1);
 	p.family = c->family;
 	p.len = c->family == AF_INET ? t->conf.ipv4_prefix_length :
@@ -584,9 +614,14 @@ static enum rrl_action limited(struct rrl *t, const struct engine_client *c,
 
 unsigned rrl_check_burst(struct rrl *t, struct rrl_job *jobs, unsigned n)
 {
-	uint64_t h[RRL_BURST_MAX];
-	uint8_t acc[RRL_BURST_MAX], kinds[RRL_BURST_MAX];
+	struct {
+		struct rrl_entry *b;    /* the account's bucket */
+		uint32_t tag;
+		uint8_t kind;
+		uint8_t job;
+	} acc[RRL_BURST_MAX];
 	unsigned m = 0, held = 0;
+	bool exemptions = t->conf.nexempt != 0;
 
 	if (n > RRL_BURST_MAX)
 		n = RRL_BURST_MAX;
@@ -595,23 +630,27 @@ unsigned rrl_check_burst(struct rrl *t, struct rrl_job *jobs, unsigned n)
 	 * needs of a response is kept here, not looked up again. */
 	for (unsigned i = 0; i < n; i++) {
 		const struct engine_result *res = jobs[i].res;
-		unsigned kind = res->kind < ENGINE_KIND_COUNT ? res->kind : ENGINE_KIND_ERROR;
+		unsigned kind = res->kind & (KIND_SLOTS - 1);
+		uint64_t h;
 
 		jobs[i].action = RRL_SEND;
-		if (unlimited(t, jobs[i].client, res, kind, &h[m]))
+		if (unlimited(t, jobs[i].client, res, kind, exemptions))
 			continue;
-		__builtin_prefetch(&t->e[((uint32_t)h[m] * BUCKET) & t->mask], 1);
-		kinds[m] = (uint8_t)kind;
-		acc[m++] = (uint8_t)i;
+		h = key_hash(t, jobs[i].client, res, kind);
+		acc[m].b = bucket(t, h);
+		__builtin_prefetch(acc[m].b, 1);
+		acc[m].tag = tag_of(h);
+		acc[m].kind = (uint8_t)kind;
+		acc[m++].job = (uint8_t)i;
 	}
 	for (unsigned k = 0; k < m; k++) {
-		unsigned kind = kinds[k];
-		struct rrl_entry *e = account(t, h[k], t->rate[kind]);
+		unsigned kind = acc[k].kind;
+		struct rrl_entry *e = account(t, acc[k].b, acc[k].tag, kind);
 		struct rrl_job *j;
 
-		if (debit(t, e, kind))
+		if (__builtin_expect(debit(t, e, kind), 1))
 			continue;
-		j = &jobs[acc[k]];
+		j = &jobs[acc[k].job];
 		j->action = (uint8_t)limited(t, j->client, kind, e);
 		held += j->action != RRL_SEND;
 	}

@@ -204,6 +204,10 @@ void snap_qname_init(struct snap_qname *q, const uint8_t *w, size_t len);
 void snap_qname_init_labels(struct snap_qname *q, const uint8_t *w,
 			    size_t len, const uint8_t *off, unsigned labels);
 
+/* snap_name_hash (snap_format.h) of a lower-cased wire name of len bytes
+ * (1..255): the same value, without its byte-wise tail copy. */
+uint32_t snap_hash_name(const uint8_t *name, size_t len);
+
 struct snap_lookup {
 	const struct snap_zone *zone;     /* the zone with the longest apex */
 	const struct snap_node *node;     /* exact match, NULL if none */

@@ -1331,6 +1331,11 @@ static inline uint32_t name_hash(const uint8_t *name, size_t len)
 #endif
 }
 
+uint32_t snap_hash_name(const uint8_t *name, size_t len)
+{
+	return name_hash(name, len);
+}
+
 /*
  * The stored name at blob offset off equals name (len bytes). Stored names
  * are verified wire names: if their first len bytes match a whole wire

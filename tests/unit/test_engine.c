@@ -599,6 +599,9 @@ static void expect_rrl(const char *name)
 	assert_non_null(R.rrl_name);
 	assert_int_equal(R.rrl_name_len, n);
 	assert_memory_equal(R.rrl_name, w, (size_t)n);
+	/* the name's hash, where the engine gives one, is the name's */
+	if (R.rrl_hash)
+		assert_int_equal(R.rrl_hash, snap_hash_name(w, (size_t)n));
 }
 
 /* ---- positive answers -------------------------------------------------------------- */
