@@ -76,6 +76,17 @@ struct dp_canary {
 	uint8_t frame[DP_CANARY_MAX];
 } __attribute__((aligned(64)));
 
+/* The DNS queries of a burst, answered together (engine_answer_burst
+ * interleaves their lookups), each in place in its own mbuf. */
+struct dp_burst {
+	struct engine_job job[DP_BURST];
+	struct engine_result res[DP_BURST];
+	struct pkt_info info[DP_BURST];
+	struct rte_mbuf *m[DP_BURST];
+	uint8_t drop[DP_BURST];      /* RRL dropped it */
+	uint16_t n;
+};
+
 struct dp_worker {
 	struct dp_stats st;          /* written by this worker only */
 	struct engine_conf eng;      /* dp.engine, with this worker's clock */
@@ -86,6 +97,10 @@ struct dp_worker {
 	struct dp_queue q[DP_MAX_PORTS];
 	uint32_t canary_seen;        /* last request answered (worker's own) */
 	struct dp_canary canary;
+	/* The burst being answered, in the worker so that rjob[i], RRL's
+	 * view of response i, is made once rather than per burst. */
+	struct dp_burst b;
+	struct rrl_job rjob[DP_BURST];
 } __attribute__((aligned(64)));
 
 enum dp_state { DP_NONE = 0, DP_EAL, DP_PORTS, DP_RUNNING, DP_STOPPED };
@@ -607,6 +622,9 @@ static int workers_setup(unsigned cores, char *err, size_t errlen)
 	for (unsigned i = 0; i < dp.nworkers; i++) {
 		dp.w[i].eng = dp.engine;
 		dp.w[i].eng.now = dp.unix0;
+		for (unsigned k = 0; k < DP_BURST; k++)
+			dp.w[i].rjob[k] = (struct rrl_job){ &dp.w[i].b.info[k].client,
+							    &dp.w[i].b.res[k], 0 };
 		if (dp.rrl_on && (ret = rrl_create(&rc, &dp.w[i].rrl, err, errlen)) < 0)
 			return ret;
 	}
@@ -769,17 +787,6 @@ static inline void tx_offload(struct rte_mbuf *m, const struct dp_queue *q,
 
 _Static_assert(DP_BURST <= ENGINE_BURST_MAX, "an rx burst is one engine burst");
 
-/* The DNS queries of a burst, answered together (engine_answer_burst
- * interleaves their lookups), each in place in its own mbuf. */
-struct dp_burst {
-	struct engine_job job[DP_BURST];
-	struct engine_result res[DP_BURST];
-	struct pkt_info info[DP_BURST];
-	struct rte_mbuf *m[DP_BURST];
-	uint8_t drop[DP_BURST];      /* RRL dropped it */
-	uint16_t n;
-};
-
 /* The time for this burst, from the TSC: Unix seconds for the cookies,
  * monotonic seconds for RRL. One read and one division per burst. */
 static inline void clock_tick(struct dp_worker *w)
@@ -791,11 +798,22 @@ static inline void clock_tick(struct dp_worker *w)
 		rrl_begin(w->rrl, secs);
 }
 
-/* RRL over the burst's responses. False when all go out as they are
- * (nearly always; drop[] is then not set); else drop[i] marks the
- * dropped ones, and a slipped one shrinks to header, question and OPT
- * with TC=1 (BADCOOKIE with a fresh cookie when the query had a cookie). */
-static inline bool rate_limit(struct dp_worker *w, struct dp_burst *b)
+/* RRL's verdict on response i of the burst: drop[i], or the response cut
+ * to header, question and OPT with TC=1 (BADCOOKIE with a fresh cookie
+ * when the query had a cookie). */
+static inline void rrl_apply(struct dp_burst *b, unsigned i, uint8_t action)
+{
+	struct engine_job *j = &b->job[i];
+
+	if (action == RRL_DROP)
+		b->drop[i] = 1;
+	else if (action == RRL_SLIP && !(j->len = engine_truncate(j->out, j->len, &b->res[i], 1)))
+		b->drop[i] = 1;
+}
+
+/* rate_limit for a burst with responses the engine dropped: RRL sees the
+ * others only. */
+static bool rate_limit_some(struct dp_worker *w, struct dp_burst *b)
 {
 	struct rrl_job job[DP_BURST];
 	uint8_t idx[DP_BURST];
@@ -803,22 +821,34 @@ static inline bool rate_limit(struct dp_worker *w, struct dp_burst *b)
 
 	for (uint16_t i = 0; i < b->n; i++) {
 		if (b->job[i].len) {
-			job[n] = (struct rrl_job){ &b->info[i].client, &b->res[i], 0 };
+			job[n] = w->rjob[i];
 			idx[n++] = (uint8_t)i;
 		}
 	}
 	if (!rrl_check_burst(w->rrl, job, n))
 		return false;
 	memset(b->drop, 0, sizeof(b->drop));
-	for (unsigned k = 0; k < n; k++) {
-		struct engine_job *j = &b->job[idx[k]];
+	for (unsigned k = 0; k < n; k++)
+		rrl_apply(b, idx[k], job[k].action);
+	return true;
+}
 
-		if (job[k].action == RRL_DROP)
-			b->drop[idx[k]] = 1;
-		else if (job[k].action == RRL_SLIP &&
-			 !(j->len = engine_truncate(j->out, j->len, &b->res[idx[k]], 1)))
-			b->drop[idx[k]] = 1;
-	}
+/* RRL over the burst's responses. False when all go out as they are
+ * (nearly always; drop[] is then not set); else drop[i] marks the
+ * dropped ones, and slipped ones are cut (rrl_apply). */
+static inline bool rate_limit(struct dp_worker *w, struct dp_burst *b)
+{
+	unsigned none = 0;
+
+	for (uint16_t i = 0; i < b->n; i++)
+		none |= b->job[i].len == 0;
+	if (__builtin_expect(none, 0))
+		return rate_limit_some(w, b);
+	if (!rrl_check_burst(w->rrl, w->rjob, b->n))
+		return false;
+	memset(b->drop, 0, sizeof(b->drop));
+	for (unsigned i = 0; i < b->n; i++)
+		rrl_apply(b, i, w->rjob[i].action);
 	return true;
 }
 
@@ -903,7 +933,7 @@ static inline unsigned poll_queue(struct dp_worker *w, const struct dp_queue *q,
 {
 	struct rte_mbuf *rx[DP_BURST], *tx[DP_BURST], *exc[DP_BURST];
 	struct dp_stats *st = &w->st;
-	struct dp_burst b;
+	struct dp_burst *b = &w->b;
 	uint16_t n, ntx = 0, nexc = 0, sent;
 	bool limit;
 
@@ -913,37 +943,37 @@ static inline unsigned poll_queue(struct dp_worker *w, const struct dp_queue *q,
 	CNT_ADD(st->rx, n);
 	clock_tick(w);
 	prefetch_frames(rx, n);
-	b.n = 0;
+	b->n = 0;
 	for (uint16_t i = 0; i < n; i++)
-		sort_frame(w, q, rx[i], &b, exc, &nexc);
-	engine_answer_burst(&w->eng, s, b.job, b.n);
+		sort_frame(w, q, rx[i], b, exc, &nexc);
+	engine_answer_burst(&w->eng, s, b->job, b->n);
 	limit = w->rrl && !atomic_load_explicit(&dp.rrl_suspended, memory_order_relaxed) &&
-		rate_limit(w, &b);
-	for (uint16_t i = 0; i < b.n; i++) {
-		struct rte_mbuf *m = b.m[i];
-		uint16_t rcode = b.res[i].rcode;
-		size_t len = b.job[i].len;
+		rate_limit(w, b);
+	for (uint16_t i = 0; i < b->n; i++) {
+		struct rte_mbuf *m = b->m[i];
+		uint16_t rcode = b->res[i].rcode;
+		size_t len = b->job[i].len;
 
 		if (len == 0) {
 			CNT_ADD(st->drop_engine, 1);
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		if (limit && b.drop[i]) {
+		if (limit && b->drop[i]) {
 			rte_pktmbuf_free(m);   /* counted by the RRL table */
 			continue;
 		}
 		CNT_ADD(st->rcode[rcode < DP_RCODES - 1 ? rcode : DP_RCODES - 1], 1);
-		for (unsigned k = 0; b.res[i].policy && k < DP_POLICY_KINDS; k++)
-			if (b.res[i].policy & (1u << k))
+		for (unsigned k = 0; b->res[i].policy && k < DP_POLICY_KINDS; k++)
+			if (b->res[i].policy & (1u << k))
 				CNT_ADD(st->policy[k], 1);
-		len = pkt_reply(rte_pktmbuf_mtod(m, uint8_t *), &b.info[i], len,
+		len = pkt_reply(rte_pktmbuf_mtod(m, uint8_t *), &b->info[i], len,
 				q->pkt_tx);
 		m->data_len = (uint16_t)len;
 		m->pkt_len = (uint32_t)len;
 		m->ol_flags = 0;
 		if (q->pkt_tx)
-			tx_offload(m, q, &b.info[i]);
+			tx_offload(m, q, &b->info[i]);
 		tx[ntx++] = m;
 	}
 	if (nexc) {
