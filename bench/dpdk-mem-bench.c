@@ -33,7 +33,7 @@
  *
  * Usage: dpdk-mem-bench -s SNAPSHOT -i QUERIES [-t SECONDS] [-w WARMUP]
  *                       [-n INFLIGHT] [-e] [-l LCORES] [-p PREFIX]
- *                       [-R RATE [-T ACCOUNTS]]
+ *                       [-R RATE [-T ACCOUNTS] [-A SECONDS]] [-c COUNT]
  *   -s SNAPSHOT  a snapshot from pop53-zonec compile
  *   -i QUERIES   query file, "NAME TYPE" per line (bench/udp-bench-queries.py)
  *   -t SECONDS   measured time (default 5)
@@ -52,6 +52,9 @@
  *                and downs (separate runs on a shared VM drift by more
  *                than the cost)
  *   -T ACCOUNTS  with -R: accounts per RRL table (default 65536)
+ *   -c COUNT     no timing: the loop driven on the main lcore (give -l
+ *                one core) until COUNT answers, for callgrind (count_run);
+ *                prints "count_answers N polls N wrong N compared N"
  * Output: a human summary on stderr and one line on stdout:
  *   answers_per_s N answers N seconds S wrong N checked N compared N
  *   nxdomain_pct P noerror_pct P other_rcode N avg_burst B feeder_idle_pct P
@@ -351,6 +354,32 @@ static void expect_answers(const struct snap *s, const struct engine_conf *ec,
 			varied, nqueries);
 }
 
+/* 1 when answer m is wrong (reported while *report lasts): QR, ID and
+ * RCODE always, the whole payload for every COMPARE_EVERY-th. */
+static int check_answer(const struct rte_mbuf *m, uint64_t nth, uint64_t *compared,
+			unsigned *report)
+{
+	const struct query *q = &queries[m->hash.usr];
+	const uint8_t *dns = rte_pktmbuf_mtod(m, const uint8_t *) + 42;
+	int bad = 0;
+
+	if (m->data_len < 42 + 12 || !(dns[2] & 0x80) ||
+	    ((dns[0] << 8) | dns[1]) != q->id || (dns[3] & 0x0f) != q->rcode)
+		bad = 1;
+	else if ((nth % COMPARE_EVERY) == 0 && !q->varies) {
+		(*compared)++;
+		if (m->data_len != 42u + q->ans_len || memcmp(dns, q->ans, q->ans_len) != 0)
+			bad = 1;
+	}
+	if (bad && *report) {
+		(*report)--;
+		fprintf(stderr, "dpdk-mem-bench: wrong answer to query %u (len %u, rcode %d, "
+			"want %u)\n", m->hash.usr, m->data_len,
+			m->data_len >= 54 ? dns[3] & 0x0f : -1, q->rcode);
+	}
+	return bad;
+}
+
 static inline void refill(struct rte_mbuf *m, size_t qi)
 {
 	const struct query *q = &queries[qi];
@@ -363,6 +392,42 @@ static inline void refill(struct rte_mbuf *m, size_t qi)
 	m->hash.usr = (uint32_t)qi;
 }
 
+/*
+ * -c COUNT: the worker loop driven on this thread (dp_poll, no worker
+ * lcore) until COUNT answers, each checked as in a timed run. For counting
+ * instructions, which a shared VM does not disturb as it does time:
+ * under callgrind, dp_poll's inclusive count over the answers printed is
+ * the loop's instructions per answer (run it with and without -R for what
+ * RRL adds). The rx ring is filled with a whole burst before each poll.
+ */
+static int count_run(struct rte_ring *rxr, struct rte_ring *txr, uint64_t count, size_t next)
+{
+	uint64_t answers = 0, wrong = 0, compared = 0, polls = 0;
+	unsigned report = 5;
+
+	while (answers < count && !stop_signal) {
+		struct rte_mbuf *b[FEED_BURST];
+		unsigned n;
+
+		dp_poll(0);
+		polls++;
+		while ((n = rte_ring_dequeue_burst(txr, (void **)b, FEED_BURST, NULL)) > 0) {
+			for (unsigned i = 0; i < n; i++) {
+				wrong += check_answer(b[i], ++answers, &compared, &report);
+				refill(b[i], next);
+				next = next + 1 == nqueries ? 0 : next + 1;
+			}
+			if (rte_ring_enqueue_burst(rxr, (void **)b, n, NULL) < n)
+				die("rx ring full");
+		}
+		if (polls > 4 * count)
+			die("the worker answers nothing");
+	}
+	printf("count_answers %" PRIu64 " polls %" PRIu64 " wrong %" PRIu64 " compared %" PRIu64 "\n",
+	       answers, polls, wrong, compared);
+	return wrong ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *snap_path = NULL, *qpath = NULL, *lcores = "0,1";
@@ -371,10 +436,11 @@ int main(int argc, char **argv)
 	unsigned inflight = 32768;
 	int edns = 0, opt;
 	unsigned rrl_rate = 0, rrl_table = 0;
+	uint64_t count = 0;
 	struct alt al;
 
 	memset(&al, 0, sizeof(al));
-	while ((opt = getopt(argc, argv, "s:i:t:w:n:el:p:R:T:A:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:i:t:w:n:el:p:R:T:A:c:h")) != -1) {
 		switch (opt) {
 		case 's': snap_path = optarg; break;
 		case 'i': qpath = optarg; break;
@@ -385,12 +451,13 @@ int main(int argc, char **argv)
 		case 'R': rrl_rate = (unsigned)atoi(optarg); break;
 		case 'T': rrl_table = (unsigned)atoi(optarg); break;
 		case 'A': al.every = atof(optarg); break;
+		case 'c': count = strtoull(optarg, NULL, 10); break;
 		case 'l': lcores = optarg; break;
 		case 'p': snprintf(prefix, sizeof(prefix), "%s", optarg); break;
 		default:
 			fprintf(stderr, "usage: %s -s SNAPSHOT -i QUERIES [-t SECONDS] [-w WARMUP] "
 				"[-n INFLIGHT] [-e] [-l LCORES] [-p PREFIX] [-R RATE [-T ACCOUNTS] "
-				"[-A SECONDS]]\n",
+				"[-A SECONDS]] [-c COUNT]\n",
 				argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
@@ -428,7 +495,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dpdk-mem-bench: EAL: %s\n", err);
 		return 2;
 	}
-	if (rte_lcore_count() != 2)
+	if (count && rte_lcore_count() != 1)
+		die("-c runs on one lcore: give -l with one core");
+	if (!count && rte_lcore_count() != 2)
 		die("give exactly two lcores with -l (main: feeder, one worker)");
 
 	struct rte_ring *rxr = rte_ring_create("p53mem_rx", RING_SIZE, (int)rte_socket_id(),
@@ -457,6 +526,7 @@ int main(int argc, char **argv)
 	}
 	conf.nb_desc = 1024;
 	conf.nb_mbufs = inflight + 8191;
+	conf.nworkers = count ? 1 : 0;
 	if (dp_port_setup(&conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dpdk-mem-bench: port setup: %s\n", err);
 		dp_stop();
@@ -481,6 +551,17 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	if (count) {
+		const struct snap *old;
+		int ret;
+
+		/* No worker to wait for: the grace period times out at once. */
+		(void)dp_publish(s, &old, 0);
+		ret = count_run(rxr, txr, count, next);
+		dp_stop();
+		snap_close(s);
+		return ret;
+	}
 	if (dp_start(s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dpdk-mem-bench: start: %s\n", err);
 		dp_stop();
@@ -538,32 +619,11 @@ int main(int argc, char **argv)
 		}
 		for (unsigned i = 0; i < n; i++) {
 			struct rte_mbuf *m = b[i];
-			const struct query *q = &queries[m->hash.usr];
-			const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-			const uint8_t *dns = f + 42;
-			int bad = 0;
+			const uint8_t *dns = rte_pktmbuf_mtod(m, const uint8_t *) + 42;
 
 			if (measuring) {
 				checked++;
-				if (m->data_len < 42 + 12 || !(dns[2] & 0x80) ||
-				    ((dns[0] << 8) | dns[1]) != q->id || (dns[3] & 0x0f) != q->rcode)
-					bad = 1;
-				else if ((checked % COMPARE_EVERY) == 0 && !q->varies) {
-					compared++;
-					if (m->data_len != 42u + q->ans_len ||
-					    memcmp(dns, q->ans, q->ans_len) != 0)
-						bad = 1;
-				}
-				if (bad) {
-					wrong++;
-					if (report_wrong) {
-						report_wrong--;
-						fprintf(stderr, "dpdk-mem-bench: wrong answer to query %u "
-							"(len %u, rcode %d, want %u)\n", m->hash.usr,
-							m->data_len, m->data_len >= 54 ? dns[3] & 0x0f : -1,
-							q->rcode);
-					}
-				}
+				wrong += check_answer(m, checked, &compared, &report_wrong);
 				switch (dns[3] & 0x0f) {
 				case 0: rc_noerror++; break;
 				case 3: rc_nx++; break;
