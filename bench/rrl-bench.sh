@@ -336,6 +336,32 @@ if [[ -z $MEM_NA ]]; then
 		log "memory-fed run $r: $(grep 'RRL costs' "$TMP/mem.$r.log" | sed 's/^dpdk-mem-bench: //')"
 	done
 fi
+# The same loop's instructions, which the VM's noise does not touch: callgrind over
+# dpdk-mem-bench -c (the loop driven on one thread until 100000 answers), RRL on and off;
+# dp_poll's inclusive count over the answers is the loop's instructions per answer.
+INSTR_ON=n/a INSTR_OFF=n/a INSTR_NA=
+if [[ -n $MEM_NA ]]; then
+	INSTR_NA=$MEM_NA
+elif ! command -v valgrind >/dev/null || ! command -v callgrind_annotate >/dev/null; then
+	INSTR_NA="valgrind not installed (scripts/setup.sh installs it)"
+else
+	for mode in on off; do
+		prefix=p53ri$ID$mode
+		EAL_PREFIXES+=("$prefix")
+		rrl=()
+		[[ $mode == on ]] && rrl=(-R 100000)
+		if timeout -k 5 300 valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.$mode" \
+			"$MEMBENCH" -s "$TMP/zone.snap" -i "$TMP/mem-queries.txt" -l 0 -c 100000 -n 256 \
+			-p "$prefix" "${rrl[@]}" >"$TMP/cg.$mode.res" 2>"$TMP/cg.$mode.log"; then
+			v=$(callgrind_annotate --inclusive=yes "$TMP/cg.$mode" 2>/dev/null |
+				awk '/dpdk\.c:dp_poll \[/ && !done {gsub(",", "", $1); printf "%.1f\n", $1 / 100000; done = 1}')
+			[[ -n $v ]] && printf -v "INSTR_${mode^^}" '%s' "$v"
+		else
+			log "callgrind run ($mode) failed: $(tail -n 2 "$TMP/cg.$mode.log" | tr '\n' ' ')"
+		fi
+		rm -rf "/var/run/dpdk/$prefix"
+	done
+fi
 LOAD_AFTER=$(loadavg)
 
 # ---- the table ----------------------------------------------------------------------
@@ -395,6 +421,12 @@ if [[ -z $MEM_NA ]]; then
 		"RRL cost $(memv rrl_cost_pct | cell) % (median [min-max] of runs)"
 else
 	echo "memory-fed DPDK worker loop: n/a ($MEM_NA)"
+fi
+if [[ -z $INSTR_NA && $INSTR_ON != n/a && $INSTR_OFF != n/a ]]; then
+	echo "the same loop's instructions per answer (callgrind, dpdk-mem-bench -c 100000): RRL off $INSTR_OFF," \
+		"on $INSTR_ON: RRL adds $(awk -v a="$INSTR_ON" -v b="$INSTR_OFF" 'BEGIN {printf "%.1f (%.1f %%)", a - b, 100 * (a - b) / b}')"
+else
+	echo "the same loop's instructions per answer: n/a (${INSTR_NA:-callgrind failed, see the log})"
 fi
 POP_AMP=$(jf pop53-rrl amplification | median)
 KNOT_AMP=$(jf knot-rrl amplification | median)

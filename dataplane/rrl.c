@@ -577,14 +577,18 @@ static inline bool unlimited(struct rrl *t, const struct engine_client *c,
 			     const struct engine_result *res, unsigned kind,
 			     bool exemptions)
 {
-	if (!t->kind[kind].rate || !c || c->transport == ENGINE_TCP ||
-	    !t->fam[c->family].on)
+	/* fam[].on is 1 for the families limited, above ENGINE_UDP (0) and
+	 * not above ENGINE_TCP: one compare for family and transport. */
+	if (!c || (t->fam[c->family].on <= c->transport) | !t->kind[kind].rate)
 		return true;
-	if (__builtin_expect(res->cookie == ENGINE_COOKIE_VALID, 0)) {
-		CNT_ADD(t->st.cookie_exempt, 1);
-		return true;
+	if (__builtin_expect((res->cookie == ENGINE_COOKIE_VALID) | exemptions, 0)) {
+		if (res->cookie == ENGINE_COOKIE_VALID) {
+			CNT_ADD(t->st.cookie_exempt, 1);
+			return true;
+		}
+		return exempt(t, c);
 	}
-	return exemptions && exempt(t, c);
+	return false;
 }
 
 /* A response over its account's limit: counted, reported, and dropped

@@ -46,6 +46,9 @@ POP53_PACKAGES=(
 	# DPDK-on-veth integration test: namespaces/veth/XDP, ping, checksum
 	# offload off, the af_packet nftables rule
 	iproute2 iputils-ping ethtool nftables
+	# benchmarks: callgrind counts the worker loop's instructions where the
+	# VM's noise hides a few per cent of time (bench/rrl-bench.sh)
+	valgrind
 )
 # System services that the packages above start on install and that must
 # not hold port 53 (package name -> systemd unit).
