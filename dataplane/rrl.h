@@ -18,7 +18,8 @@
  *
  * Exempt: exempt-clients prefixes, clients that presented a valid server
  * cookie (their address is proven, so they cannot be a reflection victim;
- * as BIND and gdnsd), and TCP.
+ * as BIND and gdnsd), and TCP (any transport but UDP: a handshake proves
+ * the address).
  *
  * Several tables share one limit (rrl_conf.cores). RSS hashes whole
  * addresses, not prefixes, so the addresses of one /24 land on every
