@@ -838,11 +838,11 @@ static bool rate_limit_some(struct dp_worker *w, struct dp_burst *b)
  * dropped ones, and slipped ones are cut (rrl_apply). */
 static inline bool rate_limit(struct dp_worker *w, struct dp_burst *b)
 {
-	unsigned none = 0;
+	unsigned dropped = 0;
 
 	for (uint16_t i = 0; i < b->n; i++)
-		none |= b->job[i].len == 0;
-	if (__builtin_expect(none, 0))
+		dropped |= b->job[i].len == 0;
+	if (__builtin_expect(dropped, 0))
 		return rate_limit_some(w, b);
 	if (!rrl_check_burst(w->rrl, w->rjob, b->n))
 		return false;

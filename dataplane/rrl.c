@@ -59,7 +59,7 @@ struct rrl {
 	 * checks the family and finds its key: whether it is limited
 	 * (AF_INET and AF_INET6), the prefix length as masks of addr[0..8)
 	 * and addr[8..16), and the key's seeds for that family. */
-	struct {
+	struct rrl_fam {
 		uint64_t mask[2];
 		uint64_t seed[2];
 		uint64_t on;
@@ -407,13 +407,13 @@ static inline uint64_t ld8(const uint8_t *p)
 static inline uint64_t key_hash(const struct rrl *t, const struct engine_client *c,
 				const struct engine_result *res, unsigned kind)
 {
-	const uint64_t *f = t->fam[c->family].mask;
+	const struct rrl_fam *f = &t->fam[c->family];
 	uint64_t nh = res->rrl_hash;
 
 	if (__builtin_expect(!nh, 0) && res->rrl_name)
 		nh = snap_hash_name(res->rrl_name, res->rrl_name_len);
-	return mum((ld8(c->addr) & f[0]) ^ f[2],
-		   (ld8(c->addr + 8) & f[1]) ^ f[3] ^
+	return mum((ld8(c->addr) & f->mask[0]) ^ f->seed[0],
+		   (ld8(c->addr + 8) & f->mask[1]) ^ f->seed[1] ^
 		   t->kind[kind].salt ^ (res->qtype & t->kind[kind].qmask) ^ nh << 32);
 }
 
