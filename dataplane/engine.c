@@ -889,11 +889,13 @@ static const uint8_t *node_name(const struct ans *a, const struct snap_node *n)
 	return snap_ptr(a->s, n->name);
 }
 
-static void set_rrl(struct ans *a, const uint8_t *name, uint32_t len)
+/* RRL's name for this response; hash: its snap_name_hash when at hand,
+ * else 0. */
+static void set_rrl(struct ans *a, const uint8_t *name, uint32_t len, uint32_t hash)
 {
 	a->rrl_name = name;
 	a->rrl_len = (uint8_t)len;
-	a->rrl_hash = 0;
+	a->rrl_hash = hash;
 }
 
 /* Where the client is: most answers never ask, so it is worked out on
@@ -1477,7 +1479,7 @@ static void answer_nxdomain(struct ans *a)
 
 	a->rcode = RCODE_NXDOMAIN;
 	a->kind = ENGINE_KIND_NXDOMAIN;
-	set_rrl(a, apex, wire_name_len(apex));
+	set_rrl(a, apex, wire_name_len(apex), 0);
 	put_soa(a, a->lk.zone);
 	if (!a->dnssec)
 		return;
@@ -1687,7 +1689,7 @@ static void answer_referral(struct ans *a)
 	if (!a->chained) {
 		a->aa = 0;
 		a->kind = ENGINE_KIND_REFERRAL;
-		set_rrl(a, cname, clen);
+		set_rrl(a, cname, clen, 0);
 	}
 	if (!ns)
 		return;
@@ -1971,7 +1973,7 @@ static bool step(struct ans *a)
 	if (!n && a->lk.wildcard) {
 		n = a->lk.wildcard;
 		if (!a->chained)
-			set_rrl(a, node_name(a, n), wire_name_len(node_name(a, n)));
+			set_rrl(a, node_name(a, n), wire_name_len(node_name(a, n)), 0);
 		if ((n->flags & SNAP_NODE_CNAME) && chases(a->qtype))
 			return follow_cname(a, n, true);
 		return answer_node(a, n);
@@ -1982,17 +1984,14 @@ static bool step(struct ans *a)
 			if (!a->chained)
 				set_rrl(a, node_name(a, a->lk.encloser),
 					(uint32_t)(a->qn->len -
-					a->qn->off[a->lk.encloser_strip]));
+					a->qn->off[a->lk.encloser_strip]), 0);
 			return follow_dname(a, dname);
 		}
 		answer_nxdomain(a);
 		return false;
 	}
-	if (!a->chained) {
-		/* The qname's own node: its hash is the lookup's. */
-		set_rrl(a, node_name(a, n), a->qn->len);
-		a->rrl_hash = a->qn->hash;
-	}
+	if (!a->chained)   /* the qname's own node: its hash is the lookup's */
+		set_rrl(a, node_name(a, n), a->qn->len, a->qn->hash);
 	if ((n->flags & SNAP_NODE_CNAME) && chases(a->qtype))
 		return follow_cname(a, n, false);
 	return answer_node(a, n);

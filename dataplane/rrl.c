@@ -27,9 +27,6 @@
 #include "snap.h"
 
 #define BUCKET          4       /* entries per bucket: one cache line */
-#define KIND_SLOTS      8       /* kinds indexed by their low bits */
-
-_Static_assert(ENGINE_KIND_COUNT <= KIND_SLOTS, "every kind has a slot");
 #define MIN_ENTRIES     64
 #define MAX_ENTRIES     (1u << 24)
 
@@ -70,7 +67,7 @@ struct rrl {
 					 * may owe */
 		uint64_t salt;          /* the kind in the key (random) */
 		uint64_t qmask;         /* 0xffff: qtype is in the key */
-	} kind[KIND_SLOTS];      /* [ENGINE_KIND_COUNT..): ERROR's */
+	} kind[ENGINE_KIND_COUNT];
 	unsigned top_cur;       /* buffer being filled (the table's thread) */
 	struct rrl_stats st;
 	struct rrl_conf conf;
@@ -273,8 +270,8 @@ static void make_seeds(struct rrl *t)
 		t->fam[f ? AF_INET6 : AF_INET].seed[0] = r[2 * f];
 		t->fam[f ? AF_INET6 : AF_INET].seed[1] = r[2 * f + 1];
 	}
-	for (int k = 0; k < KIND_SLOTS; k++)
-		t->kind[k].salt = r[4 + (k < ENGINE_KIND_COUNT ? k : ENGINE_KIND_ERROR)];
+	for (int k = 0; k < ENGINE_KIND_COUNT; k++)
+		t->kind[k].salt = r[4 + k];
 }
 
 /* The prefix lengths as masks over the address words, so that cutting a
@@ -338,12 +335,9 @@ int rrl_create(const struct rrl_conf *conf, struct rrl **out, char *err,
 	kind_rates(conf, r);
 	/* window * rate <= 3600 * 100000 and a balance moves by at most
 	 * that much plus one second's rate: every sum fits in 32 bits. */
-	/* Kinds beyond the engine's (none today) are limited as errors. */
-	for (int k = 0; k < KIND_SLOTS; k++) {
-		uint32_t rk = r[k < ENGINE_KIND_COUNT ? k : ENGINE_KIND_ERROR];
-
-		t->kind[k].rate = (int32_t)rk;
-		t->kind[k].floor = -(int32_t)(conf->window * rk);
+	for (int k = 0; k < ENGINE_KIND_COUNT; k++) {
+		t->kind[k].rate = (int32_t)r[k];
+		t->kind[k].floor = -(int32_t)(conf->window * r[k]);
 	}
 	/* Answers and NODATA are accounted per query type (as BIND). */
 	t->kind[ENGINE_KIND_ANSWER].qmask = 0xffff;
@@ -598,8 +592,6 @@ static enum rrl_action limited(struct rrl *t, const struct engine_client *c,
 {
 	struct rrl_prefix p;
 
-	if (kind >= ENGINE_KIND_COUNT)
-		kind = ENGINE_KIND_ERROR;
 	CNT_ADD(t->st.limited[kind], 1);
 	p.family = c->family;
 	p.len = c->family == AF_INET ? t->conf.ipv4_prefix_length :
@@ -634,7 +626,7 @@ unsigned rrl_check_burst(struct rrl *t, struct rrl_job *jobs, unsigned n)
 	 * needs of a response is kept here, not looked up again. */
 	for (unsigned i = 0; i < n; i++) {
 		const struct engine_result *res = jobs[i].res;
-		unsigned kind = res->kind & (KIND_SLOTS - 1);
+		unsigned kind = res->kind < ENGINE_KIND_COUNT ? res->kind : ENGINE_KIND_ERROR;
 		uint64_t h;
 
 		jobs[i].action = RRL_SEND;

@@ -907,6 +907,22 @@ static void assert_same_lookup(const struct snap_lookup *a, const struct snap_lo
 	assert_ptr_equal(a->wildcard, b->wildcard);
 }
 
+/* snap_hash_name, the word-wise hash RRL and the lookup use, gives what
+ * the format's snap_name_hash gives, at every length (its tail is read
+ * by overlapping words, in three ways by length). */
+static void test_hash_name(void **state)
+{
+	uint8_t name[DNAME_MAXLEN];
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(name); i++)
+		name[i] = (uint8_t)(i * 131 + 7);
+	for (size_t len = 1; len <= sizeof(name); len++)
+		for (size_t off = 0; off + len <= sizeof(name); off += 61)
+			assert_int_equal(snap_hash_name(name + off, len),
+					 snap_name_hash(name + off, len));
+}
+
 /* A snapshot of one zone takes snap_lookup's own path (probes first, the
  * apex compared only when nothing below it matched, names that cannot end
  * with the apex turned away by length and last word): it must agree with
@@ -1664,6 +1680,7 @@ int main(void)
 		cmocka_unit_test(test_data_units),
 		cmocka_unit_test(test_shared_sets),
 		cmocka_unit_test(test_many_names),
+		cmocka_unit_test(test_hash_name),
 		cmocka_unit_test(test_one_zone_lookup),
 		cmocka_unit_test(test_root_zone),
 		cmocka_unit_test(test_qname_hash),
