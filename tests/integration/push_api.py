@@ -4,6 +4,10 @@
   push_api.py scrape URL OUT.json
       GET the metrics page, parse it with prometheus_client's parser (a
       format error raises) and write {"name|label=value,...": value}.
+      The health check's canary is counted as sent before a UDP thread
+      counts it as a query, so a page read in between is one canary ahead
+      of the query counters; the page is read again until two reads in a
+      row agree on the UDP counters less the canaries.
   push_api.py slow PORT PKI_DIR TIMEOUT_MS
       Connection A starts a push and stalls in its body; connection B
       pushes meanwhile and must get 503 busy; A must get 408 timeout once
@@ -19,7 +23,7 @@ import urllib.request
 from prometheus_client.parser import text_string_to_metric_families
 
 
-def scrape(url, out):
+def read_page(url):
     with urllib.request.urlopen(url, timeout=10) as r:
         ctype = r.headers.get("Content-Type", "")
         text = r.read().decode()
@@ -37,6 +41,28 @@ def scrape(url, out):
         for s in fam.samples:
             key = s.name + "|" + ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()))
             values[key] = s.value
+    return values
+
+
+SETTLED = ("pop53_queries_total|transport=udp",
+           "pop53_responses_total|rcode=NOERROR,transport=udp")
+
+
+def scrape(url, out):
+    def beyond_canaries(v):
+        c = v.get("pop53_health_canaries_total|", 0)
+        return tuple(v.get(k, 0) - c for k in SETTLED)
+
+    values = read_page(url)
+    for _ in range(50):
+        time.sleep(0.02)
+        again = read_page(url)
+        settled = beyond_canaries(again) == beyond_canaries(values)
+        values = again
+        if settled:
+            break
+    else:
+        sys.exit("the UDP counters less the canaries did not settle in 50 reads")
     json.dump(values, open(out, "w"), indent=1, sort_keys=True)
 
 
