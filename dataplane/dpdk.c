@@ -811,39 +811,12 @@ static inline void rrl_apply(struct dp_burst *b, unsigned i, uint8_t action)
 		b->drop[i] = 1;
 }
 
-/* rate_limit for a burst with responses the engine dropped: RRL sees the
- * others only. */
-static bool rate_limit_some(struct dp_worker *w, struct dp_burst *b)
-{
-	struct rrl_job job[DP_BURST];
-	uint8_t idx[DP_BURST];
-	unsigned n = 0;
-
-	for (uint16_t i = 0; i < b->n; i++) {
-		if (b->job[i].len) {
-			job[n] = w->rjob[i];
-			idx[n++] = (uint8_t)i;
-		}
-	}
-	if (!rrl_check_burst(w->rrl, job, n))
-		return false;
-	memset(b->drop, 0, sizeof(b->drop));
-	for (unsigned k = 0; k < n; k++)
-		rrl_apply(b, idx[k], job[k].action);
-	return true;
-}
-
-/* RRL over the burst's responses. False when all go out as they are
- * (nearly always; drop[] is then not set); else drop[i] marks the
+/* RRL over the burst's responses, those the engine dropped too (their
+ * kind, ENGINE_KIND_NONE, is not limited). False when all go out as they
+ * are (nearly always; drop[] is then not set); else drop[i] marks the
  * dropped ones, and slipped ones are cut (rrl_apply). */
 static inline bool rate_limit(struct dp_worker *w, struct dp_burst *b)
 {
-	unsigned dropped = 0;
-
-	for (uint16_t i = 0; i < b->n; i++)
-		dropped |= b->job[i].len == 0;
-	if (__builtin_expect(dropped, 0))
-		return rate_limit_some(w, b);
 	if (!rrl_check_burst(w->rrl, w->rjob, b->n))
 		return false;
 	memset(b->drop, 0, sizeof(b->drop));

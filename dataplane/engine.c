@@ -2277,8 +2277,11 @@ static size_t error_response(const struct engine_conf *conf,
 	size_t len;
 
 	set_result(res, pq, rcode, ENGINE_KIND_ERROR, false);
-	if (!start_response(conf, pq, c, out, cap, &optlen, &w))
+	if (!start_response(conf, pq, c, out, cap, &optlen, &w)) {
+		if (res)
+			res->kind = ENGINE_KIND_NONE;
 		return 0;
+	}
 	len = finish(conf, pq, &w, optlen, rcode, false);
 	set_layout(res, pq, &w);
 	return len;
@@ -2296,7 +2299,7 @@ static size_t chaos_response(const struct engine_conf *conf,
 	size_t len;
 
 	if (!start_response(conf, pq, c, out, cap, &optlen, &w)) {
-		set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_ERROR, false);
+		set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_NONE, false);
 		return 0;
 	}
 	rcode = answer_chaos(conf, pq, &w, &aa);
@@ -2336,7 +2339,7 @@ static size_t answer_from_snap(const struct engine_conf *conf,
 	size_t len;
 
 	if (!start_response(conf, pq, c, out, cap, &optlen, &a->w)) {
-		set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_ERROR, false);
+		set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_NONE, false);
 		return 0;
 	}
 	a->s = s;
@@ -2480,7 +2483,7 @@ static size_t respond(const struct engine_conf *conf, struct query *pq,
 		      size_t cap, struct engine_result *res)
 {
 	if (act == ACT_DROP || !out) {
-		set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_ERROR, false);
+		set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_NONE, false);
 		return 0;
 	}
 	if (act == ACT_CHAOS)

@@ -96,7 +96,10 @@ enum engine_kind {
 	ENGINE_KIND_NODATA,
 	ENGINE_KIND_NXDOMAIN,
 	ENGINE_KIND_ERROR,       /* FORMERR, REFUSED, NOTIMP, BADVERS, ... */
-	ENGINE_KIND_COUNT
+	ENGINE_KIND_COUNT,
+	/* No response: the query is dropped (length 0). Past the count, as
+	 * nothing is sent to count or rate-limit. */
+	ENGINE_KIND_NONE = 0xff
 };
 
 /* What the query's COOKIE option proved (with cookies on). */
@@ -132,7 +135,7 @@ enum engine_ecs {
 /* Details of one engine_answer() call. */
 struct engine_result {
 	uint16_t rcode;          /* full 12-bit RCODE incl. EDNS extension */
-	uint8_t kind;            /* enum engine_kind */
+	uint8_t kind;            /* enum engine_kind; NONE when dropped */
 	uint8_t truncated;       /* TC was set */
 	uint8_t edns;            /* the query had an OPT record */
 	uint8_t do_bit;          /* the query had DO=1 */

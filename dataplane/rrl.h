@@ -139,9 +139,10 @@ void rrl_destroy(struct rrl *t);
  * table's thread. */
 void rrl_begin(struct rrl *t, uint32_t now_s);
 
-/* Account one response to client c (res: what engine_answer said) and
- * say what to do with it. Responses that were dropped by the engine
- * (length 0) are not passed here. */
+/* Account one response to client c (not NULL; res: what engine_answer
+ * said) and say what to do with it. A query the engine dropped (length 0,
+ * kind ENGINE_KIND_NONE) may be passed: it is sent as it is (nothing) and
+ * costs its client nothing. */
 enum rrl_action rrl_check(struct rrl *t, const struct engine_client *c,
 			  const struct engine_result *res);
 
@@ -156,10 +157,11 @@ struct rrl_job {
 #define RRL_BURST_MAX 64
 
 /* rrl_check for jobs[0..n) (n <= RRL_BURST_MAX), with the same results,
- * in order: the accounts' hashes are computed and their buckets
- * prefetched first, so a burst pays about one memory latency, not one
- * per response. Returns how many actions are not RRL_SEND (0: the
- * caller has nothing to drop or truncate). */
+ * in order. In a table bigger than a core's cache (over 65536 accounts)
+ * the accounts' hashes are computed and their buckets prefetched first,
+ * so a burst pays about one memory latency, not one per response.
+ * Returns how many actions are not RRL_SEND (0: the caller has nothing
+ * to drop or truncate). */
 unsigned rrl_check_burst(struct rrl *t, struct rrl_job *jobs, unsigned n);
 
 /* Add table t's counters to *sum (any thread). */

@@ -100,9 +100,12 @@ static uint16_t csum(const void *p, size_t n, uint32_t sum)
 	return pkt_csum_fold(pkt_csum_add(sum, p, n));
 }
 
+#define BAD_CSUM 1      /* build_query's flags: a wrong UDP checksum */
+#define QR_SET   2      /* a response, which the engine drops */
+
 /* A DNS query for name/type in an Ethernet frame to dst (v4 or v6). */
 static size_t build_query(uint8_t *f, int v6, const char *name, uint16_t qtype,
-			  uint16_t id, int bad_csum)
+			  uint16_t id, int flags)
 {
 	uint8_t dns[512];
 	size_t dl = 12, off;
@@ -111,7 +114,7 @@ static size_t build_query(uint8_t *f, int v6, const char *name, uint16_t qtype,
 	memset(dns, 0, 12);
 	dns[0] = (uint8_t)(id >> 8);
 	dns[1] = (uint8_t)id;
-	dns[2] = 0x01;      /* RD */
+	dns[2] = flags & QR_SET ? 0x81 : 0x01;      /* RD */
 	dns[5] = 1;         /* QDCOUNT */
 	while (*p) {
 		const char *dot = strchr(p, '.');
@@ -174,7 +177,7 @@ static size_t build_query(uint8_t *f, int v6, const char *name, uint16_t qtype,
 	uint16_t c = csum(u, ulen, sum);
 	if (c == 0)
 		c = 0xffff;
-	if (bad_csum)
+	if (flags & BAD_CSUM)
 		c ^= 0x1234;
 	u[6] = (uint8_t)(c >> 8);
 	u[7] = (uint8_t)c;
@@ -299,10 +302,16 @@ static int group_setup(void **state)
 	conf.nworkers = 1;
 	conf.nb_desc = 256;
 	conf.nb_mbufs = 2047;
+	/* RRL at 2 answers a second, suspended but in test_rrl_burst */
+	conf.rrl_on = 1;
+	rrl_conf_init(&conf.rrl);
+	conf.rrl.responses_per_second = 2;
+	conf.rrl.slip = 0;
 	if (dp_port_setup(&conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "port setup: %s\n", err);
 		return -1;
 	}
+	dp_rrl_suspend(true);
 	pool = rte_mempool_lookup("p53_mbufs");
 	ring = rte_ring_lookup(RING_NAME);
 	if (!pool || !ring) {
@@ -449,6 +458,49 @@ static void test_loop(void **state)
 	assert_int_equal(w0.rx, 0);
 
 	/* leave nothing published that the next test frees */
+	assert_int_equal(publish_polled(NULL, &old), 0);
+	assert_ptr_equal(old, o->s);
+	free_snap(o);
+}
+
+/* RRL sees a whole burst, the queries the engine drops in it too: those
+ * cost their client nothing, and the limited answers of the others are
+ * dropped, the rest sent in order. */
+static void test_rrl_burst(void **state)
+{
+	struct owned_snap *o = make_snap(9);
+	const struct snap *old = NULL;
+	struct dp_stats st0, st;
+	uint8_t f[1600];
+	struct rte_mbuf *m;
+	unsigned an;
+	uint32_t a;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(publish_polled(o->s, &old), 0);
+	dp_rrl_suspend(false);
+	dp_stats(&st0);
+	for (uint16_t id = 1; id <= 8; id++) {
+		/* 1, 4 and 8 are responses: the engine drops them */
+		len = build_query(f, 0, "www.example.com", 1, id,
+				  id == 1 || id == 4 || id == 8 ? QR_SET : 0);
+		send_frame(f, len);
+	}
+	assert_int_equal(dp_poll(0), 8);
+	assert_int_equal(rte_ring_count(ring), 2);
+	m = take_reply();
+	assert_int_equal(check_reply(m, 0, 2, &a, &an), 0);
+	rte_pktmbuf_free(m);
+	m = take_reply();
+	assert_int_equal(check_reply(m, 0, 3, &a, &an), 0);
+	rte_pktmbuf_free(m);
+	dp_stats(&st);
+	assert_int_equal(st.drop_engine - st0.drop_engine, 3);
+	assert_int_equal(st.rrl.limited[ENGINE_KIND_ANSWER] - st0.rrl.limited[ENGINE_KIND_ANSWER], 3);
+	assert_int_equal(st.rrl.dropped[ENGINE_KIND_ANSWER] - st0.rrl.dropped[ENGINE_KIND_ANSWER], 3);
+	assert_int_equal(st.tx - st0.tx, 2);
+	dp_rrl_suspend(true);
 	assert_int_equal(publish_polled(NULL, &old), 0);
 	assert_ptr_equal(old, o->s);
 	free_snap(o);
@@ -626,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_loop),
 		cmocka_unit_test(test_canary),
+		cmocka_unit_test(test_rrl_burst),
 		cmocka_unit_test(test_publish_under_load),
 	};
 	if (geteuid() != 0 && access("/dev/hugepages", W_OK) != 0)

@@ -1549,14 +1549,18 @@ static void test_drop_and_servfail(void **state)
 
 	(void)state;
 	q[2] |= 0x80;
+	/* nothing is sent: no kind of response for metrics or RRL */
 	assert_int_equal(ask_raw(q, n, &UDP), 0);
+	assert_int_equal(R.kind, ENGINE_KIND_NONE);
 	assert_int_equal(ask_raw(q, 11, &UDP), 0);
+	assert_int_equal(R.kind, ENGINE_KIND_NONE);
 	assert_int_equal(engine_answer(&F.conf, F.s, q, 0, NULL, OUT,
 				       sizeof(OUT), NULL), 0);
 	/* no room for even the question: drop */
 	n = build_query(q, &UDP, "www.example.com.", RRTYPE_A);
 	o.cap = 20;
 	assert_int_equal(ask_raw(q, n, &o), 0);
+	assert_int_equal(R.kind, ENGINE_KIND_NONE);
 
 	o = UDP;
 	o.no_snap = 1;

@@ -498,7 +498,7 @@ static void test_report(void **state)
 
 /* rrl_check_burst gives what rrl_check gives, response by response, with
  * the accounts of a burst repeating and mixing (slips, drops, exempt). */
-static void test_burst_same(void **state)
+static void burst_same(uint32_t table_size, bool exempt)
 {
 	struct rrl_conf c;
 	struct rrl *one, *burst;
@@ -507,12 +507,12 @@ static void test_burst_same(void **state)
 	struct rrl_job job[RRL_BURST_MAX];
 	unsigned at = 0;
 
-	(void)state;
 	rrl_conf_init(&c);
 	c.responses_per_second = 3;
 	assert_int_equal(rrl_prefix_parse("10.0.0.0/8", &c.exempt[0]), 0);
-	c.nexempt = 1;
+	c.nexempt = exempt;
 	one = make(&c);
+	c.table_size = table_size;
 	burst = make(&c);
 	for (int i = 0; i < 8; i++) {
 		char a[32];
@@ -543,6 +543,53 @@ static void test_burst_same(void **state)
 	}
 	rrl_destroy(one);
 	rrl_destroy(burst);
+}
+
+/* Every way of a burst: with exempt prefixes and without, in a table
+ * that fits a core's cache and in one hashed and prefetched a burst ahead,
+ * against one response at a time in the default table. */
+static void test_burst_same(void **state)
+{
+	(void)state;
+	for (int big = 0; big < 2; big++) {
+		burst_same(big ? 1u << 18 : 65536, true);
+		burst_same(big ? 1u << 18 : 65536, false);
+	}
+}
+
+/* Every kind byte has its settings: a dropped query (ENGINE_KIND_NONE)
+ * is never limited and costs its client nothing; a byte past the kinds
+ * is limited as an error, on the error's account, and counted there. */
+static void test_kind_bytes(void **state)
+{
+	struct engine_client c = client("192.0.2.9");
+	struct engine_result none = result(ENGINE_KIND_NONE, NULL, RRTYPE_A);
+	struct engine_result err = result(ENGINE_KIND_ERROR, NULL, RRTYPE_A);
+	struct engine_result odd7 = result(7, NULL, RRTYPE_A);
+	struct engine_result odd200 = result(200, NULL, RRTYPE_A);
+	struct engine_result ans = result(ENGINE_KIND_ANSWER, NAME_WWW, RRTYPE_A);
+	struct rrl_stats st;
+	struct rrl_conf conf;
+	struct rrl *t;
+
+	(void)state;
+	rrl_conf_init(&conf);
+	conf.slip = 0;
+	conf.responses_per_second = 4;
+	conf.errors_per_second = 3;
+	t = make(&conf);
+	assert_int_equal(sent(t, 30, 1000, &c, &none), 1000);
+	assert_int_equal(sent(t, 30, 10, &c, &ans), 4);
+	assert_int_equal(sent(t, 31, 2, &c, &err), 2);
+	assert_int_equal(sent(t, 31, 5, &c, &odd7), 1);
+	assert_int_equal(sent(t, 31, 5, &c, &odd200), 0);
+	assert_int_equal(sent(t, 31, 5, &c, &err), 0);
+	memset(&st, 0, sizeof(st));
+	rrl_stats_read(t, &st);
+	assert_int_equal(st.limited[ENGINE_KIND_ANSWER], 6);
+	assert_int_equal(st.limited[ENGINE_KIND_ERROR], 4 + 5 + 5);
+	assert_int_equal(st.dropped[ENGINE_KIND_ERROR], 14);
+	rrl_destroy(t);
 }
 
 /* The engine hands over the name's hash when its lookup made one
@@ -686,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_burst_same),
 		cmocka_unit_test(test_key_every_byte),
 		cmocka_unit_test(test_key_given_hash),
+		cmocka_unit_test(test_kind_bytes),
 		cmocka_unit_test(test_speed),
 	};
 
