@@ -545,9 +545,9 @@ static void burst_same(uint32_t table_size, bool exempt)
 	rrl_destroy(burst);
 }
 
-/* Every way of a burst: with exempt prefixes and without, in a table
- * that fits a core's cache and in one hashed and prefetched a burst ahead,
- * against one response at a time in the default table. */
+/* Both ways of a burst, with exempt prefixes and without, in the default
+ * table and a bigger one, against one response at a time in the default
+ * table. */
 static void test_burst_same(void **state)
 {
 	(void)state;
