@@ -2264,6 +2264,14 @@ static void set_result(struct engine_result *res, const struct query *pq,
 	res->qend = res->opt_off = res->opt_len = 0;
 }
 
+/* No response to pq (length 0): res says so (ENGINE_KIND_NONE, which
+ * neither metrics nor RRL count). */
+static size_t no_response(struct engine_result *res, const struct query *pq)
+{
+	set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_NONE, false);
+	return 0;
+}
+
 /* A response that is only header, question (if any) and OPT. */
 static size_t error_response(const struct engine_conf *conf,
 			     const struct query *pq,
@@ -2276,12 +2284,9 @@ static size_t error_response(const struct engine_conf *conf,
 
 	size_t len;
 
+	if (!start_response(conf, pq, c, out, cap, &optlen, &w))
+		return no_response(res, pq);
 	set_result(res, pq, rcode, ENGINE_KIND_ERROR, false);
-	if (!start_response(conf, pq, c, out, cap, &optlen, &w)) {
-		if (res)
-			res->kind = ENGINE_KIND_NONE;
-		return 0;
-	}
 	len = finish(conf, pq, &w, optlen, rcode, false);
 	set_layout(res, pq, &w);
 	return len;
@@ -2298,10 +2303,8 @@ static size_t chaos_response(const struct engine_conf *conf,
 	int rcode;
 	size_t len;
 
-	if (!start_response(conf, pq, c, out, cap, &optlen, &w)) {
-		set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_NONE, false);
-		return 0;
-	}
+	if (!start_response(conf, pq, c, out, cap, &optlen, &w))
+		return no_response(res, pq);
 	rcode = answer_chaos(conf, pq, &w, &aa);
 	set_result(res, pq, (uint16_t)rcode,
 		   rcode ? ENGINE_KIND_ERROR : ENGINE_KIND_ANSWER, w.tc);
@@ -2338,10 +2341,8 @@ static size_t answer_from_snap(const struct engine_conf *conf,
 	uint32_t optlen;
 	size_t len;
 
-	if (!start_response(conf, pq, c, out, cap, &optlen, &a->w)) {
-		set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_NONE, false);
-		return 0;
-	}
+	if (!start_response(conf, pq, c, out, cap, &optlen, &a->w))
+		return no_response(res, pq);
 	a->s = s;
 	a->qtype = pq->qtype;
 	a->rcode = RCODE_NOERROR;
@@ -2482,10 +2483,8 @@ static size_t respond(const struct engine_conf *conf, struct query *pq,
 		      int act, const struct engine_client *c, uint8_t *out,
 		      size_t cap, struct engine_result *res)
 {
-	if (act == ACT_DROP || !out) {
-		set_result(res, pq, RCODE_NOERROR, ENGINE_KIND_NONE, false);
-		return 0;
-	}
+	if (act == ACT_DROP || !out)
+		return no_response(res, pq);
 	if (act == ACT_CHAOS)
 		return chaos_response(conf, pq, c, out, cap, res);
 	if (act == ACT_COOKIE)  /* RFC 7873 5.4 */

@@ -614,7 +614,6 @@ static enum rrl_action limited(struct rrl *t, const struct engine_client *c,
 
 	if (kind >= ENGINE_KIND_COUNT)
 		kind = ENGINE_KIND_ERROR;
-
 	CNT_ADD(t->st.limited[kind], 1);
 	p.family = c->family;
 	p.len = c->family == AF_INET ? t->conf.ipv4_prefix_length :
