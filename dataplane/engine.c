@@ -680,12 +680,14 @@ static void add_proof(struct ans *a, const struct snap_node *n)
 static void prove_absent(struct ans *a, bool wild)
 {
 	const struct snap_qname *q = a->qn;
-	const uint8_t *label = wild ? (const uint8_t *)"\1*" :
-			       q->name + q->off[a->lk.encloser_strip - 1];
 
-	if (a->dnssec && a->lk.encloser_strip)
+	if (!a->dnssec || !a->lk.encloser_strip)
+		return;
+	if (wild)
+		add_proof(a, snap_nsec_wild(a->s, a->lk.zone, a->lk.encloser));
+	else
 		add_proof(a, snap_nsec_cover(a->s, a->lk.zone, a->lk.encloser,
-					     label));
+					     q->name + q->off[a->lk.encloser_strip - 1]));
 }
 
 /* ---- NSEC3 (RFC 5155 7.2) ---- */
@@ -1213,6 +1215,34 @@ static inline bool put_set(struct ans *a, struct writer *w, const struct snap_rr
 	return put_rrset(w, a->s, set, owner, count);
 }
 
+/* A static RRset and its signatures (put_signed with DO=1). The compiler
+ * lays the signatures of one RRset a node right after its wire (its
+ * sig_partner: the apex's SOA, a cut's DS, the addresses of a name):
+ * those go in one copy. */
+static bool put_with_sig(struct ans *a, struct writer *w, const struct snap_rrset *set,
+			 uint32_t owner, uint16_t *count)
+{
+	const struct snap_rrset *sig =
+		(const struct snap_rrset *)(const void *)snap_ptr(a->s, set->rrsig);
+
+	if (sig->wire == set->wire + set->wire_len && set->count + sig->count <= 0xffff &&
+	    put_wire(w, snap_ptr(a->s, set->wire), set->wire_len + sig->wire_len,
+		     (uint16_t)(set->count + sig->count), owner, count))
+		return true;
+	return put_rrset(w, a->s, set, owner, count) && put_rrset(w, a->s, sig, owner, count);
+}
+
+/* put_set, then with DO=1 the RRset's signatures (put_sig). False when
+ * something does not fit, the RRset then perhaps written without its
+ * signatures, as by put_set and put_sig. Inline: DO=0 pays one test. */
+static inline bool put_signed(struct ans *a, struct writer *w, const struct snap_rrset *set,
+			      uint32_t owner, uint16_t *count)
+{
+	if (!a->dnssec || !set->rrsig)
+		return put_set(a, w, set, owner, count);
+	return put_with_sig(a, w, set, owner, count);
+}
+
 
 /*
  * DS is the parent's data (RFC 4035 2.4, 3.1.4.1): when the name is the
@@ -1457,19 +1487,24 @@ static void put_soa(struct ans *a, const struct snap_zone *z)
 {
 	const struct snap_rrset *soa =
 		(const void *)snap_ptr(a->s, z->soa_rrset);
-	const struct snap_rrset *sig;
+	const struct snap_rrset *sig = NULL;
 	uint32_t apex = suffix_ref(a, wire_name_len(snap_ptr(a->s, z->apex_name)));
 
+	if (a->dnssec && soa->rrsig) {
+		sig = (const struct snap_rrset *)(const void *)snap_ptr(a->s, soa->rrsig);
+		/* laid right after the SOA (sig_partner): one copy */
+		if (sig->wire == soa->wire + soa->wire_len && soa->count + sig->count <= 0xffff &&
+		    put_wire_ttl(&a->w, snap_ptr(a->s, soa->wire), soa->wire_len + sig->wire_len,
+				 (uint16_t)(soa->count + sig->count), apex, &a->w.ns, z->neg_ttl))
+			return;
+	}
 	if (!put_wire_ttl(&a->w, snap_ptr(a->s, soa->wire), soa->wire_len, soa->count, apex,
 			  &a->w.ns, z->neg_ttl)) {
 		set_tc(a);
 		return;
 	}
-	if (!a->dnssec || !soa->rrsig)
-		return;
-	sig = (const struct snap_rrset *)(const void *)snap_ptr(a->s, soa->rrsig);
-	if (!put_wire_ttl(&a->w, snap_ptr(a->s, sig->wire), sig->wire_len, sig->count, apex,
-			  &a->w.ns, z->neg_ttl))
+	if (sig && !put_wire_ttl(&a->w, snap_ptr(a->s, sig->wire), sig->wire_len, sig->count,
+				 apex, &a->w.ns, z->neg_ttl))
 		set_tc(a);
 }
 
@@ -1511,8 +1546,7 @@ static bool put_secure_cut(struct ans *a, const struct snap_node *cut,
 		set = snap_node_rrset(a->s, cut, RRTYPE_NSEC);
 	if (!set)
 		return true;
-	return put_rrset(&a->w, a->s, set, owner, &a->w.ns) &&
-	       put_sig(a, set, owner, &a->w.ns);
+	return put_signed(a, &a->w, set, owner, &a->w.ns);
 }
 
 /* ---- referrals: NS targets compressed ------------------------------------- */
@@ -1828,8 +1862,7 @@ answer_node(struct ans *a, const struct snap_node *n)
 		return false;
 	a->kind = ENGINE_KIND_ANSWER;
 	an = a->w.an;
-	if (!put_set(a, &a->w, set, a->sname, &a->w.an) ||
-	    !put_sig(a, set, a->sname, &a->w.an)) {
+	if (!put_signed(a, &a->w, set, a->sname, &a->w.an)) {
 		set_tc(a);
 		return false;
 	}
@@ -1868,8 +1901,7 @@ static bool follow_cname(struct ans *a, const struct snap_node *n, bool wild)
 
 	if (!set || (!wild && seen(a, n)))
 		return false;
-	if (!put_set(a, &a->w, set, a->sname, &a->w.an) ||
-	    !put_sig(a, set, a->sname, &a->w.an)) {
+	if (!put_signed(a, &a->w, set, a->sname, &a->w.an)) {
 		set_tc(a);
 		return false;
 	}
@@ -1913,7 +1945,7 @@ static bool follow_dname(struct ans *a, const struct snap_rrset *set)
 
 	if (seen(a, a->lk.encloser))
 		return false;
-	if (!put_set(a, w, set, owner, &w->an) || !put_sig(a, set, owner, &w->an)) {
+	if (!put_signed(a, w, set, owner, &w->an)) {
 		set_tc(a);
 		return false;
 	}

@@ -306,6 +306,13 @@ const struct snap_node *snap_nsec_cover(const struct snap *s,
 					const struct snap_node *enc,
 					const uint8_t *label);
 
+/* snap_nsec_cover of the wildcard "*" below enc: the NSEC of an
+ * NXDOMAIN's wildcard proof. Looked up once per zone for its apex when
+ * the snapshot is opened (most NXDOMAIN answers have their closest
+ * encloser there). */
+const struct snap_node *snap_nsec_wild(const struct snap *s, const struct snap_zone *z,
+				       const struct snap_node *enc);
+
 /* Binary search of n NSEC3 hashes sorted ascending (a zone's denial table,
  * snap_format.h): the index of the first not below h, n if none. */
 uint32_t snap_nsec3_lower(const struct snap_nsec3_hash *e, uint32_t n, const uint8_t *h);

@@ -1362,6 +1362,86 @@ static void emit_sigs(const struct zbuild *zb, struct snap_rrset *sets,
 	}
 }
 
+/* ---- signatures beside their RRset ------------------------------------------ */
+
+/* Set `type` of node n when it is static and RRSIG set sig has a run that
+ * covers it: *at gets that run's first RR and *run its length. */
+static const struct bset *signed_set(const struct zbuild *zb, const struct bnode *n,
+				     const struct bset *sig, uint16_t type, uint32_t *at,
+				     uint32_t *run)
+{
+	const struct bset *s = node_set(zb, n, type);
+	uint16_t t;
+
+	if (!s || s->policy)
+		return NULL;
+	for (uint32_t k = 0; k < sig->count; k += *run) {
+		*run = sig_run(zb, sig, k, &t);
+		*at = k;
+		if (t == type)
+			return s;
+	}
+	return NULL;
+}
+
+/* The RRset of node n whose signatures the compiler lays right after its
+ * wire, so that the engine copies both at once (the format does not
+ * promise it: the engine compares the offsets). The one answers need
+ * most with its RRSIGs: the apex's SOA (every negative answer), a cut's
+ * DS (every secure referral) or else its NSEC, else the addresses, a
+ * CNAME or the first other signed RRset, else the NSEC; *at and *run
+ * say where its signatures' run is in the RRSIG set. NULL when n has no
+ * signed RRset. */
+static const struct bset *sig_partner(const struct zbuild *zb, const struct bnode *n,
+				      uint32_t *at, uint32_t *run)
+{
+	static const uint16_t pref[] = { RRTYPE_A, RRTYPE_AAAA, RRTYPE_CNAME };
+	const struct bset *sig = node_set(zb, n, RRTYPE_RRSIG), *s;
+
+	if (!sig)
+		return NULL;
+	if (n->flags & SNAP_NODE_APEX)
+		return signed_set(zb, n, sig, RRTYPE_SOA, at, run);
+	if (n->flags & SNAP_NODE_DELEG) {
+		s = signed_set(zb, n, sig, RRTYPE_DS, at, run);
+		return s ? s : signed_set(zb, n, sig, RRTYPE_NSEC, at, run);
+	}
+	for (size_t i = 0; i < sizeof(pref) / sizeof(pref[0]); i++) {
+		if ((s = signed_set(zb, n, sig, pref[i], at, run)))
+			return s;
+	}
+	for (uint32_t i = 0; i < n->set_count; i++) {
+		uint16_t t = zb->set[n->set_first + i].type;
+
+		if (t != RRTYPE_RRSIG && t != RRTYPE_NSEC &&
+		    (s = signed_set(zb, n, sig, t, at, run)))
+			return s;
+	}
+	return signed_set(zb, n, sig, RRTYPE_NSEC, at, run);
+}
+
+static void reverse(uint32_t *v, uint32_t n)
+{
+	for (uint32_t i = 0; i < n / 2; i++) {
+		uint32_t t = v[i];
+
+		v[i] = v[n - 1 - i];
+		v[n - 1 - i] = t;
+	}
+}
+
+/* Move the run [at, at + run) of RRSIG set sig to its front (the RRset's
+ * order is free; emit_sigs slices the runs in the order they come). */
+static void sig_run_first(struct zbuild *zb, const struct bset *sig, uint32_t at,
+			  uint32_t run)
+{
+	uint32_t *o = zb->order + sig->first;
+
+	reverse(o, at);
+	reverse(o + at, run);
+	reverse(o, at + run);
+}
+
 static bool has_nsec(const uint8_t *blob, const struct snap_node *n)
 {
 	const struct snap_rrset *set = (const void *)(blob + n->rrsets);
@@ -1490,6 +1570,29 @@ static void link_nsec3(const struct zbuild *zb, const uint8_t *blob,
  * record (a third of the compile time for a million names). The data
  * units (RRset arrays, names, wire) and additional lists are therefore
  * laid out in input order. */
+/* The wire of node n's RRsets (own: its RRset array): in type order, but
+ * for its signature partner (sig_partner), which goes last but for the
+ * RRSIGs, whose run for it comes first. */
+static void emit_sets(struct zbuild *zb, uint8_t *blob, const struct bnode *n,
+		      struct snap_rrset *own, uint64_t *wpos, uint64_t *apos)
+{
+	const struct bset *first = &zb->set[n->set_first], *pt = NULL, *sig = NULL;
+	uint32_t at = 0, run = 0;
+
+	if (zb->nsig && (pt = sig_partner(zb, n, &at, &run))) {
+		sig = node_set(zb, n, RRTYPE_RRSIG);
+		sig_run_first(zb, sig, at, run);
+	}
+	for (uint32_t k = 0; k < n->set_count; k++) {
+		if (!pt || (first[k].type != pt->type && first[k].type != RRTYPE_RRSIG))
+			emit_set(zb, blob, &own[k], &first[k], wpos, apos);
+	}
+	if (!pt)
+		return;
+	emit_set(zb, blob, &own[pt - first], pt, wpos, apos);
+	emit_set(zb, blob, &own[sig - first], sig, wpos, apos);
+}
+
 static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 {
 	struct snap_node *nodes = (struct snap_node *)(blob + zb->off_nodes);
@@ -1525,9 +1628,7 @@ static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 		sn->wildcard = n->wildcard;
 		if (n->set_count)
 			sn->rrsets = n->sets_off;
-		for (uint32_t k = 0; k < n->set_count; k++)
-			emit_set(zb, blob, &own[k], &zb->set[n->set_first + k],
-				 &wpos, &apos);
+		emit_sets(zb, blob, n, own, &wpos, &apos);
 		if (zb->nsig)
 			emit_sigs(zb, sets, own, n, &spos);
 		while (slot[pos].index)

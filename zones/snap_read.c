@@ -79,6 +79,9 @@ struct snap {
 	 * with each pair of bytes begin (struct kidx), so that the NSEC
 	 * search starts among a handful. */
 	struct kidx **apex_kidx;
+	/* Per zone, snap_nsec_wild of its apex (signed zones; NULL else),
+	 * or the array NULL when there was no memory for it. */
+	const struct snap_node **apex_wild;
 };
 
 /* First problem found, kept until the hash result says which to report. */
@@ -924,6 +927,8 @@ static struct kidx *kidx_build(const struct snap *s, const struct snap_zone *z)
 
 static void kidx_free(struct snap *s)
 {
+	free(s->apex_wild);
+	s->apex_wild = NULL;
 	if (!s->apex_kidx)
 		return;
 	for (uint32_t i = 0; i < s->nzones; i++)
@@ -932,14 +937,26 @@ static void kidx_free(struct snap *s)
 	s->apex_kidx = NULL;
 }
 
-/* Only a speed-up: without memory for it the searches run unindexed. */
+/* Only speed-ups: without memory for them the searches run unindexed, and
+ * an apex's wildcard proof is searched for each time. */
 static void kidx_attach(struct snap *s)
 {
-	if (!(s->apex_kidx = calloc(s->nzones ? s->nzones : 1, sizeof(*s->apex_kidx))))
+	size_t n = s->nzones ? s->nzones : 1;
+
+	if ((s->apex_kidx = calloc(n, sizeof(*s->apex_kidx)))) {
+		for (uint32_t i = 0; i < s->nzones; i++) {
+			if (s->zones[i].flags & SNAP_ZONE_SIGNED)
+				s->apex_kidx[i] = kidx_build(s, &s->zones[i]);
+		}
+	}
+	if (!(s->apex_wild = calloc(n, sizeof(*s->apex_wild))))
 		return;
 	for (uint32_t i = 0; i < s->nzones; i++) {
-		if (s->zones[i].flags & SNAP_ZONE_SIGNED)
-			s->apex_kidx[i] = kidx_build(s, &s->zones[i]);
+		const struct snap_zone *z = &s->zones[i];
+
+		if (z->flags & SNAP_ZONE_SIGNED)
+			s->apex_wild[i] = snap_nsec_cover(s, z, snap_node_at(s, z, z->apex_node),
+							  (const uint8_t *)"\1*");
 	}
 }
 
@@ -1763,6 +1780,14 @@ const struct snap_node *snap_nsec_cover(const struct snap *s,
 	if (lo == base)
 		return snap_nsec_after(s, z, enc);
 	return kid[lo - 1].nsec ? &nodes[kid[lo - 1].nsec - 1] : NULL;
+}
+
+const struct snap_node *snap_nsec_wild(const struct snap *s, const struct snap_zone *z,
+				       const struct snap_node *enc)
+{
+	if (s->apex_wild && enc == snap_node_at(s, z, z->apex_node))
+		return s->apex_wild[z - s->zones];
+	return snap_nsec_cover(s, z, enc, (const uint8_t *)"\1*");
 }
 
 static inline uint64_t be64(const uint8_t *p)

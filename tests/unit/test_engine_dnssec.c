@@ -758,6 +758,102 @@ static void test_denial_records(void **state)
 	free(b);
 }
 
+/* The compiler lays the signatures of one RRset a node right after that
+ * RRset's wire (snap_compile.c, sig_partner), and the engine copies both at
+ * once: the apex's SOA, a secure cut's DS, an insecure cut's NSEC, else a
+ * name's addresses, its CNAME or its first signed RRset. The node's RRSIG
+ * RRset still holds every signature, the partner's first. */
+static void test_sig_partners(void **state)
+{
+	static const struct { const char *name; uint16_t type, sigs; } want[] = {
+		{ "sig.test.", RRTYPE_SOA, 4 },
+		{ "sdel.sig.test.", RRTYPE_DS, 2 },
+		{ "del.sig.test.", RRTYPE_NSEC, 1 },
+		{ "a.sig.test.", RRTYPE_A, 2 },
+		{ "cn.sig.test.", RRTYPE_CNAME, 2 },
+		{ "zz.sig.test.", RRTYPE_TXT, 2 },
+	};
+	const struct snap *s = F.s[0];
+	const struct snap_zone *z = snap_zone_at(s, 0);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		uint8_t w[DNAME_MAXLEN];
+		int len = dname_from_text(want[i].name, strlen(want[i].name), NULL, w);
+		const struct snap_node *n = snap_find_node(s, z, w, (size_t)len);
+		const struct snap_rrset *set, *sig, *all;
+		const uint8_t *rr;
+
+		assert_true(len > 0);
+		assert_non_null(n);
+		set = snap_node_rrset(s, n, want[i].type);
+		all = snap_node_rrset(s, n, RRTYPE_RRSIG);
+		assert_non_null(set);
+		assert_non_null(all);
+		assert_int_not_equal(set->rrsig, 0);
+		sig = (const struct snap_rrset *)(const void *)snap_ptr(s, set->rrsig);
+		assert_int_equal(sig->wire, set->wire + set->wire_len);
+		assert_int_equal(all->wire, sig->wire);
+		assert_int_equal(all->count, want[i].sigs);
+		/* every RR of the slice covers the partner's type */
+		rr = snap_ptr(s, sig->wire);
+		for (uint16_t k = 0; k < sig->count; k++) {
+			assert_int_equal(g16(rr + 2), RRTYPE_RRSIG);
+			assert_int_equal(g16(rr + 12), want[i].type);
+			rr += 12 + g16(rr + 10);
+		}
+		assert_ptr_equal(rr, snap_ptr(s, sig->wire) + sig->wire_len);
+	}
+}
+
+/* snap_nsec_wild, kept per apex when the snapshot opens, is the search it
+ * stands for at every node; and at an apex with a child that sorts before
+ * "*" ('!' is 0x21) the wildcard's proof is that child's NSEC, not the
+ * apex's. */
+static void test_nsec_wild(void **state)
+{
+	static const char text[] =
+		"$ORIGIN early.test.\n$TTL 3600\n"
+		"@ SOA ns hm 1 7200 900 1209600 300\n@ NS ns\n"
+		"@ " SIG("SOA", "2") "@ NSEC !a.early.test. NS SOA RRSIG NSEC\n"
+		"@ " SIG("NSEC", "2")
+		"!a A 192.0.2.1\n!a " SIG("A", "3")
+		"!a NSEC ns.early.test. A RRSIG NSEC\n!a " SIG("NSEC", "3")
+		"ns A 192.0.2.53\nns " SIG("A", "3")
+		"ns NSEC early.test. A RRSIG NSEC\nns " SIG("NSEC", "3");
+	const struct snap *s = F.s[0];
+	const struct snap_zone *z = snap_zone_at(s, 0);
+	struct zone *zone = NULL;
+	uint8_t out[4096];
+	struct resp r;
+	struct diag d;
+	size_t len;
+
+	(void)state;
+	for (uint32_t i = 0; i < z->node_count; i++) {
+		const struct snap_node *n = snap_node_at(s, z, i);
+
+		assert_ptr_equal(snap_nsec_wild(s, z, n),
+				 snap_nsec_cover(s, z, n, (const uint8_t *)"\1*"));
+	}
+	diag_init(&d, stderr);
+	d.hide_warnings = 1;
+	assert_int_equal(zone_parse_string(text, strlen(text), "early", NULL, &d, &zone), 0);
+	assert_int_equal(zone_check(zone, NULL, &d), 0);
+	assert_int_equal(snap_compile(&zone, 1, NULL, &d, &F.blob[2], &len), 0);
+	assert_int_equal(snap_open_mem(F.blob[2], len, &d, &F.s[2]), 0);
+	zone_free(zone);
+	ask(2, "x.early.test.", RRTYPE_A, 1, sizeof(out), out, &r);
+	assert_int_equal(r.rcode, 3);
+	assert_int_equal(has(&r, 1, "!a.early.test.", RRTYPE_NSEC, 0), 1);   /* "*" */
+	assert_int_equal(has(&r, 1, "ns.early.test.", RRTYPE_NSEC, 0), 1);   /* "x" */
+	assert_int_equal(has(&r, 1, "early.test.", RRTYPE_NSEC, 0), 0);
+	snap_close(F.s[2]);
+	F.s[2] = NULL;
+	free(F.blob[2]);
+	F.blob[2] = NULL;
+}
+
 /* SHA-1 (FIPS 180-4 test vectors) and the NSEC3 hash of a real zone's apex
  * (tests/integration/zones/nsec3.test.zone, RFC 9276 parameters). */
 static void test_nsec3_hash(void **state)
@@ -1060,6 +1156,8 @@ int main(void)
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_denial_records),
+		cmocka_unit_test(test_sig_partners),
+		cmocka_unit_test(test_nsec_wild),
 		cmocka_unit_test(test_nsec3_hash),
 		cmocka_unit_test(test_nsec3_sha_ni),
 		cmocka_unit_test(test_nsec3),
