@@ -32,7 +32,7 @@
  * iteration: 32 = its RX ring never ran dry) and the feeder's idle polls.
  *
  * Usage: dpdk-mem-bench -s SNAPSHOT -i QUERIES [-t SECONDS] [-w WARMUP]
- *                       [-n INFLIGHT] [-e] [-l LCORES] [-p PREFIX]
+ *                       [-n INFLIGHT] [-e | -d] [-l LCORES] [-p PREFIX]
  *                       [-R RATE [-T ACCOUNTS] [-A SECONDS]] [-c COUNT]
  *   -s SNAPSHOT  a snapshot from pop53-zonec compile
  *   -i QUERIES   query file, "NAME TYPE" per line (bench/udp-bench-queries.py)
@@ -41,6 +41,7 @@
  *   -n INFLIGHT  mbufs in the loop (default 32768: enough to keep the
  *                worker busy for ~10 ms should the feeder lose its core)
  *   -e           queries carry an EDNS OPT record (payload 1232)
+ *   -d           ... with the DO bit (DNSSEC answers from a signed zone)
  *   -l LCORES    EAL core list, main first (default "0,1")
  *   -p PREFIX    EAL --file-prefix (default p53mem<pid>)
  *   -R RATE      response rate limiting on, RATE responses/s per prefix
@@ -252,8 +253,8 @@ static int type_code(const char *t)
 /* The frame of query q: Ethernet, IPv4, UDP (checksummed), DNS. */
 static int build_frame(struct query *q, const char *name, int qtype, uint16_t id, int edns)
 {
-	/* root, OPT, payload 1232, no flags */
-	static const uint8_t opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0 };
+	/* root, OPT, payload 1232, no flags (edns 2: DO) */
+	uint8_t opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, edns == 2 ? 0x80 : 0, 0, 0, 0 };
 	struct engine_client cl = { .family = AF_INET, .port = (uint16_t)(1024 + id % 60000) };
 	uint8_t dns[12 + DNAME_MAXLEN + 4 + sizeof(opt)], svc[4];
 	int nl = dname_from_text(name, strlen(name), NULL, dns + 12);
@@ -440,14 +441,15 @@ int main(int argc, char **argv)
 	struct alt al;
 
 	memset(&al, 0, sizeof(al));
-	while ((opt = getopt(argc, argv, "s:i:t:w:n:el:p:R:T:A:c:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:i:t:w:n:edl:p:R:T:A:c:h")) != -1) {
 		switch (opt) {
 		case 's': snap_path = optarg; break;
 		case 'i': qpath = optarg; break;
 		case 't': seconds = atof(optarg); break;
 		case 'w': warmup = atof(optarg); break;
 		case 'n': inflight = (unsigned)atoi(optarg); break;
-		case 'e': edns = 1; break;
+		case 'e': edns = edns ? edns : 1; break;
+		case 'd': edns = 2; break;
 		case 'R': rrl_rate = (unsigned)atoi(optarg); break;
 		case 'T': rrl_table = (unsigned)atoi(optarg); break;
 		case 'A': al.every = atof(optarg); break;
@@ -456,7 +458,7 @@ int main(int argc, char **argv)
 		case 'p': snprintf(prefix, sizeof(prefix), "%s", optarg); break;
 		default:
 			fprintf(stderr, "usage: %s -s SNAPSHOT -i QUERIES [-t SECONDS] [-w WARMUP] "
-				"[-n INFLIGHT] [-e] [-l LCORES] [-p PREFIX] [-R RATE [-T ACCOUNTS] "
+				"[-n INFLIGHT] [-e] [-d] [-l LCORES] [-p PREFIX] [-R RATE [-T ACCOUNTS] "
 				"[-A SECONDS]] [-c COUNT]\n",
 				argv[0]);
 			return opt == 'h' ? 0 : 2;

@@ -80,11 +80,39 @@ static inline uint64_t tail(const uint8_t *start, const uint8_t *p, size_t n)
 	return v;
 }
 
+/* Whole 32-byte blocks from p on, in one chain of add-with-carry: the
+ * carry flag brings each carry around, where add_c takes a compare and
+ * two adds a word (as Linux's csum_partial). */
+static inline uint64_t sum_blocks(uint64_t acc, const uint8_t **pp, size_t *plen)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	const uint8_t *p = *pp;
+	size_t len = *plen;
+
+	for (; len >= 32; p += 32, len -= 32)
+		__asm__("addq (%[p]), %[a]\n\t"
+			"adcq 8(%[p]), %[a]\n\t"
+			"adcq 16(%[p]), %[a]\n\t"
+			"adcq 24(%[p]), %[a]\n\t"
+			"adcq $0, %[a]"
+			: [a] "+r"(acc)
+			: [p] "r"(p), "m"(*(const uint8_t(*)[32])(const void *)p)
+			: "cc");
+	*pp = p;
+	*plen = len;
+#else
+	(void)pp;
+	(void)plen;
+#endif
+	return acc;
+}
+
 static inline uint64_t sum_mem(uint64_t acc, const void *data, size_t len)
 {
 	const uint8_t *start = data, *p = start;
 	uint64_t acc2 = 0;
 
+	acc = sum_blocks(acc, &p, &len);
 	for (; len >= 16; p += 16, len -= 16) {
 		acc = add_c(acc, ld8(p));
 		acc2 = add_c(acc2, ld8(p + 8));
