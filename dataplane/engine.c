@@ -813,9 +813,16 @@ static bool put_denial(struct ans *a, const struct snap_node *n)
 		return false;
 	memcpy(out, snap_ptr(a->s, d->name), d->name_len);
 	out += d->name_len;
-	memcpy(out, snap_ptr(a->s, d->wire) + 2, d->wire_len - 2);
-	out += d->wire_len - 2;
-	memcpy(out, snap_ptr(a->s, d->sig), d->sig_len);
+	/* the record and its signatures in one run when the compiler laid
+	 * them so (sig_partner: an NSEC3 owner's, an insecure cut's NSEC) */
+	if (d->sig == d->wire + d->wire_len) {
+		memcpy(out, snap_ptr(a->s, d->wire) + 2, d->wire_len - 2 + d->sig_len);
+		out += d->wire_len - 2;
+	} else {
+		memcpy(out, snap_ptr(a->s, d->wire) + 2, d->wire_len - 2);
+		out += d->wire_len - 2;
+		memcpy(out, snap_ptr(a->s, d->sig), d->sig_len);
+	}
 	/* The RRs are found in the snapshot, not in what was just copied:
 	 * reading that back would wait for the copy's wide stores. RR
 	 * framing was checked when the snapshot was opened. */
@@ -1242,7 +1249,6 @@ static inline bool put_signed(struct ans *a, struct writer *w, const struct snap
 		return put_set(a, w, set, owner, count);
 	return put_with_sig(a, w, set, owner, count);
 }
-
 
 /*
  * DS is the parent's data (RFC 4035 2.4, 3.1.4.1): when the name is the

@@ -1564,12 +1564,6 @@ static void link_nsec3(const struct zbuild *zb, const uint8_t *blob,
 	}
 }
 
-/* Nodes land at their canonical positions, but the walk is in build
- * order: that reads records and RDATA from the zone heap nearly
- * sequentially, where canonical order would miss the cache on every
- * record (a third of the compile time for a million names). The data
- * units (RRset arrays, names, wire) and additional lists are therefore
- * laid out in input order. */
 /* The wire of node n's RRsets (own: its RRset array): in type order, but
  * for its signature partner (sig_partner), which goes last but for the
  * RRSIGs, whose run for it comes first. */
@@ -1593,6 +1587,12 @@ static void emit_sets(struct zbuild *zb, uint8_t *blob, const struct bnode *n,
 	emit_set(zb, blob, &own[sig - first], sig, wpos, apos);
 }
 
+/* Nodes land at their canonical positions, but the walk is in build
+ * order: that reads records and RDATA from the zone heap nearly
+ * sequentially, where canonical order would miss the cache on every
+ * record (a third of the compile time for a million names). The data
+ * units (RRset arrays, names, wire) and additional lists are therefore
+ * laid out in input order. */
 static void emit_zone(struct zbuild *zb, uint8_t *blob, struct snap_zone *z)
 {
 	struct snap_node *nodes = (struct snap_node *)(blob + zb->off_nodes);

@@ -925,7 +925,7 @@ static struct kidx *kidx_build(const struct snap *s, const struct snap_zone *z)
 	return x;
 }
 
-static void kidx_free(struct snap *s)
+static void apex_free(struct snap *s)
 {
 	free(s->apex_wild);
 	s->apex_wild = NULL;
@@ -939,7 +939,7 @@ static void kidx_free(struct snap *s)
 
 /* Only speed-ups: without memory for them the searches run unindexed, and
  * an apex's wildcard proof is searched for each time. */
-static void kidx_attach(struct snap *s)
+static void apex_attach(struct snap *s)
 {
 	size_t n = s->nzones ? s->nzones : 1;
 
@@ -982,7 +982,7 @@ int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 	}
 	set_shortcuts(s, buf, len);
 	s->aux = aux;
-	kidx_attach(s);
+	apex_attach(s);
 	if ((ret = snap_alias_index_build(s, &s->ali)) < 0) {
 		snap_close(s);
 		return ret;
@@ -1093,7 +1093,7 @@ int snap_open(const char *path, struct diag *d, struct snap **out)
 	s->map = map;
 	s->map_len = map_len;
 	map = MAP_FAILED;
-	kidx_attach(s);
+	apex_attach(s);
 	if ((ret = snap_alias_index_build(s, &s->ali)) < 0)
 		goto fail;
 	close(fd);
@@ -1115,7 +1115,7 @@ void snap_close(struct snap *s)
 		return;
 	aux_close(&s->aux);
 	snap_alias_index_free(&s->ali);
-	kidx_free(s);
+	apex_free(s);
 	if (s->map)
 		munmap(s->map, s->map_len);
 	free(s);
