@@ -1222,17 +1222,24 @@ static inline bool put_set(struct ans *a, struct writer *w, const struct snap_rr
 	return put_rrset(w, a->s, set, owner, count);
 }
 
-/* A static RRset and its signatures (put_signed with DO=1). The compiler
- * lays the signatures of one RRset a node right after its wire (its
- * sig_partner: the apex's SOA, a cut's DS, the addresses of a name):
- * those go in one copy. */
+/* Whether set's signatures lie right after its wire, so that both go in
+ * one copy: the compiler lays one RRset a node so (sig_partner in
+ * snap_compile.c: the apex's SOA, a cut's DS, the addresses of a name),
+ * which the format does not promise. */
+static inline bool sig_follows(const struct snap_rrset *set, const struct snap_rrset *sig)
+{
+	return sig->wire == set->wire + set->wire_len && set->count + sig->count <= 0xffff;
+}
+
+/* A static RRset and its signatures (put_signed with DO=1), in one copy
+ * where sig_follows. */
 static bool put_with_sig(struct ans *a, struct writer *w, const struct snap_rrset *set,
 			 uint32_t owner, uint16_t *count)
 {
 	const struct snap_rrset *sig =
 		(const struct snap_rrset *)(const void *)snap_ptr(a->s, set->rrsig);
 
-	if (sig->wire == set->wire + set->wire_len && set->count + sig->count <= 0xffff &&
+	if (sig_follows(set, sig) &&
 	    put_wire(w, snap_ptr(a->s, set->wire), set->wire_len + sig->wire_len,
 		     (uint16_t)(set->count + sig->count), owner, count))
 		return true;
@@ -1498,8 +1505,7 @@ static void put_soa(struct ans *a, const struct snap_zone *z)
 
 	if (a->dnssec && soa->rrsig) {
 		sig = (const struct snap_rrset *)(const void *)snap_ptr(a->s, soa->rrsig);
-		/* laid right after the SOA (sig_partner): one copy */
-		if (sig->wire == soa->wire + soa->wire_len && soa->count + sig->count <= 0xffff &&
+		if (sig_follows(soa, sig) &&
 		    put_wire_ttl(&a->w, snap_ptr(a->s, soa->wire), soa->wire_len + sig->wire_len,
 				 (uint16_t)(soa->count + sig->count), apex, &a->w.ns, z->neg_ttl))
 			return;

@@ -157,9 +157,9 @@ struct rrl_job {
 #define RRL_BURST_MAX 64
 
 /* rrl_check for jobs[0..n) (n <= RRL_BURST_MAX), with the same results,
- * in order. In a table bigger than a core's cache (over 65536 accounts)
- * the accounts' hashes are computed and their buckets prefetched first,
- * so a burst pays about one memory latency, not one per response.
+ * in order. The accounts' hashes are computed and their buckets
+ * prefetched first, so a burst pays about one memory latency, not one
+ * per response.
  * Returns how many actions are not RRL_SEND (0: the caller has nothing
  * to drop or truncate). */
 unsigned rrl_check_burst(struct rrl *t, struct rrl_job *jobs, unsigned n);

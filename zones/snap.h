@@ -306,10 +306,11 @@ const struct snap_node *snap_nsec_cover(const struct snap *s,
 					const struct snap_node *enc,
 					const uint8_t *label);
 
-/* snap_nsec_cover of the wildcard "*" below enc: the NSEC of an
- * NXDOMAIN's wildcard proof. Looked up once per zone for its apex when
- * the snapshot is opened (most NXDOMAIN answers have their closest
- * encloser there). */
+/* snap_nsec_cover of the wildcard "*" below enc, in an NSEC zone: the
+ * NSEC of an NXDOMAIN's wildcard proof (an NSEC3 zone's is
+ * snap_nsec3_wild). Looked up once per zone for its apex when the
+ * snapshot is opened (most NXDOMAIN answers have their closest encloser
+ * there). */
 const struct snap_node *snap_nsec_wild(const struct snap *s, const struct snap_zone *z,
 				       const struct snap_node *enc);
 

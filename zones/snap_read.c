@@ -79,7 +79,7 @@ struct snap {
 	 * with each pair of bytes begin (struct kidx), so that the NSEC
 	 * search starts among a handful. */
 	struct kidx **apex_kidx;
-	/* Per zone, snap_nsec_wild of its apex (signed zones; NULL else),
+	/* Per zone, snap_nsec_wild of its apex (NSEC zones; NULL else),
 	 * or the array NULL when there was no memory for it. */
 	const struct snap_node **apex_wild;
 };
@@ -954,7 +954,8 @@ static void apex_attach(struct snap *s)
 	for (uint32_t i = 0; i < s->nzones; i++) {
 		const struct snap_zone *z = &s->zones[i];
 
-		if (z->flags & SNAP_ZONE_SIGNED)
+		/* NSEC3 zones prove the wildcard by their own table */
+		if ((z->flags & (SNAP_ZONE_SIGNED | SNAP_ZONE_NSEC3)) == SNAP_ZONE_SIGNED)
 			s->apex_wild[i] = snap_nsec_cover(s, z, snap_node_at(s, z, z->apex_node),
 							  (const uint8_t *)"\1*");
 	}
