@@ -417,28 +417,33 @@ static unsigned ecs_len(const struct engine_conf *conf, bool v6, unsigned src)
 }
 
 /* The first len bits (1..128) of the ECS address at src into dst, the
- * rest zero: built in registers and written in the widths the readers
- * load (4 bytes of IPv4, 8 and 8 of IPv6), so that the loads that follow
- * at once take their data from these stores instead of waiting for
- * byte-wise ones to retire. */
+ * rest zero. src is struct query's oecs, 16 bytes past the option's
+ * fixed part whatever the option's length: the address is loaded in the
+ * widths the readers load (4 bytes of IPv4, 8 and 8 of IPv6) and the
+ * bytes past it are masked off with the bits past len, so no loop runs
+ * and the stores here feed the loads that follow at once. */
 static void put_prefix(uint8_t *dst, const uint8_t *src, unsigned len, bool v6)
 {
-	uint64_t w[2] = { 0, 0 };
-
-	for (unsigned i = 0; i < (len + 7) / 8; i++)
-		w[i / 8] |= (uint64_t)src[i] << (56 - 8 * (i % 8));
-	if (len < 64)
-		w[0] &= ~(~0ull >> len);
-	else if (len < 128)
-		w[1] &= ~(~0ull >> (len - 64));
+	_Static_assert(sizeof(((struct query *)0)->oecs) >= ECS_FIXED + 16,
+		       "16 bytes of address are readable past the fixed part");
 	if (v6) {
-		w[0] = htobe64(w[0]);
-		w[1] = htobe64(w[1]);
-		memcpy(dst, &w[0], 8);
-		memcpy(dst + 8, &w[1], 8);
-	} else {
-		uint32_t a = htobe32((uint32_t)(w[0] >> 32));
+		uint64_t hi, lo;
 
+		memcpy(&hi, src, 8);
+		memcpy(&lo, src + 8, 8);
+		if (len < 64) {
+			hi &= htobe64(~(~0ull >> len));
+			lo = 0;
+		} else if (len < 128) {
+			lo &= htobe64(~(~0ull >> (len - 64)));
+		}
+		memcpy(dst, &hi, 8);
+		memcpy(dst + 8, &lo, 8);
+	} else {
+		uint32_t a;
+
+		memcpy(&a, src, 4);
+		a &= htobe32((uint32_t)(~0ull << (32 - len)));
 		memcpy(dst, &a, 4);
 	}
 }
@@ -959,11 +964,11 @@ static uint64_t next_random(uint64_t seed)
 
 /* The client as the snapshot's tables see it: location code, coordinates
  * and latency row, each with the prefix length that matched. */
-static void locate_client(const struct snap *s, const struct engine_loc *loc,
+static void locate_client(const struct snap_policy_view *pv, const struct engine_loc *loc,
 			  struct policy_input *in)
 {
-	const struct geo_table *geo = snap_geo(s), *coords = snap_coords(s);
-	const struct latency_table *lat = snap_latency(s);
+	const struct geo_table *geo = pv->geo, *coords = pv->coords;
+	const struct latency_table *lat = pv->latency;
 	int fam = loc->family == AF_INET6 ? AF_INET6 : AF_INET;
 	uint32_t v;
 	unsigned m;
@@ -1178,17 +1183,16 @@ fail:
 static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset *set,
 		       uint32_t owner, uint16_t *count)
 {
-	const struct policy *p = snap_policy(a->s);
+	const struct snap_policy_view *v = snap_policy_view(a->s);
+	const struct policy *p = v->policy;
 	struct policy_input in;
 	struct policy_quick q;
-	uint32_t ri = set->policy - 1, nhealth;
-	const uint8_t *health;
+	uint32_t ri = set->policy - 1;
 	uint64_t rnd;
 	bool client;
 
 	if (!p)
 		return true;
-	health = snap_health(a->s, &nhealth);
 	rnd = next_random(get16(a->pq->wire) ^ (uint64_t)(a->c ? a->c->port : 0) << 16);
 	/* weighted, failover, ... alone never ask where the client is */
 	if ((client = policy_record_client(p, ri))) {
@@ -1197,13 +1201,13 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 		if (!a->piped)
 			policy_prefetch(p, ri);
 		in = blank_input;
-		locate_client(a->s, client_loc(a), &in);
+		locate_client(v, client_loc(a), &in);
 	} else {
 		/* all policy_quick reads beside the draw */
 		in.geo = blank_input.geo;
 		in.geo_prefix = 0;
 	}
-	policy_draw_input(&in, health, nhealth, rnd);
+	policy_draw_input(&in, v->health, v->nhealth, rnd);
 	/* RRSIGs are found by the endpoints chosen: with DO=1 evaluate */
 	if (!a->dnssec && policy_quick(p, ri, &in, &q)) {
 		if (q.scope)
@@ -1783,11 +1787,13 @@ static void move_to(struct ans *a, uint32_t ref, uint32_t len)
  * response offset rr): its target becomes the current name, as a CNAME of
  * the zone's would. True when the chain goes on.
  */
-static bool policy_target(struct ans *a, uint32_t rr)
+static inline bool policy_target(struct ans *a, uint32_t rr)
 {
 	uint32_t rd = rr_rdata(&a->w, rr);
 	int len;
 
+	/* inline: nearly every policy answers with addresses, and this test
+	 * cost less than the call */
 	if (get16(a->w.buf + rd - 10) != RRTYPE_CNAME)
 		return false;
 	len = dname_wire_len(a->w.buf + rd, get16(a->w.buf + rd - 2));

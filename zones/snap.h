@@ -120,6 +120,21 @@ void snap_set_health(struct snap *s, const uint8_t *words, uint32_t n);
 /* The attached words and their count (*n), NULL if none. */
 const uint8_t *snap_health(const struct snap *s, uint32_t *n);
 
+/* Everything a traffic-policy answer reads from s, in one place: what
+ * snap_policy, snap_health, snap_geo, snap_coords and snap_latency
+ * return, kept current by snap_set_health. Owned by s, valid while s is
+ * open; the engine takes it once per policy answer instead of five
+ * calls. */
+struct snap_policy_view {
+	const struct policy *policy;
+	const uint8_t *health;
+	uint32_t nhealth;
+	const struct geo_table *geo;
+	const struct geo_table *coords;
+	const struct latency_table *latency;
+};
+const struct snap_policy_view *snap_policy_view(const struct snap *s);
+
 /* ---- out-of-zone alias targets ------------------------------------------
  * A policy `alias:` member whose target lies outside every served zone (a
  * cloud load balancer's name) answers with addresses the control plane

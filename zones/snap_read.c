@@ -72,6 +72,7 @@ struct snap {
 	 * (snap_set_health); read with acquire loads by policy_eval. */
 	const uint8_t *health;
 	uint32_t nhealth;
+	struct snap_policy_view pview;  /* snap_policy_view */
 	struct snap_alias_index ali;    /* out-of-zone alias targets */
 	struct snap_alias *alias_slots; /* attached by the control plane */
 	/* Per zone, NULL or built at open for a signed apex with many
@@ -937,6 +938,18 @@ static void apex_free(struct snap *s)
 	s->apex_kidx = NULL;
 }
 
+/* The policy view (snap_policy_view) of the sections just opened; the
+ * health words come later (snap_set_health). */
+static void view_attach(struct snap *s)
+{
+	s->pview.policy = snap_policy(s);
+	s->pview.geo = snap_geo(s);
+	s->pview.coords = snap_coords(s);
+	s->pview.latency = snap_latency(s);
+	s->pview.health = s->health;
+	s->pview.nhealth = s->nhealth;
+}
+
 /* Only speed-ups: without memory for them the searches run unindexed, and
  * an apex's wildcard proof is searched for each time. */
 static void apex_attach(struct snap *s)
@@ -983,6 +996,7 @@ int snap_open_mem(const uint8_t *buf, size_t len, struct diag *d,
 	}
 	set_shortcuts(s, buf, len);
 	s->aux = aux;
+	view_attach(s);
 	apex_attach(s);
 	if ((ret = snap_alias_index_build(s, &s->ali)) < 0) {
 		snap_close(s);
@@ -1089,6 +1103,7 @@ int snap_open(const char *path, struct diag *d, struct snap **out)
 		goto fail;
 	set_shortcuts(s, map, len);
 	s->aux = aux;
+	view_attach(s);
 	aux.policy = NULL;
 	aux.psig = NULL;
 	s->map = map;
@@ -1166,6 +1181,13 @@ void snap_set_health(struct snap *s, const uint8_t *words, uint32_t n)
 {
 	s->health = words;
 	s->nhealth = words ? n : 0;
+	s->pview.health = s->health;
+	s->pview.nhealth = s->nhealth;
+}
+
+const struct snap_policy_view *snap_policy_view(const struct snap *s)
+{
+	return &s->pview;
 }
 
 const uint8_t *snap_health(const struct snap *s, uint32_t *n)

@@ -2087,6 +2087,10 @@ static void test_ecs_locate(void **state)
 	static const uint8_t v6_64[] = { 0, 8, 0, 12, 0, 2, 64, 0, 0x20, 0x01,
 					 0x0d, 0xb8, 0x00, 0x01, 0x23, 0xff };
 	static const uint8_t v6_0[] = { 0, 8, 0, 4, 0, 2, 0, 0 };
+	/* past 64 bits, ending inside a byte */
+	static const uint8_t v6_100[] = { 0, 8, 0, 17, 0, 2, 100, 0, 0x20, 0x01,
+					  0x0d, 0xb8, 0x00, 0x01, 0x23, 0xff, 0xaa,
+					  0xbb, 0xcc, 0xdd, 0xe0 };
 	struct engine_client c4 = { .family = AF_INET, .addr = { 198, 51, 100, 7 } };
 	struct engine_client c6 = { .family = AF_INET6,
 				    .addr = { 0x20, 0x01, 0xd, 0xb8, [15] = 9 } };
@@ -2134,6 +2138,17 @@ static void test_ecs_locate(void **state)
 		   24, "192.0.255.0");
 	expect_loc(&conf, v6_64, sizeof(v6_64), &c4, ENGINE_LOC_ECS, AF_INET6,
 		   64, "2001:db8:1:23ff::");
+	expect_loc(&conf, v6_100, sizeof(v6_100), &c4, ENGINE_LOC_ECS, AF_INET6,
+		   100, "2001:db8:1:23ff:aabb:ccdd:e000:0");
+	conf.ecs_v6_cap = 98;                   /* inside the option's last byte */
+	expect_loc(&conf, v6_100, sizeof(v6_100), &c4, ENGINE_LOC_ECS, AF_INET6,
+		   98, "2001:db8:1:23ff:aabb:ccdd:c000:0");
+	conf.ecs_v6_cap = 40;                   /* inside the first word */
+	expect_loc(&conf, v6_100, sizeof(v6_100), &c4, ENGINE_LOC_ECS, AF_INET6,
+		   40, "2001:db8::");
+	conf.ecs_v4_cap = 1;
+	expect_loc(&conf, v4_32, sizeof(v4_32), &c4, ENGINE_LOC_ECS, AF_INET,
+		   1, "128.0.0.0");
 	conf.ecs_v4_cap = 32;
 	expect_loc(&conf, v4_32, sizeof(v4_32), &c4, ENGINE_LOC_ECS, AF_INET,
 		   32, "192.0.255.77");
