@@ -826,10 +826,20 @@ static void test_gdpr_health(void **state)
 	assert_string_equal(an_data(RRTYPE_A), "192.0.2.12");
 	/* without words attached every check counts as healthy */
 	snap_set_health(EX.s, NULL, 0);
+	assert_null(snap_policy_view(EX.s)->health);
+	assert_int_equal(snap_policy_view(EX.s)->nhealth, 0);
 	gdpr_ask("10.2.3.0/24");
 	assert_true(is_one_of(an_data(RRTYPE_A), "203.0.113.11", "203.0.113.12"));
 	memset(ex_health, 1, sizeof(ex_health));
 	snap_set_health(EX.s, ex_health, NCHECKS);
+	/* the view the engine reads is what the accessors say */
+	assert_ptr_equal(snap_policy_view(EX.s)->health, ex_health);
+	assert_int_equal(snap_policy_view(EX.s)->nhealth, NCHECKS);
+	assert_ptr_equal(snap_policy_view(EX.s)->policy, snap_policy(EX.s));
+	assert_ptr_equal(snap_policy_view(EX.s)->geo, snap_geo(EX.s));
+	assert_non_null(snap_policy_view(EX.s)->geo);
+	assert_ptr_equal(snap_policy_view(EX.s)->coords, snap_coords(EX.s));
+	assert_ptr_equal(snap_policy_view(EX.s)->latency, snap_latency(EX.s));
 }
 
 /* fail_open: false with every member down: NODATA with the SOA, flagged
