@@ -458,7 +458,7 @@ int main(int argc, char **argv)
 		case 'p': snprintf(prefix, sizeof(prefix), "%s", optarg); break;
 		default:
 			fprintf(stderr, "usage: %s -s SNAPSHOT -i QUERIES [-t SECONDS] [-w WARMUP] "
-				"[-n INFLIGHT] [-e] [-d] [-l LCORES] [-p PREFIX] [-R RATE [-T ACCOUNTS] "
+				"[-n INFLIGHT] [-e | -d] [-l LCORES] [-p PREFIX] [-R RATE [-T ACCOUNTS] "
 				"[-A SECONDS]] [-c COUNT]\n",
 				argv[0]);
 			return opt == 'h' ? 0 : 2;

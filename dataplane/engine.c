@@ -1183,8 +1183,8 @@ fail:
 static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset *set,
 		       uint32_t owner, uint16_t *count)
 {
-	const struct snap_policy_view *v = snap_policy_view(a->s);
-	const struct policy *p = v->policy;
+	const struct snap_policy_view *pv = snap_policy_view(a->s);
+	const struct policy *p = pv->policy;
 	struct policy_input in;
 	struct policy_quick q;
 	uint32_t ri = set->policy - 1;
@@ -1201,13 +1201,13 @@ static bool put_policy(struct ans *a, struct writer *w, const struct snap_rrset 
 		if (!a->piped)
 			policy_prefetch(p, ri);
 		in = blank_input;
-		locate_client(v, client_loc(a), &in);
+		locate_client(pv, client_loc(a), &in);
 	} else {
 		/* all policy_quick reads beside the draw */
 		in.geo = blank_input.geo;
 		in.geo_prefix = 0;
 	}
-	policy_draw_input(&in, v->health, v->nhealth, rnd);
+	policy_draw_input(&in, pv->health, pv->nhealth, rnd);
 	/* RRSIGs are found by the endpoints chosen: with DO=1 evaluate */
 	if (!a->dnssec && policy_quick(p, ri, &in, &q)) {
 		if (q.scope)

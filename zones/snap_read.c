@@ -68,11 +68,10 @@ struct snap {
 	uint64_t one_tail;
 	bool has_glue;          /* v2.1: additional lists end in glue */
 	struct snap_aux aux;    /* the optional sections, opened */
-	/* Health words of the policy checks, attached by the control plane
-	 * (snap_set_health); read with acquire loads by policy_eval. */
-	const uint8_t *health;
-	uint32_t nhealth;
-	struct snap_policy_view pview;  /* snap_policy_view */
+	/* snap_policy_view: the optional sections' tables, and the health
+	 * words of the policy checks, attached by the control plane
+	 * (snap_set_health; read with acquire loads by policy_eval). */
+	struct snap_policy_view pview;
 	struct snap_alias_index ali;    /* out-of-zone alias targets */
 	struct snap_alias *alias_slots; /* attached by the control plane */
 	/* Per zone, NULL or built at open for a signed apex with many
@@ -946,8 +945,6 @@ static void view_attach(struct snap *s)
 	s->pview.geo = snap_geo(s);
 	s->pview.coords = snap_coords(s);
 	s->pview.latency = snap_latency(s);
-	s->pview.health = s->health;
-	s->pview.nhealth = s->nhealth;
 }
 
 /* Only speed-ups: without memory for them the searches run unindexed, and
@@ -1179,10 +1176,8 @@ const struct geo_table *snap_coords(const struct snap *s)
 
 void snap_set_health(struct snap *s, const uint8_t *words, uint32_t n)
 {
-	s->health = words;
-	s->nhealth = words ? n : 0;
-	s->pview.health = s->health;
-	s->pview.nhealth = s->nhealth;
+	s->pview.health = words;
+	s->pview.nhealth = words ? n : 0;
 }
 
 const struct snap_policy_view *snap_policy_view(const struct snap *s)
@@ -1192,8 +1187,8 @@ const struct snap_policy_view *snap_policy_view(const struct snap *s)
 
 const uint8_t *snap_health(const struct snap *s, uint32_t *n)
 {
-	*n = s->nhealth;
-	return s->health;
+	*n = s->pview.nhealth;
+	return s->pview.health;
 }
 
 uint32_t snap_alias_count(const struct snap *s)
